@@ -1,0 +1,25 @@
+# The two quick-start commands: `make run` and `make test`.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test install install-test lint bench
+
+install:
+	$(PIP) -e '.[embedded]'
+
+install-test:
+	$(PIP) -e '.[test]'
+
+run: install
+	$(PYTHON) -m hub.cli serve
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
+
+test: install-test lint
+	$(PYTHON) -m pytest -q
+
+bench: install-test
+	$(PYTHON) -m bench

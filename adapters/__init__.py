@@ -1,0 +1,1 @@
+"""Channel adapters: one package per platform, all implementing ``hub.channels.ChannelAdapter``."""

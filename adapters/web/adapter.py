@@ -1,0 +1,246 @@
+"""``WebChatAdapter``: customer WebSockets in, agent and bot replies out.
+
+Each socket has a bounded send queue drained by its own writer task, so a slow reader
+never blocks the hub: when its queue is full the socket is closed with 1013 ("try again
+later") and the client resumes with its visitor token and asks for history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pymongo.errors import PyMongoError
+
+from adapters.web.frames import (
+    FrameError,
+    HelloFrame,
+    HistoryFrame,
+    MessageFrame,
+    PingFrame,
+    error_frame,
+    parse_frame,
+)
+from hub.auth import TokenService
+from hub.channels import HubPort
+from hub.config import WebChatConfig
+from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
+from hub.errors import Unauthorized
+
+log = logging.getLogger(__name__)
+
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_SERVICE_RESTART = 1012
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    """A stored message as the customer sees it (no internal fields, no raw payload)."""
+    return {
+        "type": "message",
+        "id": message.id,
+        "direction": message.direction,
+        "author": {"kind": message.author.kind, "name": message.author.name},
+        "text": message.text,
+        "attachments": [a.model_dump(mode="json") for a in message.attachments],
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id if message.direction == "inbound" else None,
+    }
+
+
+class CustomerSocket:
+    """One connected customer socket and its bounded outgoing queue."""
+
+    def __init__(self, ws: web.WebSocketResponse, queue_size: int) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(queue_size)
+        self.visitor_id: str | None = None
+        self.name: str = ""
+        self.writer: asyncio.Task[None] | None = None
+
+    def push(self, frame: dict[str, Any]) -> bool:
+        """Queue a frame; False (and the socket closing) if the reader has fallen behind."""
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("slow web chat reader dropped", extra={"visitor_id": self.visitor_id})
+            asyncio.get_running_loop().create_task(
+                self.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
+            )
+            return False
+        return True
+
+    async def drain_forever(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            await self.ws.send_json(frame)
+
+
+class WebChatAdapter:
+    """The web chat channel (``GET /chat``)."""
+
+    channel: Channel = "web"
+
+    def __init__(self, config: WebChatConfig, hub: HubPort, tokens: TokenService) -> None:
+        self.config = config
+        self.hub = hub
+        self.tokens = tokens
+        self.sockets: dict[str, set[CustomerSocket]] = defaultdict(set)
+        self._all: set[CustomerSocket] = set()
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [web.get("/chat", self.handle_socket)]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for sock in list(self._all):
+            await sock.ws.close(code=CLOSE_SERVICE_RESTART, message=b"restarting")
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._all)
+
+    async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        frame = {
+            "type": "message",
+            "id": outbound.message_id,
+            "direction": "outbound",
+            "author": {"kind": outbound.author.kind, "name": outbound.author.name},
+            "text": outbound.text,
+            "attachments": [a.model_dump(mode="json") for a in outbound.attachments],
+        }
+        for sock in list(self.sockets.get(outbound.recipient_id, ())):
+            sock.push(frame)
+        # A visitor who is offline reads it from history on reconnect: stored is delivered.
+        return DeliveryResult.sent(outbound.message_id)
+
+    async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=self.config.heartbeat_seconds,
+            # Frames a little over the limit get a clear error frame; far over it, aiohttp
+            # closes with 1009 before buffering them.
+            max_msg_size=max(self.config.max_frame_bytes * 4, 65_536),
+        )
+        await ws.prepare(request)
+        sock = CustomerSocket(ws, self.config.send_queue_size)
+        sock.writer = asyncio.get_running_loop().create_task(sock.drain_forever())
+        self._all.add(sock)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_text(sock, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    sock.push(error_frame("unsupported_frame", "send text frames"))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self._forget(sock)
+            sock.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await sock.writer
+        return ws
+
+    def _forget(self, sock: CustomerSocket) -> None:
+        self._all.discard(sock)
+        if sock.visitor_id is not None:
+            peers = self.sockets.get(sock.visitor_id)
+            if peers is not None:
+                peers.discard(sock)
+                if not peers:
+                    del self.sockets[sock.visitor_id]
+
+    async def _on_text(self, sock: CustomerSocket, data: str) -> None:
+        try:
+            frame = parse_frame(data, self.config.max_frame_bytes)
+            if isinstance(frame, HelloFrame):
+                await self._on_hello(sock, frame)
+            elif isinstance(frame, MessageFrame):
+                await self._on_message(sock, frame)
+            elif isinstance(frame, HistoryFrame):
+                await self._send_history(sock, frame.since)
+            elif isinstance(frame, PingFrame):
+                sock.push({"type": "pong"})
+        except FrameError as exc:
+            sock.push(error_frame(exc.code, exc.message))
+        except Unauthorized as exc:
+            sock.push(error_frame(exc.code, exc.message))
+        except PyMongoError:
+            log.warning("web chat frame refused: database unavailable")
+            sock.push(
+                error_frame(
+                    "storage_unavailable",
+                    "the message was not stored; send it again shortly",
+                    temporary=True,
+                )
+            )
+
+    def _bind(self, sock: CustomerSocket, visitor_id: str, *, issued: bool) -> None:
+        if sock.visitor_id == visitor_id:
+            return
+        self._forget(sock)
+        self._all.add(sock)
+        sock.visitor_id = visitor_id
+        self.sockets[visitor_id].add(sock)
+        welcome: dict[str, Any] = {"type": "welcome", "visitor_id": visitor_id}
+        welcome["visitor_token"] = self.tokens.issue_visitor(visitor_id)
+        welcome["resumed"] = not issued
+        sock.push(welcome)
+
+    async def _on_hello(self, sock: CustomerSocket, frame: HelloFrame) -> None:
+        if frame.name is not None:
+            sock.name = frame.name.strip()
+        if frame.visitor_token:
+            self._bind(sock, self.tokens.verify_visitor(frame.visitor_token), issued=False)
+        elif sock.visitor_id is None:
+            self._bind(sock, uuid.uuid4().hex, issued=True)
+        if frame.history or frame.history_since is not None:
+            await self._send_history(sock, frame.history_since)
+
+    async def _on_message(self, sock: CustomerSocket, frame: MessageFrame) -> None:
+        text = frame.text.strip()
+        if not text:
+            raise FrameError("empty_message", "a message needs some text")
+        if len(text) > self.config.max_text_chars:
+            raise FrameError(
+                "text_too_long", f"messages are limited to {self.config.max_text_chars} characters"
+            )
+        if sock.visitor_id is None:
+            self._bind(sock, uuid.uuid4().hex, issued=True)
+        assert sock.visitor_id is not None
+        # Without a client id every frame is a new message; with one, a resend is the same.
+        client_key = frame.client_id or f"auto-{uuid.uuid4().hex}"
+        result = await self.hub.receive(
+            InboundMessage(
+                channel="web",
+                external_id=f"{sock.visitor_id}:{client_key}",
+                sender_id=sock.visitor_id,
+                sender_name=sock.name,
+                thread_key=sock.visitor_id,
+                text=text,
+                client_id=frame.client_id,
+                raw={"frame": frame.model_dump()},
+            )
+        )
+        sock.push(
+            {
+                "type": "ack",
+                "client_id": frame.client_id,
+                "id": result.message.id,
+                "duplicate": result.duplicate,
+            }
+        )
+
+    async def _send_history(self, sock: CustomerSocket, since: str | None) -> None:
+        if sock.visitor_id is None:
+            raise FrameError(
+                "no_identity", "say hello with a visitor token before asking for history"
+            )
+        messages = await self.hub.history("web", sock.visitor_id, since, self.config.history_limit)
+        sock.push({"type": "history", "messages": [message_frame(m) for m in messages]})

@@ -1,0 +1,1 @@
+"""Chorus hub: app factory, domain model, routing, bot, REST API and CLI."""

@@ -1,0 +1,1 @@
+"""The JWT-secured REST API under ``/api/v1``."""

@@ -1,0 +1,169 @@
+"""The ``chorus`` command line: run the hub, mint tokens, prepare the database, chat."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from hub.config import ChorusConfig, ConfigError, load_config
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def _load(path: Path | None) -> ChorusConfig:
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="YAML config file (default: ./config.yaml when present, else built-in defaults).",
+)
+
+
+@click.group()
+def main() -> None:
+    """Chorus: a chatbot-first messaging hub."""
+
+
+@main.command()
+@config_option
+@click.option("--host", default=None, help="Override http.host.")
+@click.option("--port", type=int, default=None, help="Override http.port.")
+def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
+    """Run the hub (starts the embedded database when mongo.uri is empty)."""
+    from aiohttp import web
+
+    from hub.app import create_app
+    from hub.logs import setup_logging
+
+    config = _load(config_path)
+    if host is not None:
+        config.http.host = host
+    if port is not None:
+        config.http.port = port
+    setup_logging(config.logging.level, config.logging.json_format)
+    app = create_app(config)
+    web.run_app(
+        app,
+        host=config.http.host,
+        port=config.http.port,
+        shutdown_timeout=config.http.shutdown_grace_seconds,
+        print=lambda text: click.echo(text, err=True),
+    )
+
+
+@main.command()
+@config_option
+@click.option("--sub", required=True, help="Subject: the agent or admin the token is for.")
+@click.option("--role", type=click.Choice(["admin", "agent"]), required=True)
+@click.option(
+    "--ttl", type=int, default=None, help="Lifetime in seconds (default auth.access_ttl_seconds)."
+)
+def token(config_path: Path | None, sub: str, role: str, ttl: int | None) -> None:
+    """Print a signed API access token."""
+    from hub.auth import TokenService
+
+    config = _load(config_path)
+    if ttl is not None and ttl <= 0:
+        raise click.BadParameter("must be positive", param_hint="--ttl")
+    click.echo(TokenService(config.auth).issue(sub, role, ttl))  # type: ignore[arg-type]
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("init")
+@config_option
+def db_init(config_path: Path | None) -> None:
+    """Create the collections' indexes (idempotent; the hub also does it at start-up)."""
+    from storage.embedded import EmbeddedMongo
+    from storage.mongo import MongoStore, make_client
+
+    config = _load(config_path)
+
+    async def run() -> None:
+        embedded = None
+        uri = config.mongo.uri
+        if not uri:
+            embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
+            await embedded.astart(config.mongo.embedded.start_timeout_seconds)
+            uri = embedded.uri
+        store = MongoStore(make_client(uri), config.mongo.database, config.mongo.write_concern)
+        try:
+            await store.ensure_indexes(on_progress=lambda line: click.echo(f"  {line}"))
+        finally:
+            await store.close()
+            if embedded is not None:
+                await embedded.astop()
+        click.echo("indexes ready")
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.option("--url", default="ws://localhost:8080/chat", show_default=True)
+@click.option("--name", default="", help="Your display name.")
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    default=Path(".chorus-visitor"),
+    show_default=True,
+    help="Where the visitor token is kept between runs.",
+)
+def chat(url: str, name: str, token_file: Path) -> None:
+    """Talk to the hub as a web chat customer (a development channel)."""
+    visitor_token = token_file.read_text().strip() if token_file.exists() else None
+    asyncio.run(_chat(url, name, token_file, visitor_token))
+
+
+async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_json(
+            {"type": "hello", "visitor_token": visitor_token, "name": name or None, "history": True}
+        )
+
+        async def reader() -> None:
+            async for msg in ws:
+                frame = json.loads(msg.data)
+                if frame["type"] == "welcome":
+                    await asyncio.to_thread(token_file.write_text, frame["visitor_token"])
+                elif frame["type"] == "message" and frame.get("direction") == "outbound":
+                    click.echo(
+                        f"\n{frame['author']['name'] or frame['author']['kind']}: {frame['text']}"
+                    )
+                elif frame["type"] == "history":
+                    for item in frame["messages"]:
+                        who = "you" if item["direction"] == "inbound" else item["author"]["kind"]
+                        click.echo(f"[{who}] {item['text']}")
+                elif frame["type"] == "error":
+                    click.echo(f"! {frame['code']}: {frame['message']}", err=True)
+
+        read_task = asyncio.create_task(reader())
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            if line.strip():
+                await ws.send_json({"type": "message", "text": line.rstrip("\n")})
+        read_task.cancel()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The normalized inbox model shared by every channel.
+
+Common fields are first-class; whatever a platform sent is kept untouched in ``raw``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["web", "slack", "telegram", "twitter"]
+CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter")
+Direction = Literal["inbound", "outbound"]
+AuthorKind = Literal["contact", "agent", "bot"]
+ConversationStatus = Literal["bot", "open", "pending", "resolved"]
+CONVERSATION_STATUSES: tuple[ConversationStatus, ...] = ("bot", "open", "pending", "resolved")
+DeliveryStatus = Literal["pending", "sent", "failed"]
+AttachmentKind = Literal["image", "audio", "video", "file"]
+
+
+def new_id() -> str:
+    """A time-ordered unique id (an ObjectId's hex form), so ids sort by creation."""
+    return str(ObjectId())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Author(Model):
+    kind: AuthorKind
+    id: str
+    name: str = ""
+
+
+class Attachment(Model):
+    kind: AttachmentKind = "file"
+    name: str = ""
+    mime_type: str = "application/octet-stream"
+    size: int | None = None
+    url: str | None = None
+    storage_key: str | None = None
+
+
+class Delivery(Model):
+    """Where an outbound message stands on its way to the platform."""
+
+    status: DeliveryStatus = "pending"
+    reason: str | None = None
+    attempts: int = 0
+    platform_id: str | None = None
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Message(Model):
+    id: str
+    conversation_id: str
+    contact_id: str
+    channel: Channel
+    external_id: str | None = None
+    direction: Direction
+    author: Author
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    created_at: datetime
+    delivery: Delivery | None = None
+    private: bool = False
+    client_id: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class Identity(Model):
+    """A contact as one channel knows them: the platform's stable user id."""
+
+    channel: Channel
+    external_id: str
+    handle: str | None = None
+    reachable: bool = True
+
+
+class Contact(Model):
+    id: str
+    name: str = ""
+    email: str | None = None
+    identities: tuple[Identity, ...] = ()
+    created_at: datetime
+
+
+class Conversation(Model):
+    id: str
+    contact_id: str
+    channel: Channel
+    thread_key: str
+    recipient_id: str
+    status: ConversationStatus
+    assignee: str | None = None
+    labels: tuple[str, ...] = ()
+    route: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime
+
+
+class InboundMessage(Model):
+    """What an adapter hands to the hub: one platform message, normalized.
+
+    ``thread_key`` names the place the customer talks in on that platform (a chat, a DM
+    pair, a tweet thread); ``route`` holds what the adapter needs later to answer there.
+    """
+
+    channel: Channel
+    external_id: str
+    sender_id: str
+    sender_name: str = ""
+    sender_handle: str | None = None
+    thread_key: str
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    created_at: datetime = Field(default_factory=utcnow)
+    route: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict)
+    client_id: str | None = None
+
+
+class ReceiveResult(Model):
+    message: Message
+    conversation: Conversation
+    duplicate: bool
+
+
+class OutboundMessage(Model):
+    """What the hub asks an adapter to deliver."""
+
+    message_id: str
+    channel: Channel
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    recipient_id: str
+    route: dict[str, Any] = Field(default_factory=dict)
+    author: Author
+    attempt: int = 1
+
+
+class DeliveryResult(Model):
+    """An adapter's answer to ``send``: delivered, or failed (and whether to try again)."""
+
+    ok: bool
+    platform_id: str | None = None
+    reason: str | None = None
+    retryable: bool = False
+    retry_after_seconds: float | None = None
+    unreachable: bool = False
+
+    @classmethod
+    def sent(cls, platform_id: str | None = None) -> DeliveryResult:
+        return cls(ok=True, platform_id=platform_id)
+
+    @classmethod
+    def failed(
+        cls,
+        reason: str,
+        *,
+        retryable: bool = False,
+        retry_after_seconds: float | None = None,
+        unreachable: bool = False,
+    ) -> DeliveryResult:
+        return cls(
+            ok=False,
+            reason=reason,
+            retryable=retryable,
+            retry_after_seconds=retry_after_seconds,
+            unreachable=unreachable,
+        )

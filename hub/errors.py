@@ -1,0 +1,60 @@
+"""Domain errors with stable codes; mapped to HTTP and WebSocket errors in one place."""
+
+from __future__ import annotations
+
+
+class ChorusError(Exception):
+    """Base of every error a client may see. ``code`` is stable; ``status`` is HTTP."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(ChorusError):
+    code = "bad_request"
+    status = 400
+
+
+class PayloadTooLarge(ChorusError):
+    code = "payload_too_large"
+    status = 413
+
+
+class Unauthorized(ChorusError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ChorusError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ChorusError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ChorusError):
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(ChorusError):
+    code = "rate_limited"
+    status = 429
+
+
+class StorageUnavailable(ChorusError):
+    """The database did not answer; the client should retry later."""
+
+    code = "storage_unavailable"
+    status = 503

@@ -1,0 +1,18 @@
+"""Typed keys for the objects the app shares with its handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.auth import TokenService
+from hub.channels import ChannelAdapter
+from hub.config import ChorusConfig
+from hub.core import Hub
+from hub.domain import Channel
+from storage.mongo import MongoStore
+
+CONFIG = web.AppKey("config", ChorusConfig)
+MONGO = web.AppKey("mongo", MongoStore)
+HUB = web.AppKey("hub", Hub)
+TOKENS = web.AppKey("tokens", TokenService)
+ADAPTERS = web.AppKey("adapters", dict[Channel, ChannelAdapter])

@@ -1,0 +1,1 @@
+"""Comment moderation pipeline: pure logic, text and metadata in, verdict out."""

@@ -1,0 +1,1 @@
+"""The only door to MongoDB and the archive store."""

@@ -1,0 +1,128 @@
+"""The embedded MongoDB-wire server: SecantusDB run as a child process.
+
+Used when ``mongo.uri`` is empty (the out-of-the-box default) and by the test suite. It is
+a separate process spoken to over the wire protocol, so the hub's code path is the one it
+takes against a real MongoDB replica set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedMongo:
+    """Starts, waits for and stops one SecantusDB server on a loopback port."""
+
+    def __init__(self, data_dir: Path | str, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.data_dir = str(data_dir)
+        self.host = host
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_path: Path | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 30.0) -> None:
+        if importlib.util.find_spec("secantus") is None:
+            raise EmbeddedServerError(
+                "mongo.uri is empty, so Chorus would run its embedded database, but "
+                "SecantusDB is not installed: pip install 'chorus-hub[embedded]', "
+                "or set mongo.uri (CHORUS_MONGO__URI) to a MongoDB replica set"
+            )
+        if self.data_dir != ":memory:":
+            Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+            self._log_path = Path(self.data_dir).parent / "secantusd.log"
+        else:
+            self._log_path = None
+        args = [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--storage-path",
+            self.data_dir,
+            "--log-level",
+            "WARNING",
+            "--noop-heartbeat-seconds",
+            "10",
+        ]
+        out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()  # type: ignore[union-attr]
+        self._wait_ready(timeout)
+        log.info("embedded database listening", extra={"uri": self.uri})
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise EmbeddedServerError(
+                    f"embedded database exited with code {self.process.returncode}"
+                    + (f"; see {self._log_path}" if self._log_path else "")
+                )
+            client: MongoClient[dict[str, object]] = MongoClient(
+                self.uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500
+            )
+            try:
+                client.admin.command("ping")
+                return
+            except PyMongoError:
+                pass
+            finally:
+                client.close()
+        self.stop()
+        raise EmbeddedServerError(f"embedded database did not answer ping within {timeout}s")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    async def astart(self, wait_seconds: float = 30.0) -> None:
+        await asyncio.to_thread(self.start, wait_seconds)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)

@@ -1,0 +1,277 @@
+"""Contacts, conversations and messages: the inbox's documents and the queries over them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from hub.domain import (
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Delivery,
+    Identity,
+    Message,
+    new_id,
+    utcnow,
+)
+from storage.mongo import Document, MongoStore
+
+# Fields a client sees on a conversation; storage-only fields stay inside.
+_CONVERSATION_FIELDS = set(Conversation.model_fields)
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this server did not issue."""
+
+
+def encode_cursor(values: Mapping[str, Any]) -> str:
+    plain = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+    if not isinstance(data, dict) or set(data) != set(keys):
+        raise InvalidCursor("cursor is not valid")
+    if not all(isinstance(data[key], str) for key in keys):
+        raise InvalidCursor("cursor is not valid")
+    return data
+
+
+def contact_from_doc(doc: Document) -> Contact:
+    fields = {k: v for k, v in doc.items() if k in Contact.model_fields}
+    return Contact.model_validate({**fields, "id": doc["_id"]})
+
+
+def conversation_from_doc(doc: Document) -> Conversation:
+    fields = {k: v for k, v in doc.items() if k in _CONVERSATION_FIELDS}
+    return Conversation.model_validate({**fields, "id": doc["_id"]})
+
+
+def message_from_doc(doc: Document) -> Message:
+    fields = {k: v for k, v in doc.items() if k != "_id" and k in Message.model_fields}
+    return Message.model_validate({**fields, "id": doc["_id"]})
+
+
+def message_to_doc(message: Message) -> Document:
+    doc = message.model_dump(exclude={"id"})
+    doc["_id"] = message.id
+    return doc
+
+
+def open_key(contact_id: str, channel: str, thread_key: str) -> str:
+    return f"{contact_id}|{channel}|{thread_key}"
+
+
+class InboxStore:
+    """Reads and writes of the inbox collections. Every write is idempotent on retry."""
+
+    def __init__(self, mongo: MongoStore) -> None:
+        self.contacts = mongo.collection("contacts")
+        self.conversations = mongo.collection("conversations")
+        self.messages = mongo.collection("messages")
+
+    # -- contacts -----------------------------------------------------------------
+    async def upsert_contact(self, identity: Identity, name: str) -> Contact:
+        match = {
+            "identities": {
+                "$elemMatch": {"channel": identity.channel, "external_id": identity.external_id}
+            }
+        }
+        update: Document = {
+            "$setOnInsert": {
+                "_id": new_id(),
+                "created_at": utcnow(),
+                "identities": [identity.model_dump()],
+                "email": None,
+            }
+        }
+        if name:
+            update["$set"] = {"name": name}
+        else:
+            update["$setOnInsert"]["name"] = ""
+        for _ in range(3):
+            try:
+                doc = await self.contacts.find_one_and_update(
+                    match, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
+                break
+            except DuplicateKeyError:
+                continue  # a concurrent request created the contact: read it next round
+        else:  # pragma: no cover - three races in a row
+            raise RuntimeError("could not upsert contact")
+        assert doc is not None
+        return contact_from_doc(doc)
+
+    async def find_contact(self, channel: str, external_id: str) -> Contact | None:
+        doc = await self.contacts.find_one(
+            {"identities": {"$elemMatch": {"channel": channel, "external_id": external_id}}}
+        )
+        return contact_from_doc(doc) if doc else None
+
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        doc = await self.contacts.find_one({"_id": contact_id})
+        return contact_from_doc(doc) if doc else None
+
+    async def set_identity_reachable(
+        self, contact_id: str, channel: str, external_id: str, reachable: bool
+    ) -> None:
+        await self.contacts.update_one(
+            {"_id": contact_id, "identities.channel": channel},
+            {"$set": {"identities.$[ident].reachable": reachable}},
+            array_filters=[{"ident.channel": channel, "ident.external_id": external_id}],
+        )
+
+    # -- conversations ------------------------------------------------------------
+    async def open_conversation(
+        self,
+        contact_id: str,
+        channel: str,
+        thread_key: str,
+        recipient_id: str,
+        route: Mapping[str, Any],
+        status: ConversationStatus = "bot",
+    ) -> tuple[Conversation, bool]:
+        """The contact's active conversation in that thread, created if there is none."""
+        key = open_key(contact_id, channel, thread_key)
+        now = utcnow()
+        conversation_id = new_id()
+        insert: Document = {
+            "_id": conversation_id,
+            "contact_id": contact_id,
+            "channel": channel,
+            "thread_key": thread_key,
+            "recipient_id": recipient_id,
+            "status": status,
+            "assignee": None,
+            "labels": [],
+            "route": dict(route),
+            "created_at": now,
+            "updated_at": now,
+            "last_message_at": now,
+        }
+        for _ in range(3):
+            try:
+                doc = await self.conversations.find_one_and_update(
+                    {"open_key": key},
+                    {"$setOnInsert": insert},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                break
+            except DuplicateKeyError:
+                continue
+        else:  # pragma: no cover
+            raise RuntimeError("could not open conversation")
+        assert doc is not None
+        return conversation_from_doc(doc), doc["_id"] == conversation_id
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        doc = await self.conversations.find_one({"_id": conversation_id})
+        return conversation_from_doc(doc) if doc else None
+
+    async def touch_conversation(self, conversation_id: str, at: datetime) -> None:
+        await self.conversations.update_one(
+            {"_id": conversation_id},
+            {"$max": {"last_message_at": at, "updated_at": utcnow()}},
+        )
+
+    async def update_conversation(
+        self, conversation_id: str, changes: Mapping[str, Any]
+    ) -> Conversation | None:
+        update: Document = {"$set": {**changes, "updated_at": utcnow()}}
+        if changes.get("status") == "resolved":
+            update["$unset"] = {"open_key": ""}
+        elif "status" in changes:
+            current = await self.conversations.find_one({"_id": conversation_id})
+            if current is None:
+                return None
+            if "open_key" not in current:
+                update["$set"]["open_key"] = open_key(
+                    current["contact_id"], current["channel"], current["thread_key"]
+                )
+        try:
+            doc = await self.conversations.find_one_and_update(
+                {"_id": conversation_id}, update, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError as exc:
+            raise ValueError("the contact already has another active conversation there") from exc
+        return conversation_from_doc(doc) if doc else None
+
+    async def list_conversations(
+        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+    ) -> tuple[list[Conversation], str | None]:
+        query: Document = {k: v for k, v in filters.items() if v is not None}
+        if cursor:
+            after = decode_cursor(cursor, ("t", "id"))
+            try:
+                at = datetime.fromisoformat(after["t"])
+            except ValueError as exc:
+                raise InvalidCursor("cursor is not valid") from exc
+            query["$or"] = [
+                {"last_message_at": {"$lt": at}},
+                {"last_message_at": at, "_id": {"$lt": after["id"]}},
+            ]
+        docs = (
+            await self.conversations.find(query)
+            .sort([("last_message_at", -1), ("_id", -1)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        items = [conversation_from_doc(doc) for doc in docs[:limit]]
+        next_cursor = None
+        if len(docs) > limit:
+            last = items[-1]
+            next_cursor = encode_cursor({"t": last.last_message_at, "id": last.id})
+        return items, next_cursor
+
+    # -- messages -------------------------------------------------------------------
+    async def insert_message(self, message: Message) -> tuple[Message, bool]:
+        """Store ``message``; if its (channel, external_id) is known, return the stored one."""
+        try:
+            await self.messages.insert_one(message_to_doc(message))
+        except DuplicateKeyError:
+            existing = await self.messages.find_one(
+                {"channel": message.channel, "external_id": message.external_id}
+            )
+            if existing is None:
+                raise
+            return message_from_doc(existing), True
+        return message, False
+
+    async def get_message(self, message_id: str) -> Message | None:
+        doc = await self.messages.find_one({"_id": message_id})
+        return message_from_doc(doc) if doc else None
+
+    async def list_messages(
+        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+    ) -> tuple[list[Message], str | None]:
+        query: Document = {k: v for k, v in filters.items() if v is not None}
+        if cursor:
+            after = decode_cursor(cursor, ("id",))["id"]
+            query["_id"] = {**query.get("_id", {}), "$gt": after}
+        docs = await self.messages.find(query).sort("_id", 1).limit(limit + 1).to_list()
+        items = [message_from_doc(doc) for doc in docs[:limit]]
+        next_cursor = encode_cursor({"id": items[-1].id}) if len(docs) > limit else None
+        return items, next_cursor
+
+    async def recent_messages(self, filters: Mapping[str, Any], limit: int) -> list[Message]:
+        """The newest ``limit`` messages matching ``filters``, oldest first."""
+        docs = await self.messages.find(dict(filters)).sort("_id", -1).limit(limit).to_list()
+        return [message_from_doc(doc) for doc in reversed(docs)]
+
+    async def set_delivery(self, message_id: str, delivery: Delivery) -> None:
+        await self.messages.update_one(
+            {"_id": message_id}, {"$set": {"delivery": delivery.model_dump()}}
+        )

@@ -1,0 +1,101 @@
+"""The outbox: outbound messages waiting for delivery live in ``messages`` as ``pending``.
+
+A sender claims a due message with a lease, so several hub instances never send the same
+message at once and a crashed sender's claim expires and is taken up again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pymongo import ReturnDocument
+
+from hub.domain import Message, utcnow
+from storage.inbox import message_from_doc
+from storage.mongo import MongoStore
+
+
+class OutboxStore:
+    def __init__(self, mongo: MongoStore) -> None:
+        self.messages = mongo.collection("messages")
+
+    async def claim_due(self, lease_seconds: float, limit: int) -> list[Message]:
+        now = utcnow()
+        claimed: list[Message] = []
+        for _ in range(limit):
+            doc = await self.messages.find_one_and_update(
+                {
+                    "delivery.status": "pending",
+                    "delivery.next_attempt_at": {"$lte": now},
+                    "$or": [
+                        {"delivery.lease_until": None},
+                        {"delivery.lease_until": {"$lte": now}},
+                    ],
+                },
+                {
+                    "$set": {"delivery.lease_until": now + timedelta(seconds=lease_seconds)},
+                    "$inc": {"delivery.attempts": 1},
+                },
+                sort=[("delivery.next_attempt_at", 1)],
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                break
+            claimed.append(message_from_doc(doc))
+        return claimed
+
+    async def mark_sent(self, message_id: str, platform_id: str | None) -> None:
+        await self.messages.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "delivery.status": "sent",
+                    "delivery.platform_id": platform_id,
+                    "delivery.reason": None,
+                    "delivery.lease_until": None,
+                    "delivery.next_attempt_at": None,
+                    "delivery.updated_at": utcnow(),
+                }
+            },
+        )
+
+    async def mark_retry(self, message_id: str, at: datetime, reason: str | None) -> None:
+        await self.messages.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "delivery.next_attempt_at": at,
+                    "delivery.lease_until": None,
+                    "delivery.reason": reason,
+                    "delivery.updated_at": utcnow(),
+                }
+            },
+        )
+
+    async def mark_failed(self, message_id: str, reason: str) -> None:
+        await self.messages.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "delivery.status": "failed",
+                    "delivery.reason": reason,
+                    "delivery.lease_until": None,
+                    "delivery.next_attempt_at": None,
+                    "delivery.updated_at": utcnow(),
+                }
+            },
+        )
+
+    async def next_due_at(self) -> datetime | None:
+        doc = await self.messages.find_one(
+            {"delivery.status": "pending"},
+            sort=[("delivery.next_attempt_at", 1)],
+            projection={"delivery.next_attempt_at": 1},
+        )
+        if doc is None:
+            return None
+        due: datetime | None = doc["delivery"].get("next_attempt_at")
+        return due
+
+    async def pending_count(self) -> int:
+        return await self.messages.count_documents({"delivery.status": "pending"})

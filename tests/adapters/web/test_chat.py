@@ -1,0 +1,191 @@
+"""The web chat channel end to end: customer socket → inbox → API → agent reply → socket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import ClientWebSocketResponse
+
+from tests.conftest import bearer, wait_for
+
+
+async def _frame(ws: ClientWebSocketResponse, kind: str | None = None) -> dict[str, Any]:
+    """The next frame (of ``kind``, skipping others)."""
+    while True:
+        frame = await ws.receive_json(timeout=10)
+        if kind is None or frame["type"] == kind:
+            return frame
+
+
+async def test_plain_text_frame_is_stored_and_acknowledged(client, db) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_str("Hello, world!")
+        welcome = await _frame(ws)
+        assert welcome["type"] == "welcome" and welcome["visitor_token"]
+        ack = await _frame(ws)
+        assert ack["type"] == "ack"
+    stored = await db.messages.find_one({"_id": ack["id"]})
+    assert stored["text"] == "Hello, world!"
+    assert stored["direction"] == "inbound" and stored["channel"] == "web"
+
+
+async def test_round_trip_customer_to_agent_and_back(client, db) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "name": "Ada"})
+        await _frame(ws, "welcome")
+        await ws.send_json({"type": "message", "text": "Where is my order?", "client_id": "m1"})
+        ack = await _frame(ws, "ack")
+        assert ack["client_id"] == "m1"
+
+        resp = await client.get("/api/v1/messages?channel=web", headers=bearer(client))
+        assert resp.status == 200
+        page = await resp.json()
+        assert [m["text"] for m in page["items"]] == ["Where is my order?"]
+        item = page["items"][0]
+        assert {
+            "id",
+            "conversation_id",
+            "channel",
+            "direction",
+            "author",
+            "text",
+            "created_at",
+        } <= set(item)
+        assert item["author"]["kind"] == "contact"
+
+        conversation_id = item["conversation_id"]
+        resp = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": "It ships today."},
+            headers=bearer(client, sub="agent-bo"),
+        )
+        assert resp.status == 201
+        reply = await resp.json()
+        assert reply["direction"] == "outbound" and reply["delivery"]["status"] == "pending"
+
+        pushed = await _frame(ws, "message")
+        assert pushed["text"] == "It ships today."
+        assert pushed["author"]["kind"] == "agent"
+
+    async def delivered() -> bool:
+        doc = await db.messages.find_one({"_id": reply["id"]})
+        return doc["delivery"]["status"] == "sent"
+
+    await wait_for(delivered)
+    contact = await db.contacts.find_one({})
+    assert contact["name"] == "Ada"
+
+
+async def test_resent_client_id_is_stored_once_and_acked_with_same_id(client, db) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello"})
+        token = (await _frame(ws, "welcome"))["visitor_token"]
+        await ws.send_json({"type": "message", "text": "once", "client_id": "same"})
+        first = await _frame(ws, "ack")
+    # The customer reconnects (e.g. after a network drop) and resends.
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "visitor_token": token})
+        welcome = await _frame(ws, "welcome")
+        assert welcome["resumed"] is True
+        await ws.send_json({"type": "message", "text": "once", "client_id": "same"})
+        second = await _frame(ws, "ack")
+    assert second["id"] == first["id"]
+    assert second["duplicate"] is True
+    assert await db.messages.count_documents({}) == 1
+
+
+async def test_same_client_id_from_two_visitors_is_two_messages(client, db) -> None:
+    for _ in range(2):
+        async with client.ws_connect("/chat") as ws:
+            await ws.send_json({"type": "message", "text": "hi", "client_id": "c-1"})
+            await _frame(ws, "ack")
+    assert await db.messages.count_documents({}) == 2
+    assert await db.contacts.count_documents({}) == 2
+
+
+async def test_history_after_reconnect(client) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello"})
+        token = (await _frame(ws, "welcome"))["visitor_token"]
+        ids = []
+        for n in range(3):
+            await ws.send_json({"type": "message", "text": f"m{n}", "client_id": f"c{n}"})
+            ids.append((await _frame(ws, "ack"))["id"])
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
+        history = await _frame(ws, "history")
+        assert [m["text"] for m in history["messages"]] == ["m1", "m2"]
+        await ws.send_json({"type": "history"})
+        history = await _frame(ws, "history")
+        assert [m["text"] for m in history["messages"]] == ["m0", "m1", "m2"]
+
+
+async def test_bad_frames_get_error_frames_and_store_nothing(client, db, config) -> None:
+    too_big = json.dumps({"type": "message", "text": "x" * (config.web.max_frame_bytes + 10)})
+    cases = [
+        ("{not json", "invalid_json"),
+        (json.dumps({"type": "teleport"}), "unknown_type"),
+        (json.dumps({"type": ["message"]}), "unknown_type"),
+        ("{" + json.dumps([1, 2])[1:], "invalid_json"),
+        (json.dumps({"type": "message"}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": 5}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": "hi", "extra": 1}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": "   "}), "empty_message"),
+        (
+            json.dumps({"type": "hello", "visitor_token": "forged.token.value"}),
+            "invalid_visitor_token",
+        ),
+        (too_big, "frame_too_large"),
+    ]
+    async with client.ws_connect("/chat") as ws:
+        for data, code in cases:
+            await ws.send_str(data)
+            frame = await _frame(ws, "error")
+            assert frame["code"] == code, data[:60]
+        await ws.send_bytes(b"\x00\x01")
+        assert (await _frame(ws, "error"))["code"] == "unsupported_frame"
+        # The socket still works after the errors.
+        await ws.send_json({"type": "ping"})
+        assert (await _frame(ws))["type"] == "pong"
+    assert await db.messages.count_documents({}) == 0
+
+
+async def test_reply_to_offline_visitor_arrives_in_history(client) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello"})
+        token = (await _frame(ws, "welcome"))["visitor_token"]
+        await ws.send_json({"type": "message", "text": "anyone?", "client_id": "a"})
+        ack = await _frame(ws, "ack")
+    resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=bearer(client))
+    conversation_id = (await resp.json())["conversation_id"]
+    resp = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"text": "Yes, here."},
+        headers=bearer(client),
+    )
+    reply_id = (await resp.json())["id"]
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ack["id"]})
+        history = await _frame(ws, "history")
+    assert [m["id"] for m in history["messages"]] == [reply_id]
+
+
+async def test_private_note_never_reaches_the_customer(client, db) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "message", "text": "hello", "client_id": "a"})
+        ack = await _frame(ws, "ack")
+        doc = await db.messages.find_one({"_id": ack["id"]})
+        conv = doc["conversation_id"]
+        await client.post(
+            f"/api/v1/conversations/{conv}/messages",
+            json={"text": "VIP customer", "private": True},
+            headers=bearer(client),
+        )
+        await client.post(
+            f"/api/v1/conversations/{conv}/messages", json={"text": "Hi!"}, headers=bearer(client)
+        )
+        pushed = await _frame(ws, "message")
+    assert pushed["text"] == "Hi!"
+    note = await db.messages.find_one({"text": "VIP customer"})
+    assert note["private"] is True and note["delivery"] is None
