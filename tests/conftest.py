@@ -94,9 +94,9 @@ def bearer(
     return {"Authorization": f"Bearer {token}"}
 
 
-async def wait_for(predicate: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+async def wait_for(predicate: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
     """Poll an async condition until it is truthy; fail the test if it never is."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
             value = await predicate()
             if value:
