@@ -21,6 +21,8 @@ from hub.events import EventBus
 from hub.http import error_middleware
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO, TOKENS
+from storage.agents import AgentStore
+from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
@@ -56,7 +58,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     tokens = TokenService(config.auth)
     inbox = InboxStore(mongo)
     outbox = Outbox(OutboxStore(mongo), inbox, config.outbox)
-    hub = Hub(inbox, EventBus(), outbox)
+    hub = Hub(inbox, EventBus(), outbox, AgentStore(mongo), ChannelStateStore(mongo))
     adapters = build_adapters(config, hub, tokens)
 
     app[CONFIG] = config

@@ -8,22 +8,50 @@ storage; the hub never imports a platform SDK.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
 from hub.domain import (
+    Agent,
+    Attachment,
+    Author,
     Channel,
+    Contact,
+    Conversation,
     DeliveryResult,
     InboundMessage,
     Message,
     OutboundMessage,
     ReceiveResult,
 )
+from hub.events import Listener
+
+
+class ChannelState(Protocol):
+    """Durable memory for adapters: id mappings, seen delivery ids, polling checkpoints."""
+
+    async def link(self, conversation_id: str, channel: str, kind: str, key: str) -> bool: ...
+
+    async def conversation_for(self, channel: str, kind: str, key: str) -> str | None: ...
+
+    async def keys_for(self, conversation_id: str, channel: str, kind: str) -> list[str]: ...
+
+    async def first_sighting(self, channel: str, event_id: str) -> bool: ...
+
+    async def forget_sighting(self, channel: str, event_id: str) -> None: ...
+
+    async def load_checkpoint(self, name: str) -> Any: ...
+
+    async def save_checkpoint(self, name: str, value: Any) -> datetime: ...
 
 
 class HubPort(Protocol):
     """What the hub offers adapters."""
+
+    @property
+    def channel_state(self) -> ChannelState: ...
 
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
         """Store one inbound message durably (idempotent on its external id), then react."""
@@ -33,6 +61,39 @@ class HubPort(Protocol):
         self, channel: Channel, sender_id: str, after_id: str | None, limit: int
     ) -> list[Message]:
         """Messages a customer may see in their conversations on ``channel``, oldest first."""
+        ...
+
+    async def reply(
+        self,
+        conversation_id: str,
+        author: Author,
+        text: str,
+        *,
+        attachments: Sequence[Attachment] = (),
+        private: bool = False,
+        client_id: str | None = None,
+    ) -> Message:
+        """Record an agent's or the bot's outbound message; the outbox delivers it."""
+        ...
+
+    async def require_conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def update_conversation(
+        self, conversation_id: str, changes: dict[str, Any]
+    ) -> Conversation: ...
+
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]: ...
+
+    async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None: ...
+
+    async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
+        """Hand a public post (a mention, a reply) to moderation as a comment."""
+        ...
+
+    def subscribe(self, listener: Listener) -> None:
+        """Be told of inbox events (messages stored, conversations changed)."""
         ...
 
 

@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.domain import (
+    Agent,
     Attachment,
     Author,
     Channel,
+    Contact,
     Conversation,
     Delivery,
     Identity,
@@ -24,8 +26,10 @@ from hub.domain import (
     utcnow,
 )
 from hub.errors import BadRequest, NotFound
-from hub.events import EventBus, InboxEvent
+from hub.events import EventBus, InboxEvent, Listener
 from hub.outbox import Outbox
+from storage.agents import AgentStore
+from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
 
 log = logging.getLogger(__name__)
@@ -34,10 +38,36 @@ log = logging.getLogger(__name__)
 class Hub:
     """The inbox as the rest of the product sees it."""
 
-    def __init__(self, store: InboxStore, events: EventBus, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        store: InboxStore,
+        events: EventBus,
+        outbox: Outbox,
+        agents: AgentStore,
+        channel_state: ChannelStateStore,
+    ) -> None:
         self.store = store
         self.events = events
         self.outbox = outbox
+        self.agents = agents
+        self.channel_state = channel_state
+
+    def subscribe(self, listener: Listener) -> None:
+        self.events.subscribe(listener)
+
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        return await self.store.get_contact(contact_id)
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
+        return await self.store.recent_messages({"conversation_id": conversation_id}, limit)
+
+    async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
+        return await self.agents.find_by_slack_user(slack_user_id)
+
+    async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
+        # Moderation plugs in here; until a pipeline is configured, public posts are
+        # only stored as messages.
+        log.debug("public comment not moderated", extra={"message_id": message.id})
 
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
         identity = Identity(

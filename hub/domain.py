@@ -110,6 +110,19 @@ class Conversation(Model):
     last_message_at: datetime
 
 
+class Agent(Model):
+    """A human who answers customers, from the web inbox or from Slack."""
+
+    id: str
+    name: str = ""
+    email: str | None = None
+    role: Literal["admin", "agent"] = "agent"
+    slack_user_id: str | None = None
+    capacity: int = 5
+    online: bool = False
+    created_at: datetime
+
+
 class InboundMessage(Model):
     """What an adapter hands to the hub: one platform message, normalized.
 

@@ -1,0 +1,64 @@
+"""Agents: the humans behind replies, and how platform users map to them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+
+from hub.domain import Agent, utcnow
+from storage.mongo import Document, MongoStore, register_indexes
+
+register_indexes(
+    "agents",
+    [
+        IndexModel(
+            [("slack_user_id", ASCENDING)],
+            name="slack_user_unique",
+            unique=True,
+            partialFilterExpression={"slack_user_id": {"$type": "string"}},
+        ),
+        IndexModel(
+            [("email", ASCENDING)],
+            name="email_unique",
+            unique=True,
+            partialFilterExpression={"email": {"$type": "string"}},
+        ),
+    ],
+)
+
+# Agent documents may carry storage-only fields (a password hash, say) that never leave here.
+_FIELDS = set(Agent.model_fields)
+
+
+def agent_from_doc(doc: Document) -> Agent:
+    return Agent.model_validate(
+        {**{k: v for k, v in doc.items() if k in _FIELDS}, "id": doc["_id"]}
+    )
+
+
+class AgentStore:
+    def __init__(self, mongo: MongoStore) -> None:
+        self.agents = mongo.collection("agents")
+
+    async def upsert(self, agent_id: str, fields: Mapping[str, Any]) -> Agent:
+        doc = await self.agents.find_one_and_update(
+            {"_id": agent_id},
+            {"$set": dict(fields), "$setOnInsert": {"created_at": utcnow()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return agent_from_doc(doc)
+
+    async def get(self, agent_id: str) -> Agent | None:
+        doc = await self.agents.find_one({"_id": agent_id})
+        return agent_from_doc(doc) if doc else None
+
+    async def find_by_slack_user(self, slack_user_id: str) -> Agent | None:
+        doc = await self.agents.find_one({"slack_user_id": slack_user_id})
+        return agent_from_doc(doc) if doc else None
+
+    async def list(self) -> list[Agent]:
+        return [agent_from_doc(doc) async for doc in self.agents.find({}).sort("_id", 1)]
