@@ -125,13 +125,14 @@ class Hub:
         if not text.strip() and not attachments:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
         now = utcnow()
+        message_id = new_id()
         message = Message(
-            id=new_id(),
+            id=message_id,
             conversation_id=conversation.id,
             contact_id=conversation.contact_id,
             channel=conversation.channel,
             # Replies are keyed too, so a client retrying the same reply stores it once.
-            external_id=f"out:{client_id}" if client_id else None,
+            external_id=f"out:{conversation.id}:{client_id or message_id}",
             direction="outbound",
             author=author,
             text=text,

@@ -70,6 +70,10 @@ def message_to_doc(message: Message) -> Document:
     return doc
 
 
+def identity_key(channel: str, external_id: str) -> str:
+    return f"{channel}:{external_id}"
+
+
 def open_key(contact_id: str, channel: str, thread_key: str) -> str:
     return f"{contact_id}|{channel}|{thread_key}"
 
@@ -84,16 +88,13 @@ class InboxStore:
 
     # -- contacts -----------------------------------------------------------------
     async def upsert_contact(self, identity: Identity, name: str) -> Contact:
-        match = {
-            "identities": {
-                "$elemMatch": {"channel": identity.channel, "external_id": identity.external_id}
-            }
-        }
+        key = identity_key(identity.channel, identity.external_id)
         update: Document = {
             "$setOnInsert": {
                 "_id": new_id(),
                 "created_at": utcnow(),
                 "identities": [identity.model_dump()],
+                "identity_keys": [key],
                 "email": None,
             }
         }
@@ -104,7 +105,10 @@ class InboxStore:
         for _ in range(3):
             try:
                 doc = await self.contacts.find_one_and_update(
-                    match, update, upsert=True, return_document=ReturnDocument.AFTER
+                    {"identity_keys": key},
+                    update,
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
                 )
                 break
             except DuplicateKeyError:
@@ -115,9 +119,7 @@ class InboxStore:
         return contact_from_doc(doc)
 
     async def find_contact(self, channel: str, external_id: str) -> Contact | None:
-        doc = await self.contacts.find_one(
-            {"identities": {"$elemMatch": {"channel": channel, "external_id": external_id}}}
-        )
+        doc = await self.contacts.find_one({"identity_keys": identity_key(channel, external_id)})
         return contact_from_doc(doc) if doc else None
 
     async def get_contact(self, contact_id: str) -> Contact | None:

@@ -20,20 +20,14 @@ Document = dict[str, Any]
 # so start-up and ``chorus db init`` create the same set, idempotently.
 INDEXES: dict[str, list[IndexModel]] = {
     "contacts": [
-        IndexModel(
-            [("identities.channel", ASCENDING), ("identities.external_id", ASCENDING)],
-            name="identity_unique",
-            unique=True,
-            partialFilterExpression={"identities.external_id": {"$type": "string"}},
-        ),
+        # "channel:external id" for each identity: a plain multikey equality lookup that
+        # every MongoDB-wire server serves from the index ($elemMatch plans vary).
+        IndexModel([("identity_keys", ASCENDING)], name="identity_unique", unique=True),
     ],
     "conversations": [
-        IndexModel(
-            [("open_key", ASCENDING)],
-            name="open_key_unique",
-            unique=True,
-            partialFilterExpression={"open_key": {"$type": "string"}},
-        ),
+        # Only active conversations carry open_key (it is unset on resolution); sparse, not
+        # partial, so plain equality queries can use the index.
+        IndexModel([("open_key", ASCENDING)], name="open_key_unique", unique=True, sparse=True),
         IndexModel([("last_message_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
         IndexModel(
             [("status", ASCENDING), ("last_message_at", DESCENDING), ("_id", DESCENDING)],
@@ -46,11 +40,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("contact_id", ASCENDING), ("_id", DESCENDING)], name="contact"),
     ],
     "messages": [
+        # Every message has an external id (outbound ones get a hub-made one), so a platform
+        # retry or a client resend can never store a second copy.
         IndexModel(
             [("channel", ASCENDING), ("external_id", ASCENDING)],
             name="channel_external_id_unique",
             unique=True,
-            partialFilterExpression={"external_id": {"$type": "string"}},
         ),
         IndexModel([("conversation_id", ASCENDING), ("_id", ASCENDING)], name="thread"),
         IndexModel([("channel", ASCENDING), ("_id", ASCENDING)], name="channel_order"),

@@ -1,0 +1,105 @@
+"""Shared benchmark plumbing: a database server, a hub process, and a results table."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from storage.embedded import EmbeddedMongo, free_port
+
+
+@contextlib.contextmanager
+def database(on_disk: bool = True) -> Iterator[EmbeddedMongo]:
+    """A SecantusDB server for one benchmark, on disk like a real install."""
+    with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
+        server = EmbeddedMongo(os.path.join(tmp, "db") if on_disk else ":memory:")
+        server.start(timeout=60)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@dataclass
+class HubProcess:
+    """``chorus serve`` in its own process, as it runs in production."""
+
+    mongo_uri: str
+    database: str = "bench"
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> HubProcess:
+        env = {
+            **os.environ,
+            "CHORUS_MONGO__URI": self.mongo_uri,
+            "CHORUS_MONGO__DATABASE": self.database,
+            "CHORUS_HTTP__PORT": str(self.port),
+            "CHORUS_AUTH__JWT_SECRET": "bench-secret-" + "x" * 32,
+            "CHORUS_LOGGING__LEVEL": "WARNING",
+            **self.extra_env,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.base_url}/readyz", timeout=1) as resp,  # noqa: S310
+            ):
+                if resp.status == 200:
+                    return self
+            time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError("hub did not become ready")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Row:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        if not self.baseline:
+            return ""
+        return f"{self.value / self.baseline:.2f}"
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"{'benchmark':<44} {'value':>12} {'unit':<10} {'baseline':>12} {'ratio':>6}  note"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        base = f"{row.baseline:,.1f}" if row.baseline is not None else ""
+        value = f"{row.value:>12,.1f}"
+        print(f"{row.name:<44} {value} {row.unit:<10} {base:>12} {row.ratio:>6}  {row.note}")

@@ -1,0 +1,98 @@
+"""Durable ingest: N web customers send over /chat and wait for each ack.
+
+Baseline: the same number of documents written straight to the same database with
+batched ``insert_many``. Run: ``python -m bench.ingest [--customers 100] [--messages 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+
+import aiohttp
+from pymongo import AsyncMongoClient
+
+from bench.harness import HubProcess, Row, database, print_table
+
+
+async def _customer(session: aiohttp.ClientSession, url: str, messages: int) -> int:
+    acked = 0
+    async with session.ws_connect(url, max_msg_size=0) as ws:
+        for n in range(messages):
+            await ws.send_json({"type": "message", "text": f"message {n}", "client_id": f"c{n}"})
+            while True:
+                frame = await ws.receive_json()
+                if frame["type"] == "ack":
+                    acked += 1
+                    break
+                if frame["type"] == "error":
+                    raise RuntimeError(frame)
+    return acked
+
+
+async def hub_ingest(base_url: str, customers: int, messages: int) -> tuple[int, float]:
+    url = base_url.replace("http", "ws", 1) + "/chat"
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter()
+        counts = await asyncio.gather(
+            *(_customer(session, url, messages) for _ in range(customers))
+        )
+        elapsed = time.perf_counter() - start
+    return sum(counts), elapsed
+
+
+async def baseline_ingest(uri: str, total: int, batch: int = 500) -> float:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri)
+    coll = client["bench_baseline"]["messages"]
+    docs = [
+        {
+            "_id": uuid.uuid4().hex,
+            "channel": "web",
+            "external_id": uuid.uuid4().hex,
+            "text": f"message {n}",
+            "direction": "inbound",
+        }
+        for n in range(total)
+    ]
+    start = time.perf_counter()
+    for offset in range(0, total, batch):
+        await coll.insert_many(docs[offset : offset + batch], ordered=False)
+    elapsed = time.perf_counter() - start
+    await client.drop_database("bench_baseline")
+    await client.close()
+    return total / elapsed
+
+
+def run(customers_list: list[int], messages: int) -> list[Row]:
+    rows: list[Row] = []
+    with database() as server:
+        for customers in customers_list:
+            with HubProcess(server.uri, database=f"bench_{customers}") as hub:
+                stored, elapsed = asyncio.run(hub_ingest(hub.base_url, customers, messages))
+            rate = stored / elapsed
+            base = asyncio.run(baseline_ingest(server.uri, stored))
+            rows.append(
+                Row(
+                    f"ingest /chat, {customers} customers",
+                    rate,
+                    "msg/s",
+                    base,
+                    f"{stored} acked in {elapsed:.1f}s",
+                )
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--messages", type=int, default=10, help="messages per customer")
+    args = parser.parse_args()
+    print_table(run(args.customers, args.messages))
+
+
+if __name__ == "__main__":
+    main()
