@@ -112,6 +112,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
         await adapter.stop()
     await hub.outbox.stop(grace)
     await hub.events.drain(grace)
+    await hub.writer.close()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -18,7 +18,6 @@ from hub.domain import (
     Contact,
     Conversation,
     Delivery,
-    Identity,
     InboundMessage,
     Message,
     ReceiveResult,
@@ -31,6 +30,7 @@ from hub.outbox import Outbox
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
+from storage.ingest import InboundWriter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class Hub:
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
+        self.writer = InboundWriter(store)
 
     def subscribe(self, listener: Listener) -> None:
         self.events.subscribe(listener)
@@ -70,45 +71,30 @@ class Hub:
         log.debug("public comment not moderated", extra={"message_id": message.id})
 
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
-        identity = Identity(
-            channel=inbound.channel,
-            external_id=inbound.sender_id,
-            handle=inbound.sender_handle,
+        stored = await self.writer.store_one(inbound)
+        result = ReceiveResult(
+            message=stored.message, conversation=stored.conversation, duplicate=stored.duplicate
         )
-        contact = await self.store.upsert_contact(identity, inbound.sender_name)
-        conversation, created = await self.store.open_conversation(
-            contact.id, inbound.channel, inbound.thread_key, inbound.sender_id, inbound.route
-        )
-        message = Message(
-            id=new_id(),
-            conversation_id=conversation.id,
-            contact_id=contact.id,
-            channel=inbound.channel,
-            external_id=inbound.external_id,
-            direction="inbound",
-            author=Author(kind="contact", id=contact.id, name=contact.name),
-            text=inbound.text,
-            attachments=inbound.attachments,
-            created_at=inbound.created_at,
-            client_id=inbound.client_id,
-            raw=inbound.raw,
-        )
-        stored, duplicate = await self.store.insert_message(message)
-        if duplicate:
-            log.info("duplicate inbound ignored", extra={"message_id": stored.id})
-            conversation = await self.store.get_conversation(stored.conversation_id) or conversation
-            return ReceiveResult(message=stored, conversation=conversation, duplicate=True)
-        await self.store.touch_conversation(conversation.id, stored.created_at)
+        if stored.duplicate:
+            log.info("duplicate inbound ignored", extra={"message_id": stored.message.id})
+            return result
         log.info(
             "inbound stored",
             extra={
-                "message_id": stored.id,
-                "channel": stored.channel,
-                "conversation_id": conversation.id,
+                "message_id": stored.message.id,
+                "channel": stored.message.channel,
+                "conversation_id": stored.conversation.id,
             },
         )
-        self.events.publish(InboxEvent("message", conversation, stored, new_conversation=created))
-        return ReceiveResult(message=stored, conversation=conversation, duplicate=False)
+        self.events.publish(
+            InboxEvent(
+                "message",
+                stored.conversation,
+                stored.message,
+                new_conversation=stored.new_conversation,
+            )
+        )
+        return result
 
     async def reply(
         self,

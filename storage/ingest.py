@@ -1,0 +1,313 @@
+"""Group commit for inbound messages.
+
+Concurrent inbound messages are stored together: one bulk upsert of their contacts, one of
+their conversations, one ``insert_many`` of the messages and one bulk touch, whatever the
+batch size. A batch forms naturally while the previous one is being written, so a lone
+message waits for nobody; under load, round trips are shared. Each caller still gets its
+answer only after its own message is durable under the configured write concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from hub.domain import Author, Conversation, InboundMessage, Message, new_id, utcnow
+from storage.inbox import (
+    InboxStore,
+    conversation_from_doc,
+    identity_key,
+    message_from_doc,
+    message_to_doc,
+    open_key,
+)
+from storage.mongo import Document
+
+log = logging.getLogger(__name__)
+DUPLICATE_KEY = 11000
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What storing one inbound message produced."""
+
+    message: Message
+    conversation: Conversation
+    new_conversation: bool
+    duplicate: bool
+
+
+@dataclass(slots=True)
+class _Pending:
+    inbound: InboundMessage
+    future: asyncio.Future[Stored] = field(repr=False)
+
+
+class InboundWriter:
+    """Stores inbound messages in shared batches of at most ``max_batch``."""
+
+    def __init__(
+        self, store: InboxStore, max_batch: int = 256, touch_interval: float = 0.25
+    ) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self.touch_interval = touch_interval
+        self._touches: dict[str, datetime] = {}
+        self._toucher: asyncio.Task[None] | None = None
+        self._queue: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.messages = 0
+
+    async def store_one(self, inbound: InboundMessage) -> Stored:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(inbound, future))
+        self._wakeup.set()
+        return await future
+
+    async def close(self) -> None:
+        if self._toucher is not None:
+            self._toucher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._toucher
+        await self.flush_touches()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for pending in self._queue:
+            if not pending.future.done():
+                pending.future.set_exception(RuntimeError("the hub is stopping"))
+        self._queue.clear()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                try:
+                    results = await self.store_batch([p.inbound for p in batch])
+                except Exception as exc:  # every waiter learns of the failure; none is acked
+                    for pending in batch:
+                        if not pending.future.done():
+                            pending.future.set_exception(exc)
+                    continue
+                self.batches += 1
+                self.messages += len(batch)
+                for pending, result in zip(batch, results, strict=True):
+                    if not pending.future.done():
+                        pending.future.set_result(result)
+                self._note_activity([r.message for r in results if not r.duplicate])
+
+    async def store_batch(self, items: Sequence[InboundMessage]) -> list[Stored]:
+        contacts = await self._resolve_contacts(items)
+        conversations, created = await self._resolve_conversations(items, contacts)
+        messages: list[Message] = []
+        for inbound in items:
+            contact = contacts[identity_key(inbound.channel, inbound.sender_id)]
+            conversation = conversations[
+                open_key(contact["_id"], inbound.channel, inbound.thread_key)
+            ]
+            messages.append(
+                Message(
+                    id=new_id(),
+                    conversation_id=conversation.id,
+                    contact_id=contact["_id"],
+                    channel=inbound.channel,
+                    external_id=inbound.external_id,
+                    direction="inbound",
+                    author=Author(kind="contact", id=contact["_id"], name=contact.get("name", "")),
+                    text=inbound.text,
+                    attachments=inbound.attachments,
+                    created_at=inbound.created_at,
+                    client_id=inbound.client_id,
+                    raw=inbound.raw,
+                )
+            )
+        stored, duplicate = await self._insert_messages(messages)
+        by_id = {c.id: c for c in conversations.values()}
+        results = []
+        for message, dup in zip(stored, duplicate, strict=True):
+            owner = by_id.get(message.conversation_id)
+            if owner is None:  # a duplicate of a message in an older conversation
+                owner = await self.store.get_conversation(message.conversation_id)
+                if owner is None:
+                    raise RuntimeError(f"conversation {message.conversation_id} vanished")
+            results.append(Stored(message, owner, owner.id in created and not dup, dup))
+        return results
+
+    async def _resolve_contacts(self, items: Sequence[InboundMessage]) -> dict[str, Document]:
+        """Contacts by identity key: one read for the known, one bulk upsert for the rest."""
+        wanted = {identity_key(i.channel, i.sender_id): i for i in items}
+        found = await self._contacts_by_key(list(wanted))
+        ops = []
+        for key, inbound in wanted.items():
+            doc = found.get(key)
+            if doc is not None and (
+                not inbound.sender_name or doc.get("name") == inbound.sender_name
+            ):
+                continue
+            on_insert: Document = {
+                "_id": new_id(),
+                "created_at": utcnow(),
+                "identities": [
+                    {
+                        "channel": inbound.channel,
+                        "external_id": inbound.sender_id,
+                        "handle": inbound.sender_handle,
+                        "reachable": True,
+                    }
+                ],
+                "identity_keys": [key],
+                "email": None,
+            }
+            update: Document = {"$setOnInsert": on_insert}
+            if inbound.sender_name:
+                update["$set"] = {"name": inbound.sender_name}
+            else:
+                on_insert["name"] = ""
+            ops.append(UpdateOne({"identity_keys": key}, update, upsert=True))
+        if ops:
+            await _bulk_tolerating_races(self.store.contacts, ops)
+            found = await self._contacts_by_key(list(wanted))
+        return found
+
+    async def _contacts_by_key(self, keys: list[str]) -> dict[str, Document]:
+        docs = await self.store.contacts.find({"identity_keys": {"$in": keys}}).to_list()
+        wanted = set(keys)
+        return {key: doc for doc in docs for key in doc["identity_keys"] if key in wanted}
+
+    async def _resolve_conversations(
+        self, items: Sequence[InboundMessage], contacts: dict[str, Document]
+    ) -> tuple[dict[str, Conversation], set[str]]:
+        """Active conversations by open key, opening the missing ones in one bulk upsert."""
+        wanted: dict[str, tuple[str, InboundMessage]] = {}
+        for inbound in items:
+            contact_id = contacts[identity_key(inbound.channel, inbound.sender_id)]["_id"]
+            wanted.setdefault(
+                open_key(contact_id, inbound.channel, inbound.thread_key), (contact_id, inbound)
+            )
+        found = await self._conversations_by_key(list(wanted))
+        fresh_ids: dict[str, str] = {}
+        ops = []
+        now = utcnow()
+        for key, (contact_id, inbound) in wanted.items():
+            if key in found:
+                continue
+            fresh_ids[key] = new_id()
+            ops.append(
+                UpdateOne(
+                    {"open_key": key},
+                    {
+                        "$setOnInsert": {
+                            "_id": fresh_ids[key],
+                            "contact_id": contact_id,
+                            "channel": inbound.channel,
+                            "thread_key": inbound.thread_key,
+                            "recipient_id": inbound.sender_id,
+                            "status": "bot",
+                            "assignee": None,
+                            "labels": [],
+                            "route": dict(inbound.route),
+                            "created_at": now,
+                            "updated_at": now,
+                            "last_message_at": now,
+                        }
+                    },
+                    upsert=True,
+                )
+            )
+        if ops:
+            await _bulk_tolerating_races(self.store.conversations, ops)
+            found = await self._conversations_by_key(list(wanted))
+        missing = set(wanted) - set(found)
+        if missing:
+            raise RuntimeError(f"{len(missing)} conversations closed while messages arrived")
+        created = {c.id for key, c in found.items() if fresh_ids.get(key) == c.id}
+        return found, created
+
+    async def _conversations_by_key(self, keys: list[str]) -> dict[str, Conversation]:
+        docs = await self.store.conversations.find({"open_key": {"$in": keys}}).to_list()
+        return {doc["open_key"]: conversation_from_doc(doc) for doc in docs}
+
+    async def _insert_messages(self, messages: list[Message]) -> tuple[list[Message], list[bool]]:
+        duplicate = [False] * len(messages)
+        try:
+            await self.store.messages.insert_many(
+                [message_to_doc(m) for m in messages], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            other = [e for e in errors if e.get("code") != DUPLICATE_KEY]
+            if other:
+                raise
+            for error in errors:
+                duplicate[error["index"]] = True
+        stored = list(messages)
+        for index, dup in enumerate(duplicate):
+            if dup:
+                original = await self.store.messages.find_one(
+                    {"channel": messages[index].channel, "external_id": messages[index].external_id}
+                )
+                if original is None:  # pragma: no cover - deleted between the two calls
+                    raise RuntimeError("duplicate message vanished")
+                stored[index] = message_from_doc(original)
+        return stored, duplicate
+
+    def _note_activity(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            at = message.created_at
+            current = self._touches.get(message.conversation_id)
+            self._touches[message.conversation_id] = at if current is None else max(at, current)
+        if self._touches and (self._toucher is None or self._toucher.done()):
+            self._toucher = asyncio.get_running_loop().create_task(self._flush_touches_later())
+
+    async def _flush_touches_later(self) -> None:
+        # Conversation recency is derived data: it is refreshed off the ack path, a burst
+        # of messages in one conversation costs one update, and a crash in between only
+        # leaves last_message_at up to ``touch_interval`` behind.
+        await asyncio.sleep(self.touch_interval)
+        await self.flush_touches()
+
+    async def flush_touches(self) -> None:
+        latest, self._touches = self._touches, {}
+        if not latest:
+            return
+        now = utcnow()
+        try:
+            await self.store.conversations.bulk_write(
+                [
+                    UpdateOne({"_id": cid}, {"$max": {"last_message_at": at, "updated_at": now}})
+                    for cid, at in latest.items()
+                ],
+                ordered=False,
+            )
+        except Exception:
+            log.exception("could not refresh conversations' last_message_at")
+            for cid, at in latest.items():  # try again with the next flush
+                self._touches[cid] = max(at, self._touches.get(cid, at))
+
+
+async def _bulk_tolerating_races(collection: Any, ops: list[UpdateOne]) -> None:
+    """Run upserts; a duplicate key means another writer created the document first."""
+    if not ops:
+        return
+    try:
+        await collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
