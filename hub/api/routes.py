@@ -17,7 +17,7 @@ from hub.http import Handler
 from hub.state import TOKENS
 
 API_PREFIX = "/api/v1"
-PRINCIPAL = "principal"
+PRINCIPAL = web.RequestKey("principal", Principal)
 ANY_ROLE: frozenset[Role] = frozenset({"admin", "agent"})
 ADMIN_ONLY: frozenset[Role] = frozenset({"admin"})
 
@@ -74,5 +74,4 @@ def authenticate(request: web.Request) -> Principal:
 
 
 def principal_of(request: web.Request) -> Principal:
-    principal: Principal = request[PRINCIPAL]
-    return principal
+    return request[PRINCIPAL]
