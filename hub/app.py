@@ -19,8 +19,9 @@ from hub.core import Hub
 from hub.domain import Channel
 from hub.events import EventBus
 from hub.http import error_middleware
+from hub.live import AgentFeed
 from hub.outbox import Outbox
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO, TOKENS
+from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
@@ -66,9 +67,12 @@ def create_app(config: ChorusConfig) -> web.Application:
     app[TOKENS] = tokens
     app[HUB] = hub
     app[ADAPTERS] = {adapter.channel: adapter for adapter in adapters}
+    app[LIVE] = feed = AgentFeed(tokens, heartbeat=config.web.heartbeat_seconds)
+    hub.subscribe(feed.on_event)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/inbox/ws", feed.handle)
     for adapter in adapters:
         app.router.add_routes(adapter.routes())
     api = ApiRoutes()
@@ -110,6 +114,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     grace = app[CONFIG].http.shutdown_grace_seconds
     for adapter in adapters.values():
         await adapter.stop()
+    await app[LIVE].close_all()
     await hub.outbox.stop(grace)
     await hub.events.drain(grace)
     await hub.writer.close()

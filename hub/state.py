@@ -9,6 +9,7 @@ from hub.channels import ChannelAdapter
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.domain import Channel
+from hub.live import AgentFeed
 from storage.mongo import MongoStore
 
 CONFIG = web.AppKey("config", ChorusConfig)
@@ -16,3 +17,4 @@ MONGO = web.AppKey("mongo", MongoStore)
 HUB = web.AppKey("hub", Hub)
 TOKENS = web.AppKey("tokens", TokenService)
 ADAPTERS = web.AppKey("adapters", dict[Channel, ChannelAdapter])
+LIVE = web.AppKey("live", AgentFeed)
