@@ -1,0 +1,134 @@
+"""End-to-end latency: customer socket → stored → agent socket, at a fixed offered load.
+
+Baseline: a bare aiohttp WebSocket relay (customer socket → agent socket, no storage) on
+the same machine. Run: ``python -m bench.latency [--rate 1000] [--seconds 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bench.harness import HubProcess, Row, database, print_table
+from hub.auth import TokenService
+from hub.config import load_config
+from storage.embedded import free_port
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _drive(
+    customer_url: str, agent_url: str, auth: dict[str, Any] | None, rate: int, seconds: float,
+    customers: int = 50,
+) -> list[float]:
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    total = int(rate * seconds)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        agent = await session.ws_connect(agent_url, max_msg_size=0)
+        if auth is not None:
+            await agent.send_json(auth)
+        done = asyncio.Event()
+
+        async def read_agent() -> None:
+            async for msg in agent:
+                frame = msg.json()
+                text = (frame.get("message") or {}).get("text") or frame.get("text")
+                if text in sent:
+                    latencies.append(time.perf_counter() - sent.pop(text))
+                    if len(latencies) == total:
+                        done.set()
+
+        reader = asyncio.create_task(read_agent())
+        sockets = [await session.ws_connect(customer_url) for _ in range(customers)]
+        start = time.perf_counter()
+        for n in range(total):
+            # Open-loop pacing: message n leaves at start + n / rate, whatever came back.
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            text = f"latency-probe-{n}"
+            sent[text] = time.perf_counter()
+            await sockets[n % customers].send_json({"type": "message", "text": text, "client_id": text})
+        try:
+            await asyncio.wait_for(done.wait(), timeout=60)
+        except TimeoutError:
+            pass
+        reader.cancel()
+        for ws in sockets:
+            await ws.close()
+        await agent.close()
+    return latencies
+
+
+def _relay_main(port: int) -> None:
+    agents: set[web.WebSocketResponse] = set()
+
+    async def customer(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            frame = msg.json()
+            for agent in list(agents):
+                await agent.send_json({"type": "message", "text": frame["text"]})
+        return ws
+
+    async def agent(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=5.0)  # as the hub's sockets in bench.connections
+        await ws.prepare(request)
+        agents.add(ws)
+        async for _ in ws:
+            pass
+        agents.discard(ws)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/chat", customer)
+    app.router.add_get("/agent", agent)
+    web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+def run(rate: int, seconds: float) -> list[Row]:
+    rows = []
+    port = free_port()
+    relay = multiprocessing.get_context("spawn").Process(target=_relay_main, args=(port,), daemon=True)
+    relay.start()
+    try:
+        time.sleep(1.5)  # the relay has no readiness endpoint; it starts in well under this
+        base = asyncio.run(_drive(f"ws://127.0.0.1:{port}/chat", f"ws://127.0.0.1:{port}/agent", None, rate, seconds))
+    finally:
+        relay.terminate()
+    with database() as server, HubProcess(server.uri) as hub:
+        secret = hub.extra_env.get("CHORUS_AUTH__JWT_SECRET", "bench-secret-" + "x" * 32)
+        tokens = TokenService(load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": secret}).auth)
+        auth = {"type": "auth", "token": tokens.issue("bench", "agent", 3600)}
+        ws = hub.base_url.replace("http", "ws", 1)
+        got = asyncio.run(_drive(f"{ws}/chat", f"{ws}/inbox/ws", auth, rate, seconds))
+    total = int(rate * seconds)
+    for q in (0.50, 0.95, 0.99):
+        rows.append(
+            Row(f"e2e latency p{int(q * 100)} @ {rate}/s", _percentile(got, q) * 1000, "ms",
+                _percentile(base, q) * 1000, f"{len(got)}/{total} delivered")
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=1000, help="messages per second offered")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    print_table(run(args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
