@@ -54,6 +54,7 @@ class FakeTelegramAPI:
     failures: dict[str, list[ScriptedFailure]] = field(default_factory=dict)
     _next_message_id: int = 1000
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _closing: bool = False
 
     # -- what tests do --------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> None:
@@ -98,6 +99,11 @@ class FakeTelegramAPI:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
 
+    def release_long_polls(self) -> None:
+        """Answer waiting getUpdates now and hold no new ones, so the server stops at once."""
+        self._closing = True
+        self._new_update.set()
+
     async def _api(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
@@ -137,7 +143,7 @@ class FakeTelegramAPI:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
-        if not self.updates and timeout:
+        if not self.updates and timeout and not self._closing:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 import time
 from typing import Any
 
@@ -24,9 +25,12 @@ def fake_telegram() -> FakeTelegramAPI:
 
 
 @pytest.fixture
-async def telegram_server(fake_telegram: FakeTelegramAPI, aiohttp_server: Any) -> TestServer:
+async def telegram_server(
+    fake_telegram: FakeTelegramAPI, aiohttp_server: Any
+) -> AsyncIterator[TestServer]:
     server: TestServer = await aiohttp_server(fake_telegram.app)
-    return server
+    yield server
+    fake_telegram.release_long_polls()
 
 
 def telegram_config(

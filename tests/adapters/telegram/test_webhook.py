@@ -317,7 +317,7 @@ async def test_update_not_stored_gets_503_and_is_taken_on_retry(tg_client, db) -
 
 
 async def test_polling_mode_has_no_webhook_route(
-    make_client, config, telegram_server, fake_telegram
+    telegram_server, fake_telegram, make_client, config
 ) -> None:
     client = await make_client(
         telegram_config(config, telegram_server, fake_telegram.token, mode="polling")
