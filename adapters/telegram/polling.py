@@ -61,10 +61,13 @@ class UpdatePoller:
             self._task = None
 
     async def _run(self) -> None:
-        saved = await self.state.load_checkpoint(CHECKPOINT)
-        self.offset = int(saved) if saved is not None else None
+        loaded = False
         while True:
             try:
+                if not loaded:  # inside the loop: a database still starting is retried
+                    saved = await self.state.load_checkpoint(CHECKPOINT)
+                    self.offset = int(saved) if saved is not None else None
+                    loaded = True
                 await self.poll_once()
                 self._failures = 0
             except asyncio.CancelledError:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hub.cli import main
 from hub.config import ConfigError, load_config
-from tests.adapters.telegram.conftest import SECRET
+from tests.adapters.telegram.conftest import SECRET, telegram_config
 
 
 def test_disabled_by_default_and_env_sets_the_token() -> None:
@@ -97,3 +97,12 @@ async def test_set_webhook_refusals_are_clear_and_never_print_the_token(
     assert "telegram.bot_token was rejected" in result.output
     assert wrong not in result.output
     assert fake_telegram.webhook == {}
+
+
+async def test_rejected_token_stops_start_up_without_printing_it(
+    telegram_server, make_client, config
+) -> None:
+    wrong = "999:wrong-token-value"
+    with pytest.raises(RuntimeError, match=r"telegram\.bot_token was rejected") as info:
+        await make_client(telegram_config(config, telegram_server, wrong))
+    assert wrong not in str(info.value)
