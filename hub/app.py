@@ -39,6 +39,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.web import WebChatAdapter
 
         adapters.append(WebChatAdapter(config.web, hub, tokens))
+    if config.telegram.enabled:
+        from adapters.telegram.adapter import TelegramAdapter
+
+        adapters.append(TelegramAdapter(config.telegram, hub))
     return adapters
 
 

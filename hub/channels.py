@@ -57,6 +57,12 @@ class HubPort(Protocol):
         """Store one inbound message durably (idempotent on its external id), then react."""
         ...
 
+    async def edit_message(
+        self, channel: Channel, external_id: str, text: str, raw: dict[str, Any]
+    ) -> Message | None:
+        """Apply a sender's edit, keeping the previous text; None if the message is unknown."""
+        ...
+
     async def history(
         self, channel: Channel, sender_id: str, after_id: str | None, limit: int
     ) -> list[Message]:

@@ -114,6 +114,38 @@ def db_init(config_path: Path | None) -> None:
     asyncio.run(run())
 
 
+@main.group()
+def telegram() -> None:
+    """The Telegram channel's registration with the Bot API."""
+
+
+@telegram.command("set-webhook")
+@config_option
+@click.option("--url", required=True, help="Public https:// URL of POST /webhooks/telegram.")
+def telegram_set_webhook(config_path: Path | None, url: str) -> None:
+    """Register the webhook URL with telegram.webhook_secret as its secret token."""
+    from adapters.telegram.admin import AdminError, set_webhook
+
+    config = _load(config_path)
+    try:
+        click.echo(asyncio.run(set_webhook(config.telegram, url)))
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@telegram.command("delete-webhook")
+@config_option
+def telegram_delete_webhook(config_path: Path | None) -> None:
+    """Remove the webhook, e.g. before switching to polling mode."""
+    from adapters.telegram.admin import AdminError, delete_webhook
+
+    config = _load(config_path)
+    try:
+        click.echo(asyncio.run(delete_webhook(config.telegram)))
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.option("--url", default="ws://localhost:8080/chat", show_default=True)
 @click.option("--name", default="", help="Your display name.")

@@ -96,6 +96,18 @@ class Hub:
         )
         return result
 
+    async def edit_message(
+        self, channel: Channel, external_id: str, text: str, raw: Mapping[str, Any]
+    ) -> Message | None:
+        """Apply a sender's edit to a stored message (the previous text is kept in ``edits``).
+
+        None when the message is unknown, so the adapter can store the edit as a new message.
+        """
+        message = await self.store.edit_message(channel, external_id, text, raw)
+        if message is not None:
+            log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
+        return message
+
     async def reply(
         self,
         conversation_id: str,

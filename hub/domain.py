@@ -61,6 +61,13 @@ class Delivery(Model):
     updated_at: datetime | None = None
 
 
+class MessageEdit(Model):
+    """A text a message had before the sender edited it on their platform."""
+
+    text: str
+    edited_at: datetime
+
+
 class Message(Model):
     id: str
     conversation_id: str
@@ -76,6 +83,7 @@ class Message(Model):
     private: bool = False
     client_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+    edits: tuple[MessageEdit, ...] = ()
 
 
 class Identity(Model):

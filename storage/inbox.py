@@ -252,6 +252,32 @@ class InboxStore:
             return message_from_doc(existing), True
         return message, False
 
+    async def edit_message(
+        self, channel: str, external_id: str, text: str, raw: Mapping[str, Any]
+    ) -> Message | None:
+        """Replace a stored message's text, keeping the previous one in ``edits``.
+
+        None when no message has that (channel, external_id). Applying the same edit twice
+        changes nothing, so a platform's retry of an edit is harmless.
+        """
+        query = {"channel": channel, "external_id": external_id}
+        for _ in range(5):
+            doc = await self.messages.find_one(query)
+            if doc is None:
+                return None
+            if doc.get("text", "") == text:
+                return message_from_doc(doc)
+            edit = {"text": doc.get("text", ""), "edited_at": utcnow()}
+            # Conditional on the text read, so two concurrent edits both land in ``edits``.
+            updated = await self.messages.find_one_and_update(
+                {"_id": doc["_id"], "text": doc.get("text", "")},
+                {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if updated is not None:
+                return message_from_doc(updated)
+        raise RuntimeError("could not apply the edit")  # pragma: no cover - five races
+
     async def get_message(self, message_id: str) -> Message | None:
         doc = await self.messages.find_one({"_id": message_id})
         return message_from_doc(doc) if doc else None
