@@ -63,12 +63,16 @@ async def _hold(url: str, count: int, hello: bool, pid: int, idle: float) -> tup
 
 def run(count: int, idle: float) -> list[Row]:
     port = free_port()
-    relay = multiprocessing.get_context("spawn").Process(target=_relay_main, args=(port,), daemon=True)
+    relay = multiprocessing.get_context("spawn").Process(
+        target=_relay_main, args=(port,), daemon=True
+    )
     relay.start()
     try:
         time.sleep(1.5)
         assert relay.pid is not None
-        base_kib, base_cpu = asyncio.run(_hold(f"ws://127.0.0.1:{port}/agent", count, False, relay.pid, idle))
+        base_kib, base_cpu = asyncio.run(
+            _hold(f"ws://127.0.0.1:{port}/agent", count, False, relay.pid, idle)
+        )
     finally:
         relay.terminate()
     env = {"CHORUS_WEB__HEARTBEAT_SECONDS": "5"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import time
 from typing import Any
@@ -27,7 +28,11 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _drive(
-    customer_url: str, agent_url: str, auth: dict[str, Any] | None, rate: int, seconds: float,
+    customer_url: str,
+    agent_url: str,
+    auth: dict[str, Any] | None,
+    rate: int,
+    seconds: float,
     customers: int = 50,
 ) -> list[float]:
     sent: dict[str, float] = {}
@@ -58,11 +63,11 @@ async def _drive(
                 await asyncio.sleep(delay)
             text = f"latency-probe-{n}"
             sent[text] = time.perf_counter()
-            await sockets[n % customers].send_json({"type": "message", "text": text, "client_id": text})
-        try:
+            await sockets[n % customers].send_json(
+                {"type": "message", "text": text, "client_id": text}
+            )
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=60)
-        except TimeoutError:
-            pass
         reader.cancel()
         for ws in sockets:
             await ws.close()
@@ -100,11 +105,17 @@ def _relay_main(port: int) -> None:
 def run(rate: int, seconds: float) -> list[Row]:
     rows = []
     port = free_port()
-    relay = multiprocessing.get_context("spawn").Process(target=_relay_main, args=(port,), daemon=True)
+    relay = multiprocessing.get_context("spawn").Process(
+        target=_relay_main, args=(port,), daemon=True
+    )
     relay.start()
     try:
         time.sleep(1.5)  # the relay has no readiness endpoint; it starts in well under this
-        base = asyncio.run(_drive(f"ws://127.0.0.1:{port}/chat", f"ws://127.0.0.1:{port}/agent", None, rate, seconds))
+        base = asyncio.run(
+            _drive(
+                f"ws://127.0.0.1:{port}/chat", f"ws://127.0.0.1:{port}/agent", None, rate, seconds
+            )
+        )
     finally:
         relay.terminate()
     with database() as server, HubProcess(server.uri) as hub:
@@ -116,8 +127,13 @@ def run(rate: int, seconds: float) -> list[Row]:
     total = int(rate * seconds)
     for q in (0.50, 0.95, 0.99):
         rows.append(
-            Row(f"e2e latency p{int(q * 100)} @ {rate}/s", _percentile(got, q) * 1000, "ms",
-                _percentile(base, q) * 1000, f"{len(got)}/{total} delivered")
+            Row(
+                f"e2e latency p{int(q * 100)} @ {rate}/s",
+                _percentile(got, q) * 1000,
+                "ms",
+                _percentile(base, q) * 1000,
+                f"{len(got)}/{total} delivered",
+            )
         )
     return rows
 

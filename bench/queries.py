@@ -41,26 +41,46 @@ async def populate(uri: str, db_name: str, total: int) -> list[str]:
         cid = str(ObjectId())
         conversation_ids.append(cid)
         at = start + timedelta(seconds=c * 7)
-        conv_docs.append({
-            "_id": cid, "contact_id": f"contact-{c}", "channel": "web", "thread_key": f"t{c}",
-            "recipient_id": f"v{c}", "status": statuses[c % 4], "assignee": f"agent-{c % 25}",
-            "labels": [], "route": {}, "created_at": at, "updated_at": at,
-            "last_message_at": at + timedelta(seconds=PER_CONVERSATION),
-        })
+        conv_docs.append(
+            {
+                "_id": cid,
+                "contact_id": f"contact-{c}",
+                "channel": "web",
+                "thread_key": f"t{c}",
+                "recipient_id": f"v{c}",
+                "status": statuses[c % 4],
+                "assignee": f"agent-{c % 25}",
+                "labels": [],
+                "route": {},
+                "created_at": at,
+                "updated_at": at,
+                "last_message_at": at + timedelta(seconds=PER_CONVERSATION),
+            }
+        )
     for offset in range(0, len(conv_docs), 5000):
         await store.collection("conversations").insert_many(conv_docs[offset : offset + 5000])
     batch: list[dict[str, Any]] = []
     for c, cid in enumerate(conversation_ids):
         for m in range(PER_CONVERSATION):
             at = start + timedelta(seconds=c * 7 + m)
-            batch.append({
-                "_id": str(ObjectId.from_datetime(at))[:16] + f"{c * PER_CONVERSATION + m:08x}",
-                "conversation_id": cid, "contact_id": f"contact-{c}", "channel": "web",
-                "external_id": f"v{c}:{m}", "direction": "inbound" if m % 2 == 0 else "outbound",
-                "author": {"kind": "contact", "id": f"contact-{c}", "name": ""},
-                "text": f"message {m} of conversation {c}", "attachments": [],
-                "created_at": at, "delivery": None, "private": False, "client_id": None, "raw": {},
-            })
+            batch.append(
+                {
+                    "_id": str(ObjectId.from_datetime(at))[:16] + f"{c * PER_CONVERSATION + m:08x}",
+                    "conversation_id": cid,
+                    "contact_id": f"contact-{c}",
+                    "channel": "web",
+                    "external_id": f"v{c}:{m}",
+                    "direction": "inbound" if m % 2 == 0 else "outbound",
+                    "author": {"kind": "contact", "id": f"contact-{c}", "name": ""},
+                    "text": f"message {m} of conversation {c}",
+                    "attachments": [],
+                    "created_at": at,
+                    "delivery": None,
+                    "private": False,
+                    "client_id": None,
+                    "raw": {},
+                }
+            )
             if len(batch) == 5000:
                 await store.collection("messages").insert_many(batch, ordered=False)
                 batch = []
@@ -70,7 +90,9 @@ async def populate(uri: str, db_name: str, total: int) -> list[str]:
     return conversation_ids
 
 
-async def _time_requests(requests: list[tuple[str, dict[str, str]]], base: str, token: str) -> list[float]:
+async def _time_requests(
+    requests: list[tuple[str, dict[str, str]]], base: str, token: str
+) -> list[float]:
     timings = []
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(base) as session:
@@ -83,7 +105,9 @@ async def _time_requests(requests: list[tuple[str, dict[str, str]]], base: str, 
     return timings
 
 
-async def _time_direct(uri: str, db_name: str, requests: list[tuple[str, dict[str, Any], list[Any]]]) -> tuple[list[float], list[str]]:
+async def _time_direct(
+    uri: str, db_name: str, requests: list[tuple[str, dict[str, Any], list[Any]]]
+) -> tuple[list[float], list[str]]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
     db = client[db_name]
     timings, plans = [], []
@@ -92,10 +116,14 @@ async def _time_direct(uri: str, db_name: str, requests: list[tuple[str, dict[st
         await db[coll].find(query).sort(sort).limit(51).to_list()
         timings.append(time.perf_counter() - t)
     for coll, query, sort in requests[:1] + requests[-1:]:
-        plan = (await db[coll].find(query).sort(sort).limit(51).explain())["queryPlanner"]["winningPlan"]
+        plan = (await db[coll].find(query).sort(sort).limit(51).explain())["queryPlanner"][
+            "winningPlan"
+        ]
         plans.append(str(plan))
     await client.close()
-    return timings, ["IXSCAN" if "IXSCAN" in p and "COLLSCAN" not in p else "COLLSCAN" for p in plans]
+    return timings, [
+        "IXSCAN" if "IXSCAN" in p and "COLLSCAN" not in p else "COLLSCAN" for p in plans
+    ]
 
 
 def run(total: int, samples: int) -> list[Row]:
@@ -105,21 +133,57 @@ def run(total: int, samples: int) -> list[Row]:
         started = time.perf_counter()
         ids = asyncio.run(populate(server.uri, "bench", total))
         fill = time.perf_counter() - started
-        token = TokenService(load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": SECRET}).auth).issue("bench", "admin", 3600)
+        token = TokenService(
+            load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": SECRET}).auth
+        ).issue("bench", "admin", 3600)
         picks = [rng.choice(ids) for _ in range(samples)]
         statuses = [rng.choice(["open", "pending", "resolved"]) for _ in range(samples)]
         with HubProcess(server.uri, database="bench") as hub:
-            listing = asyncio.run(_time_requests([("/api/v1/conversations", {"status": s, "limit": "50"}) for s in statuses], hub.base_url, token))
-            paging = asyncio.run(_time_requests([(f"/api/v1/conversations/{c}/messages", {"limit": "50"}) for c in picks], hub.base_url, token))
-        direct_list, plans_list = asyncio.run(_time_direct(server.uri, "bench", [("conversations", {"status": s}, [("last_message_at", -1), ("_id", -1)]) for s in statuses]))
-        direct_page, plans_page = asyncio.run(_time_direct(server.uri, "bench", [("messages", {"conversation_id": c}, [("_id", 1)]) for c in picks]))
+            listing = asyncio.run(
+                _time_requests(
+                    [("/api/v1/conversations", {"status": s, "limit": "50"}) for s in statuses],
+                    hub.base_url,
+                    token,
+                )
+            )
+            paging = asyncio.run(
+                _time_requests(
+                    [(f"/api/v1/conversations/{c}/messages", {"limit": "50"}) for c in picks],
+                    hub.base_url,
+                    token,
+                )
+            )
+        direct_list, plans_list = asyncio.run(
+            _time_direct(
+                server.uri,
+                "bench",
+                [
+                    ("conversations", {"status": s}, [("last_message_at", -1), ("_id", -1)])
+                    for s in statuses
+                ],
+            )
+        )
+        direct_page, plans_page = asyncio.run(
+            _time_direct(
+                server.uri,
+                "bench",
+                [("messages", {"conversation_id": c}, [("_id", 1)]) for c in picks],
+            )
+        )
     for name, api, direct, plans in (
         ("list conversations", listing, direct_list, plans_list),
         ("page messages", paging, direct_page, plans_page),
     ):
         for q in (0.5, 0.99):
-            rows.append(Row(f"{name} p{int(q * 100)} ({total:,} msgs)", _percentile(api, q) * 1000, "ms",
-                            _percentile(direct, q) * 1000, "/".join(sorted(set(plans)))))
+            rows.append(
+                Row(
+                    f"{name} p{int(q * 100)} ({total:,} msgs)",
+                    _percentile(api, q) * 1000,
+                    "ms",
+                    _percentile(direct, q) * 1000,
+                    "/".join(sorted(set(plans))),
+                )
+            )
     rows.append(Row("populate inbox", total / fill, "msg/s", None, f"{fill:.0f}s"))
     return rows
 
