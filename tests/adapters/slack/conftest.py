@@ -234,6 +234,6 @@ async def open_thread(client: Client, db: Any, fake: FakeSlackApi) -> tuple[str,
 
 
 async def quiet(client: Client) -> None:
-    """Let every reaction finish: inbox listeners, then the Slack adapter's background work."""
-    await settle(client)
+    """Let every reaction finish: the Slack adapter's background work, then what it caused."""
     await client.app[ADAPTERS]["slack"].idle()  # type: ignore[attr-defined]
+    await settle(client)
