@@ -63,8 +63,8 @@ class SlackAdapter:
             name="chorus",
             client=self.client,
             signing_secret=self.config.signing_secret.get_secret_value(),
-            # Listeners return as soon as their work is handed off, so bolt may wait
-            # for them before answering; this keeps the ack tied to our own timing.
+            # Bolt answers Slack once a listener returns. Ours return as soon as the event
+            # is stored (or ACK_BUDGET_SECONDS passed), so the ack follows the durable write.
             process_before_response=True,
             logger=logging.getLogger("adapters.slack.bolt"),
         )

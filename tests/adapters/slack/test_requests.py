@@ -83,3 +83,16 @@ async def test_retried_thread_reply_is_stored_and_sent_once(
     assert (await slack.event(event, event_id="Ev0OTHER")).status == 200
     await quiet(client)
     assert await db.messages.count_documents({"direction": "outbound"}) == 1
+
+
+async def test_event_types_chorus_does_not_handle_are_acknowledged(
+    client, db, slack: SlackSender
+) -> None:
+    mention = {"type": "app_mention", "user": ADA, "text": "<@U0CHORUSBOT> hi", "ts": slack.ts()}
+    mention["channel"] = "C0GENERAL"
+    resp = await slack.event(mention)
+    assert resp.status == 200
+    top_level = {**slack.dm(ADA, "C0GENERAL", "chatter"), "channel_type": "channel"}
+    assert (await slack.event(top_level)).status == 200
+    await quiet(client)
+    assert await db.messages.count_documents({}) == 0
