@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
+from hub.api import agents as agents_api
 from hub.api import inbox as inbox_api
 from hub.api.routes import ApiRoutes
 from hub.auth import TokenService
@@ -43,6 +44,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.telegram.adapter import TelegramAdapter
 
         adapters.append(TelegramAdapter(config.telegram, hub))
+    if config.slack.enabled:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(config.slack, hub))
     return adapters
 
 
@@ -81,6 +86,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         app.router.add_routes(adapter.routes())
     api = ApiRoutes()
     inbox_api.register(api)
+    agents_api.register(api)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))

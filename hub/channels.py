@@ -20,6 +20,7 @@ from hub.domain import (
     Channel,
     Contact,
     Conversation,
+    ConversationStatus,
     DeliveryResult,
     InboundMessage,
     Message,
@@ -93,6 +94,16 @@ class HubPort(Protocol):
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]: ...
 
     async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None: ...
+
+    async def link_slack_user(
+        self, agent_id: str, slack_user_id: str | None, *, take_over: bool = False
+    ) -> Agent:
+        """Make a Slack user act as the agent (configured mappings are seeded this way)."""
+        ...
+
+    async def conversations_with_status(
+        self, status: ConversationStatus, limit: int
+    ) -> list[Conversation]: ...
 
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
         """Hand a public post (a mention, a reply) to moderation as a comment."""

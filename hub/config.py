@@ -125,6 +125,34 @@ class TelegramConfig(Section):
         return self
 
 
+class SlackConfig(Section):
+    """Slack: agents answer from threads in ``agent_channel``; Slack users may be customers."""
+
+    enabled: bool = False
+    bot_token: SecretStr = SecretStr("")
+    signing_secret: SecretStr = SecretStr("")
+    agent_channel: str = ""
+    mirror_all: bool = False
+    api_base_url: str = "https://slack.com/api/"
+    agents: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins method names onto base_url, so it must end with a slash.
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _required_when_enabled(self) -> SlackConfig:
+        if self.enabled:
+            for key in ("bot_token", "signing_secret"):
+                if not getattr(self, key).get_secret_value():
+                    raise ValueError(f"slack.{key} is required when slack.enabled is true")
+            if not self.agent_channel:
+                raise ValueError("slack.agent_channel is required when slack.enabled is true")
+        return self
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool | None = None
@@ -139,6 +167,7 @@ class ChorusConfig(Section):
     web: WebChatConfig = WebChatConfig()
     outbox: OutboxConfig = OutboxConfig()
     telegram: TelegramConfig = TelegramConfig()
+    slack: SlackConfig = SlackConfig()
     logging: LoggingConfig = LoggingConfig()
 
 

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from hub.domain import (
     Agent,
     Attachment,
@@ -17,6 +19,7 @@ from hub.domain import (
     Channel,
     Contact,
     Conversation,
+    ConversationStatus,
     Delivery,
     InboundMessage,
     Message,
@@ -24,7 +27,7 @@ from hub.domain import (
     new_id,
     utcnow,
 )
-from hub.errors import BadRequest, NotFound
+from hub.errors import BadRequest, Conflict, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.outbox import Outbox
 from storage.agents import AgentStore
@@ -64,6 +67,38 @@ class Hub:
 
     async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
         return await self.agents.find_by_slack_user(slack_user_id)
+
+    async def link_slack_user(
+        self, agent_id: str, slack_user_id: str | None, *, take_over: bool = False
+    ) -> Agent:
+        """Make ``slack_user_id`` act as the agent (None unlinks); the agent is created if new.
+
+        A Slack user stands for one agent at most: if another agent holds it, this is a
+        ``Conflict`` unless ``take_over`` (configuration is the source of truth at start-up).
+        """
+        if slack_user_id is not None:
+            holder = await self.agents.find_by_slack_user(slack_user_id)
+            if holder is not None and holder.id != agent_id:
+                if not take_over:
+                    raise Conflict(
+                        f"Slack user {slack_user_id} is already linked to agent {holder.id}",
+                        code="slack_user_taken",
+                    )
+                await self.agents.upsert(holder.id, {"slack_user_id": None})
+        try:
+            return await self.agents.upsert(agent_id, {"slack_user_id": slack_user_id})
+        except DuplicateKeyError as exc:  # another request linked it meanwhile
+            raise Conflict(
+                f"Slack user {slack_user_id} is already linked to another agent",
+                code="slack_user_taken",
+            ) from exc
+
+    async def conversations_with_status(
+        self, status: ConversationStatus, limit: int
+    ) -> list[Conversation]:
+        """The most recently active conversations in ``status``."""
+        items, _ = await self.store.list_conversations({"status": status}, limit, None)
+        return items
 
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
         # Moderation plugs in here; until a pipeline is configured, public posts are

@@ -57,3 +57,29 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
 def test_secret_is_not_printed_in_repr() -> None:
     config = load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": "topsecretvalue"})
     assert "topsecretvalue" not in repr(config)
+
+
+def test_slack_enabled_without_secrets_names_the_missing_key() -> None:
+    with pytest.raises(ConfigError, match=r"slack\.bot_token is required"):
+        load_config(None, environ={"CHORUS_SLACK__ENABLED": "true"})
+    with pytest.raises(ConfigError, match=r"slack\.signing_secret is required"):
+        load_config(
+            None, environ={"CHORUS_SLACK__ENABLED": "true", "CHORUS_SLACK__BOT_TOKEN": "xoxb-1"}
+        )
+
+
+def test_slack_agents_mapping_from_the_environment() -> None:
+    config = load_config(
+        None,
+        environ={
+            "CHORUS_SLACK__ENABLED": "true",
+            "CHORUS_SLACK__BOT_TOKEN": "xoxb-1",
+            "CHORUS_SLACK__SIGNING_SECRET": "s",
+            "CHORUS_SLACK__AGENT_CHANNEL": "C1",
+            "CHORUS_SLACK__API_BASE_URL": "http://127.0.0.1:9/api",
+            "CHORUS_SLACK__AGENTS": '{"U1": "agent-1"}',
+        },
+    )
+    assert config.slack.agents == {"U1": "agent-1"}
+    assert config.slack.api_base_url == "http://127.0.0.1:9/api/"
+    assert "xoxb-1" not in repr(config)
