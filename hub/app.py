@@ -38,6 +38,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.web import WebChatAdapter
 
         adapters.append(WebChatAdapter(config.web, hub, tokens))
+    if config.twitter.enabled:
+        from adapters.twitter import TwitterAdapter
+
+        adapters.append(TwitterAdapter(config.twitter, hub))
     return adapters
 
 

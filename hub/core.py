@@ -99,6 +99,12 @@ class Hub:
             conversation = await self.store.get_conversation(stored.conversation_id) or conversation
             return ReceiveResult(message=stored, conversation=conversation, duplicate=True)
         await self.store.touch_conversation(conversation.id, stored.created_at)
+        if inbound.route and (created or inbound.route != conversation.route):
+            # Replies go where the newest message asks (e.g. the latest tweet of a thread).
+            followed = await self.store.follow_route(
+                conversation.id, inbound.route, inbound.created_at
+            )
+            conversation = followed or conversation
         log.info(
             "inbound stored",
             extra={
