@@ -99,7 +99,8 @@ def media_attachment(media: Json) -> Attachment:
     kind = media.get("type", "photo")
     name = str(media.get("media_key") or media.get("id_str") or "")
     if kind == "photo":
-        url = media.get("url") or media.get("media_url_https")
+        # v1.1 media name the image media_url_https (their "url" is the t.co link).
+        url = media.get("media_url_https") or media.get("url")
         return Attachment(kind="image", name=name, url=url, mime_type=_mime(url, "image/jpeg"))
     variants = media.get("variants") or (media.get("video_info") or {}).get("variants") or []
     best = _best_variant(variants)

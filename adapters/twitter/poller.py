@@ -161,6 +161,7 @@ class TwitterPoller:
                 stream.last_error = "rate limited"
                 if reset is not None:
                     next_at = max(next_at, reset + RESET_MARGIN_SECONDS)
+                log.info("X rate limit reached", extra={"stream": stream.name, "reset": reset})
             except (HTTPException, aiohttp.ClientError, TimeoutError, PyMongoError) as exc:
                 stream.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("X poll failed", extra={"stream": stream.name, "error": str(exc)})
