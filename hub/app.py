@@ -48,6 +48,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.slack import SlackAdapter
 
         adapters.append(SlackAdapter(config.slack, hub))
+    if config.twitter.enabled:
+        from adapters.twitter import TwitterAdapter
+
+        adapters.append(TwitterAdapter(config.twitter, hub))
     return adapters
 
 

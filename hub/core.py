@@ -113,18 +113,29 @@ class Hub:
         if stored.duplicate:
             log.info("duplicate inbound ignored", extra={"message_id": stored.message.id})
             return result
+        conversation = stored.conversation
+        if inbound.route and (stored.new_conversation or inbound.route != conversation.route):
+            # Replies go where the newest message asks (e.g. the latest tweet of a thread).
+            followed = await self.store.follow_route(
+                conversation.id, inbound.route, inbound.created_at
+            )
+            if followed is not None:
+                conversation = followed
+                result = ReceiveResult(
+                    message=stored.message, conversation=conversation, duplicate=False
+                )
         log.info(
             "inbound stored",
             extra={
                 "message_id": stored.message.id,
                 "channel": stored.message.channel,
-                "conversation_id": stored.conversation.id,
+                "conversation_id": conversation.id,
             },
         )
         self.events.publish(
             InboxEvent(
                 "message",
-                stored.conversation,
+                conversation,
                 stored.message,
                 new_conversation=stored.new_conversation,
             )

@@ -110,9 +110,10 @@ class InboxStore:
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )
-                break
             except DuplicateKeyError:
                 continue  # a concurrent request created the contact: read it next round
+            if doc is not None:  # SecantusDB answers a lost upsert race with null
+                break
         else:  # pragma: no cover - three races in a row
             raise RuntimeError("could not upsert contact")
         assert doc is not None
@@ -171,9 +172,10 @@ class InboxStore:
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )
-                break
             except DuplicateKeyError:
                 continue
+            if doc is not None:  # as in upsert_contact: null after a lost race
+                break
         else:  # pragma: no cover
             raise RuntimeError("could not open conversation")
         assert doc is not None
@@ -188,6 +190,24 @@ class InboxStore:
             {"_id": conversation_id},
             {"$max": {"last_message_at": at, "updated_at": utcnow()}},
         )
+
+    async def follow_route(
+        self, conversation_id: str, route: Mapping[str, Any], at: datetime
+    ) -> Conversation | None:
+        """Point the conversation's route at a message's route, unless a newer one set it.
+
+        ``at`` is the message's own time, so a late, older message (a platform retry, a
+        backfill) never takes the reply target back; ``None`` when it did not apply.
+        """
+        doc = await self.conversations.find_one_and_update(
+            {
+                "_id": conversation_id,
+                "$or": [{"route_at": {"$exists": False}}, {"route_at": {"$lte": at}}],
+            },
+            {"$set": {"route": dict(route), "route_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return conversation_from_doc(doc) if doc else None
 
     async def update_conversation(
         self, conversation_id: str, changes: Mapping[str, Any]

@@ -1,0 +1,144 @@
+"""Agent replies onto X: a reply tweet (a numbered thread when long) or a DM.
+
+A long reply goes out as parts ``" 1/3"`` …, each replying to the one before. The ids
+of the parts already posted are saved as a checkpoint per message, so a retry after a
+rate limit or a crash continues the thread instead of posting a part twice (X refuses
+duplicate text with 403, which would otherwise fail the whole reply).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiohttp
+from tweepy.errors import Forbidden, HTTPException, TooManyRequests, TwitterServerError
+
+from adapters.twitter.client import TwitterApiClient, error_detail, seconds_until
+from hub.channels import ChannelState
+from hub.domain import DeliveryResult, OutboundMessage
+
+TWEET_LIMIT = 280
+DM_LIMIT = 10_000
+URL_WEIGHT = 23
+RETRY_MARGIN_SECONDS = 0.5
+_URL = re.compile(r"https?://\S+")
+# twitter-text v3: these code points weigh 1, every other one 2 (CJK, emoji …).
+_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+
+
+def _char_weight(char: str) -> int:
+    point = ord(char)
+    return 1 if any(lo <= point <= hi for lo, hi in _LIGHT_RANGES) else 2
+
+
+def weighted_length(text: str) -> int:
+    """Tweet length as X counts it: links weigh 23, CJK and emoji weigh 2."""
+    total = 0
+    position = 0
+    for match in _URL.finditer(text):
+        total += sum(_char_weight(c) for c in text[position : match.start()]) + URL_WEIGHT
+        position = match.end()
+    return total + sum(_char_weight(c) for c in text[position:])
+
+
+def _fill(tokens: list[str], budget: int) -> list[str]:
+    """Greedy packing of word tokens (each with its trailing whitespace) into parts."""
+    parts: list[str] = []
+    current = ""
+    for token in tokens:
+        if weighted_length((current + token).rstrip()) <= budget:
+            current += token
+            continue
+        if current.strip():
+            parts.append(current.rstrip())
+        current = ""
+        word = token.rstrip()
+        while weighted_length(word) > budget:  # a single over-long word is cut
+            cut = len(word)
+            while weighted_length(word[:cut]) > budget:
+                cut -= 1
+            parts.append(word[:cut])
+            word = word[cut:]
+        current = word + token[len(token.rstrip()) :]
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts
+
+
+def split_thread(text: str, limit: int = TWEET_LIMIT) -> list[str]:
+    """The text as one tweet, or as numbered parts (" 1/3") that each fit ``limit``."""
+    text = text.strip()
+    if weighted_length(text) <= limit:
+        return [text]
+    tokens = re.findall(r"\S+\s*", text)
+    count = 2
+    while True:
+        parts = _fill(tokens, limit - len(f" {count}/{count}"))
+        if len(str(len(parts))) <= len(str(count)):
+            return [f"{part} {n}/{len(parts)}" for n, part in enumerate(parts, 1)]
+        count = len(parts)
+
+
+def _text_with_links(outbound: OutboundMessage) -> str:
+    # Media upload is a separate v1.1 endpoint; attachments go out as their links.
+    links = [a.url for a in outbound.attachments if a.url]
+    return "\n".join([outbound.text, *links]).strip()
+
+
+class TwitterSender:
+    """Delivers one outbound message through the API client."""
+
+    def __init__(self, client: TwitterApiClient, state: ChannelState) -> None:
+        self.client = client
+        self.state = state
+
+    async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        kind = outbound.route.get("kind")
+        try:
+            if kind == "dm":
+                return await self._send_dm(outbound)
+            if kind == "mention":
+                return await self._send_thread(outbound)
+        except TooManyRequests as exc:
+            return DeliveryResult.failed(
+                error_detail(exc),
+                retryable=True,
+                retry_after_seconds=seconds_until(exc.reset_time, RETRY_MARGIN_SECONDS) or None,
+            )
+        except TwitterServerError as exc:
+            return DeliveryResult.failed(error_detail(exc), retryable=True)
+        except Forbidden as exc:
+            # A DM refused with 403 means the person does not accept DMs from us.
+            return DeliveryResult.failed(error_detail(exc), unreachable=kind == "dm")
+        except HTTPException as exc:
+            return DeliveryResult.failed(error_detail(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return DeliveryResult.failed(f"X API unreachable: {exc!r}", retryable=True)
+        return DeliveryResult.failed(f"conversation has no X route (kind {kind!r})")
+
+    async def _send_dm(self, outbound: OutboundMessage) -> DeliveryResult:
+        text = _text_with_links(outbound)[:DM_LIMIT]
+        body: dict[str, Any] = await self.client.create_direct_message(
+            participant_id=str(outbound.route["participant_id"]), text=text, user_auth=True
+        )
+        return DeliveryResult.sent(str(body["data"]["dm_event_id"]))
+
+    async def _send_thread(self, outbound: OutboundMessage) -> DeliveryResult:
+        progress_key = f"twitter:outbound:{outbound.message_id}"
+        posted: list[str] = list(await self.state.load_checkpoint(progress_key) or [])
+        parts = split_thread(_text_with_links(outbound))
+        first_target = str(outbound.route["reply_to"])
+        conversation_id = await self.state.conversation_for("twitter", "tweet", first_target)
+        for part in parts[len(posted) :]:
+            reply_to = posted[-1] if posted else first_target
+            body: dict[str, Any] = await self.client.create_tweet(
+                text=part, in_reply_to_tweet_id=reply_to, user_auth=True
+            )
+            posted.append(str(body["data"]["id"]))
+            await self.state.save_checkpoint(progress_key, posted)
+            if conversation_id is not None:
+                # Replies to our tweets (seen by webhooks without conversation_id) find
+                # their conversation through this link.
+                await self.state.link(conversation_id, "twitter", "tweet", posted[-1])
+        return DeliveryResult.sent(posted[0])

@@ -1,0 +1,151 @@
+"""Agent replies reach the fake X API: reply tweets (threads when long) and DMs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.adapters.twitter.conftest import CUSTOMER_ID
+from tests.conftest import bearer, wait_for
+
+
+async def _conversation(client: Any, db: Any, thread_key: str) -> str:
+    async def stored() -> Any:
+        return await db.conversations.find_one({"thread_key": thread_key})
+
+    return str((await wait_for(stored))["_id"])
+
+
+async def _reply(client: Any, conversation_id: str, text: str) -> str:
+    resp = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"text": text},
+        headers=bearer(client, sub="agent-bo"),
+    )
+    assert resp.status == 201
+    return str((await resp.json())["id"])
+
+
+async def _delivery(db: Any, message_id: str, status: str = "sent") -> dict[str, Any]:
+    async def settled() -> Any:
+        doc = await db.messages.find_one({"_id": message_id})
+        return doc["delivery"] if doc["delivery"]["status"] == status else None
+
+    return await wait_for(settled)
+
+
+async def _mention_conversation(
+    make_client: Any, twitter_config: Any, twitter_api: Any, db: Any, text: str
+) -> tuple[Any, dict[str, Any], str]:
+    """A hub that has polled one mention: (client, the mention, its conversation id)."""
+    mention = twitter_api.add_mention(CUSTOMER_ID, text)
+    client = await make_client(twitter_config())
+    return client, mention, await _conversation(client, db, mention["id"])
+
+
+async def test_reply_to_a_mention_is_a_reply_tweet_to_the_latest_mention(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    root = twitter_api.add_mention(CUSTOMER_ID, "@acme is the shop open?")
+    later = twitter_api.add_mention(
+        CUSTOMER_ID, "@acme hello??", conversation_id=root["id"], in_reply_to=root["id"]
+    )
+    client = await make_client(twitter_config())
+    conversation_id = await _conversation(client, db, root["id"])
+    await wait_for(lambda: _route_is(db, later["id"]))
+
+    message_id = await _reply(client, conversation_id, "Yes, until 6pm.")
+    delivery = await _delivery(db, message_id)
+    assert twitter_api.posted_tweets == [
+        {"id": delivery["platform_id"], "text": "Yes, until 6pm.", "in_reply_to": later["id"]}
+    ]
+
+
+async def test_reply_in_a_dm_conversation_is_a_dm(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    twitter_api.add_dm(CUSTOMER_ID, "psst, my account number is 42")
+    client = await make_client(twitter_config())
+    conversation_id = await _conversation(client, db, f"dm:{CUSTOMER_ID}")
+
+    message_id = await _reply(client, conversation_id, "Thanks, checking.")
+    delivery = await _delivery(db, message_id)
+    assert twitter_api.sent_dms == [
+        {"id": delivery["platform_id"], "participant_id": CUSTOMER_ID, "text": "Thanks, checking."}
+    ]
+    assert twitter_api.posted_tweets == []
+
+
+async def test_long_reply_goes_out_as_a_numbered_thread(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    client, mention, conversation_id = await _mention_conversation(
+        make_client, twitter_config, twitter_api, db, "@acme explain the refund policy"
+    )
+    text = " ".join(f"Refunds step {n} is described here." for n in range(20))  # ~660 chars
+
+    message_id = await _reply(client, conversation_id, text)
+    delivery = await _delivery(db, message_id)
+    posted = twitter_api.posted_tweets
+    assert len(posted) == 3
+    assert all(len(t["text"]) <= 280 for t in posted)
+    assert [t["text"].rsplit(" ", 1)[1] for t in posted] == ["1/3", "2/3", "3/3"]
+    assert " ".join(t["text"].rsplit(" ", 1)[0] for t in posted) == text
+    assert [t["in_reply_to"] for t in posted] == [mention["id"], posted[0]["id"], posted[1]["id"]]
+    assert delivery["platform_id"] == posted[0]["id"]
+
+
+async def test_thread_interrupted_by_a_server_error_resumes_without_repeating(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    client, _mention, conversation_id = await _mention_conversation(
+        make_client, twitter_config, twitter_api, db, "@acme long answer please"
+    )
+    # Part 1 goes out; part 2 meets a 503, as X sometimes answers.
+    twitter_api.script("create_tweet", 201, {"data": {"id": "1", "text": "placeholder"}})
+    twitter_api.script(
+        "create_tweet", 503, {"title": "Service Unavailable", "detail": "Service Unavailable"}
+    )
+    text = "word " * 100
+    message_id = await _reply(client, conversation_id, text.strip())
+    await _delivery(db, message_id)
+    calls = twitter_api.calls("create_tweet")
+    assert [c.status for c in calls] == [201, 503, 201]
+    # The retry continues with part 2, replying to part 1: no part is posted twice.
+    assert calls[1].body == calls[2].body
+    assert calls[2].body["reply"] == {"in_reply_to_tweet_id": "1"}
+
+
+async def test_rate_limited_reply_waits_for_reset_then_goes_out(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    client, _mention, conversation_id = await _mention_conversation(
+        make_client, twitter_config, twitter_api, db, "@acme hi"
+    )
+    reset = twitter_api.set_window("create_tweet", remaining=0, reset_in=2)
+
+    message_id = await _reply(client, conversation_id, "Hello!")
+    await _delivery(db, message_id)
+    calls = twitter_api.calls("create_tweet")
+    assert [c.status for c in calls] == [429, 201]
+    assert calls[1].at >= reset
+
+
+async def test_client_error_fails_with_the_api_detail(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    client, _mention, conversation_id = await _mention_conversation(
+        make_client, twitter_config, twitter_api, db, "@acme hi"
+    )
+    twitter_api.posted_tweets.append({"id": "9", "text": "Same text", "in_reply_to": None})
+
+    message_id = await _reply(client, conversation_id, "Same text")
+    delivery = await _delivery(db, message_id, status="failed")
+    assert delivery["reason"] == (
+        "X API 403: You are not allowed to create a Tweet with duplicate content."
+    )
+    assert [c.status for c in twitter_api.calls("create_tweet")] == [403]
+
+
+async def _route_is(db: Any, tweet_id: str) -> bool:
+    doc = await db.conversations.find_one({})
+    return bool(doc and doc["route"].get("reply_to") == tweet_id)
