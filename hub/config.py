@@ -77,6 +77,16 @@ class OutboxConfig(Section):
     poll_seconds: float = Field(default=5.0, gt=0)
 
 
+class SyncConfig(Section):
+    """Device sync, the change feed, and fan-out across hub instances."""
+
+    feed_max_limit: int = Field(default=500, ge=1, le=10_000)
+    feed_await_ms: int = Field(default=100, ge=1, le=10_000)
+    snapshot_max_limit: int = Field(default=500, ge=1, le=10_000)
+    push_max_items: int = Field(default=100, ge=1, le=1_000)
+    fanout: Literal["change_stream", "local"] = "change_stream"
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool | None = None
@@ -90,6 +100,7 @@ class ChorusConfig(Section):
     auth: AuthConfig = AuthConfig()
     web: WebChatConfig = WebChatConfig()
     outbox: OutboxConfig = OutboxConfig()
+    sync: SyncConfig = SyncConfig()
     logging: LoggingConfig = LoggingConfig()
 
 
