@@ -1,14 +1,18 @@
 """Named leases in MongoDB, so one hub instance at a time runs each scheduled job.
 
 ``acquire`` takes a lease that is free, expired or already ours (renewing it); a crashed
-holder's lease simply expires after its ``ttl``. Times are the server's clock
-(``$$NOW``), so instances with skewed clocks still agree.
+holder's lease simply expires after its ``ttl``. Like the outbox's send leases, expiry
+uses the instances' clocks, which are expected to be NTP-synchronized; keep ``ttl`` well
+above any plausible skew.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pymongo.errors import DuplicateKeyError
 
+from hub.domain import utcnow
 from storage.mongo import MongoStore
 
 COLLECTION = "leases"
@@ -20,20 +24,22 @@ class LeaseStore:
 
     async def acquire(self, name: str, owner: str, ttl: float) -> bool:
         """Take or renew ``name`` for ``owner`` for ``ttl`` seconds; False if another holds it."""
-        millis = int(ttl * 1000)
-        until = {"$dateAdd": {"startDate": "$$NOW", "unit": "millisecond", "amount": millis}}
+        now = utcnow()
         try:
-            result = await self.leases.update_one(
+            await self.leases.update_one(
+                {"_id": name, "$or": [{"owner": owner}, {"until": {"$lte": now}}]},
                 {
-                    "_id": name,
-                    "$or": [{"owner": owner}, {"$expr": {"$lte": ["$until", "$$NOW"]}}],
+                    "$set": {
+                        "owner": owner,
+                        "until": now + timedelta(seconds=ttl),
+                        "renewed_at": now,
+                    }
                 },
-                [{"$set": {"owner": owner, "until": until, "acquired_at": "$$NOW"}}],
                 upsert=True,
             )
         except DuplicateKeyError:
-            return False  # held by someone else and not expired: the upsert hit its _id
-        return result.matched_count == 1 or result.upserted_id is not None
+            return False  # another owner holds an unexpired lease: the upsert hit its _id
+        return True
 
     async def release(self, name: str, owner: str) -> bool:
         """Give the lease up if ``owner`` holds it."""
