@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,12 +74,14 @@ class Replicator:
         *,
         name: str = "default",
         batch_size: int = 500,
-        max_await_ms: int = 200,
+        batch_window: float = 0.05,
+        max_await_ms: int = 50,
     ) -> None:
         self.source = source
         self.target = target
         self.name = name
         self.batch_size = batch_size
+        self.batch_window = batch_window
         self.max_await_ms = max_await_ms
         self.stats = ReplicationStats()
 
@@ -129,7 +132,12 @@ class Replicator:
         try:
             while not stop.is_set():
                 events: list[Mapping[str, Any]] = []
-                while len(events) < self.batch_size:
+                # A batch ends when full, when the stream is quiet, or after batch_window:
+                # under a steady trickle, waiting for a full batch would be all lag.
+                window_ends = time.monotonic() + self.batch_window
+                while len(events) < self.batch_size and (
+                    not events or time.monotonic() < window_ends
+                ):
                     event = await stream.try_next()
                     if event is None:
                         break

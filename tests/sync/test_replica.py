@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 
 from hub.sync.verify import repair, verify
@@ -52,6 +53,9 @@ async def test_replicator_copies_then_streams_and_verify_repairs(
 
         await wait_for(same)
         assert replicator.stats.copied >= 3 and replicator.stats.applied >= 3
+        assert replicator.stats.last_applied_at is not None
+        lag = REGISTRY.get_sample_value("chorus_replication_lag_seconds")
+        assert lag is not None and 0 <= lag < 60
         assert await target.messages.count_documents({}) == 2
     finally:
         stop.set()
