@@ -89,6 +89,10 @@ class Replicator:
         doc = await self.target[STATE_COLLECTION].find_one({"_id": self.name})
         return dict(doc["token"]) if doc else None
 
+    async def forget_token(self) -> None:
+        """Drop the saved position, so the next run starts with a fresh copy."""
+        await self.target[STATE_COLLECTION].delete_one({"_id": self.name})
+
     async def _save_token(self, token: Mapping[str, Any]) -> None:
         await self.target[STATE_COLLECTION].replace_one(
             {"_id": self.name},

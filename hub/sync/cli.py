@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from hub.config import ChorusConfig
+from storage.changes import CursorExpired
 from storage.mongo import MongoStore, make_client
 
 Loader = Callable[[Path | None], ChorusConfig]
@@ -33,6 +35,7 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
     @click.option("--name", default="default", show_default=True, help="Replication stream name.")
     @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
     @click.option("--status-seconds", type=float, default=10.0, show_default=True)
+    @click.option("--resync", is_flag=True, help="Forget the saved position and copy afresh.")
     def replicate(
         config_path: Path | None,
         target_uri: str,
@@ -40,12 +43,18 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
         name: str,
         batch_size: int,
         status_seconds: float,
+        resync: bool,
     ) -> None:
         """Keep the replica at --to in step with the inbox (runs until stopped)."""
         config = load(config_path)
-        asyncio.run(
-            _replicate(config, target_uri, target_database, name, batch_size, status_seconds)
-        )
+        options = ReplicateOptions(name, batch_size, status_seconds, resync)
+        try:
+            asyncio.run(_replicate(config, target_uri, target_database, options))
+        except CursorExpired:
+            raise click.ClickException(
+                "the replica's saved position is older than the source's oplog: restart "
+                "with --resync, then run `chorus sync verify --repair`"
+            ) from None
 
     @main.group()
     def sync() -> None:
@@ -86,13 +95,19 @@ async def _databases(
         await target.close()
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicateOptions:
+    name: str
+    batch_size: int
+    status_seconds: float
+    resync: bool
+
+
 async def _replicate(
     config: ChorusConfig,
     target_uri: str,
     target_database: str | None,
-    name: str,
-    batch_size: int,
-    status_seconds: float,
+    options: ReplicateOptions,
 ) -> None:
     from storage.replicator import Replicator
 
@@ -101,8 +116,12 @@ async def _replicate(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with _databases(config, target_uri, target_database) as (source, target):
-        replicator = Replicator(source.db, target.db, name=name, batch_size=batch_size)
+        replicator = Replicator(
+            source.db, target.db, name=options.name, batch_size=options.batch_size
+        )
         stats = replicator.stats
+        if options.resync:
+            await replicator.forget_token()
         if await replicator.saved_token() is None:
             click.echo("no saved token: copying the database, then streaming", err=True)
         else:
@@ -110,7 +129,7 @@ async def _replicate(
 
         async def report() -> None:
             while True:
-                await asyncio.sleep(status_seconds)
+                await asyncio.sleep(options.status_seconds)
                 click.echo(
                     f"applied {stats.applied} changes, lag {stats.lag_seconds:.3f}s", err=True
                 )
