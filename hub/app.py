@@ -12,6 +12,7 @@ from pymongo.errors import PyMongoError
 
 from hub.api import agents as agents_api
 from hub.api import inbox as inbox_api
+from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
 from hub.auth import TokenService
 from hub.channels import ChannelAdapter
@@ -23,6 +24,7 @@ from hub.http import error_middleware
 from hub.live import AgentFeed
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
+from hub.sync.fanout import fanout_context
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
@@ -91,10 +93,12 @@ def create_app(config: ChorusConfig) -> web.Application:
     api = ApiRoutes()
     inbox_api.register(api)
     agents_api.register(api)
+    sync_api.register(api)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
+    app.cleanup_ctx.append(fanout_context)
     return app
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from hub.config import ChorusConfig, ConfigError, load_config
+from hub.sync.cli import register as register_sync_commands
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -196,6 +197,8 @@ async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None
                 await ws.send_json({"type": "message", "text": line.rstrip("\n")})
         read_task.cancel()
 
+
+register_sync_commands(main, config_option, _load)
 
 if __name__ == "__main__":
     main()

@@ -182,6 +182,16 @@ class TwitterConfig(Section):
         return self
 
 
+class SyncConfig(Section):
+    """Device sync, the change feed, and fan-out across hub instances."""
+
+    feed_max_limit: int = Field(default=500, ge=1, le=10_000)
+    feed_await_ms: int = Field(default=100, ge=1, le=10_000)
+    snapshot_max_limit: int = Field(default=500, ge=1, le=10_000)
+    push_max_items: int = Field(default=100, ge=1, le=1_000)
+    fanout: Literal["change_stream", "local"] = "change_stream"
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool | None = None
@@ -197,6 +207,7 @@ class ChorusConfig(Section):
     outbox: OutboxConfig = OutboxConfig()
     telegram: TelegramConfig = TelegramConfig()
     slack: SlackConfig = SlackConfig()
+    sync: SyncConfig = SyncConfig()
     logging: LoggingConfig = LoggingConfig()
     twitter: TwitterConfig = TwitterConfig()
 

@@ -18,11 +18,32 @@ from pymongo.errors import PyMongoError
 
 from hub.channels import ChannelAdapter
 from hub.config import OutboxConfig
-from hub.domain import Channel, DeliveryResult, Message, OutboundMessage, utcnow
+from hub.domain import (
+    Channel,
+    Conversation,
+    DeliveryResult,
+    Message,
+    OutboundMessage,
+    utcnow,
+)
 from storage.inbox import InboxStore
 from storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
+
+
+def outbound_for(message: Message, conversation: Conversation, attempt: int = 1) -> OutboundMessage:
+    """What an adapter is asked to deliver for a stored outbound message."""
+    return OutboundMessage(
+        message_id=message.id,
+        channel=message.channel,
+        text=message.text,
+        attachments=message.attachments,
+        recipient_id=conversation.recipient_id,
+        route=conversation.route,
+        author=message.author,
+        attempt=attempt,
+    )
 
 
 class Outbox:
@@ -93,16 +114,7 @@ class Outbox:
         if conversation is None:
             await self.store.mark_failed(message.id, "conversation not found")
             return
-        outbound = OutboundMessage(
-            message_id=message.id,
-            channel=message.channel,
-            text=message.text,
-            attachments=message.attachments,
-            recipient_id=conversation.recipient_id,
-            route=conversation.route,
-            author=message.author,
-            attempt=attempt,
-        )
+        outbound = outbound_for(message, conversation, attempt)
         try:
             result = await adapter.send(outbound)
         except Exception as exc:  # an adapter bug must not kill the sender loop

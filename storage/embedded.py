@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -38,7 +39,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 class EmbeddedMongo:
     """Starts, waits for and stops one SecantusDB server on a loopback port."""
 
-    def __init__(self, data_dir: Path | str, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.extra_args = list(extra_args)  # more server flags, e.g. a small oplog in tests
         self.data_dir = str(data_dir)
         self.host = host
         self.port = port or free_port(host)
@@ -75,6 +83,7 @@ class EmbeddedMongo:
             "WARNING",
             "--noop-heartbeat-seconds",
             "10",
+            *self.extra_args,
         ]
         out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         try:

@@ -210,9 +210,25 @@ class InboxStore:
         return conversation_from_doc(doc) if doc else None
 
     async def update_conversation(
-        self, conversation_id: str, changes: Mapping[str, Any]
+        self,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        *,
+        unless_changed_after: datetime | None = None,
     ) -> Conversation | None:
-        update: Document = {"$set": {**changes, "updated_at": utcnow()}}
+        """Apply ``changes``; each changed field's server time is kept in ``changed_at``.
+
+        With ``unless_changed_after``, nothing is written (and None returned) if any of
+        the fields changed on the server after that time (offline sync's conflict rule).
+        """
+        now = utcnow()
+        stamps = {f"changed_at.{field}": now for field in changes}
+        update: Document = {"$set": {**changes, **stamps, "updated_at": now}}
+        match: Document = {"_id": conversation_id}
+        if unless_changed_after is not None:
+            match["$nor"] = [
+                {f"changed_at.{field}": {"$gt": unless_changed_after}} for field in changes
+            ]
         if changes.get("status") == "resolved":
             update["$unset"] = {"open_key": ""}
         elif "status" in changes:
@@ -225,7 +241,7 @@ class InboxStore:
                 )
         try:
             doc = await self.conversations.find_one_and_update(
-                {"_id": conversation_id}, update, return_document=ReturnDocument.AFTER
+                match, update, return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as exc:
             raise ValueError("the contact already has another active conversation there") from exc

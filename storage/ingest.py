@@ -76,12 +76,16 @@ class InboundWriter:
         self._wakeup.set()
         return await future
 
-    async def close(self) -> None:
+    async def settle(self) -> None:
+        """Write pending recency updates now (before a digest or on shutdown)."""
         if self._toucher is not None:
             self._toucher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._toucher
         await self.flush_touches()
+
+    async def close(self) -> None:
+        await self.settle()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -108,6 +108,12 @@ class WebChatAdapter:
         return len(self._all)
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        # Stored is delivered: connected visitors get the reply from ``push_live`` (on
+        # whichever instance holds their socket), offline ones read it from history.
+        return DeliveryResult.sent(outbound.message_id)
+
+    def push_live(self, outbound: OutboundMessage) -> int:
+        """Queue a reply to the recipient's sockets on this process; returns how many."""
         frame = {
             "type": "message",
             "id": outbound.message_id,
@@ -116,10 +122,7 @@ class WebChatAdapter:
             "text": outbound.text,
             "attachments": [a.model_dump(mode="json") for a in outbound.attachments],
         }
-        for sock in list(self.sockets.get(outbound.recipient_id, ())):
-            sock.push(frame)
-        # A visitor who is offline reads it from history on reconnect: stored is delivered.
-        return DeliveryResult.sent(outbound.message_id)
+        return sum(sock.push(frame) for sock in list(self.sockets.get(outbound.recipient_id, ())))
 
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(

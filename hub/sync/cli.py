@@ -1,0 +1,160 @@
+"""``chorus replicate`` and ``chorus sync verify``: keep and check a replica of the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from hub.config import ChorusConfig
+from storage.changes import CursorExpired
+from storage.mongo import MongoStore, make_client
+
+Loader = Callable[[Path | None], ChorusConfig]
+Command = Callable[..., None]
+
+
+def register(main: click.Group, config_option: Callable[[Command], Command], load: Loader) -> None:
+    """Add the replica commands to the ``chorus`` command group."""
+    to_option = click.option(
+        "--to", "target_uri", required=True, help="MongoDB URI of the replica (mongodb://…)."
+    )
+    database_option = click.option(
+        "--target-database", default=None, help="Replica database (default: mongo.database)."
+    )
+
+    @main.command()
+    @config_option
+    @to_option
+    @database_option
+    @click.option("--name", default="default", show_default=True, help="Replication stream name.")
+    @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+    @click.option("--status-seconds", type=float, default=10.0, show_default=True)
+    @click.option("--resync", is_flag=True, help="Forget the saved position and copy afresh.")
+    def replicate(
+        config_path: Path | None,
+        target_uri: str,
+        target_database: str | None,
+        name: str,
+        batch_size: int,
+        status_seconds: float,
+        resync: bool,
+    ) -> None:
+        """Keep the replica at --to in step with the inbox (runs until stopped)."""
+        config = load(config_path)
+        options = ReplicateOptions(name, batch_size, status_seconds, resync)
+        try:
+            asyncio.run(_replicate(config, target_uri, target_database, options))
+        except CursorExpired:
+            raise click.ClickException(
+                "the replica's saved position is older than the source's oplog: restart "
+                "with --resync, then run `chorus sync verify --repair`"
+            ) from None
+
+    @main.group()
+    def sync() -> None:
+        """Check replicas of the inbox."""
+
+    @sync.command("verify")
+    @config_option
+    @to_option
+    @database_option
+    @click.option("--repair", is_flag=True, help="Make the replica equal to the source.")
+    def verify(
+        config_path: Path | None, target_uri: str, target_database: str | None, repair: bool
+    ) -> None:
+        """Compare the replica with the inbox by digests; exit 1 while they differ."""
+        config = load(config_path)
+        ok = asyncio.run(_verify(config, target_uri, target_database, repair))
+        if not ok:
+            raise SystemExit(1)
+
+
+@contextlib.asynccontextmanager
+async def _databases(
+    config: ChorusConfig, target_uri: str, target_database: str | None
+) -> AsyncIterator[tuple[MongoStore, MongoStore]]:
+    if not config.mongo.uri:
+        raise click.ClickException(
+            "set mongo.uri (CHORUS_MONGO__URI) to the inbox's database: replicas are made "
+            "from a running MongoDB, not from the embedded one"
+        )
+    source = MongoStore(
+        make_client(config.mongo.uri), config.mongo.database, config.mongo.write_concern
+    )
+    target = MongoStore(make_client(target_uri), target_database or config.mongo.database)
+    try:
+        yield source, target
+    finally:
+        await source.close()
+        await target.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicateOptions:
+    name: str
+    batch_size: int
+    status_seconds: float
+    resync: bool
+
+
+async def _replicate(
+    config: ChorusConfig,
+    target_uri: str,
+    target_database: str | None,
+    options: ReplicateOptions,
+) -> None:
+    from storage.replicator import Replicator
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with _databases(config, target_uri, target_database) as (source, target):
+        replicator = Replicator(
+            source.db, target.db, name=options.name, batch_size=options.batch_size
+        )
+        stats = replicator.stats
+        if options.resync:
+            await replicator.forget_token()
+        if await replicator.saved_token() is None:
+            click.echo("no saved token: copying the database, then streaming", err=True)
+        else:
+            click.echo("resuming from the saved token", err=True)
+
+        async def report() -> None:
+            while True:
+                await asyncio.sleep(options.status_seconds)
+                click.echo(
+                    f"applied {stats.applied} changes, lag {stats.lag_seconds:.3f}s", err=True
+                )
+
+        reporter = loop.create_task(report())
+        try:
+            await replicator.run(stop)
+        finally:
+            reporter.cancel()
+        click.echo(f"stopped: copied {stats.copied}, applied {stats.applied} changes", err=True)
+
+
+async def _verify(
+    config: ChorusConfig, target_uri: str, target_database: str | None, fix: bool
+) -> bool:
+    from hub.sync.verify import repair, verify
+
+    async with _databases(config, target_uri, target_database) as (source, target):
+        report = await verify(source.db, target.db)
+        for line in report.lines():
+            click.echo(line)
+        if report.ok or not fix:
+            return report.ok
+        fixed = await repair(source.db, target.db, report.differences)
+        click.echo(f"repaired {fixed} documents")
+        after = await verify(source.db, target.db)
+        click.echo(f"after repair: {len(after.differences)} differences")
+        return after.ok
