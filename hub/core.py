@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from hub.domain import (
@@ -28,6 +29,7 @@ from hub.domain import (
 from hub.errors import BadRequest, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.outbox import Outbox
+from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
@@ -45,12 +47,16 @@ class Hub:
         outbox: Outbox,
         agents: AgentStore,
         channel_state: ChannelStateStore,
+        *,
+        reopen_window_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.events = events
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
+        # A customer writing this soon after resolution reopens the conversation.
+        self.reopen_window = timedelta(seconds=reopen_window_seconds)
 
     def subscribe(self, listener: Listener) -> None:
         self.events.subscribe(listener)
@@ -64,6 +70,11 @@ class Hub:
     async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
         return await self.agents.find_by_slack_user(slack_user_id)
 
+    async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
+        """Called when an agent connects to (or leaves) the web inbox or is active in Slack;
+        assignment only picks online agents."""
+        return await self.agents.set_online(agent_id, online)
+
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
         # Moderation plugs in here; until a pipeline is configured, public posts are
         # only stored as messages.
@@ -76,6 +87,7 @@ class Hub:
             handle=inbound.sender_handle,
         )
         contact = await self.store.upsert_contact(identity, inbound.sender_name)
+        await self._reopen_recent(contact, inbound)
         conversation, created = await self.store.open_conversation(
             contact.id, inbound.channel, inbound.thread_key, inbound.sender_id, inbound.route
         )
@@ -109,6 +121,25 @@ class Hub:
         )
         self.events.publish(InboxEvent("message", conversation, stored, new_conversation=created))
         return ReceiveResult(message=stored, conversation=conversation, duplicate=False)
+
+    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> None:
+        """Reopen the thread's conversation if it was resolved within the reopen window."""
+        if self.reopen_window <= timedelta(0):
+            return
+        since = inbound.created_at - self.reopen_window
+        resolved = await self.store.last_resolved(
+            contact.id, inbound.channel, inbound.thread_key, since
+        )
+        if resolved is None:
+            return
+        reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
+        if reopened is not None:
+            actor = Author(kind="contact", id=contact.id, name=contact.name)
+            self.events.publish(
+                InboxEvent(
+                    "conversation", reopened, previous=resolved, actor=actor, reason="reopened"
+                )
+            )
 
     async def reply(
         self,
@@ -157,16 +188,23 @@ class Hub:
         return conversation
 
     async def update_conversation(
-        self, conversation_id: str, changes: Mapping[str, Any]
+        self,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Author | None = None,
+        reason: str | None = None,
     ) -> Conversation:
-        await self.require_conversation(conversation_id)
+        previous = await self.require_conversation(conversation_id)
         try:
             updated = await self.store.update_conversation(conversation_id, changes)
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc
         if updated is None:
             raise NotFound(f"conversation {conversation_id} not found")
-        self.events.publish(InboxEvent("conversation", updated))
+        self.events.publish(
+            InboxEvent("conversation", updated, previous=previous, actor=actor, reason=reason)
+        )
         return updated
 
     async def history(
