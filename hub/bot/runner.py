@@ -118,8 +118,10 @@ class BotRunner:
             turn = await self._answer(conversation, message, session)
         if turn is None:
             return
-        for text in turn.replies:
-            await self.hub.reply(conversation.id, self.author, text)
+        if turn.replies:
+            # One message per turn: channels deliver it as one bubble, in order, and
+            # rate-limited platforms see one send instead of several.
+            await self.hub.reply(conversation.id, self.author, "\n\n".join(turn.replies))
         if turn.email is not None:
             await self.hub.store.set_contact_email(conversation.contact_id, turn.email)
         await self._save(conversation.id, turn.session)

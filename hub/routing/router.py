@@ -124,10 +124,6 @@ class Router:
                 updated = await self.store.assign_if_waiting(conversation.id, agent.id)
                 if updated is None:
                     continue  # claimed by hand meanwhile: the claim wins
-                loads[agent.id] += 1
-                last = agent.id
-                await self.store.remember_assigned(agent.id)
-                assigned += 1
                 self.hub.events.publish(
                     InboxEvent(
                         "conversation",
@@ -136,6 +132,10 @@ class Router:
                         reason=f"policy:{self.config.policy}",
                     )
                 )
+                loads[agent.id] += 1
+                last = agent.id
+                await self.store.remember_assigned(agent.id)
+                assigned += 1
         return assigned
 
     async def raise_priorities(self) -> int:
@@ -175,4 +175,6 @@ class Router:
                 await self.tick()
             except PyMongoError as exc:
                 log.warning("routing check cannot reach the database", extra={"error": str(exc)})
+            except Exception:  # a bug in one check must not stop assignment for good
+                log.exception("routing check failed")
             await asyncio.sleep(period)

@@ -96,8 +96,8 @@ def apply(state: RoutingState, action: Action) -> RoutingState:
         status: ConversationStatus = "pending" if state.status == "pending" else "open"
         new = replace(state, status=status, assignee=action.agent_id)
     elif isinstance(action, Unassign):
-        if state.assignee is None:
-            raise InvalidTransition("the conversation has no assignee")
+        if state.assignee is None or state.status == "resolved":
+            raise InvalidTransition("only an active conversation with an assignee is unassigned")
         new = replace(state, assignee=None, status="open")
     elif isinstance(action, Resolve):
         if state.status == "resolved":
