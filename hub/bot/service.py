@@ -27,8 +27,7 @@ def install(app: web.Application, config: ChorusConfig, hub: Hub, mongo: MongoSt
     router = Router(hub, RoutingStore(mongo), config.bot.assignment)
     bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), BotStore(mongo), router)
     hub.subscribe(router.record)
-    if config.bot.enabled:
-        hub.subscribe(bot.on_event)
+    hub.subscribe(bot.on_event if config.bot.enabled else router.hand_off_without_bot)
     app[ROUTER] = router
     app[BOT] = bot
     app[CANNED] = CannedResponseStore(mongo)

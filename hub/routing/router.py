@@ -18,12 +18,20 @@ from hub.core import Hub
 from hub.domain import Author, Conversation, utcnow
 from hub.events import InboxEvent
 from hub.routing.assignment import pick_agent, sla_priority
-from hub.routing.states import Assign, Handoff, RoutingState, apply, stage_of
+from hub.routing.states import (
+    Assign,
+    Handoff,
+    InvalidTransition,
+    RoutingState,
+    apply,
+    stage_of,
+)
 from storage.routing import RoutingStore
 
 log = logging.getLogger(__name__)
 
 QUEUE_BATCH = 200
+BOT_DISABLED = Author(kind="bot", id="bot", name="")
 
 
 def actor_name(actor: Author | None) -> str:
@@ -91,6 +99,18 @@ class Router:
         )
         await self.assign_waiting()
         return await self.hub.require_conversation(conversation_id)
+
+    async def hand_off_without_bot(self, event: InboxEvent) -> None:
+        """Inbox listener used when the bot is disabled: customers go straight to humans."""
+        message = event.message
+        if event.kind != "message" or message is None or message.direction != "inbound":
+            return
+        if event.conversation.status != "bot":
+            return
+        try:
+            await self.handoff(event.conversation.id, "bot_disabled", BOT_DISABLED)
+        except InvalidTransition:
+            return  # an earlier message already handed it off
 
     async def claim(self, conversation_id: str, agent_id: str, actor: Author) -> Conversation:
         """A manual assignment: it wins over the policy and over capacity."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hub.bot.service import ROUTER
 from tests.conftest import bearer, settle, wait_for
-from tests.hub.bot.conftest import chatting, conversation_of, go_online, resolve
+from tests.hub.bot.conftest import chatting, conversation_of, go_online, resolve, transitions
 
 
 async def _handed_off(client, text: str = "agent please") -> str:
@@ -156,3 +156,23 @@ async def test_bot_metrics_containment_handoff_reasons_and_first_response(client
     assert data["first_human_response_after_handoff"]["count"] == 1
     resp = await client.get("/api/v1/stats/bot?since=yesterday", headers=bearer(client))
     assert resp.status == 400
+
+
+async def test_without_the_bot_customers_go_straight_to_an_agent(client_factory) -> None:
+    client = await client_factory(enabled=False)
+    await go_online(client, "ann")
+    async with chatting(client) as customer:
+        ack = await customer.say("How long does shipping take?")
+    conversation_id = (await conversation_of(client, ack["id"]))["id"]
+    await settle(client)
+    conversation = await _conversation(client, conversation_id)
+    assert conversation["status"] == "open" and conversation["assignee"] == "ann"
+    rows = await transitions(client, conversation_id, at_least=3)
+    assert [(r["from"], r["to"], r["reason"]) for r in rows][1:] == [
+        ("bot", "open", "bot_disabled"),
+        ("open", "assigned", "policy:least_loaded"),
+    ]
+    resp = await client.get(
+        f"/api/v1/conversations/{conversation_id}/messages", headers=bearer(client)
+    )
+    assert [m["author"]["kind"] for m in (await resp.json())["items"]] == ["contact"]
