@@ -50,6 +50,7 @@ class HubProcess:
             "CHORUS_HTTP__PORT": str(self.port),
             "CHORUS_AUTH__JWT_SECRET": "bench-secret-" + "x" * 32,
             "CHORUS_LOGGING__LEVEL": "WARNING",
+            "CHORUS_BOT__ENABLED": "false",
             **self.extra_env,
         }
         self.process = subprocess.Popen(

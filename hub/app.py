@@ -11,10 +11,13 @@ from aiohttp import web
 from pymongo.errors import PyMongoError
 
 from hub.api import agents as agents_api
+from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
+from hub.api import kb as kb_api
 from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
 from hub.auth import TokenService
+from hub.bot import service as bot_service
 from hub.channels import ChannelAdapter
 from hub.config import ChorusConfig
 from hub.core import Hub
@@ -74,7 +77,14 @@ def create_app(config: ChorusConfig) -> web.Application:
     tokens = TokenService(config.auth)
     inbox = InboxStore(mongo)
     outbox = Outbox(OutboxStore(mongo), inbox, config.outbox)
-    hub = Hub(inbox, EventBus(), outbox, AgentStore(mongo), ChannelStateStore(mongo))
+    hub = Hub(
+        inbox,
+        EventBus(),
+        outbox,
+        AgentStore(mongo),
+        ChannelStateStore(mongo),
+        reopen_window_seconds=config.bot.reopen_window_seconds,
+    )
     adapters = build_adapters(config, hub, tokens)
 
     app[CONFIG] = config
@@ -94,11 +104,14 @@ def create_app(config: ChorusConfig) -> web.Application:
     inbox_api.register(api)
     agents_api.register(api)
     sync_api.register(api)
+    kb_api.register(api)
+    desk_api.register(api)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
     app.cleanup_ctx.append(fanout_context)
+    bot_service.install(app, config, hub, mongo)
     return app
 
 

@@ -105,6 +105,10 @@ class HubPort(Protocol):
         self, status: ConversationStatus, limit: int
     ) -> list[Conversation]: ...
 
+    async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
+        """An agent became active (connected, or active in Slack) or left."""
+        ...
+
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
         """Hand a public post (a mention, a reply) to moderation as a comment."""
         ...

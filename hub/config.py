@@ -11,8 +11,10 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -192,6 +194,71 @@ class SyncConfig(Section):
     fanout: Literal["change_stream", "local"] = "change_stream"
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class BusinessHoursConfig(Section):
+    """When humans answer; outside these hours the bot says when they are back."""
+
+    enabled: bool = False
+    timezone: str = "UTC"
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    open: time = time(9, 0)
+    close: time = time(17, 0)
+    closed_message: str = (
+        "Our team is away right now and back {back}. "
+        "Leave your email address and we will write to you."
+    )
+    email_saved_message: str = "Thanks, we will write to you at {email}."
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class AssignmentConfig(Section):
+    """How waiting conversations find an agent, and when their priority rises."""
+
+    policy: Literal["round_robin", "least_loaded"] = "least_loaded"
+    sla_seconds: float = Field(default=300.0, gt=0)
+    check_seconds: float = Field(default=15.0, gt=0)
+
+
+class BotConfig(Section):
+    """The first responder: knowledge base answers, flows and handoff to humans."""
+
+    enabled: bool = True
+    name: str = "Chorus Bot"
+    greeting: str = (
+        "Hi! I am the Chorus assistant. Ask me a question, or write 'agent' to reach a person."
+    )
+    confidence_threshold: float = Field(default=0.4, ge=0, le=1)
+    knowledge_files: list[Path] = [Path("knowledge/faq.yaml")]
+    handoff_phrases: list[str] = ["agent", "human", "real person", "representative", "人工", "真人"]
+    handoff_message: str = "I am passing you to a person on our team; they will answer here."
+    fallback_message: str = "Sorry, I did not understand that. Could you say it another way?"
+    negative_feedback_phrases: list[str] = [
+        "not helpful",
+        "did not help",
+        "wrong answer",
+        "没用",
+        "不对",
+    ]
+    low_confidence_turns: int = Field(default=2, ge=1)
+    business_hours: BusinessHoursConfig = BusinessHoursConfig()
+    webhook_url: str = ""
+    webhook_timeout_seconds: float = Field(default=3.0, gt=0)
+    reopen_window_seconds: float = Field(default=86_400.0, ge=0)
+    rating_prompt: str = "Thanks for writing to us. How would you rate our help, from 1 to 5?"
+    rating_thanks: str = "Thank you for your rating!"
+    assignment: AssignmentConfig = AssignmentConfig()
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool | None = None
@@ -210,6 +277,7 @@ class ChorusConfig(Section):
     sync: SyncConfig = SyncConfig()
     logging: LoggingConfig = LoggingConfig()
     twitter: TwitterConfig = TwitterConfig()
+    bot: BotConfig = BotConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

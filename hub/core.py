@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -30,6 +31,7 @@ from hub.domain import (
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.outbox import Outbox
+from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
@@ -48,6 +50,8 @@ class Hub:
         outbox: Outbox,
         agents: AgentStore,
         channel_state: ChannelStateStore,
+        *,
+        reopen_window_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.events = events
@@ -55,6 +59,9 @@ class Hub:
         self.agents = agents
         self.channel_state = channel_state
         self.writer = InboundWriter(store)
+        # A customer writing this soon after resolution reopens the conversation.
+        self.reopen_window = timedelta(seconds=reopen_window_seconds)
+        self.writer.before_open = self._reopen_recent
 
     def subscribe(self, listener: Listener) -> None:
         self.events.subscribe(listener)
@@ -99,6 +106,11 @@ class Hub:
         """The most recently active conversations in ``status``."""
         items, _ = await self.store.list_conversations({"status": status}, limit, None)
         return items
+
+    async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
+        """Called when an agent connects to (or leaves) the web inbox or is active in Slack;
+        assignment only picks online agents."""
+        return await self.agents.set_online(agent_id, online)
 
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
         # Moderation plugs in here; until a pipeline is configured, public posts are
@@ -154,6 +166,25 @@ class Hub:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
         return message
 
+    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> None:
+        """Reopen the thread's conversation if it was resolved within the reopen window."""
+        if self.reopen_window <= timedelta(0):
+            return
+        since = inbound.created_at - self.reopen_window
+        resolved = await self.store.last_resolved(
+            contact.id, inbound.channel, inbound.thread_key, since
+        )
+        if resolved is None:
+            return
+        reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
+        if reopened is not None:
+            actor = Author(kind="contact", id=contact.id, name=contact.name)
+            self.events.publish(
+                InboxEvent(
+                    "conversation", reopened, previous=resolved, actor=actor, reason="reopened"
+                )
+            )
+
     async def reply(
         self,
         conversation_id: str,
@@ -202,16 +233,23 @@ class Hub:
         return conversation
 
     async def update_conversation(
-        self, conversation_id: str, changes: Mapping[str, Any]
+        self,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Author | None = None,
+        reason: str | None = None,
     ) -> Conversation:
-        await self.require_conversation(conversation_id)
+        previous = await self.require_conversation(conversation_id)
         try:
             updated = await self.store.update_conversation(conversation_id, changes)
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc
         if updated is None:
             raise NotFound(f"conversation {conversation_id} not found")
-        self.events.publish(InboxEvent("conversation", updated))
+        self.events.publish(
+            InboxEvent("conversation", updated, previous=previous, actor=actor, reason=reason)
+        )
         return updated
 
     async def history(

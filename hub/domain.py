@@ -112,6 +112,7 @@ class Conversation(Model):
     status: ConversationStatus
     assignee: str | None = None
     labels: tuple[str, ...] = ()
+    priority: int = 0
     route: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from hub.domain import Conversation, Message
+from hub.domain import Author, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,10 @@ class InboxEvent:
     conversation: Conversation
     message: Message | None = None
     new_conversation: bool = False
+    # For "conversation" events: the conversation before the change, who made it and why.
+    previous: Conversation | None = None
+    actor: Author | None = None
+    reason: str | None = None
 
 
 Listener = Callable[[InboxEvent], Awaitable[None]]

@@ -60,5 +60,18 @@ class AgentStore:
         doc = await self.agents.find_one({"slack_user_id": slack_user_id})
         return agent_from_doc(doc) if doc else None
 
+    async def set_online(self, agent_id: str, online: bool) -> Agent:
+        """Mark an agent (created on first sight) connected or gone."""
+        return await self.upsert(agent_id, {"online": online})
+
+    async def set_capacity(self, agent_id: str, capacity: int) -> Agent | None:
+        return await self._set(agent_id, {"capacity": capacity})
+
+    async def _set(self, agent_id: str, fields: Document) -> Agent | None:
+        doc = await self.agents.find_one_and_update(
+            {"_id": agent_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+        return agent_from_doc(doc) if doc else None
+
     async def list(self) -> list[Agent]:
         return [agent_from_doc(doc) async for doc in self.agents.find({}).sort("_id", 1)]

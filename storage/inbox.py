@@ -127,6 +127,9 @@ class InboxStore:
         doc = await self.contacts.find_one({"_id": contact_id})
         return contact_from_doc(doc) if doc else None
 
+    async def set_contact_email(self, contact_id: str, email: str) -> None:
+        await self.contacts.update_one({"_id": contact_id}, {"$set": {"email": email}})
+
     async def set_identity_reachable(
         self, contact_id: str, channel: str, external_id: str, reachable: bool
     ) -> None:
@@ -181,6 +184,39 @@ class InboxStore:
         assert doc is not None
         return conversation_from_doc(doc), doc["_id"] == conversation_id
 
+    async def last_resolved(
+        self, contact_id: str, channel: str, thread_key: str, since: datetime
+    ) -> Conversation | None:
+        """The contact's conversation in that thread resolved at or after ``since``, if any."""
+        doc = await self.conversations.find_one(
+            {
+                "contact_id": contact_id,
+                "channel": channel,
+                "thread_key": thread_key,
+                "status": "resolved",
+                "resolved_at": {"$gte": since},
+            },
+            sort=[("resolved_at", -1)],
+        )
+        return conversation_from_doc(doc) if doc else None
+
+    async def reopen(self, conversation_id: str, status: ConversationStatus) -> Conversation | None:
+        """Make a resolved conversation active again; None if it is not resolved any more or
+        the contact already has another active conversation in that thread."""
+        current = await self.conversations.find_one({"_id": conversation_id, "status": "resolved"})
+        if current is None:
+            return None
+        key = open_key(current["contact_id"], current["channel"], current["thread_key"])
+        try:
+            doc = await self.conversations.find_one_and_update(
+                {"_id": conversation_id, "status": "resolved"},
+                {"$set": {"status": status, "open_key": key, "updated_at": utcnow()}},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return None
+        return conversation_from_doc(doc) if doc else None
+
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         doc = await self.conversations.find_one({"_id": conversation_id})
         return conversation_from_doc(doc) if doc else None
@@ -231,6 +267,7 @@ class InboxStore:
             ]
         if changes.get("status") == "resolved":
             update["$unset"] = {"open_key": ""}
+            update["$set"]["resolved_at"] = update["$set"]["updated_at"]
         elif "status" in changes:
             current = await self.conversations.find_one({"_id": conversation_id})
             if current is None:

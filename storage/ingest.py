@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,9 +20,10 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub.domain import Author, Conversation, InboundMessage, Message, new_id, utcnow
+from hub.domain import Author, Contact, Conversation, InboundMessage, Message, new_id, utcnow
 from storage.inbox import (
     InboxStore,
+    contact_from_doc,
     conversation_from_doc,
     identity_key,
     message_from_doc,
@@ -61,6 +62,9 @@ class InboundWriter:
         self.max_batch = max_batch
         self.touch_interval = touch_interval
         self._touches: dict[str, datetime] = {}
+        # Called for a message that would open a new conversation, so a recently resolved
+        # one can be reopened instead.
+        self.before_open: Callable[[Contact, InboundMessage], Awaitable[None]] | None = None
         self._toucher: asyncio.Task[None] | None = None
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -205,6 +209,12 @@ class InboundWriter:
                 open_key(contact_id, inbound.channel, inbound.thread_key), (contact_id, inbound)
             )
         found = await self._conversations_by_key(list(wanted))
+        if self.before_open is not None and len(found) < len(wanted):
+            for key, (_, inbound) in wanted.items():
+                if key not in found:
+                    contact = contacts[identity_key(inbound.channel, inbound.sender_id)]
+                    await self.before_open(contact_from_doc(contact), inbound)
+            found = await self._conversations_by_key(list(wanted))
         fresh_ids: dict[str, str] = {}
         ops = []
         now = utcnow()

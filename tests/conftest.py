@@ -45,8 +45,12 @@ def db_name() -> str:
 
 @pytest.fixture
 def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
-    """A test configuration: the shared server, a fresh database, fast timings."""
-    return load_config(
+    """A test configuration: the shared server, a fresh database, fast timings.
+
+    The bot is off so channel and API tests see only what they send; the bot's own tests
+    (tests/hub/bot/) turn it on.
+    """
+    cfg = load_config(
         None,
         environ={
             "CHORUS_MONGO__URI": mongo_uri,
@@ -58,6 +62,8 @@ def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
             "CHORUS_HTTP__SHUTDOWN_GRACE_SECONDS": "2",
         },
     )
+    cfg.bot.enabled = False
+    return cfg
 
 
 @pytest.fixture

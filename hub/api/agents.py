@@ -1,17 +1,67 @@
-"""Agent endpoints. Today only linking an agent to a Slack user (``PATCH /agents/{id}``)."""
+"""``/api/v1/agents``: who answers customers, whether they are online, how much they take."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import ADMIN_ONLY, ApiRoutes
-from hub.errors import NotFound
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.bot.service import ROUTER
+from hub.domain import Agent
+from hub.errors import Forbidden, NotFound
 from hub.http import read_json
 from hub.state import HUB
 
 
-class AgentPatch(BaseModel):
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    online: bool
+
+
+class CapacityBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: int = Field(ge=0, le=1000)
+
+
+def _agent_json(agent: Agent, load: int) -> dict[str, object]:
+    return {**agent.model_dump(mode="json"), "load": load}
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    agents = await request.app[HUB].agents.list()
+    loads = await request.app[ROUTER].store.loads()
+    return web.json_response({"items": [_agent_json(a, loads.get(a.id, 0)) for a in agents]})
+
+
+async def set_status(request: web.Request) -> web.Response:
+    """Agents set their own presence; admins anyone's. Going online picks up waiting work."""
+    agent_id = request.match_info["id"]
+    principal = principal_of(request)
+    if principal.role != "admin" and principal.subject != agent_id:
+        raise Forbidden("agents may only set their own status")
+    body = await read_json(request, StatusBody)
+    router = request.app[ROUTER]
+    await router.set_agent_online(agent_id, body.online)
+    agent = await request.app[HUB].agents.get(agent_id)
+    assert agent is not None
+    loads = await router.store.loads()
+    return web.json_response(_agent_json(agent, loads.get(agent_id, 0)))
+
+
+async def set_capacity(request: web.Request) -> web.Response:
+    body = await read_json(request, CapacityBody)
+    router = request.app[ROUTER]
+    agent = await request.app[HUB].agents.set_capacity(request.match_info["id"], body.capacity)
+    if agent is None:
+        raise NotFound(f"agent {request.match_info['id']} not found")
+    await router.assign_waiting()
+    loads = await router.store.loads()
+    return web.json_response(_agent_json(agent, loads.get(agent.id, 0)))
+
+
+class SlackLinkBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Slack user ids look like U0123ABCD (W… on Enterprise Grid); null unlinks. Required,
@@ -20,7 +70,7 @@ class AgentPatch(BaseModel):
 
 
 async def patch_agent(request: web.Request) -> web.Response:
-    body = await read_json(request, AgentPatch)
+    body = await read_json(request, SlackLinkBody)
     hub = request.app[HUB]
     agent_id = request.match_info["id"]
     if await hub.agents.get(agent_id) is None:
@@ -31,9 +81,26 @@ async def patch_agent(request: web.Request) -> web.Response:
 
 def register(routes: ApiRoutes) -> None:
     routes.add(
+        "GET", "/agents", list_agents, roles=ANY_ROLE, summary="Agents with presence and load"
+    )
+    routes.add(
         "PATCH",
         "/agents/{id}",
         patch_agent,
         roles=ADMIN_ONLY,
         summary="Link an agent to a Slack user (slack_user_id; null unlinks)",
+    )
+    routes.add(
+        "PUT",
+        "/agents/{id}/status",
+        set_status,
+        roles=ANY_ROLE,
+        summary="Set an agent online or offline",
+    )
+    routes.add(
+        "PUT",
+        "/agents/{id}/capacity",
+        set_capacity,
+        roles=ADMIN_ONLY,
+        summary="Set how many active conversations an agent takes",
     )

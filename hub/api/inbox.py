@@ -163,7 +163,11 @@ async def patch_conversation(request: web.Request) -> web.Response:
         raise BadRequest("nothing to change: give status, assignee or labels", code="empty_patch")
     if changes.get("status") is None and "status" in changes:
         raise BadRequest("status cannot be null", code="invalid_request")
-    conversation = await request.app[HUB].update_conversation(request.match_info["id"], changes)
+    principal = principal_of(request)
+    actor = Author(kind="agent", id=principal.subject, name=str(principal.claims.get("name", "")))
+    conversation = await request.app[HUB].update_conversation(
+        request.match_info["id"], changes, actor=actor
+    )
     return web.json_response(conversation.model_dump(mode="json"))
 
 

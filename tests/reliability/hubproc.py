@@ -25,6 +25,7 @@ class HubProcess:
             "CHORUS_HTTP__PORT": str(self.port),
             "CHORUS_AUTH__JWT_SECRET": "test-secret-" + "x" * 32,
             "CHORUS_LOGGING__LEVEL": "WARNING",
+            "CHORUS_BOT__ENABLED": "false",
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None

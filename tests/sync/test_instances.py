@@ -136,6 +136,7 @@ async def test_two_serve_processes_on_one_database(config: ChorusConfig, db, tmp
         "CHORUS_AUTH__JWT_SECRET_FILE": str(tmp_path / "jwt_secret"),
         "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
         "CHORUS_LOGGING__LEVEL": "WARNING",
+        "CHORUS_BOT__ENABLED": "false",
     }
     ports = free_port(), free_port()
     procs = [await _serve(env, port) for port in ports]

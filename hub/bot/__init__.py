@@ -1,0 +1,1 @@
+"""The first responder: knowledge base, retrieval, conversation flows, external bot."""

@@ -1,0 +1,68 @@
+"""Knowledge base entries and the YAML files they are kept in.
+
+A file holds ``entries:``, each with an ``id``, the ``questions`` customers ask (several
+wordings, any language), the ``answer`` and optional follow-up ``links``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENTRY_ID = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+
+
+class KnowledgeEntry(BaseModel):
+    """One FAQ entry: the wordings that should find it, and what the bot answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ENTRY_ID)
+    questions: list[str] = Field(min_length=1, max_length=50)
+    answer: str = Field(min_length=1, max_length=4000)
+    links: list[Link] = Field(default_factory=list, max_length=10)
+    source: Literal["file", "api"] = "api"
+
+    def reply_text(self) -> str:
+        """The answer as sent to a customer, with its links listed below it."""
+        lines = [self.answer.strip()]
+        lines.extend(f"{link.title}: {link.url}" for link in self.links)
+        return "\n".join(lines)
+
+
+class KnowledgeFileError(ValueError):
+    """A knowledge file that cannot be read; the message names the file and the problem."""
+
+
+class _KnowledgeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[KnowledgeEntry] = Field(default_factory=list)
+
+
+def load_knowledge_files(paths: list[Path]) -> list[KnowledgeEntry]:
+    """Every entry of every file, marked as coming from a file; ids must be unique."""
+    entries: dict[str, KnowledgeEntry] = {}
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            parsed = _KnowledgeFile.model_validate(data)
+        except FileNotFoundError as exc:
+            raise KnowledgeFileError(f"knowledge file not found: {path}") from exc
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise KnowledgeFileError(f"knowledge file {path} is not valid: {exc}") from exc
+        for entry in parsed.entries:
+            if entry.id in entries:
+                raise KnowledgeFileError(f"knowledge entry {entry.id!r} is defined twice")
+            entries[entry.id] = entry.model_copy(update={"source": "file"})
+    return list(entries.values())

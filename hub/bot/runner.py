@@ -1,0 +1,196 @@
+"""The bot at work: listens to the inbox and answers customers while a conversation is
+the bot's, then hands it to humans.
+
+Answers go through ``Hub.reply`` like an agent's, so they are stored outbound messages
+the outbox delivers on the customer's channel. Turns of one conversation are handled one
+at a time, in arrival order, so counters such as unanswered turns stay right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from hub.bot.flows import ExternalAnswer, Session, Turn, capture_email, decide, parse_rating
+from hub.bot.knowledge import load_knowledge_files
+from hub.bot.retrieval import KnowledgeIndex
+from hub.bot.text import prepare, tokenize
+from hub.bot.webhook import ExternalBot, ExternalBotError, webhook_payload
+from hub.config import BotConfig
+from hub.core import Hub
+from hub.domain import Author, Conversation, Message, utcnow
+from hub.events import InboxEvent
+from hub.routing.router import Router
+from hub.routing.states import InvalidTransition
+from storage.bot import BotStore
+from storage.kb import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+class BotRunner:
+    """The built-in bot (knowledge base + flows), optionally fronted by an external bot."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        config: BotConfig,
+        kb: KnowledgeStore,
+        store: BotStore,
+        router: Router,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.hub = hub
+        self.config = config
+        self.kb = kb
+        self.store = store
+        self.router = router
+        self.clock = clock
+        self.author = Author(kind="bot", id="bot", name=config.name)
+        self.index = KnowledgeIndex([])
+        self.external = (
+            ExternalBot(config.webhook_url, config.webhook_timeout_seconds)
+            if config.webhook_url
+            else None
+        )
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    async def start(self) -> None:
+        """Load the knowledge files into MongoDB and index what is stored."""
+        await asyncio.to_thread(prepare)
+        entries = await asyncio.to_thread(load_knowledge_files, list(self.config.knowledge_files))
+        await self.kb.sync_files(entries)
+        await self.reload()
+        if self.external is not None:
+            await self.external.start()
+
+    async def stop(self) -> None:
+        if self.external is not None:
+            await self.external.stop()
+
+    async def reload(self) -> None:
+        """Rebuild the index from the stored knowledge base (after an edit, say)."""
+        entries = await self.kb.all()
+        self.index = await asyncio.to_thread(KnowledgeIndex, entries)
+
+    async def on_event(self, event: InboxEvent) -> None:
+        """Inbox listener."""
+        if event.kind == "conversation":
+            await self._on_conversation_change(event)
+            return
+        message = event.message
+        if message is None or message.direction != "inbound" or message.private:
+            return
+        async with self._serialized(event.conversation.id):
+            await self._on_customer_message(message)
+
+    async def _on_conversation_change(self, event: InboxEvent) -> None:
+        previous = event.previous
+        resolved_now = event.conversation.status == "resolved" and (
+            previous is not None and previous.status != "resolved"
+        )
+        if not resolved_now or not self.config.rating_prompt or event.reason == "rated":
+            return
+        async with self._serialized(event.conversation.id):
+            await self.hub.reply(event.conversation.id, self.author, self.config.rating_prompt)
+            session = Session.from_doc(await self.store.session(event.conversation.id))
+            await self._save(
+                event.conversation.id, Session(greeted=session.greeted, rating_pending=True)
+            )
+
+    async def _on_customer_message(self, message: Message) -> None:
+        conversation = await self.hub.require_conversation(message.conversation_id)
+        session = Session.from_doc(await self.store.session(conversation.id))
+        if session.rating_pending:
+            score = parse_rating(message.text)
+            if score is not None:
+                await self._rate(conversation, score)
+                return
+            # Not a rating: the customer moved on, so stop waiting for one.
+            session = Session(greeted=session.greeted)
+            await self._save(conversation.id, session)
+        turn = capture_email(message.text, session, self.config)
+        if turn is None and conversation.status == "bot":
+            turn = await self._answer(conversation, message, session)
+        if turn is None:
+            return
+        # Hand off before answering: once the customer reads "an agent will be with you",
+        # an agent may claim the conversation, and the handoff must not undo that claim.
+        if turn.handoff is not None:
+            try:
+                await self.router.handoff(conversation.id, turn.handoff, self.author)
+            except InvalidTransition:
+                log.info("handoff skipped: an agent took the conversation first")
+        if turn.replies:
+            # One message per turn: channels deliver it as one bubble, in order, and
+            # rate-limited platforms see one send instead of several.
+            await self.hub.reply(conversation.id, self.author, "\n\n".join(turn.replies))
+        if turn.email is not None:
+            await self.hub.store.set_contact_email(conversation.contact_id, turn.email)
+        await self._save(conversation.id, turn.session)
+        if turn.answered is not None:
+            await self.store.count("answered")
+
+    async def _answer(self, conversation: Conversation, message: Message, session: Session) -> Turn:
+        external = await self._ask_external(conversation, message)
+        match = None
+        if external is None:
+            match = self.index.answer(message.text, self.config.confidence_threshold)
+        return decide(
+            message.text,
+            session,
+            self.config,
+            match=match,
+            now=self.clock(),
+            external=external,
+            small_talk=not tokenize(message.text),
+        )
+
+    async def _ask_external(
+        self, conversation: Conversation, message: Message
+    ) -> ExternalAnswer | None:
+        if self.external is None:
+            return None
+        contact = await self.hub.get_contact(message.contact_id)
+        try:
+            return await self.external.ask(webhook_payload(conversation, message, contact))
+        except ExternalBotError as exc:
+            log.warning(
+                "external bot failed; the built-in bot answers",
+                extra={"conversation_id": conversation.id, "failure": exc.kind},
+            )
+            await self.store.count("webhook_failures")
+            await self.store.count(f"webhook_failures.{exc.kind}")
+            return None
+
+    async def _rate(self, conversation: Conversation, score: int) -> None:
+        await self.store.save_rating(
+            conversation.id, conversation.contact_id, score, conversation.assignee
+        )
+        await self._save(conversation.id, Session(greeted=True))
+        if self.config.rating_thanks:
+            await self.hub.reply(conversation.id, self.author, self.config.rating_thanks)
+        if conversation.status != "resolved":  # the rating reopened it: close it again
+            await self.hub.update_conversation(
+                conversation.id, {"status": "resolved"}, actor=self.author, reason="rated"
+            )
+
+    async def _save(self, conversation_id: str, session: Session) -> None:
+        await self.store.save_session(conversation_id, session.to_doc())
+
+    @asynccontextmanager
+    async def _serialized(self, conversation_id: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        self._users[conversation_id] = self._users.get(conversation_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[conversation_id] -= 1
+            if not self._users[conversation_id]:
+                del self._users[conversation_id]
+                del self._locks[conversation_id]

@@ -1,0 +1,46 @@
+"""Wires the bot and routing into the app: stores, listeners, start-up and shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.bot.knowledge import KnowledgeFileError
+from hub.bot.runner import BotRunner
+from hub.config import ChorusConfig
+from hub.core import Hub
+from hub.routing.router import Router
+from storage.bot import BotStore
+from storage.canned import CannedResponseStore
+from storage.kb import KnowledgeStore
+from storage.mongo import MongoStore
+from storage.routing import RoutingStore
+
+ROUTER = web.AppKey("router", Router)
+BOT = web.AppKey("bot", BotRunner)
+CANNED = web.AppKey("canned_responses", CannedResponseStore)
+
+
+def install(app: web.Application, config: ChorusConfig, hub: Hub, mongo: MongoStore) -> None:
+    """Routing always runs (agents assign and claim); the bot answers when enabled."""
+    router = Router(hub, RoutingStore(mongo), config.bot.assignment)
+    bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), BotStore(mongo), router)
+    hub.subscribe(router.record)
+    hub.subscribe(bot.on_event if config.bot.enabled else router.hand_off_without_bot)
+    app[ROUTER] = router
+    app[BOT] = bot
+    app[CANNED] = CannedResponseStore(mongo)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        if config.bot.enabled:
+            try:
+                await bot.start()
+            except KnowledgeFileError as exc:
+                raise RuntimeError(str(exc)) from exc
+        router.start()
+        yield
+        await router.stop()
+        await bot.stop()
+
+    app.cleanup_ctx.append(lifetime)

@@ -1,0 +1,1 @@
+"""Who owns a conversation: the state machine, transition records and agent assignment."""

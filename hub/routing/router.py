@@ -1,0 +1,200 @@
+"""The router: hands conversations to humans, assigns them by policy, keeps the SLA.
+
+Every status or assignee change is recorded in ``conversation_events`` by ``record``, an
+inbox listener, so changes made anywhere (API, bot, Slack) are recorded the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from pymongo.errors import PyMongoError
+
+from hub.config import AssignmentConfig
+from hub.core import Hub
+from hub.domain import Author, Conversation, utcnow
+from hub.events import InboxEvent
+from hub.routing.assignment import pick_agent, sla_priority
+from hub.routing.states import (
+    Assign,
+    Handoff,
+    InvalidTransition,
+    RoutingState,
+    apply,
+    stage_of,
+)
+from storage.routing import RoutingStore
+
+log = logging.getLogger(__name__)
+
+QUEUE_BATCH = 200
+BOT_DISABLED = Author(kind="bot", id="bot", name="")
+
+
+def actor_name(actor: Author | None) -> str:
+    if actor is None:
+        return "system"
+    return "bot" if actor.kind == "bot" else f"{actor.kind}:{actor.id}"
+
+
+class Router:
+    """Handoff, manual claims, policy assignment and the periodic SLA check."""
+
+    def __init__(self, hub: Hub, store: RoutingStore, config: AssignmentConfig) -> None:
+        self.hub = hub
+        self.store = store
+        self.config = config
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- transitions ---------------------------------------------------------------
+    async def record(self, event: InboxEvent) -> None:
+        """Inbox listener: write one ``conversation_events`` row per transition."""
+        conversation = event.conversation
+        to_stage = stage_of(conversation.status, conversation.assignee)
+        if event.kind == "message":
+            if event.new_conversation and event.message is not None:
+                await self.store.record_transition(
+                    conversation.id,
+                    None,
+                    to_stage,
+                    actor=actor_name(event.message.author),
+                    reason="new conversation",
+                    at=conversation.created_at,
+                )
+            return
+        previous = event.previous
+        if previous is None:
+            return
+        from_stage = stage_of(previous.status, previous.assignee)
+        if from_stage == to_stage and previous.assignee == conversation.assignee:
+            return
+        await self.store.record_transition(
+            conversation.id,
+            from_stage,
+            to_stage,
+            actor=actor_name(event.actor),
+            reason=event.reason,
+            assignee=conversation.assignee,
+            at=conversation.updated_at,
+        )
+
+    async def handoff(self, conversation_id: str, reason: str, actor: Author) -> Conversation:
+        """The bot gives up the conversation: it joins the open queue, then the policy runs."""
+        conversation = await self.hub.require_conversation(conversation_id)
+        new = apply(RoutingState(conversation.status, conversation.assignee), Handoff(reason))
+        await self.hub.update_conversation(
+            conversation_id,
+            {
+                "status": new.status,
+                "assignee": None,
+                "waiting_since": utcnow(),
+                "handoff_reason": reason,
+            },
+            actor=actor,
+            reason=reason,
+        )
+        await self.assign_waiting()
+        return await self.hub.require_conversation(conversation_id)
+
+    async def hand_off_without_bot(self, event: InboxEvent) -> None:
+        """Inbox listener used when the bot is disabled: customers go straight to humans."""
+        message = event.message
+        if event.kind != "message" or message is None or message.direction != "inbound":
+            return
+        if event.conversation.status != "bot":
+            return
+        try:
+            await self.handoff(event.conversation.id, "bot_disabled", BOT_DISABLED)
+        except InvalidTransition:
+            return  # an earlier message already handed it off
+
+    async def claim(self, conversation_id: str, agent_id: str, actor: Author) -> Conversation:
+        """A manual assignment: it wins over the policy and over capacity."""
+        conversation = await self.hub.require_conversation(conversation_id)
+        new = apply(RoutingState(conversation.status, conversation.assignee), Assign(agent_id))
+        changes: dict[str, object] = {"status": new.status, "assignee": agent_id}
+        if conversation.status == "bot":
+            changes["handoff_reason"] = "claimed"
+        reason = "claimed" if actor.id == agent_id else "assigned"
+        return await self.hub.update_conversation(
+            conversation_id, changes, actor=actor, reason=reason
+        )
+
+    # -- policy ----------------------------------------------------------------------
+    async def set_agent_online(self, agent_id: str, online: bool) -> None:
+        await self.hub.set_agent_online(agent_id, online)
+        if online:
+            await self.assign_waiting()
+
+    async def assign_waiting(self) -> int:
+        """Give waiting conversations to available agents, most urgent first."""
+        assigned = 0
+        async with self._lock:
+            agents = await self.hub.agents.list()
+            loads = await self.store.loads()
+            last = await self.store.last_assigned()
+            for conversation, _ in await self.store.waiting(QUEUE_BATCH):
+                agent = pick_agent(agents, loads, self.config.policy, last)
+                if agent is None:
+                    break
+                updated = await self.store.assign_if_waiting(conversation.id, agent.id)
+                if updated is None:
+                    continue  # claimed by hand meanwhile: the claim wins
+                self.hub.events.publish(
+                    InboxEvent(
+                        "conversation",
+                        updated,
+                        previous=conversation,
+                        reason=f"policy:{self.config.policy}",
+                    )
+                )
+                loads[agent.id] += 1
+                last = agent.id
+                await self.store.remember_assigned(agent.id)
+                assigned += 1
+        return assigned
+
+    async def raise_priorities(self) -> int:
+        """Raise the priority of conversations waiting longer than the SLA."""
+        now = utcnow()
+        raised = 0
+        for conversation, since in await self.store.waiting(QUEUE_BATCH):
+            if since is None:
+                continue
+            level = sla_priority((now - since).total_seconds(), self.config.sla_seconds)
+            if level > conversation.priority:
+                await self.hub.update_conversation(
+                    conversation.id, {"priority": level}, reason="sla"
+                )
+                raised += 1
+        return raised
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="routing")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def tick(self) -> None:
+        await self.raise_priorities()
+        await self.assign_waiting()
+
+    async def _run(self) -> None:
+        period = timedelta(seconds=self.config.check_seconds).total_seconds()
+        while True:
+            try:
+                await self.tick()
+            except PyMongoError as exc:
+                log.warning("routing check cannot reach the database", extra={"error": str(exc)})
+            except Exception:  # a bug in one check must not stop assignment for good
+                log.exception("routing check failed")
+            await asyncio.sleep(period)

@@ -1,0 +1,59 @@
+"""The bot's memory per conversation, its failure counters, and customers' ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+
+from hub.domain import utcnow
+from storage.mongo import Document, MongoStore, register_indexes
+
+register_indexes("ratings", [IndexModel([("at", ASCENDING)], name="recent")])
+
+
+class BotStore:
+    """``bot_sessions`` (one per conversation), ``bot_counters`` and ``ratings``."""
+
+    def __init__(self, mongo: MongoStore) -> None:
+        self.sessions = mongo.collection("bot_sessions")
+        self.counters = mongo.collection("bot_counters")
+        self.ratings = mongo.collection("ratings")
+
+    async def session(self, conversation_id: str) -> Document:
+        doc = await self.sessions.find_one({"_id": conversation_id})
+        return doc or {"_id": conversation_id}
+
+    async def save_session(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        await self.sessions.update_one(
+            {"_id": conversation_id},
+            {"$set": {**fields, "updated_at": utcnow()}},
+            upsert=True,
+        )
+
+    async def count(self, name: str, by: int = 1) -> None:
+        await self.counters.update_one({"_id": name}, {"$inc": {"value": by}}, upsert=True)
+
+    async def counter_values(self) -> dict[str, int]:
+        return {doc["_id"]: int(doc["value"]) async for doc in self.counters.find({})}
+
+    async def save_rating(
+        self, conversation_id: str, contact_id: str, score: int, assignee: str | None
+    ) -> None:
+        """One rating per conversation; a second answer replaces the first."""
+        await self.ratings.update_one(
+            {"_id": conversation_id},
+            {
+                "$set": {
+                    "contact_id": contact_id,
+                    "score": score,
+                    "assignee": assignee,
+                    "at": utcnow(),
+                }
+            },
+            upsert=True,
+        )
+
+    async def ratings_since(self, since: datetime) -> list[Document]:
+        return [doc async for doc in self.ratings.find({"at": {"$gte": since}})]

@@ -1,0 +1,138 @@
+"""Routing's records: every conversation transition, the waiting queue and agents' load."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from hub.domain import Conversation, new_id, utcnow
+from storage.inbox import conversation_from_doc
+from storage.mongo import Document, MongoStore, register_indexes
+
+register_indexes(
+    "conversation_events",
+    [
+        IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
+        IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),
+    ],
+)
+register_indexes(
+    "conversations",
+    [
+        IndexModel(
+            [("status", ASCENDING), ("assignee", ASCENDING), ("waiting_since", ASCENDING)],
+            name="waiting_queue",
+        ),
+    ],
+)
+
+
+class RoutingStore:
+    """Transitions (collection ``conversation_events``) and queue queries over conversations."""
+
+    def __init__(self, mongo: MongoStore) -> None:
+        self.events = mongo.collection("conversation_events")
+        self.conversations = mongo.collection("conversations")
+        self.messages = mongo.collection("messages")
+        self.state = mongo.collection("routing_state")
+
+    async def record_transition(
+        self,
+        conversation_id: str,
+        from_stage: str | None,
+        to_stage: str,
+        *,
+        actor: str,
+        reason: str | None,
+        assignee: str | None = None,
+        at: datetime | None = None,
+    ) -> Document:
+        doc: Document = {
+            "_id": new_id(),
+            "conversation_id": conversation_id,
+            "from": from_stage,
+            "to": to_stage,
+            "actor": actor,
+            "reason": reason,
+            "assignee": assignee,
+            "at": at or utcnow(),
+        }
+        await self.events.insert_one(doc)
+        return doc
+
+    async def transitions(self, conversation_id: str) -> list[Document]:
+        cursor = self.events.find({"conversation_id": conversation_id}).sort(
+            [("at", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [doc async for doc in cursor]
+
+    async def transitions_since(self, since: datetime, limit: int) -> list[Document]:
+        cursor = self.events.find({"at": {"$gte": since}}).sort("at", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def waiting(self, limit: int) -> list[tuple[Conversation, datetime | None]]:
+        """Unassigned conversations waiting for an agent: highest priority, then oldest first."""
+        cursor = (
+            self.conversations.find({"status": "open", "assignee": None})
+            .sort([("priority", DESCENDING), ("waiting_since", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [(conversation_from_doc(doc), doc.get("waiting_since")) async for doc in cursor]
+
+    async def loads(self) -> Counter[str]:
+        """How many active (open or pending) conversations each agent holds."""
+        counts: Counter[str] = Counter()
+        cursor = self.conversations.find(
+            {"status": {"$in": ["open", "pending"]}, "assignee": {"$ne": None}},
+            projection={"assignee": 1},
+        )
+        async for doc in cursor:
+            counts[doc["assignee"]] += 1
+        return counts
+
+    async def last_assigned(self) -> str | None:
+        doc = await self.state.find_one({"_id": "round_robin"})
+        return doc["last"] if doc else None
+
+    async def remember_assigned(self, agent_id: str) -> None:
+        await self.state.find_one_and_update(
+            {"_id": "round_robin"},
+            {"$set": {"last": agent_id, "at": utcnow()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def assign_if_waiting(self, conversation_id: str, agent_id: str) -> Conversation | None:
+        """Assign only if the conversation still waits unassigned (a claim always wins)."""
+        doc = await self.conversations.find_one_and_update(
+            {"_id": conversation_id, "status": "open", "assignee": None},
+            {"$set": {"assignee": agent_id, "updated_at": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return conversation_from_doc(doc) if doc else None
+
+    async def history_of(self, conversation_ids: list[str]) -> list[Document]:
+        cursor = self.events.find({"conversation_id": {"$in": conversation_ids}}).sort(
+            [("at", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [doc async for doc in cursor]
+
+    async def first_message_times(
+        self, conversation_ids: list[str]
+    ) -> dict[str, dict[str, datetime]]:
+        """Per conversation, when the contact, the bot and an agent first wrote (non-private)."""
+        pipeline: list[Document] = [
+            {"$match": {"conversation_id": {"$in": conversation_ids}, "private": False}},
+            {
+                "$group": {
+                    "_id": {"c": "$conversation_id", "k": "$author.kind"},
+                    "first": {"$min": "$created_at"},
+                }
+            },
+        ]
+        times: dict[str, dict[str, datetime]] = {}
+        async for row in await self.messages.aggregate(pipeline):
+            times.setdefault(row["_id"]["c"], {})[row["_id"]["k"]] = row["first"]
+        return times
