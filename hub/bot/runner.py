@@ -125,15 +125,16 @@ class BotRunner:
                 await self.router.handoff(conversation.id, turn.handoff, self.author)
             except InvalidTransition:
                 log.info("handoff skipped: an agent took the conversation first")
-        if turn.replies:
-            # One message per turn: channels deliver it as one bubble, in order, and
-            # rate-limited platforms see one send instead of several.
-            await self.hub.reply(conversation.id, self.author, "\n\n".join(turn.replies))
         if turn.email is not None:
             await self.hub.store.set_contact_email(conversation.contact_id, turn.email)
         await self._save(conversation.id, turn.session)
         if turn.answered is not None:
             await self.store.count("answered")
+        if turn.replies:
+            # Answer last, so whatever the answer says is already stored when it arrives.
+            # One message per turn: channels deliver it as one bubble, in order, and
+            # rate-limited platforms see one send instead of several.
+            await self.hub.reply(conversation.id, self.author, "\n\n".join(turn.replies))
 
     async def _answer(self, conversation: Conversation, message: Message, session: Session) -> Turn:
         external = await self._ask_external(conversation, message)

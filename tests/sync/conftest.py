@@ -37,8 +37,8 @@ def short_history_server() -> Iterator[EmbeddedMongo]:
 async def customer_says(client: Client, visitor: str, text: str, key: str | None = None) -> Any:
     """A web customer's message, received by the hub as the web adapter would hand it over.
 
-    Returns once the inbox is quiet again (recency refreshed), so feeds read in a test
-    see every write the message caused.
+    Returns once the inbox is quiet again (reactions done, recency refreshed), so feeds
+    read in a test see every write the message caused.
     """
     result = await client.app[HUB].receive(
         InboundMessage(
@@ -50,5 +50,6 @@ async def customer_says(client: Client, visitor: str, text: str, key: str | None
             text=text,
         )
     )
+    await client.app[HUB].events.drain()  # reactions (routing) land first
     await client.app[HUB].writer.settle()
     return result
