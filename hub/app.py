@@ -73,6 +73,10 @@ def create_app(config: ChorusConfig) -> web.Application:
         app.router.add_routes(adapter.routes())
     api = ApiRoutes()
     inbox_api.register(api)
+    if config.moderation.enabled:
+        from hub.api import comment_setup
+
+        comment_setup.install(app, api, config.moderation, hub, mongo)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))

@@ -1,0 +1,43 @@
+"""Duplicates: the same text (however spaced or cased) or nearly the same, seen lately."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from moderation.model import ModerationContext, StageResult, held, passed, rejected
+from moderation.rules import DuplicateSpec
+from moderation.stages import Subject
+from moderation.text import similarity
+
+
+class DuplicateStage:
+    name = "duplicate"
+
+    def __init__(self, spec: DuplicateSpec) -> None:
+        self.spec = spec
+
+    async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
+        if len(subject.folded.compact) < self.spec.min_chars:
+            return passed(self.name, "too_short_to_compare")
+        mine = subject.fingerprint
+        since = subject.comment.received_at - timedelta(seconds=self.spec.window_seconds)
+        best, best_id = 0.0, ""
+        for prior in await context.recent_comments(since, self.spec.max_recent):
+            score = similarity(mine, prior.fingerprint)
+            if score > best:
+                best, best_id = score, prior.id
+            if score == 1.0:
+                break
+        if best == 1.0:
+            return self._verdict(self.spec.exact_action, "duplicate", best_id, best)
+        if best >= self.spec.near_threshold:
+            return self._verdict(self.spec.near_action, "near_duplicate", best_id, best)
+        return passed(self.name)
+
+    def _verdict(self, action: str, reason: str, of: str, score: float) -> StageResult:
+        detail = {"of": of, "similarity": round(score, 3)}
+        if action == "reject":
+            return rejected(self.name, reason, **detail)
+        if action == "hold":
+            return held(self.name, reason, **detail)
+        return passed(self.name, reason, **detail)
