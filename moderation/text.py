@@ -71,6 +71,15 @@ class Token:
     end: int
 
 
+def _trim(chars: list[str], token: Token) -> Token:
+    start, end = token.start, token.end
+    while start < end and chars[start] in _EDGE_PUNCTUATION:
+        start += 1
+    while end > start and chars[end - 1] in _EDGE_PUNCTUATION:
+        end -= 1
+    return Token(start, end)
+
+
 class FoldedText:
     """A comment folded for matching, with a map back to the original characters."""
 
@@ -96,18 +105,20 @@ class FoldedText:
                     origin.append(index)
         if start is not None:
             tokens.append(Token(start, len(chars)))
-        self._raw = "".join(chars)
-        self.origin = origin
-        self.tokens = [t for t in (self._trim(t) for t in tokens) if t.end > t.start]
-        self.compact = "".join(_LEET.get(c, c) for c in self._raw)
-
-    def _trim(self, token: Token) -> Token:
-        start, end = token.start, token.end
-        while start < end and self._raw[start] in _EDGE_PUNCTUATION:
-            start += 1
-        while end > start and self._raw[end - 1] in _EDGE_PUNCTUATION:
-            end -= 1
-        return Token(start, end)
+        # Leet symbols at a word's edges are punctuation ("wow!"): drop them entirely.
+        keep = [True] * len(chars)
+        trimmed = [_trim(chars, token) for token in tokens]
+        for token, inner in zip(tokens, trimmed, strict=True):
+            for index in [*range(token.start, inner.start), *range(inner.end, token.end)]:
+                keep[index] = False
+        position = [0] * (len(chars) + 1)
+        for index, kept in enumerate(keep):
+            position[index + 1] = position[index] + kept
+        self.origin = [o for o, kept in zip(origin, keep, strict=True) if kept]
+        self.compact = "".join(_LEET.get(c, c) for c, kept in zip(chars, keep, strict=True) if kept)
+        self.tokens = [
+            Token(position[t.start], position[t.end]) for t in trimmed if t.end > t.start
+        ]
 
     def word(self, token: Token) -> str:
         return self.compact[token.start : token.end]
