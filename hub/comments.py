@@ -63,8 +63,10 @@ class StoreContext:
         self.store = store
         self.classifier = classifier
 
-    async def recent_comments(self, since: datetime, limit: int) -> Sequence[PriorComment]:
-        docs = await self.store.recent(since, limit)
+    async def similar_comments(
+        self, fingerprint: Fingerprint, since: datetime, limit: int
+    ) -> Sequence[PriorComment]:
+        docs = await self.store.similar(fingerprint.digest, list(fingerprint.probe), since, limit)
         return [
             PriorComment(
                 id=doc["_id"],
@@ -196,6 +198,7 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
         "created_at": submission.received_at,
         "digest": decision.fingerprint.digest,
         "sketch": list(decision.fingerprint.sketch),
+        "probe": list(decision.fingerprint.probe),
         "decision": {**decision.as_record(), "decided_at": now},
         "reviews": [],
     }

@@ -2,48 +2,65 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from moderation.model import AuthorRecord, Classifier, Comment, Decision, PriorComment
-
-
-@dataclass
-class _Seen:
-    prior: PriorComment
-    address: str | None
-    status: str
+from moderation.model import (
+    AuthorRecord,
+    Classifier,
+    Comment,
+    Decision,
+    Fingerprint,
+    PriorComment,
+)
 
 
 @dataclass
 class MemoryContext:
-    """Remembers decided comments in order; ``record`` adds one after its decision."""
+    """Remembers decided comments; ``record`` adds one after its decision. Comments are
+    expected in the order they were received."""
 
     classifier: Classifier | None = None
-    seen: list[_Seen] = field(default_factory=list)
+    _by_digest: dict[str, list[PriorComment]] = field(default_factory=lambda: defaultdict(list))
+    _by_probe: dict[int, list[PriorComment]] = field(default_factory=lambda: defaultdict(list))
+    _times: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    _records: dict[str, AuthorRecord] = field(default_factory=dict)
 
     def record(self, comment_id: str, comment: Comment, decision: Decision) -> None:
         prior = PriorComment(
             comment_id, comment.author_key, decision.fingerprint, comment.received_at
         )
-        self.seen.append(_Seen(prior, comment.address, decision.status))
+        self._by_digest[prior.fingerprint.digest].append(prior)
+        for value in prior.fingerprint.probe:
+            self._by_probe[value].append(prior)
+        self._times["author:" + comment.author_key].append(comment.received_at)
+        if comment.address is not None:
+            self._times["address:" + comment.address].append(comment.received_at)
+        old = self._records.get(comment.author_key, AuthorRecord())
+        self._records[comment.author_key] = AuthorRecord(
+            approved=old.approved + (decision.status == "approved"),
+            rejected=old.rejected + (decision.status == "rejected"),
+        )
 
-    async def recent_comments(self, since: datetime, limit: int) -> Sequence[PriorComment]:
-        recent = [s.prior for s in reversed(self.seen) if s.prior.created_at >= since]
+    async def similar_comments(
+        self, fingerprint: Fingerprint, since: datetime, limit: int
+    ) -> Sequence[PriorComment]:
+        found = {p.id: p for p in self._by_digest.get(fingerprint.digest, ())}
+        for value in fingerprint.probe:
+            found.update((p.id, p) for p in self._by_probe.get(value, ()))
+        recent = [p for p in found.values() if p.created_at >= since]
+        recent.sort(key=lambda p: (p.created_at, p.id), reverse=True)
         return recent[:limit]
 
     async def count_since(
         self, *, author_key: str | None, address: str | None, since: datetime
     ) -> int:
-        return sum(
-            1
-            for s in self.seen
-            if s.prior.created_at >= since
-            and (author_key is None or s.prior.author_key == author_key)
-            and (address is None or s.address == address)
-        )
+        key = f"author:{author_key}" if author_key is not None else f"address:{address}"
+        times = self._times.get(key, [])
+        return len(times) - bisect_left(times, since)
 
     async def author_record(self, author_key: str) -> AuthorRecord:
-        mine = [s.status for s in self.seen if s.prior.author_key == author_key]
-        return AuthorRecord(approved=mine.count("approved"), rejected=mine.count("rejected"))
+        return self._records.get(author_key, AuthorRecord())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+PROBE_SIZE = 16
 Source = Literal["web", "social"]
 SOURCES: tuple[Source, ...] = ("web", "social")
 Action = Literal["pass", "reject", "hold", "transform"]
@@ -38,6 +39,11 @@ class Fingerprint:
 
     digest: str
     sketch: tuple[int, ...]
+
+    @property
+    def probe(self) -> tuple[int, ...]:
+        """The smallest hashes: texts with high similarity almost surely share one."""
+        return self.sketch[:PROBE_SIZE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +78,11 @@ Classifier = Callable[[Comment, str], Awaitable[ClassifierResult]]
 class ModerationContext(Protocol):
     """The state stages may ask about; every method must be safe to call concurrently."""
 
-    async def recent_comments(self, since: datetime, limit: int) -> Sequence[PriorComment]:
-        """Comments received at or after ``since``, newest first, at most ``limit``."""
+    async def similar_comments(
+        self, fingerprint: Fingerprint, since: datetime, limit: int
+    ) -> Sequence[PriorComment]:
+        """Comments received at or after ``since`` that may be similar: the same digest, or
+        sharing a value of ``fingerprint.probe``; newest first, at most ``limit``."""
         ...
 
     async def count_since(

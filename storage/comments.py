@@ -35,7 +35,8 @@ register_indexes(
             name="target_published",
         ),
         IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status_order"),
-        IndexModel([("created_at", DESCENDING)], name="recent"),
+        IndexModel([("digest", ASCENDING), ("created_at", DESCENDING)], name="digest"),
+        IndexModel([("probe", ASCENDING), ("created_at", DESCENDING)], name="probe"),
         IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
@@ -73,9 +74,16 @@ class CommentStore:
         return await self.comments.find_one({"_id": comment_id})
 
     # -- what the pipeline asks ----------------------------------------------------------
-    async def recent(self, since: datetime, limit: int) -> list[Document]:
+    async def similar(
+        self, digest: str, probe: list[int], since: datetime, limit: int
+    ) -> list[Document]:
+        """Recent comments with the same digest or sharing a probe hash, newest first."""
         projection = {"author.key": 1, "digest": 1, "sketch": 1, "created_at": 1}
-        cursor = self.comments.find({"created_at": {"$gte": since}}, projection)
+        query: Document = {
+            "$or": [{"digest": digest}, {"probe": {"$in": probe}}],
+            "created_at": {"$gte": since},
+        }
+        cursor = self.comments.find(query, projection)
         return await cursor.sort("created_at", -1).limit(limit).to_list()
 
     async def count_since(

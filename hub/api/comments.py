@@ -20,6 +20,7 @@ from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
 from hub.http import Handler, parse_model, read_json
 from hub.rate_limit import AddressBuckets
 from hub.state import CONFIG
+from moderation import Source
 from storage.inbox import InvalidCursor
 from storage.mongo import Document
 
@@ -30,26 +31,25 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TARGET_PATTERN = r"^[\w.:/#@+-]+$"
 
 
-class PublicComment(BaseModel):
+class CommentFields(BaseModel):
+    """What a comment may carry besides its text, wherever it is submitted."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    comment: str = Field(max_length=100_000)
     author: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     target: str | None = Field(default=None, min_length=1, max_length=200, pattern=TARGET_PATTERN)
     rating: int | None = Field(default=None, ge=1, le=5)
 
 
-class ApiComment(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class PublicComment(CommentFields):
+    comment: str = Field(max_length=100_000)
 
+
+class ApiComment(CommentFields):
     text: str = Field(max_length=100_000)
     source: Literal["web", "social"] = "web"
-    author: str | None = Field(default=None, max_length=200)
     author_key: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    target: str | None = Field(default=None, min_length=1, max_length=200, pattern=TARGET_PATTERN)
-    rating: int | None = Field(default=None, ge=1, le=5)
 
 
 class PublicQuery(BaseModel):
@@ -144,31 +144,42 @@ def public_endpoint(handler: Handler) -> Handler:
     return wrapped
 
 
-def _check_text(text: str, max_chars: int) -> None:
+async def _submit(
+    request: web.Request,
+    text: str,
+    fields: CommentFields,
+    *,
+    source: Source,
+    key: str,
+    address: str | None = None,
+) -> Document:
+    """Refuse empty or oversized text, then moderate and store the comment."""
+    config = request.app[CONFIG].moderation
     if not text.strip():
         raise BadRequest("the comment is empty", code="empty_comment")
-    if len(text) > max_chars:
-        raise BadRequest(f"the comment is longer than {max_chars} characters", code="too_long")
+    if len(text) > config.max_comment_chars:
+        raise BadRequest(
+            f"the comment is longer than {config.max_comment_chars} characters", code="too_long"
+        )
+    submission = CommentSubmission(
+        text=text,
+        source=source,
+        author_key=key,
+        author_name=(fields.author or "").strip()[: config.max_author_chars],
+        email=fields.email.strip().lower() if fields.email else None,
+        address=address,
+        target=fields.target,
+        rating=fields.rating,
+    )
+    return (await request.app[COMMENTS].submit(submission)).comment
 
 
 @public_endpoint
 async def post_comment(request: web.Request) -> web.Response:
-    config = request.app[CONFIG].moderation
     body = await read_json(request, PublicComment)
-    _check_text(body.comment, config.max_comment_chars)
     address = client_address(request)
-    submission = CommentSubmission(
-        text=body.comment,
-        source="web",
-        author_key=author_key(body.email, address, "anonymous"),
-        author_name=(body.author or "").strip()[: config.max_author_chars],
-        email=body.email.strip().lower() if body.email else None,
-        address=address,
-        target=body.target,
-        rating=body.rating,
-    )
-    result = await request.app[COMMENTS].submit(submission)
-    doc = result.comment
+    key = author_key(body.email, address, "anonymous")
+    doc = await _submit(request, body.comment, body, source="web", key=key, address=address)
     if doc["status"] == "rejected":
         reason = doc["decision"]["reason"]
         return web.json_response(
@@ -206,21 +217,11 @@ async def get_comments(request: web.Request) -> web.Response:
 
 
 async def api_post_comment(request: web.Request) -> web.Response:
-    config = request.app[CONFIG].moderation
     body = await read_json(request, ApiComment)
-    _check_text(body.text, config.max_comment_chars)
-    principal = principal_of(request)
-    submission = CommentSubmission(
-        text=body.text,
-        source=body.source,
-        author_key=body.author_key or author_key(body.email, None, f"api:{principal.subject}"),
-        author_name=(body.author or "").strip()[: config.max_author_chars],
-        email=body.email.strip().lower() if body.email else None,
-        target=body.target,
-        rating=body.rating,
-    )
-    result = await request.app[COMMENTS].submit(submission)
-    return web.json_response(full_view(result.comment), status=201)
+    fallback = f"api:{principal_of(request).subject}"
+    key = body.author_key or author_key(body.email, None, fallback)
+    doc = await _submit(request, body.text, body, source=body.source, key=key)
+    return web.json_response(full_view(doc), status=201)
 
 
 async def api_list_comments(request: web.Request) -> web.Response:

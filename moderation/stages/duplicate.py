@@ -22,7 +22,8 @@ class DuplicateStage:
         mine = subject.fingerprint
         since = subject.comment.received_at - timedelta(seconds=self.spec.window_seconds)
         best, best_id = 0.0, ""
-        for prior in await context.recent_comments(since, self.spec.max_recent):
+        candidates = await context.similar_comments(mine, since, self.spec.max_candidates)
+        for prior in candidates:
             score = similarity(mine, prior.fingerprint)
             if score > best:
                 best, best_id = score, prior.id

@@ -167,3 +167,23 @@ async def test_classifier_webhook_scores_and_its_failure_holds(
         "A calm and kind remark.", "Something toxic here.", "This makes it crash.",
     ]  # fmt: skip
     assert {s["auth"] for s in seen} == {"Bearer classifier-token"}
+
+
+async def test_duplicates_are_found_among_stored_comments(client, db) -> None:
+    review = "The blender arrived quickly and crushes ice without any trouble at all."
+    resp = await client.post("/comment", json={"comment": review, "email": "a@x.example"})
+    first = await resp.json()
+    assert first["moderation"] == "approved"
+    copy = review.upper().replace(" ", "  ")
+    resp = await client.post("/comment", json={"comment": copy, "email": "b@x.example"})
+    assert (resp.status, (await resp.json())["code"]) == (422, "duplicate")
+    near = review.replace("any", "much")
+    resp = await client.post("/comment", json={"comment": near, "email": "c@x.example"})
+    held = await resp.json()
+    assert held["moderation"] == "held"
+    doc = await db.comments.find_one({"_id": held["id"]})
+    assert doc["decision"]["reason"] == "near_duplicate"
+    assert doc["decision"]["trail"][2]["detail"]["of"] == first["id"]
+    other = "Shipping took three weeks and the box was crushed on arrival."
+    resp = await client.post("/comment", json={"comment": other, "email": "d@x.example"})
+    assert (await resp.json())["moderation"] == "approved"
