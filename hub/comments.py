@@ -66,12 +66,12 @@ class StoreContext:
     async def similar_comments(
         self, fingerprint: Fingerprint, since: datetime, limit: int
     ) -> Sequence[PriorComment]:
-        docs = await self.store.similar(fingerprint.digest, list(fingerprint.probe), since, limit)
+        docs = await self.store.similar(fingerprint.digest, list(fingerprint.bands), since, limit)
         return [
             PriorComment(
                 id=doc["_id"],
                 author_key=doc["author"]["key"],
-                fingerprint=Fingerprint(doc["digest"], tuple(doc.get("sketch") or ())),
+                fingerprint=Fingerprint(doc["digest"], tuple(doc.get("sketch") or ()), ()),
                 created_at=doc["created_at"],
             )
             for doc in docs
@@ -198,7 +198,7 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
         "created_at": submission.received_at,
         "digest": decision.fingerprint.digest,
         "sketch": list(decision.fingerprint.sketch),
-        "probe": list(decision.fingerprint.probe),
+        "bands": list(decision.fingerprint.bands),
         "decision": {**decision.as_record(), "decided_at": now},
         "reviews": [],
     }

@@ -25,7 +25,7 @@ class MemoryContext:
 
     classifier: Classifier | None = None
     _by_digest: dict[str, list[PriorComment]] = field(default_factory=lambda: defaultdict(list))
-    _by_probe: dict[int, list[PriorComment]] = field(default_factory=lambda: defaultdict(list))
+    _by_band: dict[int, list[PriorComment]] = field(default_factory=lambda: defaultdict(list))
     _times: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     _records: dict[str, AuthorRecord] = field(default_factory=dict)
 
@@ -34,8 +34,8 @@ class MemoryContext:
             comment_id, comment.author_key, decision.fingerprint, comment.received_at
         )
         self._by_digest[prior.fingerprint.digest].append(prior)
-        for value in prior.fingerprint.probe:
-            self._by_probe[value].append(prior)
+        for key in prior.fingerprint.bands:
+            self._by_band[key].append(prior)
         self._times["author:" + comment.author_key].append(comment.received_at)
         if comment.address is not None:
             self._times["address:" + comment.address].append(comment.received_at)
@@ -48,12 +48,19 @@ class MemoryContext:
     async def similar_comments(
         self, fingerprint: Fingerprint, since: datetime, limit: int
     ) -> Sequence[PriorComment]:
-        found = {p.id: p for p in self._by_digest.get(fingerprint.digest, ())}
-        for value in fingerprint.probe:
-            found.update((p.id, p) for p in self._by_probe.get(value, ()))
-        recent = [p for p in found.values() if p.created_at >= since]
-        recent.sort(key=lambda p: (p.created_at, p.id), reverse=True)
-        return recent[:limit]
+        def newest(found: dict[str, PriorComment]) -> list[PriorComment]:
+            recent = [p for p in found.values() if p.created_at >= since]
+            return sorted(recent, key=lambda p: (p.created_at, p.id), reverse=True)
+
+        exact = newest({p.id: p for p in self._by_digest.get(fingerprint.digest, ())})
+        if len(exact) >= limit:
+            return exact[:limit]
+        near: dict[str, PriorComment] = {}
+        for key in fingerprint.bands:
+            near.update((p.id, p) for p in self._by_band.get(key, ()))
+        for prior in exact:
+            near.pop(prior.id, None)
+        return (exact + newest(near))[:limit]
 
     async def count_since(
         self, *, author_key: str | None, address: str | None, since: datetime

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-PROBE_SIZE = 16
 Source = Literal["web", "social"]
 SOURCES: tuple[Source, ...] = ("web", "social")
 Action = Literal["pass", "reject", "hold", "transform"]
@@ -35,15 +34,12 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """A comment's text reduced for duplicate checks: exact digest and a MinHash sketch."""
+    """A comment's text reduced for duplicate checks: an exact digest, a MinHash sketch,
+    and LSH band keys (texts with similar sketches almost surely share a band key)."""
 
     digest: str
     sketch: tuple[int, ...]
-
-    @property
-    def probe(self) -> tuple[int, ...]:
-        """The smallest hashes: texts with high similarity almost surely share one."""
-        return self.sketch[:PROBE_SIZE]
+    bands: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +77,8 @@ class ModerationContext(Protocol):
     async def similar_comments(
         self, fingerprint: Fingerprint, since: datetime, limit: int
     ) -> Sequence[PriorComment]:
-        """Comments received at or after ``since`` that may be similar: the same digest, or
-        sharing a value of ``fingerprint.probe``; newest first, at most ``limit``."""
+        """Comments received at or after ``since`` that may be similar: the same digest
+        first, then those sharing a band key; newest first, at most ``limit``."""
         ...
 
     async def count_since(

@@ -5,6 +5,8 @@
   reject, and redaction still happens before a held comment can be approved.
 - ``transform`` replaces the text for the stages after it (redaction, censoring).
 - ``pass`` goes on; the trust stage's ``trusted_author`` pass waives holds made before it.
+An approved comment's decision names the trust stage if it waived holds, else the last
+stage that changed the text (redacted, censored), else ``pipeline``/``clean``.
 A stage that fails holds the comment: a broken rule must never publish anything.
 """
 
@@ -73,6 +75,7 @@ class Pipeline:
         trail: list[StageResult] = []
         hold: StageResult | None = None
         waived_by: StageResult | None = None
+        changed_by: StageResult | None = None
         for stage in self.stages[comment.source]:
             result = await self._check(stage, subject, context)
             trail.append(result)
@@ -82,11 +85,13 @@ class Pipeline:
                 hold = result
             elif result.action == "transform" and result.text is not None:
                 subject = subject.with_text(result.text)
+                if result.reason != "normalized":
+                    changed_by = result
             elif result.action == "pass" and result.reason == TRUSTED and hold is not None:
                 hold, waived_by = None, result
         if hold is not None:
             return self._decide("held", hold, subject, trail)
-        return self._decide("approved", waived_by, subject, trail)
+        return self._decide("approved", waived_by or changed_by, subject, trail)
 
     async def _check(
         self, stage: Stage, subject: Subject, context: ModerationContext

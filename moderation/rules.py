@@ -50,7 +50,7 @@ class DuplicateSpec(Spec):
     stage: Literal["duplicate"] = "duplicate"
     window_seconds: float = Field(default=86_400, gt=0)
     max_candidates: int = Field(default=50, ge=1, le=1000)
-    min_chars: int = Field(default=12, ge=1)
+    min_chars: int = Field(default=12, ge=1)  # a Chinese character counts three
     near_threshold: float = Field(default=0.7, gt=0, le=1)
     exact_action: Literal["reject", "hold"] = "reject"
     near_action: Literal["reject", "hold", "pass"] = "hold"

@@ -157,12 +157,17 @@ def fold_term(term: str) -> str:
     return FoldedText(term).compact
 
 
-SKETCH_SIZE = 64
+SKETCH_SIZE = 64  # bottom-k MinHash: the 64 smallest shingle hashes
+BINS = 64  # one-permutation MinHash bins, for the LSH band keys
+BAND_ROWS = 4  # bins per band: 16 bands
 SHINGLE = 3
+_EMPTY = -1
 
 
 def fingerprint(folded: FoldedText) -> Fingerprint:
-    """Exact digest of the compact text, and a bottom-k MinHash sketch of its 3-shingles."""
+    """Exact digest of the compact text; a bottom-k MinHash sketch of its 3-shingles (for
+    estimating similarity); and LSH band keys from a one-permutation MinHash of the same
+    hashes (for finding candidates: similar texts almost surely share a band key)."""
     compact = folded.compact
     digest = hashlib.sha256(compact.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     if len(compact) <= SHINGLE:
@@ -170,16 +175,54 @@ def fingerprint(folded: FoldedText) -> Fingerprint:
     else:
         shingles = {compact[i : i + SHINGLE] for i in range(len(compact) - SHINGLE + 1)}
     hashes = sorted({zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles})
-    return Fingerprint(digest=digest, sketch=tuple(hashes[:SKETCH_SIZE]))
+    bins = [_EMPTY] * BINS
+    for value in hashes:  # ascending, so the first value a bin sees is its minimum
+        if bins[value % BINS] == _EMPTY:
+            bins[value % BINS] = value // BINS
+    _densify(bins)
+    bands = tuple(
+        (band << 32) | zlib.crc32(repr(bins[start : start + BAND_ROWS]).encode())
+        for band, start in enumerate(range(0, BINS, BAND_ROWS))
+    )
+    return Fingerprint(digest=digest, sketch=tuple(hashes[:SKETCH_SIZE]), bands=bands)
+
+
+def _densify(bins: list[int]) -> None:
+    """Fill each empty bin from the next filled one, so every band depends on several
+    shingles (a band of one common shingle would match too many texts)."""
+    size = len(bins)
+    if all(value == _EMPTY for value in bins):
+        return
+    source = list(bins)
+    for index in range(size):
+        distance = 0
+        while source[(index + distance) % size] == _EMPTY:
+            distance += 1
+        if distance:
+            bins[index] = source[(index + distance) % size] + (distance << 27)
+
+
+class Resemblance:
+    """Compares one fingerprint with many: estimated Jaccard similarity of shingle sets."""
+
+    def __init__(self, fingerprint: Fingerprint) -> None:
+        self.fingerprint = fingerprint
+        self.hashes = frozenset(fingerprint.sketch)
+
+    def to(self, other: Fingerprint, at_least: float = 0.0) -> float:
+        """The similarity to ``other``; 0.0 when it cannot reach ``at_least``."""
+        if other.digest == self.fingerprint.digest:
+            return 1.0
+        shared = self.hashes.intersection(other.sketch)
+        if not shared:
+            return 0.0
+        union_size = min(SKETCH_SIZE, len(self.hashes) + len(other.sketch) - len(shared))
+        if len(shared) / union_size < at_least:  # an upper bound of the estimate below
+            return 0.0
+        union = sorted(self.hashes.union(other.sketch))[:SKETCH_SIZE]
+        return sum(1 for h in union if h in shared) / len(union)
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """Estimated Jaccard similarity of the two texts' shingle sets."""
-    if a.digest == b.digest:
-        return 1.0
-    if not a.sketch or not b.sketch:
-        return 0.0
-    mine, theirs = set(a.sketch), set(b.sketch)
-    union = sorted(mine | theirs)[:SKETCH_SIZE]
-    shared = sum(1 for h in union if h in mine and h in theirs)
-    return shared / len(union)
+    return Resemblance(a).to(b)

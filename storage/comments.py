@@ -36,7 +36,7 @@ register_indexes(
         ),
         IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status_order"),
         IndexModel([("digest", ASCENDING), ("created_at", DESCENDING)], name="digest"),
-        IndexModel([("probe", ASCENDING), ("created_at", DESCENDING)], name="probe"),
+        IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
         IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
@@ -75,16 +75,27 @@ class CommentStore:
 
     # -- what the pipeline asks ----------------------------------------------------------
     async def similar(
-        self, digest: str, probe: list[int], since: datetime, limit: int
+        self, digest: str, bands: list[int], since: datetime, limit: int
     ) -> list[Document]:
-        """Recent comments with the same digest or sharing a probe hash, newest first."""
+        """Recent comments with the same digest, then those sharing a band key, newest first."""
         projection = {"author.key": 1, "digest": 1, "sketch": 1, "created_at": 1}
-        query: Document = {
-            "$or": [{"digest": digest}, {"probe": {"$in": probe}}],
-            "created_at": {"$gte": since},
-        }
-        cursor = self.comments.find(query, projection)
-        return await cursor.sort("created_at", -1).limit(limit).to_list()
+        recent = {"created_at": {"$gte": since}}
+        exact = (
+            await self.comments.find({"digest": digest, **recent}, projection)
+            .sort("created_at", -1)
+            .limit(limit)
+            .to_list()
+        )
+        if len(exact) >= limit:
+            return exact
+        query: Document = {"bands": {"$in": bands}, "digest": {"$ne": digest}, **recent}
+        near = (
+            await self.comments.find(query, projection)
+            .sort("created_at", -1)
+            .limit(limit - len(exact))
+            .to_list()
+        )
+        return exact + near
 
     async def count_since(
         self, *, author_key: str | None, address_hash: str | None, since: datetime

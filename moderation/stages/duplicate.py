@@ -7,7 +7,7 @@ from datetime import timedelta
 from moderation.model import ModerationContext, StageResult, held, passed, rejected
 from moderation.rules import DuplicateSpec
 from moderation.stages import Subject
-from moderation.text import similarity
+from moderation.text import Resemblance, is_cjk
 
 
 class DuplicateStage:
@@ -17,14 +17,18 @@ class DuplicateStage:
         self.spec = spec
 
     async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
-        if len(subject.folded.compact) < self.spec.min_chars:
+        compact = subject.folded.compact
+        # A Chinese character says about as much as a short word: it counts three.
+        if len(compact) + 2 * sum(1 for c in compact if is_cjk(c)) < self.spec.min_chars:
             return passed(self.name, "too_short_to_compare")
         mine = subject.fingerprint
+        resemblance = Resemblance(mine)
+        floor = min(self.spec.near_threshold, 1.0)
         since = subject.comment.received_at - timedelta(seconds=self.spec.window_seconds)
         best, best_id = 0.0, ""
         candidates = await context.similar_comments(mine, since, self.spec.max_candidates)
         for prior in candidates:
-            score = similarity(mine, prior.fingerprint)
+            score = resemblance.to(prior.fingerprint, at_least=floor)
             if score > best:
                 best, best_id = score, prior.id
             if score == 1.0:
