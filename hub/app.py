@@ -106,6 +106,10 @@ def create_app(config: ChorusConfig) -> web.Application:
     sync_api.register(api)
     kb_api.register(api)
     desk_api.register(api)
+    if config.moderation.enabled:
+        from hub.api import comment_setup
+
+        comment_setup.install(app, api, config.moderation, hub, mongo)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))

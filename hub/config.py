@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from moderation.rules import ModerationRules
+
 ENV_PREFIX = "CHORUS_"
 
 
@@ -264,6 +266,33 @@ class LoggingConfig(Section):
     json_format: bool | None = None
 
 
+class PublicRateConfig(Section):
+    """A token bucket per client address for the public comment endpoints."""
+
+    capacity: int = Field(default=20, ge=1)
+    refill_per_second: float = Field(default=0.5, gt=0)
+    max_addresses: int = Field(default=100_000, ge=100)
+
+
+class ClassifierConfig(Section):
+    """An optional external classifier, called by the pipeline's ``classifier`` stage."""
+
+    url: str = ""
+    token: SecretStr = SecretStr("")
+    timeout_seconds: float = Field(default=2.0, gt=0)
+
+
+class ModerationConfig(Section):
+    enabled: bool = True
+    max_comment_chars: int = Field(default=5000, ge=1)
+    max_author_chars: int = Field(default=100, ge=1)
+    public_rate: PublicRateConfig = PublicRateConfig()
+    trust_forwarded_for: bool = False
+    rules_refresh_seconds: float = Field(default=10.0, gt=0)
+    classifier: ClassifierConfig = ClassifierConfig()
+    rules: ModerationRules = ModerationRules()
+
+
 class ChorusConfig(Section):
     """The whole configuration tree; sections are added by the features that own them."""
 
@@ -278,6 +307,7 @@ class ChorusConfig(Section):
     logging: LoggingConfig = LoggingConfig()
     twitter: TwitterConfig = TwitterConfig()
     bot: BotConfig = BotConfig()
+    moderation: ModerationConfig = ModerationConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

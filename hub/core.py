@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo.errors import DuplicateKeyError
 
@@ -40,8 +40,16 @@ from storage.ingest import InboundWriter
 log = logging.getLogger(__name__)
 
 
+class CommentSink(Protocol):
+    """Where public posts go to be moderated as comments (set by the app factory)."""
+
+    async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None: ...
+
+
 class Hub:
     """The inbox as the rest of the product sees it."""
+
+    comment_sink: CommentSink | None = None
 
     def __init__(
         self,
@@ -113,9 +121,11 @@ class Hub:
         return await self.agents.set_online(agent_id, online)
 
     async def submit_public_comment(self, inbound: InboundMessage, message: Message) -> None:
-        # Moderation plugs in here; until a pipeline is configured, public posts are
-        # only stored as messages.
-        log.debug("public comment not moderated", extra={"message_id": message.id})
+        # With moderation disabled there is no sink: public posts are only stored as messages.
+        if self.comment_sink is None:
+            log.debug("public comment not moderated", extra={"message_id": message.id})
+            return
+        await self.comment_sink.submit_public_comment(inbound, message)
 
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
         stored = await self.writer.store_one(inbound)

@@ -90,10 +90,12 @@ async def test_signed_delivery_is_stored_and_redelivery_is_not(
     assert sorted(m["text"] for m in items) == ["@acme help please", "a private question"]
     assert await db.messages.count_documents({}) == 2
     assert {doc["external_id"] async for doc in db.messages.find({})} == {"tweet:501", "dm:601"}
-    # The public mention (not the DM, not the redelivery) went to the moderation hook.
-    hooked = [r for r in caplog.records if r.getMessage() == "public comment not moderated"]
-    mention = await db.messages.find_one({"external_id": "tweet:501"})
-    assert [r.message_id for r in hooked] == [mention["_id"]]
+    # The public mention (not the DM, not the redelivery) became a comment for moderation.
+    await wait_for(lambda: db.comments.count_documents({}))
+    comments = await db.comments.find({}).to_list()
+    assert [(c["source"], c["external"]["message_id"]) for c in comments] == [
+        ("social", "tweet:501")
+    ]
 
 
 async def test_bad_signature_is_refused_and_nothing_stored(

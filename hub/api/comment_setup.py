@@ -1,0 +1,45 @@
+"""Wires comment moderation into the app: service, public routes, API routes, cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.api import comments, moderation
+from hub.api.routes import ApiRoutes
+from hub.comment_classifier import WebhookClassifier
+from hub.comments import CommentService
+from hub.config import ModerationConfig
+from hub.core import Hub
+from hub.moderation_rules import RulesInForce
+from hub.rate_limit import AddressBuckets
+from storage.comments import CommentStore
+from storage.mongo import MongoStore
+
+
+def install(
+    app: web.Application, api: ApiRoutes, config: ModerationConfig, hub: Hub, mongo: MongoStore
+) -> CommentService:
+    store = CommentStore(mongo)
+    classifier = WebhookClassifier(config.classifier) if config.classifier.url else None
+    service = CommentService(
+        store, RulesInForce(store, config.rules, config.rules_refresh_seconds), classifier
+    )
+    app[comments.COMMENTS] = service
+    rate = config.public_rate
+    app[comments.BUCKETS] = AddressBuckets(
+        rate.capacity, rate.refill_per_second, rate.max_addresses
+    )
+    hub.comment_sink = service
+    app.router.add_routes(comments.public_routes())
+    comments.register(api)
+    moderation.register(api)
+
+    async def close_classifier(app: web.Application) -> AsyncIterator[None]:
+        yield
+        if classifier is not None:
+            await classifier.close()
+
+    app.cleanup_ctx.append(close_classifier)
+    return service

@@ -1,0 +1,197 @@
+"""Comments, their moderation decisions and reviews, and the stored moderation rules.
+
+A comment document keeps the text as it may be published (already redacted), who sent
+it (a pseudonymous author key and a hash of the client address), the pipeline's decision
+with every stage's verdict and the rules version, and the trail of human reviews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from storage.inbox import InvalidCursor, decode_cursor, encode_cursor
+from storage.mongo import Document, MongoStore, register_indexes
+
+register_indexes(
+    "comments",
+    [
+        IndexModel(
+            [("external.channel", ASCENDING), ("external.message_id", ASCENDING)],
+            name="external_unique",
+            unique=True,
+            partialFilterExpression={"external.message_id": {"$type": "string"}},
+        ),
+        IndexModel(
+            [("status", ASCENDING), ("published_at", DESCENDING), ("_id", DESCENDING)],
+            name="published",
+        ),
+        IndexModel(
+            [("target", ASCENDING), ("status", ASCENDING), ("published_at", DESCENDING)],
+            name="target_published",
+        ),
+        IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status_order"),
+        IndexModel([("digest", ASCENDING), ("created_at", DESCENDING)], name="digest"),
+        IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
+        IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
+        IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
+        IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
+    ],
+)
+
+RULES_POINTER = "current"
+
+
+class CommentStore:
+    """Reads and writes of ``comments`` and ``moderation_rules``."""
+
+    def __init__(self, mongo: MongoStore) -> None:
+        self.comments = mongo.collection("comments")
+        self.rules = mongo.collection("moderation_rules")
+
+    async def insert(self, doc: Document) -> tuple[Document, bool]:
+        """Store a comment; a social post seen before returns the stored one, ``True``."""
+        try:
+            await self.comments.insert_one(doc)
+        except DuplicateKeyError:
+            external = doc.get("external") or {}
+            existing = await self.comments.find_one(
+                {
+                    "external.channel": external.get("channel"),
+                    "external.message_id": external.get("message_id"),
+                }
+            )
+            if existing is None:
+                raise
+            return existing, True
+        return doc, False
+
+    async def get(self, comment_id: str) -> Document | None:
+        return await self.comments.find_one({"_id": comment_id})
+
+    # -- what the pipeline asks ----------------------------------------------------------
+    async def similar(
+        self, digest: str, bands: list[int], since: datetime, limit: int
+    ) -> list[Document]:
+        """Recent comments with the same digest, then those sharing a band key, newest first."""
+        projection = {"author.key": 1, "digest": 1, "sketch": 1, "created_at": 1}
+        recent = {"created_at": {"$gte": since}}
+        exact = (
+            await self.comments.find({"digest": digest, **recent}, projection)
+            .sort("created_at", -1)
+            .limit(limit)
+            .to_list()
+        )
+        if len(exact) >= limit:
+            return exact
+        query: Document = {"bands": {"$in": bands}, "digest": {"$ne": digest}, **recent}
+        near = (
+            await self.comments.find(query, projection)
+            .sort("created_at", -1)
+            .limit(limit - len(exact))
+            .to_list()
+        )
+        return exact + near
+
+    async def count_since(
+        self, *, author_key: str | None, address_hash: str | None, since: datetime
+    ) -> int:
+        query: Document = {"created_at": {"$gte": since}}
+        if author_key is not None:
+            query["author.key"] = author_key
+        if address_hash is not None:
+            query["address_hash"] = address_hash
+        return await self.comments.count_documents(query)
+
+    async def count_by_status(self, author_key: str, status: str, cap: int) -> int:
+        return await self.comments.count_documents(
+            {"author.key": author_key, "status": status}, limit=cap
+        )
+
+    # -- lists -------------------------------------------------------------------------
+    async def list_published(
+        self, target: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """Approved comments, most recently published first."""
+        query: Document = {"status": "approved"}
+        if target is not None:
+            query["target"] = target
+        if cursor:
+            after = decode_cursor(cursor, ("t", "id"))
+            try:
+                at = datetime.fromisoformat(after["t"])
+            except ValueError as exc:
+                raise InvalidCursor("cursor is not valid") from exc
+            query["$or"] = [
+                {"published_at": {"$lt": at}},
+                {"published_at": at, "_id": {"$lt": after["id"]}},
+            ]
+        docs = (
+            await self.comments.find(query)
+            .sort([("published_at", -1), ("_id", -1)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        page = docs[:limit]
+        next_cursor = None
+        if len(docs) > limit:
+            next_cursor = encode_cursor({"t": page[-1]["published_at"], "id": page[-1]["_id"]})
+        return page, next_cursor
+
+    async def list_by_id(
+        self, filters: Mapping[str, Any], limit: int, cursor: str | None, *, oldest_first: bool
+    ) -> tuple[list[Document], str | None]:
+        """Comments matching ``filters`` in id (arrival) order."""
+        query: Document = {k: v for k, v in filters.items() if v is not None}
+        if cursor:
+            after = decode_cursor(cursor, ("id",))["id"]
+            query["_id"] = {"$gt" if oldest_first else "$lt": after}
+        direction = 1 if oldest_first else -1
+        docs = await self.comments.find(query).sort("_id", direction).limit(limit + 1).to_list()
+        page = docs[:limit]
+        next_cursor = encode_cursor({"id": page[-1]["_id"]}) if len(docs) > limit else None
+        return page, next_cursor
+
+    # -- reviews -----------------------------------------------------------------------
+    async def review(
+        self, comment_id: str, status: str, review: Document, now: datetime
+    ) -> Document | None:
+        """Move a comment to ``status`` and append ``review`` to its trail; ``None`` when it
+        does not exist or already has that status."""
+        update: Document = {
+            "$set": {"status": status, "updated_at": now},
+            "$push": {"reviews": review},
+        }
+        if status == "approved":
+            update["$set"]["published_at"] = now
+        else:
+            update["$unset"] = {"published_at": ""}
+        return await self.comments.find_one_and_update(
+            {"_id": comment_id, "status": {"$ne": status}},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    # -- rules -------------------------------------------------------------------------
+    async def save_rules(self, version: str, rules: Document, by: str, now: datetime) -> None:
+        await self.rules.update_one(
+            {"_id": version},
+            {"$setOnInsert": {"rules": rules, "created_by": by, "created_at": now}},
+            upsert=True,
+        )
+        await self.rules.update_one(
+            {"_id": RULES_POINTER},
+            {"$set": {"version": version, "updated_by": by, "updated_at": now}},
+            upsert=True,
+        )
+
+    async def current_rules_version(self) -> str | None:
+        pointer = await self.rules.find_one({"_id": RULES_POINTER})
+        return str(pointer["version"]) if pointer else None
+
+    async def load_rules(self, version: str) -> Document | None:
+        return await self.rules.find_one({"_id": version})
