@@ -12,6 +12,7 @@ from pymongo.errors import PyMongoError
 
 from hub.api import inbox as inbox_api
 from hub.api.routes import ApiRoutes
+from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
 from hub.channels import ChannelAdapter
 from hub.config import ChorusConfig
@@ -77,6 +78,7 @@ def create_app(config: ChorusConfig) -> web.Application:
 
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
+    app.cleanup_ctx.append(archive_schedule_context)
     return app
 
 
