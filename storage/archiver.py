@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore, StoredObject, verify
@@ -197,23 +198,31 @@ class Archiver:
         }
 
     async def _mark(self, run: Document) -> Document:
-        """Flag exported conversations as archived and record where each one lives."""
+        """Flag exported conversations as archived and record where each one lives.
+
+        Only conversations unchanged since export (same ``updated_at``) are flagged."""
         at = utcnow()
         for obj in run["objects"]:
-            for item in obj["conversations"]:
-                result = await self.conversations.update_one(
-                    {"_id": item["id"], "updated_at": item["updated_at"], "status": "resolved"},
-                    {"$set": {"archived": {"run_id": run["_id"], "key": obj["key"], "at": at}}},
+            unchanged = [
+                {"_id": item["id"], "updated_at": item["updated_at"], "status": "resolved"}
+                for item in obj["conversations"]
+            ]
+            marker = {"run_id": run["_id"], "key": obj["key"], "at": at}
+            await self.conversations.update_many({"$or": unchanged}, {"$set": {"archived": marker}})
+            marked = set(
+                await self.conversations.distinct(
+                    "_id",
+                    {"_id": {"$in": [c["_id"] for c in unchanged]}, "archived.run_id": run["_id"]},
                 )
-                if result.matched_count:
-                    entry = {
-                        "key": obj["key"],
-                        "sha256": obj["sha256"],
-                        "run_id": run["_id"],
-                        "resolved_at": item["updated_at"],
-                        "archived_at": at,
-                    }
-                    await self.catalog.replace_one({"_id": item["id"]}, entry, upsert=True)
+            )
+            entries = [
+                ReplaceOne({"_id": item["id"]}, {
+                    "key": obj["key"], "sha256": obj["sha256"], "run_id": run["_id"],
+                    "resolved_at": item["updated_at"], "archived_at": at}, upsert=True)
+                for item in obj["conversations"] if item["id"] in marked
+            ]  # fmt: skip
+            if entries:
+                await self.catalog.bulk_write(entries)
         return {**run, "phase": "marked"}
 
     async def _delete(self, run: Document) -> Document:
@@ -262,16 +271,24 @@ class Archiver:
             records = list(decode_lines(await self.store.get(key, sha256)))
             convs = [r["c"] for r in records if "c" in r and r["c"]["_id"] in ids]
             msgs = [r["m"] for r in records if "m" in r and r["m"]["conversation_id"] in ids]
-            if msgs:
-                await self.messages.bulk_write(
-                    [ReplaceOne({"_id": m["_id"]}, m, upsert=True) for m in msgs]
-                )
-            await self.conversations.bulk_write(
-                [ReplaceOne({"_id": c["_id"]}, c, upsert=True) for c in convs]
-            )
+            await _put_back(self.messages, msgs)
+            await _put_back(self.conversations, convs)
             await self.catalog.update_many(
                 {"_id": {"$in": list(ids)}}, {"$set": {"restored_at": utcnow()}}
             )
             conversations += len(convs)
             messages += len(msgs)
         return conversations, messages
+
+
+async def _put_back(collection: AsyncCollection[Document], docs: list[Document]) -> None:
+    """Write documents exactly as given: insert the missing ones, replace those present."""
+    if not docs:
+        return
+    present = set(await collection.distinct("_id", {"_id": {"$in": [d["_id"] for d in docs]}}))
+    missing = [doc for doc in docs if doc["_id"] not in present]
+    if missing:
+        await collection.insert_many(missing, ordered=False)
+    replaced = [ReplaceOne({"_id": d["_id"]}, d) for d in docs if d["_id"] in present]
+    if replaced:
+        await collection.bulk_write(replaced)
