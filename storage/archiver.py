@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, DeleteMany, IndexModel, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import new_id, utcnow
@@ -181,10 +181,11 @@ class Archiver:
 
     async def _export(self, key: str, conversations: list[Document]) -> Document:
         """One object: the conversations and all their messages, read back and verified."""
-        ids = [doc["_id"] for doc in conversations]
-        messages = await self.messages.find(
-            {"conversation_id": {"$in": ids}}, sort=[("_id", 1)]
-        ).to_list()
+        messages: list[Document] = []
+        for conversation in conversations:  # one indexed query each: fast on every server
+            messages += await self.messages.find(
+                {"conversation_id": conversation["_id"]}, sort=[("_id", 1)]
+            ).to_list()
         records = [{"c": c} for c in conversations] + [{"m": m} for m in messages]
         stored = await self.store.put(key, encode_lines(records))
         await verify(self.store, stored)
@@ -203,18 +204,17 @@ class Archiver:
         Only conversations unchanged since export (same ``updated_at``) are flagged."""
         at = utcnow()
         for obj in run["objects"]:
-            unchanged = [
-                {"_id": item["id"], "updated_at": item["updated_at"], "status": "resolved"}
-                for item in obj["conversations"]
-            ]
             marker = {"run_id": run["_id"], "key": obj["key"], "at": at}
-            await self.conversations.update_many({"$or": unchanged}, {"$set": {"archived": marker}})
-            marked = set(
-                await self.conversations.distinct(
-                    "_id",
-                    {"_id": {"$in": [c["_id"] for c in unchanged]}, "archived.run_id": run["_id"]},
-                )
+            await self.conversations.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": item["id"], "updated_at": item["updated_at"], "status": "resolved"},
+                        {"$set": {"archived": marker}},
+                    )
+                    for item in obj["conversations"]
+                ]
             )
+            marked = set(await self._marked(run["_id"], obj))
             entries = [
                 ReplaceOne({"_id": item["id"]}, {
                     "key": obj["key"], "sha256": obj["sha256"], "run_id": run["_id"],
@@ -228,19 +228,25 @@ class Archiver:
     async def _delete(self, run: Document) -> Document:
         if self.delete_after_archive:
             for obj in run["objects"]:
-                ids = [item["id"] for item in obj["conversations"]]
-                marked = await self.conversations.distinct(
-                    "_id", {"_id": {"$in": ids}, "archived.run_id": run["_id"]}
-                )
-                if obj["max_message_id"] is not None:
+                marked = await self._marked(run["_id"], obj)
+                if obj["max_message_id"] is not None and marked:
                     # Only messages that were exported: a later one is never lost.
-                    await self.messages.delete_many(
-                        {"conversation_id": {"$in": marked}, "_id": {"$lte": obj["max_message_id"]}}
+                    bound = {"$lte": obj["max_message_id"]}
+                    await self.messages.bulk_write(
+                        [DeleteMany({"conversation_id": cid, "_id": bound}) for cid in marked]
                     )
                 await self.conversations.delete_many(
                     {"_id": {"$in": marked}, "archived.run_id": run["_id"]}
                 )
         return {**run, "phase": "deleted"}
+
+    async def _marked(self, run_id: str, obj: Document) -> list[str]:
+        """The object's conversations that this run flagged as archived."""
+        ids = [item["id"] for item in obj["conversations"]]
+        found = await self.conversations.distinct(
+            "_id", {"_id": {"$in": ids}, "archived.run_id": run_id}
+        )
+        return [str(cid) for cid in found]
 
     async def _finish(self, run: Document) -> Document:
         return {**run, "phase": "done", "finished_at": utcnow()}
