@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import tempfile
 import time
@@ -134,6 +135,7 @@ def main() -> None:
                 import boto3
                 from moto.server import ThreadedMotoServer
 
+                logging.getLogger("werkzeug").setLevel(logging.ERROR)  # per-request lines
                 moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
                 moto.start()
                 host, port = moto.get_host_and_port()
