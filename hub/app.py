@@ -16,6 +16,7 @@ from hub.api import inbox as inbox_api
 from hub.api import kb as kb_api
 from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
+from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
 from hub.bot import service as bot_service
 from hub.channels import ChannelAdapter
@@ -116,6 +117,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     app.cleanup_ctx.append(_runtime_context)
     app.cleanup_ctx.append(fanout_context)
     bot_service.install(app, config, hub, mongo)
+    app.cleanup_ctx.append(archive_schedule_context)
     return app
 
 

@@ -91,25 +91,13 @@ def db() -> None:
 @config_option
 def db_init(config_path: Path | None) -> None:
     """Create the collections' indexes (idempotent; the hub also does it at start-up)."""
-    from storage.embedded import EmbeddedMongo
-    from storage.mongo import MongoStore, make_client
+    from hub.database import connected
 
     config = _load(config_path)
 
     async def run() -> None:
-        embedded = None
-        uri = config.mongo.uri
-        if not uri:
-            embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
-            await embedded.astart(config.mongo.embedded.start_timeout_seconds)
-            uri = embedded.uri
-        store = MongoStore(make_client(uri), config.mongo.database, config.mongo.write_concern)
-        try:
+        async with connected(config) as store:
             await store.ensure_indexes(on_progress=lambda line: click.echo(f"  {line}"))
-        finally:
-            await store.close()
-            if embedded is not None:
-                await embedded.astop()
         click.echo("indexes ready")
 
     asyncio.run(run())
@@ -199,6 +187,15 @@ async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None
 
 
 register_sync_commands(main, config_option, _load)
+
+
+def _register_extensions() -> None:
+    from hub import archive_cli
+
+    archive_cli.register(main, _load, config_option)
+
+
+_register_extensions()
 
 if __name__ == "__main__":
     main()

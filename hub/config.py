@@ -293,6 +293,24 @@ class ModerationConfig(Section):
     rules: ModerationRules = ModerationRules()
 
 
+class S3ArchiveConfig(Section):
+    bucket: str = ""
+    prefix: str = "chorus/"
+    region: str | None = None
+    endpoint_url: str | None = None
+    sse: Literal["none", "AES256", "aws:kms"] = "none"
+    multipart_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024)
+
+
+class ArchiveConfig(Section):
+    store: Literal["local", "s3"] = "local"
+    local_dir: Path = Path("data/archive")
+    s3: S3ArchiveConfig = S3ArchiveConfig()
+    after_days: int = Field(default=90, ge=0)
+    delete_after_archive: bool = True
+    schedule_seconds: float = Field(default=0, ge=0)
+
+
 class ChorusConfig(Section):
     """The whole configuration tree; sections are added by the features that own them."""
 
@@ -308,6 +326,7 @@ class ChorusConfig(Section):
     twitter: TwitterConfig = TwitterConfig()
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
+    archive: ArchiveConfig = ArchiveConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import bson
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 Document = dict[str, Any]
+# Reads documents as the exact bytes the server holds (for byte-for-byte comparisons).
+RAW = CodecOptions(document_class=RawBSONDocument)
 
 
 def _canonical(value: Any) -> Any:

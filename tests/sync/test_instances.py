@@ -93,15 +93,15 @@ async def test_a_lease_is_held_by_one_instance_until_released_or_expired(
     store = MongoStore(make_client(mongo_uri), db_name)
     leases = LeaseStore(store)
     try:
-        assert await leases.acquire("nightly-archive", "instance-a", ttl=30)
-        assert not await leases.acquire("nightly-archive", "instance-b", ttl=30)
-        assert await leases.acquire("nightly-archive", "instance-a", ttl=30)  # renewal
+        assert await leases.acquire("nightly-archive", "instance-a", ttl_seconds=30)
+        assert not await leases.acquire("nightly-archive", "instance-b", ttl_seconds=30)
+        assert await leases.acquire("nightly-archive", "instance-a", ttl_seconds=30)  # renewal
         assert not await leases.release("nightly-archive", "instance-b")
         assert await leases.release("nightly-archive", "instance-a")
-        assert await leases.acquire("nightly-archive", "instance-b", ttl=0.001)
+        assert await leases.acquire("nightly-archive", "instance-b", ttl_seconds=0.001)
 
         async def expired() -> bool:
-            return await leases.acquire("nightly-archive", "instance-a", ttl=30)
+            return await leases.acquire("nightly-archive", "instance-a", ttl_seconds=30)
 
         await wait_for(expired)
         assert (await db.leases.find_one({"_id": "nightly-archive"}))["owner"] == "instance-a"

@@ -1,0 +1,76 @@
+"""The scheduled archiver: every ``archive.schedule_seconds``, on one hub instance only.
+
+Instances compete for the ``archive-schedule`` lease each tick; the holder renews it by
+running its ticks and is the only one that archives. If it stops, the lease lapses after
+three intervals and another instance takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.config import ArchiveConfig
+from hub.domain import new_id
+from hub.state import CONFIG, MONGO
+from storage.archive_store import open_archive_store
+from storage.archiver import Archiver
+from storage.leases import LeaseStore, LeaseUnavailable
+from storage.mongo import MongoStore
+
+log = logging.getLogger(__name__)
+LEASE = "archive-schedule"
+
+
+class ArchiveSchedule:
+    def __init__(self, mongo: MongoStore, config: ArchiveConfig) -> None:
+        self.interval = config.schedule_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()}"
+        self.leases = LeaseStore(mongo)
+        self.archiver = Archiver(
+            mongo,
+            open_archive_store(config),
+            after_days=config.after_days,
+            delete_after_archive=config.delete_after_archive,
+        )
+
+    async def tick(self) -> bool:
+        """Archive if this instance holds the schedule lease; True when it did."""
+        if not await self.leases.acquire(LEASE, self.owner, self.interval * 3):
+            return False
+        try:
+            report = await self.archiver.run()
+        except LeaseUnavailable:  # a manual ``chorus archive run`` is in progress
+            return False
+        log.info(
+            "archive run finished",
+            extra={"conversations": report.conversations, "messages": report.messages},
+        )
+        return True
+
+    async def loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("scheduled archive run failed; retrying next interval")
+            await asyncio.sleep(self.interval)
+
+
+async def archive_schedule_context(app: web.Application) -> AsyncIterator[None]:
+    """Runs the schedule for the app's lifetime when ``archive.schedule_seconds`` > 0."""
+    config = app[CONFIG].archive
+    task = None
+    if config.schedule_seconds > 0:
+        task = asyncio.create_task(ArchiveSchedule(app[MONGO], config).loop())
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
