@@ -19,6 +19,8 @@ from hub.core import Hub
 from hub.domain import Channel
 from hub.events import EventBus
 from hub.http import error_middleware
+from hub.metrics import HubMetrics
+from hub.ops import install_ops
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO, TOKENS
 from storage.agents import AgentStore
@@ -50,15 +52,20 @@ def create_app(config: ChorusConfig) -> web.Application:
     if not uri:
         embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
         uri = embedded.uri
+    metrics = HubMetrics()
     mongo = MongoStore(
-        make_client(uri, server_selection_timeout_ms=config.mongo.server_selection_timeout_ms),
+        make_client(
+            uri,
+            server_selection_timeout_ms=config.mongo.server_selection_timeout_ms,
+            event_listeners=[metrics.storage_listener],
+        ),
         config.mongo.database,
         config.mongo.write_concern,
     )
     tokens = TokenService(config.auth)
     inbox = InboxStore(mongo)
-    outbox = Outbox(OutboxStore(mongo), inbox, config.outbox)
-    hub = Hub(inbox, EventBus(), outbox, AgentStore(mongo), ChannelStateStore(mongo))
+    outbox = Outbox(OutboxStore(mongo), inbox, config.outbox, metrics)
+    hub = Hub(inbox, EventBus(), outbox, AgentStore(mongo), ChannelStateStore(mongo), metrics)
     adapters = build_adapters(config, hub, tokens)
 
     app[CONFIG] = config
@@ -77,6 +84,7 @@ def create_app(config: ChorusConfig) -> web.Application:
 
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
+    install_ops(app, metrics)
     return app
 
 

@@ -82,6 +82,16 @@ class LoggingConfig(Section):
     json_format: bool | None = None
 
 
+class MetricsConfig(Section):
+    """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
+    main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    token: SecretStr = SecretStr("")
+
+
 class ChorusConfig(Section):
     """The whole configuration tree; sections are added by the features that own them."""
 
@@ -91,6 +101,7 @@ class ChorusConfig(Section):
     web: WebChatConfig = WebChatConfig()
     outbox: OutboxConfig = OutboxConfig()
     logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

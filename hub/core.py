@@ -27,6 +27,8 @@ from hub.domain import (
 )
 from hub.errors import BadRequest, NotFound
 from hub.events import EventBus, InboxEvent, Listener
+from hub.logs import bind, scoped_log_context
+from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
@@ -45,7 +47,9 @@ class Hub:
         outbox: Outbox,
         agents: AgentStore,
         channel_state: ChannelStateStore,
+        metrics: HubMetrics | None = None,
     ) -> None:
+        self.metrics = metrics or HubMetrics()
         self.store = store
         self.events = events
         self.outbox = outbox
@@ -69,7 +73,10 @@ class Hub:
         # only stored as messages.
         log.debug("public comment not moderated", extra={"message_id": message.id})
 
+    @scoped_log_context
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
+        message_id = new_id()
+        bind(message_id=message_id)
         identity = Identity(
             channel=inbound.channel,
             external_id=inbound.sender_id,
@@ -80,7 +87,7 @@ class Hub:
             contact.id, inbound.channel, inbound.thread_key, inbound.sender_id, inbound.route
         )
         message = Message(
-            id=new_id(),
+            id=message_id,
             conversation_id=conversation.id,
             contact_id=contact.id,
             channel=inbound.channel,
@@ -95,10 +102,13 @@ class Hub:
         )
         stored, duplicate = await self.store.insert_message(message)
         if duplicate:
+            bind(message_id=stored.id)
+            self.metrics.duplicate(stored.channel)
             log.info("duplicate inbound ignored", extra={"message_id": stored.id})
             conversation = await self.store.get_conversation(stored.conversation_id) or conversation
             return ReceiveResult(message=stored, conversation=conversation, duplicate=True)
         await self.store.touch_conversation(conversation.id, stored.created_at)
+        self.metrics.received(stored.channel)
         log.info(
             "inbound stored",
             extra={
@@ -110,6 +120,7 @@ class Hub:
         self.events.publish(InboxEvent("message", conversation, stored, new_conversation=created))
         return ReceiveResult(message=stored, conversation=conversation, duplicate=False)
 
+    @scoped_log_context
     async def reply(
         self,
         conversation_id: str,
@@ -126,6 +137,7 @@ class Hub:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
         now = utcnow()
         message_id = new_id()
+        bind(message_id=message_id)
         message = Message(
             id=message_id,
             conversation_id=conversation.id,
@@ -146,6 +158,7 @@ class Hub:
         if duplicate:
             return stored
         await self.store.touch_conversation(conversation.id, now)
+        log.info("outbound stored", extra={"message_id": stored.id, "private": private})
         if not private:
             self.outbox.wake()
         self.events.publish(InboxEvent("message", conversation, stored))
