@@ -50,6 +50,15 @@ def credential_check(channel: str) -> Callable[[CredentialCheck], CredentialChec
     return register
 
 
+async def _call(
+    ctx: DoctorContext, method: str, url: str, authorization: str | None = None
+) -> tuple[int, Any]:
+    """One API call: the HTTP status and the decoded JSON body."""
+    headers = {"Authorization": authorization} if authorization else {}
+    async with ctx.http.request(method, url, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
 def _missing(channel: str, key: str) -> CheckResult:
     return CheckResult(
         f"{channel}.credentials",
@@ -77,8 +86,7 @@ async def check_telegram(section: Any, ctx: DoctorContext) -> CheckResult:
     base = base.rstrip("/")
     url = f"{base}{token}/getMe" if base.endswith("/bot") else f"{base}/bot{token}/getMe"
     try:
-        async with ctx.http.get(url) as resp:
-            body = await resp.json(content_type=None)
+        _, body = await _call(ctx, "GET", url)
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return _unreachable("telegram", base, exc)
     if isinstance(body, dict) and body.get("ok"):
@@ -101,8 +109,7 @@ async def check_slack(section: Any, ctx: DoctorContext) -> CheckResult:
     base = str(setting(section, "api_base_url", "base_url", default="https://slack.com/api"))
     url = base.rstrip("/") + "/auth.test"
     try:
-        async with ctx.http.post(url, headers={"Authorization": f"Bearer {token}"}) as resp:
-            body = await resp.json(content_type=None)
+        _, body = await _call(ctx, "POST", url, f"Bearer {token}")
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return _unreachable("slack", url, exc)
     if isinstance(body, dict) and body.get("ok"):
@@ -137,9 +144,7 @@ async def check_twitter(section: Any, ctx: DoctorContext) -> CheckResult:
     else:
         return _missing("twitter", "access_token")
     try:
-        async with ctx.http.get(url, headers={"Authorization": header}) as resp:
-            body = await resp.json(content_type=None)
-            status = resp.status
+        status, body = await _call(ctx, "GET", url, header)
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         return _unreachable("twitter", url, exc)
     data = body.get("data") if isinstance(body, dict) else None
