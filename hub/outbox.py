@@ -56,6 +56,7 @@ class Outbox:
 
     def start(self, adapters: Mapping[Channel, ChannelAdapter]) -> None:
         self.adapters = adapters
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     async def stop(self, grace: float = 10.0) -> None:

@@ -53,10 +53,14 @@ async def test_reply_id_runs_through_core_storage_outbox_and_send(client, db, ca
         await _frame(ws, "message")
 
     async def sent() -> bool:
-        found = await db.messages.find_one({"_id": reply["id"]})
-        return found["delivery"]["status"] == "sent"
+        # The outbox logs right after the database confirmed the send: wait for the line.
+        return "outbound sent" in _stages(caplog.records, message_id=reply["id"]).get(
+            "hub.outbox", []
+        )
 
     await wait_for(sent)
+    found = await db.messages.find_one({"_id": reply["id"]})
+    assert found["delivery"]["status"] == "sent"
     stages = _stages(caplog.records, message_id=reply["id"])
     assert "outbound stored" in stages["hub.core"]
     assert "storage command" in stages["hub.metrics"]

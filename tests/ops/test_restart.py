@@ -129,12 +129,14 @@ class Customer:
                 self.sent.append(client_id)
                 count += 1
             else:
-                return
+                break
             await credit.acquire()
             try:
                 await ws.send_json({"type": "message", "text": client_id, "client_id": client_id})
             except ConnectionError:
                 return
+        if not self.unacked:  # the last ack came before this task finished
+            await ws.close()
 
 
 async def test_sigterm_under_load_loses_nothing_and_customers_resume(
@@ -174,7 +176,8 @@ async def test_sigterm_under_load_loses_nothing_and_customers_resume(
 
             second = HubProcess(env, log_path)
             await second.ready(http)
-            await asyncio.gather(*(c.session(http, second.url, c.unacked, 3) for c in customers))
+            resumed = (c.session(http, second.url, c.unacked, 3) for c in customers)
+            await asyncio.wait_for(asyncio.gather(*resumed), timeout=30)
     finally:
         first.kill()
         if second is not None:
