@@ -26,6 +26,8 @@ from hub.domain import Channel
 from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
+from hub.metrics import HubMetrics
+from hub.ops import install_ops
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync.fanout import fanout_context
@@ -70,20 +72,26 @@ def create_app(config: ChorusConfig) -> web.Application:
     if not uri:
         embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
         uri = embedded.uri
+    metrics = HubMetrics()
     mongo = MongoStore(
-        make_client(uri, server_selection_timeout_ms=config.mongo.server_selection_timeout_ms),
+        make_client(
+            uri,
+            server_selection_timeout_ms=config.mongo.server_selection_timeout_ms,
+            event_listeners=[metrics.storage_listener],
+        ),
         config.mongo.database,
         config.mongo.write_concern,
     )
     tokens = TokenService(config.auth)
     inbox = InboxStore(mongo)
-    outbox = Outbox(OutboxStore(mongo), inbox, config.outbox)
+    outbox = Outbox(OutboxStore(mongo), inbox, config.outbox, metrics)
     hub = Hub(
         inbox,
         EventBus(),
         outbox,
         AgentStore(mongo),
         ChannelStateStore(mongo),
+        metrics,
         reopen_window_seconds=config.bot.reopen_window_seconds,
     )
     adapters = build_adapters(config, hub, tokens)
@@ -118,6 +126,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     app.cleanup_ctx.append(fanout_context)
     bot_service.install(app, config, hub, mongo)
     app.cleanup_ctx.append(archive_schedule_context)
+    install_ops(app, metrics)
     return app
 
 

@@ -28,6 +28,7 @@ from hub.domain import (
     ReceiveResult,
 )
 from hub.events import Listener
+from hub.metrics import HubMetrics
 
 
 class ChannelState(Protocol):
@@ -53,6 +54,11 @@ class HubPort(Protocol):
 
     @property
     def channel_state(self) -> ChannelState: ...
+
+    @property
+    def metrics(self) -> HubMetrics:
+        """The hub's Prometheus metrics (``hub.metrics``): count what the channel sees."""
+        ...
 
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
         """Store one inbound message durably (idempotent on its external id), then react."""

@@ -136,6 +136,25 @@ def telegram_delete_webhook(config_path: Path | None) -> None:
 
 
 @main.command()
+@config_option
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Judge as production (implied when http.host is not a loopback address).",
+)
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds per check.")
+def doctor(config_path: Path | None, production: bool, timeout: float) -> None:
+    """Check the configuration without starting the hub; exit 1 if anything fails."""
+    from hub.doctor import render, run_doctor_sync
+
+    config = _load(config_path)
+    results = run_doctor_sync(config, production=production, timeout=timeout)
+    click.echo(render(results))
+    if any(result.status == "fail" for result in results):
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--url", default="ws://localhost:8080/chat", show_default=True)
 @click.option("--name", default="", help="Your display name.")
 @click.option(

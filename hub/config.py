@@ -311,6 +311,16 @@ class ArchiveConfig(Section):
     schedule_seconds: float = Field(default=0, ge=0)
 
 
+class MetricsConfig(Section):
+    """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
+    main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    token: SecretStr = SecretStr("")
+
+
 class ChorusConfig(Section):
     """The whole configuration tree; sections are added by the features that own them."""
 
@@ -327,6 +337,7 @@ class ChorusConfig(Section):
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

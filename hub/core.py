@@ -30,6 +30,8 @@ from hub.domain import (
 )
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.events import EventBus, InboxEvent, Listener
+from hub.logs import bind, scoped_log_context
+from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
@@ -58,9 +60,11 @@ class Hub:
         outbox: Outbox,
         agents: AgentStore,
         channel_state: ChannelStateStore,
+        metrics: HubMetrics | None = None,
         *,
         reopen_window_seconds: float = 0.0,
     ) -> None:
+        self.metrics = metrics or HubMetrics()
         self.store = store
         self.events = events
         self.outbox = outbox
@@ -127,14 +131,20 @@ class Hub:
             return
         await self.comment_sink.submit_public_comment(inbound, message)
 
+    @scoped_log_context
     async def receive(self, inbound: InboundMessage) -> ReceiveResult:
-        stored = await self.writer.store_one(inbound)
+        message_id = new_id()
+        bind(message_id=message_id)
+        stored = await self.writer.store_one(inbound, message_id)
         result = ReceiveResult(
             message=stored.message, conversation=stored.conversation, duplicate=stored.duplicate
         )
         if stored.duplicate:
+            bind(message_id=stored.message.id)
+            self.metrics.duplicate(stored.message.channel)
             log.info("duplicate inbound ignored", extra={"message_id": stored.message.id})
             return result
+        self.metrics.received(stored.message.channel)
         conversation = stored.conversation
         if inbound.route and (stored.new_conversation or inbound.route != conversation.route):
             # Replies go where the newest message asks (e.g. the latest tweet of a thread).
@@ -195,6 +205,7 @@ class Hub:
                 )
             )
 
+    @scoped_log_context
     async def reply(
         self,
         conversation_id: str,
@@ -211,6 +222,7 @@ class Hub:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
         now = utcnow()
         message_id = new_id()
+        bind(message_id=message_id)
         message = Message(
             id=message_id,
             conversation_id=conversation.id,
@@ -231,6 +243,7 @@ class Hub:
         if duplicate:
             return stored
         await self.store.touch_conversation(conversation.id, now)
+        log.info("outbound stored", extra={"message_id": stored.id, "private": private})
         if not private:
             self.outbox.wake()
         self.events.publish(InboxEvent("message", conversation, stored))

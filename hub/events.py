@@ -43,6 +43,11 @@ class EventBus:
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def running(self) -> int:
+        """Listener tasks not finished yet (the fan-out queue depth)."""
+        return len(self._tasks)
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

@@ -18,14 +18,9 @@ from pymongo.errors import PyMongoError
 
 from hub.channels import ChannelAdapter
 from hub.config import OutboxConfig
-from hub.domain import (
-    Channel,
-    Conversation,
-    DeliveryResult,
-    Message,
-    OutboundMessage,
-    utcnow,
-)
+from hub.domain import Channel, Conversation, DeliveryResult, Message, OutboundMessage, utcnow
+from hub.logs import context_with
+from hub.metrics import DeliveryReason, HubMetrics
 from storage.inbox import InboxStore
 from storage.outbox import OutboxStore
 
@@ -49,7 +44,15 @@ def outbound_for(message: Message, conversation: Conversation, attempt: int = 1)
 class Outbox:
     """The sender loop; ``wake`` makes it look for due messages at once."""
 
-    def __init__(self, store: OutboxStore, inbox: InboxStore, config: OutboxConfig) -> None:
+    def __init__(
+        self,
+        store: OutboxStore,
+        inbox: InboxStore,
+        config: OutboxConfig,
+        metrics: HubMetrics | None = None,
+    ) -> None:
+        self.metrics = metrics or HubMetrics()
+        self._stopping = False
         self.store = store
         self.inbox = inbox
         self.config = config
@@ -58,24 +61,34 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
 
+    @property
+    def inflight_count(self) -> int:
+        return len(self._inflight)
+
     def wake(self) -> None:
         self._wake.set()
 
     def start(self, adapters: Mapping[Channel, ChannelAdapter]) -> None:
         self.adapters = adapters
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     async def stop(self, grace: float = 10.0) -> None:
+        """Let the pass under way finish its sends (up to ``grace``), then stop."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=grace)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=grace)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.deliver_due()
@@ -96,7 +109,10 @@ class Outbox:
     async def deliver_due(self, batch: int = 32) -> int:
         """Claim and send what is due now; returns how many were claimed."""
         claimed = await self.store.claim_due(self.config.lease_seconds, batch)
-        tasks = [asyncio.create_task(self._deliver(message)) for message in claimed]
+        tasks = [
+            asyncio.create_task(self._deliver(message), context=context_with(message_id=message.id))
+            for message in claimed
+        ]
         for task in tasks:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -108,10 +124,12 @@ class Outbox:
         attempt = message.delivery.attempts if message.delivery else 1
         adapter = self.adapters.get(message.channel)
         if adapter is None:
+            self.metrics.delivery_failed(message.channel, "not_routable")
             await self.store.mark_failed(message.id, f"channel {message.channel} is not enabled")
             return
         conversation = await self.inbox.get_conversation(message.conversation_id)
         if conversation is None:
+            self.metrics.delivery_failed(message.channel, "not_routable")
             await self.store.mark_failed(message.id, "conversation not found")
             return
         outbound = outbound_for(message, conversation, attempt)
@@ -127,9 +145,11 @@ class Outbox:
     ) -> None:
         if result.ok:
             await self.store.mark_sent(message.id, result.platform_id)
+            self.metrics.sent(message.channel)
             log.info("outbound sent", extra={"message_id": message.id, "channel": message.channel})
             return
         reason = result.reason or "unknown error"
+        self.metrics.delivery_failed(message.channel, failure_reason(result))
         if result.unreachable:
             await self.inbox.set_identity_reachable(
                 message.contact_id, message.channel, recipient_id, False
@@ -151,3 +171,14 @@ class Outbox:
             self.config.max_delay_seconds, self.config.base_delay_seconds * 2 ** (attempt - 1)
         )
         return float(ceiling) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
+
+
+def failure_reason(result: DeliveryResult) -> DeliveryReason:
+    """The bounded metric label for a failed delivery (the free-text reason is logged)."""
+    if result.unreachable:
+        return "unreachable"
+    if result.retry_after_seconds is not None:
+        return "rate_limited"
+    if (result.reason or "").startswith("adapter error"):
+        return "adapter_error"
+    return "retryable" if result.retryable else "permanent"

@@ -21,6 +21,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.domain import Author, Contact, Conversation, InboundMessage, Message, new_id, utcnow
+from hub.logs import current_context, log_context
 from storage.inbox import (
     InboxStore,
     contact_from_doc,
@@ -49,7 +50,10 @@ class Stored:
 @dataclass(slots=True)
 class _Pending:
     inbound: InboundMessage
+    message_id: str
     future: asyncio.Future[Stored] = field(repr=False)
+    # The caller's log fields (trace id, message id), so the batch's lines can be followed.
+    log_fields: dict[str, str] = field(default_factory=dict)
 
 
 class InboundWriter:
@@ -72,11 +76,12 @@ class InboundWriter:
         self.batches = 0
         self.messages = 0
 
-    async def store_one(self, inbound: InboundMessage) -> Stored:
+    async def store_one(self, inbound: InboundMessage, message_id: str | None = None) -> Stored:
+        """Store ``inbound`` (as ``message_id`` if new); returns once it is durable."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(inbound, future))
+        self._queue.append(_Pending(inbound, message_id or new_id(), future, current_context()))
         self._wakeup.set()
         return await future
 
@@ -106,8 +111,18 @@ class InboundWriter:
             self._wakeup.clear()
             while self._queue:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                # A lone message's storage commands log under its own ids; a shared batch
+                # logs under a batch id, and each message says which batch stored it.
+                fields = batch[0].log_fields if len(batch) == 1 else {"batch_id": new_id()}
                 try:
-                    results = await self.store_batch([p.inbound for p in batch])
+                    with log_context(**fields):
+                        results = await self.store_batch(
+                            [p.inbound for p in batch], [p.message_id for p in batch]
+                        )
+                        if len(batch) > 1:
+                            for pending in batch:
+                                with log_context(**pending.log_fields):
+                                    log.debug("stored in a shared batch", extra=fields)
                 except Exception as exc:  # every waiter learns of the failure; none is acked
                     for pending in batch:
                         if not pending.future.done():
@@ -120,18 +135,21 @@ class InboundWriter:
                         pending.future.set_result(result)
                 self._note_activity([r.message for r in results if not r.duplicate])
 
-    async def store_batch(self, items: Sequence[InboundMessage]) -> list[Stored]:
+    async def store_batch(
+        self, items: Sequence[InboundMessage], message_ids: Sequence[str] | None = None
+    ) -> list[Stored]:
+        ids = list(message_ids) if message_ids is not None else [new_id() for _ in items]
         contacts = await self._resolve_contacts(items)
         conversations, created = await self._resolve_conversations(items, contacts)
         messages: list[Message] = []
-        for inbound in items:
+        for inbound, message_id in zip(items, ids, strict=True):
             contact = contacts[identity_key(inbound.channel, inbound.sender_id)]
             conversation = conversations[
                 open_key(contact["_id"], inbound.channel, inbound.thread_key)
             ]
             messages.append(
                 Message(
-                    id=new_id(),
+                    id=message_id,
                     conversation_id=conversation.id,
                     contact_id=contact["_id"],
                     channel=inbound.channel,

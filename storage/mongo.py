@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -67,13 +67,19 @@ def register_indexes(collection: str, indexes: Sequence[IndexModel]) -> None:
     known.extend(index for index in indexes if index.document["name"] not in names)
 
 
-def make_client(uri: str, *, server_selection_timeout_ms: int = 5000) -> AsyncMongoClient[Document]:
+def make_client(
+    uri: str,
+    *,
+    server_selection_timeout_ms: int = 5000,
+    event_listeners: Sequence[monitoring.CommandListener] = (),
+) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(
         uri,
         tz_aware=True,
         serverSelectionTimeoutMS=server_selection_timeout_ms,
         retryWrites=True,
         retryReads=True,
+        event_listeners=list(event_listeners),
     )
 
 

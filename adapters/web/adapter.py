@@ -32,11 +32,22 @@ from hub.channels import HubPort
 from hub.config import WebChatConfig
 from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
 from hub.errors import Unauthorized
+from hub.logs import bind, log_context, new_trace_id
+from hub.metrics import RejectionCause
 
 log = logging.getLogger(__name__)
 
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_SERVICE_RESTART = 1012
+
+# What each refused frame counts as in ``chorus_webhook_rejections_total``.
+_REJECTION_CAUSES: dict[str, RejectionCause] = {
+    "frame_too_large": "size",
+    "invalid_json": "parse",
+    "invalid_frame": "parse",
+    "unknown_type": "parse",
+    "unsupported_frame": "parse",
+}
 
 
 def message_frame(message: Message) -> dict[str, Any]:
@@ -62,6 +73,9 @@ class CustomerSocket:
         self.visitor_id: str | None = None
         self.name: str = ""
         self.writer: asyncio.Task[None] | None = None
+        # Clear while a frame is being handled, so a drain can wait for its ack.
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     def push(self, frame: dict[str, Any]) -> bool:
         """Queue a frame; False (and the socket closing) if the reader has fallen behind."""
@@ -78,7 +92,21 @@ class CustomerSocket:
     async def drain_forever(self) -> None:
         while True:
             frame = await self.queue.get()
-            await self.ws.send_json(frame)
+            try:
+                await self.ws.send_json(frame)
+            finally:
+                self.queue.task_done()
+
+    async def close_for_restart(self) -> None:
+        """Finish the frame in hand, write everything queued, then ask for a reconnect."""
+        await self.idle.wait()
+        flushed = asyncio.ensure_future(self.queue.join())
+        waiters: set[asyncio.Future[None]] = {flushed}
+        if self.writer is not None:
+            waiters.add(self.writer)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        flushed.cancel()
+        await self.ws.close(code=CLOSE_SERVICE_RESTART, message=b"restarting")
 
 
 class WebChatAdapter:
@@ -92,12 +120,18 @@ class WebChatAdapter:
         self.tokens = tokens
         self.sockets: dict[str, set[CustomerSocket]] = defaultdict(set)
         self._all: set[CustomerSocket] = set()
+        self._draining = False
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get("/chat", self.handle_socket)]
 
     async def start(self) -> None:
         return None
+
+    async def drain(self) -> None:
+        """Stop taking frames; once each socket got what it is owed, close it with 1012."""
+        self._draining = True
+        await asyncio.gather(*(sock.close_for_restart() for sock in list(self._all)))
 
     async def stop(self) -> None:
         for sock in list(self._all):
@@ -122,7 +156,13 @@ class WebChatAdapter:
             "text": outbound.text,
             "attachments": [a.model_dump(mode="json") for a in outbound.attachments],
         }
-        return sum(sock.push(frame) for sock in list(self.sockets.get(outbound.recipient_id, ())))
+        sockets = list(self.sockets.get(outbound.recipient_id, ()))
+        pushed = sum(sock.push(frame) for sock in sockets)
+        log.debug(
+            "web chat reply pushed",
+            extra={"message_id": outbound.message_id, "sockets": len(sockets)},
+        )
+        return pushed
 
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(
@@ -135,15 +175,25 @@ class WebChatAdapter:
         sock = CustomerSocket(ws, self.config.send_queue_size)
         sock.writer = asyncio.get_running_loop().create_task(sock.drain_forever())
         self._all.add(sock)
+        self.hub.metrics.socket_opened("customer")
         try:
             async for msg in ws:
+                if self._draining:
+                    continue  # not acknowledged: the client resends it after reconnecting
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_text(sock, msg.data)
+                    sock.idle.clear()
+                    try:
+                        with log_context(trace_id=new_trace_id()):
+                            await self._on_text(sock, msg.data)
+                    finally:
+                        sock.idle.set()
                 elif msg.type == WSMsgType.BINARY:
+                    self.hub.metrics.rejected("web", "parse")
                     sock.push(error_frame("unsupported_frame", "send text frames"))
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
+            self.hub.metrics.socket_closed("customer")
             self._forget(sock)
             sock.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
@@ -171,8 +221,10 @@ class WebChatAdapter:
             elif isinstance(frame, PingFrame):
                 sock.push({"type": "pong"})
         except FrameError as exc:
+            self.hub.metrics.rejected("web", _REJECTION_CAUSES.get(exc.code, "invalid"))
             sock.push(error_frame(exc.code, exc.message))
         except Unauthorized as exc:
+            self.hub.metrics.rejected("web", "signature")
             sock.push(error_frame(exc.code, exc.message))
         except PyMongoError:
             log.warning("web chat frame refused: database unavailable")
@@ -219,6 +271,10 @@ class WebChatAdapter:
         assert sock.visitor_id is not None
         # Without a client id every frame is a new message; with one, a resend is the same.
         client_key = frame.client_id or f"auto-{uuid.uuid4().hex}"
+        log.debug(
+            "web chat message received",
+            extra={"visitor_id": sock.visitor_id, "client_id": frame.client_id},
+        )
         result = await self.hub.receive(
             InboundMessage(
                 channel="web",
@@ -231,6 +287,8 @@ class WebChatAdapter:
                 raw={"frame": frame.model_dump()},
             )
         )
+        bind(message_id=result.message.id)
+        log.debug("web chat message acknowledged", extra={"duplicate": result.duplicate})
         sock.push(
             {
                 "type": "ack",

@@ -221,7 +221,11 @@ async def hand_off(client: Client, db: Any, fake: FakeSlackApi, conversation_id:
     )
     assert resp.status == 200
     await slack_calls(fake, "chat.postMessage", channel=AGENT_CHANNEL)
-    link = await db.links.find_one({"conversation_id": conversation_id, "kind": "thread"})
+
+    async def linked() -> Any:
+        return await db.links.find_one({"conversation_id": conversation_id, "kind": "thread"})
+
+    link = await wait_for(linked)  # the thread is linked right after the header is posted
     header_ts: str = link["key"].split(":", 1)[1]
     return header_ts
 
