@@ -19,7 +19,7 @@ from hub.api.routes import ApiRoutes
 from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
 from hub.bot import service as bot_service
-from hub.channels import ChannelAdapter
+from hub.channels import ChannelAdapter, channel_status
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.domain import Channel
@@ -177,7 +177,10 @@ async def readyz(request: web.Request) -> web.Response:
     except TimeoutError:
         ready = False
     checks = {"mongo": "ok" if ready else "unreachable"}
-    return web.json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
-        status=200 if ready else 503,
-    )
+    body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
+    # Channels that poll their platform say where they stand (next poll, rate limits).
+    adapters = request.app[ADAPTERS]
+    channels = channel_status(adapters)
+    if channels:
+        body["channels"] = channels
+    return web.json_response(body, status=200 if ready else 503)

@@ -7,7 +7,7 @@ storage; the hub never imports a platform SDK.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -137,3 +137,14 @@ class ChannelAdapter(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult: ...
+
+
+def channel_status(adapters: Mapping[Channel, ChannelAdapter]) -> dict[str, Any]:
+    """``status()`` of every adapter that has one (polling channels report their next poll
+    and rate-limit windows), for ``/readyz`` and metrics."""
+    found: dict[str, Any] = {}
+    for name, adapter in adapters.items():
+        status = getattr(adapter, "status", None)
+        if callable(status):
+            found[name] = status()
+    return found

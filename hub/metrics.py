@@ -206,6 +206,12 @@ class HubMetrics:
             ["target"],
             registry=r,
         )
+        self.channel_next_poll = Gauge(
+            "chorus_channel_next_poll_timestamp_seconds",
+            "When a polling channel asks its platform next (unix time; later when rate limited)",
+            ["channel"],
+            registry=r,
+        )
         self.replication_lag = Gauge(
             "chorus_replication_lag_seconds",
             "Age of the newest change not yet mirrored to a target.",

@@ -23,9 +23,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiohttp import web
 
+from hub.channels import channel_status
 from hub.config import MetricsConfig
 from hub.errors import NotFound, Unauthorized
 from hub.http import Handler, error_middleware
@@ -70,6 +72,16 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
         metrics.outbox_pending.set(await hub.outbox.store.pending_count())
 
     metrics.add_refresher(refresh_pending)
+
+    async def refresh_polls() -> None:
+        adapters = app[ADAPTERS]
+        for channel, status in channel_status(adapters).items():
+            next_poll = status.get("next_poll_at") if isinstance(status, dict) else None
+            if next_poll:
+                at = datetime.fromisoformat(str(next_poll))
+                metrics.channel_next_poll.labels(channel).set(at.timestamp())
+
+    metrics.add_refresher(refresh_polls)
     app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
         app.router.add_get("/metrics", metrics_endpoint)

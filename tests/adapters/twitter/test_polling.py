@@ -188,6 +188,16 @@ async def test_spent_window_is_waited_out_until_reset(
     status = await wait_for(told_to_wait)
     assert status["rate_limit"]["remaining"] == 0
     assert status["next_poll_at"] >= _iso(reset)
+    # Operators see the wait in /readyz and in metrics.
+    ready = await (await client.get("/readyz")).json()
+    assert ready["channels"]["twitter"]["streams"]["mentions"]["next_poll_at"] >= _iso(reset)
+    scrape = await (await client.get("/metrics")).text()
+    line = next(
+        row
+        for row in scrape.splitlines()
+        if row.startswith('chorus_channel_next_poll_timestamp_seconds{channel="twitter"}')
+    )
+    assert float(line.split()[-1]) > 0
 
     twitter_api.add_mention(CUSTOMER_ID, "@acme two")
     await _count(client, 2)

@@ -1,0 +1,57 @@
+"""Run every benchmark and print the figures: ``python -m bench`` (or ``make bench``).
+
+The hub benchmarks (ingest, latency, connections, queries) share one table with their
+baselines; moderation, archive/backup and replication print their own tables after it.
+``--quick`` shrinks every size for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from bench import connections, ingest, latency, queries
+from bench.harness import Row, print_table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--inbox-messages",
+        type=int,
+        default=None,
+        help="messages in the query benchmark's inbox (default 200,000)",
+    )
+    args = parser.parse_args()
+    quick = args.quick
+    started = time.monotonic()
+    rows: list[Row] = []
+    rows += ingest.run([20, 100] if quick else [100, 1000], 5 if quick else 10)
+    rows += latency.run(200 if quick else 1000, 2.0 if quick else 5.0)
+    rows += connections.run(1000 if quick else 10_000, 3.0 if quick else 10.0)
+    inbox = args.inbox_messages or (20_000 if quick else 200_000)
+    rows += queries.run(inbox, 100 if quick else 300)
+    print_table(rows)
+    sys.stdout.flush()
+    others = [
+        ["bench.moderation", "--count", "2000" if quick else "20000"],
+        ["bench.archive", "--conversations", "200" if quick else "2000"],
+        [
+            "bench.replication",
+            "--messages",
+            "500" if quick else "5000",
+            "--seconds",
+            "3" if quick else "10",
+        ],
+    ]
+    for command in others:
+        print(f"\n$ python -m {' '.join(command)}", flush=True)
+        subprocess.run([sys.executable, "-m", *command], check=True)
+    print(f"\nall benchmarks: {time.monotonic() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
