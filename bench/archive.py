@@ -44,6 +44,7 @@ def documents(conversations: int, messages: int) -> dict[str, list[dict[str, Any
                 "name": f"Visitor {n}",
                 "created_at": old,
                 "identities": [{"channel": "web", "external_id": f"v{n}"}],
+                "identity_keys": [f"web:v{n}"],
             }
         )
         data["conversations"].append(
