@@ -49,7 +49,7 @@ async def customer(session: aiohttp.ClientSession, url: str, tally: Tally, stop:
             async with session.ws_connect(f"{url}/chat", heartbeat=20) as ws:
                 tally.counts["connections"] += 1
                 await ws.send_json({"type": "hello", "visitor_token": token})
-                for _ in range(random.randint(1, 5)):  # noqa: S311 - traffic shape
+                for _ in range(random.randint(1, 5)):
                     client_id = uuid.uuid4().hex
                     await ws.send_json({"type": "message", "text": "hello", "client_id": client_id})
                     tally.counts["sent"] += 1
@@ -65,10 +65,10 @@ async def customer(session: aiohttp.ClientSession, url: str, tally: Tally, stop:
                         elif frame["type"] == "ack" and frame.get("client_id") == client_id:
                             tally.acked.add(frame["id"])
                             break
-                    await asyncio.sleep(random.uniform(0.1, 1.0))  # noqa: S311
+                    await asyncio.sleep(random.uniform(0.1, 1.0))
         except (aiohttp.ClientError, TimeoutError) as exc:
             tally.errors[f"customer:{type(exc).__name__}"] += 1
-        await asyncio.sleep(random.uniform(0.2, 1.0))  # noqa: S311 - reconnect after a pause
+        await asyncio.sleep(random.uniform(0.2, 1.0))
 
 
 async def agent(session: aiohttp.ClientSession, url: str, tally: Tally, stop: float) -> None:
@@ -84,7 +84,7 @@ async def agent(session: aiohttp.ClientSession, url: str, tally: Tally, stop: fl
             for item in items:
                 tally.conversations.add(item["conversation_id"])
             if tally.conversations:
-                target = random.choice(sorted(tally.conversations))  # noqa: S311
+                target = random.choice(sorted(tally.conversations))
                 async with session.post(
                     f"{url}/api/v1/conversations/{target}/messages",
                     json={"text": "We are on it."},
