@@ -138,6 +138,7 @@ class SlackConfig(Section):
     agent_channel: str = ""
     mirror_all: bool = False
     api_base_url: str = "https://slack.com/api/"
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
     agents: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("api_base_url")
@@ -170,6 +171,7 @@ class TwitterConfig(Section):
     mode: Literal["polling", "webhook"] = "polling"
     poll_interval_seconds: float = Field(default=60.0, gt=0)
     api_base_url: str = "https://api.twitter.com"
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_max_body_bytes: int = Field(default=262_144, ge=1024)
 
     @model_validator(mode="after")

@@ -69,7 +69,8 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
         raise PayloadTooLarge("request body is too large") from exc
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser goes is refused, not a 500.
         raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
     return parse_model(model, data)
 

@@ -42,8 +42,10 @@ Spawn = Callable[[Awaitable[None]], object]
 
 def is_human_message(event: dict[str, Any], bot_user_id: str | None) -> bool:
     """A message a person wrote: not a bot's, not our own, not an edit or deletion."""
+    subtype = event.get("subtype")
     return (
-        event.get("subtype") in HUMAN_SUBTYPES
+        (subtype is None or isinstance(subtype, str))  # a malformed event is nobody's message
+        and subtype in HUMAN_SUBTYPES
         and not event.get("bot_id")
         and bool(event.get("user"))
         and event.get("user") != bot_user_id

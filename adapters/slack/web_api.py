@@ -48,6 +48,7 @@ def make_client(config: SlackConfig, *, retry_rate_limits: bool) -> AsyncWebClie
     return AsyncWebClient(
         token=config.bot_token.get_secret_value(),
         base_url=config.api_base_url,
+        timeout=max(1, round(config.request_timeout_seconds)),
         retry_handlers=handlers,
     )
 

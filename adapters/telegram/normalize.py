@@ -52,7 +52,8 @@ def normalize_update(update: dict[str, Any]) -> NormalizedUpdate:
             return _normalize_message(update, update["message"], "message")
         if isinstance(update.get("edited_message"), dict):
             return _normalize_message(update, update["edited_message"], "edit")
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # AttributeError: a null or a list where the Bot API has an object.
         return NormalizedUpdate.unsupported("malformed")
     kinds = [key for key in update if key != "update_id"]
     return NormalizedUpdate.unsupported(kinds[0] if kinds else "empty")

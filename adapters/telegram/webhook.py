@@ -44,7 +44,7 @@ def parse_update(body: bytes) -> dict[str, Any]:
     """A JSON object with an integer ``update_id``, or a ``BadRequest`` saying what is wrong."""
     try:
         update = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("the body is not valid JSON", code="invalid_json") from exc
     if not isinstance(update, dict):
         raise BadRequest("an update is a JSON object", code="invalid_update")

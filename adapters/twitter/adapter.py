@@ -37,6 +37,7 @@ class TwitterAdapter:
         bearer = config.bearer_token.get_secret_value()
         self.client = TwitterApiClient(
             config.api_base_url,
+            config.request_timeout_seconds,
             bearer_token=bearer or None,
             consumer_key=config.consumer_key.get_secret_value(),
             consumer_secret=config.consumer_secret.get_secret_value(),

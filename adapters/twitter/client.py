@@ -73,14 +73,19 @@ class RateWindow:
 class TwitterApiClient(AsyncClient):  # type: ignore[misc]  # tweepy is untyped
     """``tweepy.asynchronous.AsyncClient`` with a configurable API host."""
 
-    def __init__(self, api_base_url: str, **credentials: Any) -> None:
+    def __init__(
+        self, api_base_url: str, request_timeout_seconds: float = 30.0, **credentials: Any
+    ) -> None:
         super().__init__(**credentials, return_type=dict, wait_on_rate_limit=False)
         self.session: aiohttp.ClientSession | None = None
+        self.request_timeout_seconds = request_timeout_seconds
         self.api_base_url = api_base_url.rstrip("/")
         self.rate_windows: dict[str, RateWindow] = {}
 
     async def open(self) -> None:
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.request_timeout_seconds)
+        )
 
     async def close(self) -> None:
         if self.session is not None:

@@ -40,7 +40,17 @@ def verify(secret: str, body: bytes, signature: str | None) -> bool:
 
 
 def activity_messages(payload: dict[str, Any], account_id: str) -> list[InboundMessage]:
-    """The inbound messages in one Account Activity payload (other events ignored)."""
+    """The inbound messages in one Account Activity payload (other events ignored).
+
+    Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a payload of the wrong shape.
+    """
+    try:
+        return _activity_messages(payload, account_id)
+    except AttributeError as exc:  # a list or string where an object belongs
+        raise TypeError(f"unexpected value type: {exc}") from exc
+
+
+def _activity_messages(payload: dict[str, Any], account_id: str) -> list[InboundMessage]:
     if str(payload.get("for_user_id", account_id)) != account_id:
         return []
     messages: list[InboundMessage] = []
@@ -82,7 +92,7 @@ class TwitterWebhook:
             raise Unauthorized("webhook signature does not verify", code="invalid_signature")
         try:
             payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise BadRequest("webhook body is not valid JSON", code="invalid_json") from exc
         if not isinstance(payload, dict):
             raise BadRequest("webhook body must be a JSON object", code="invalid_payload")

@@ -66,6 +66,8 @@ def parse_frame(data: str, max_bytes: int) -> ClientFrame:
         payload: Any = json.loads(data)
     except json.JSONDecodeError as exc:
         raise FrameError("invalid_json", f"frame is not valid JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise FrameError("invalid_json", "frame is nested too deeply") from None
     if not isinstance(payload, dict):
         raise FrameError("invalid_frame", "a JSON frame must be an object")
     kind = payload.get("type")

@@ -8,6 +8,7 @@ slash commands and buttons carry. Tests script failures with ``fail_next``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -40,6 +41,7 @@ class ScriptedFailure:
     status: int = 200
     retry_after: int | None = None
     channel: str | None = None
+    delay: float = 0.0
 
 
 class FakeSlackApi:
@@ -69,9 +71,14 @@ class FakeSlackApi:
         status: int = 200,
         retry_after: int | None = None,
         channel: str | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Answer the next call of ``method`` (to ``channel``, if given) with an error."""
-        self._failures.append(ScriptedFailure(method, error, status, retry_after, channel))
+        """Answer the next call of ``method`` (to ``channel``, if given) with an error.
+
+        With ``delay`` the answer comes that late, so a client with a shorter timeout
+        sees a timeout and the call is known not to have taken effect.
+        """
+        self._failures.append(ScriptedFailure(method, error, status, retry_after, channel, delay))
 
     def rate_limit_next(self, method: str, retry_after: int, channel: str | None = None) -> None:
         self.fail_next(method, "ratelimited", status=429, retry_after=retry_after, channel=channel)
@@ -105,6 +112,7 @@ class FakeSlackApi:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         failure = self._take_failure(method, args)
         if failure is not None:
+            await asyncio.sleep(failure.delay)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers

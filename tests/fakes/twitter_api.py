@@ -10,6 +10,7 @@ logged with its arrival time so tests can assert on what the client did and when
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -77,7 +78,7 @@ class FakeTwitterApi:
     sent_dms: list[dict[str, Any]] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     windows: dict[str, Window] = field(default_factory=dict)
-    scripted: dict[str, deque[tuple[int, dict[str, Any]]]] = field(
+    scripted: dict[str, deque[tuple[int, dict[str, Any], float]]] = field(
         default_factory=lambda: defaultdict(deque)
     )
     base_url: str = ""
@@ -155,9 +156,13 @@ class FakeTwitterApi:
         self.windows[endpoint] = Window(limit=75, remaining=remaining, reset=reset)
         return reset
 
-    def script(self, endpoint: str, status: int, body: dict[str, Any]) -> None:
-        """Answer the next call to ``endpoint`` with this status and body instead."""
-        self.scripted[endpoint].append((status, body))
+    def script(self, endpoint: str, status: int, body: dict[str, Any], delay: float = 0.0) -> None:
+        """Answer the next call to ``endpoint`` with this status and body instead.
+
+        With ``delay`` the answer comes that late (a client with a shorter timeout gives up
+        first, and the call took no effect).
+        """
+        self.scripted[endpoint].append((status, body, delay))
 
     def calls(self, endpoint: str) -> list[LoggedRequest]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -238,7 +243,8 @@ class FakeTwitterApi:
         else:
             window.remaining -= 1
             if self.scripted[endpoint]:
-                status, body = self.scripted[endpoint].popleft()
+                status, body, delay = self.scripted[endpoint].popleft()
+                await asyncio.sleep(delay)
             else:
                 status, body = await handler(request)
         entry.status = status
