@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.auth import ROLES, Principal
-from hub.errors import NotFound, Unauthorized
+from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.state import HUB, MONGO, TOKENS
 from storage.audit import AuditLog
 from storage.service_tokens import PREFIX, ServiceTokenStore
@@ -59,6 +59,9 @@ async def check_object(request: web.Request, principal: Principal) -> None:
         return
     resource = request.match_info.route.resource
     path = resource.canonical if resource else ""
+    if path.startswith("/api/v1/sync/"):
+        # The sync feed is not filtered by channel: restricted callers do not get it.
+        raise Forbidden("this token is restricted to channels; sync is not available")
     object_id = request.match_info.get("id")
     if object_id is None:
         return

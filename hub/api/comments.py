@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import Page
 from hub.comments import CommentService, CommentSubmission, author_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
 from hub.http import Handler, parse_model, read_json
@@ -244,8 +245,24 @@ async def api_get_comment(request: web.Request) -> web.Response:
 
 
 def register(api: ApiRoutes) -> None:
-    api.add("POST", "/comments", api_post_comment, roles=ANY_ROLE, summary="submit a comment")
-    api.add("GET", "/comments", api_list_comments, roles=ANY_ROLE, summary="all comments")
+    api.add(
+        "POST",
+        "/comments",
+        api_post_comment,
+        roles=ANY_ROLE,
+        summary="submit a comment",
+        body=ApiComment,
+        status=201,
+    )
+    api.add(
+        "GET",
+        "/comments",
+        api_list_comments,
+        roles=ANY_ROLE,
+        summary="all comments",
+        query=ListQuery,
+        response=Page,
+    )
     api.add("GET", "/comments/{id}", api_get_comment, roles=ANY_ROLE, summary="one comment")
 
 

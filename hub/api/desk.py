@@ -9,8 +9,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from hub.api.inbox import message_json
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import ItemList
 from hub.bot.service import BOT, CANNED, ROUTER
-from hub.domain import Author, utcnow
+from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.http import parse_model, read_json
 from hub.routing.canned import render, unknown_placeholders
@@ -184,20 +185,68 @@ async def bot_stats(request: web.Request) -> web.Response:
 
 def register(routes: ApiRoutes) -> None:
     conv = "/conversations/{id}"
-    routes.add("POST", f"{conv}/assign", assign, roles=ANY_ROLE, summary="Claim or assign")
-    routes.add("POST", f"{conv}/notes", add_note, roles=ANY_ROLE, summary="Add a private note")
-    routes.add("POST", f"{conv}/labels", change_labels, roles=ANY_ROLE, summary="Add/remove labels")
-    routes.add("GET", f"{conv}/events", transitions, roles=ANY_ROLE, summary="Status transitions")
+    routes.add(
+        "POST",
+        f"{conv}/assign",
+        assign,
+        roles=ANY_ROLE,
+        summary="Claim or assign",
+        body=AssignBody,
+        body_optional=True,
+        response=Conversation,
+    )
+    routes.add(
+        "POST",
+        f"{conv}/notes",
+        add_note,
+        roles=ANY_ROLE,
+        summary="Add a private note",
+        body=NoteBody,
+        response=Message,
+        status=201,
+    )
+    routes.add(
+        "POST",
+        f"{conv}/labels",
+        change_labels,
+        roles=ANY_ROLE,
+        summary="Add/remove labels",
+        body=LabelsBody,
+        response=Conversation,
+    )
+    routes.add(
+        "GET",
+        f"{conv}/events",
+        transitions,
+        roles=ANY_ROLE,
+        summary="Status transitions",
+        response=ItemList,
+    )
     routes.add(
         "POST",
         f"{conv}/canned_responses/{{response_id}}",
         send_canned,
         roles=ANY_ROLE,
         summary="Send a canned response with placeholders filled",
+        response=Message,
+        status=201,
     )
-    routes.add("GET", "/canned_responses", list_canned, roles=ANY_ROLE, summary="Canned responses")
     routes.add(
-        "POST", "/canned_responses", create_canned, roles=ANY_ROLE, summary="Add a canned response"
+        "GET",
+        "/canned_responses",
+        list_canned,
+        roles=ANY_ROLE,
+        summary="Canned responses",
+        response=ItemList,
+    )
+    routes.add(
+        "POST",
+        "/canned_responses",
+        create_canned,
+        roles=ANY_ROLE,
+        summary="Add a canned response",
+        body=CannedBody,
+        status=201,
     )
     routes.add(
         "DELETE",
@@ -205,6 +254,7 @@ def register(routes: ApiRoutes) -> None:
         delete_canned,
         roles=ADMIN_ONLY,
         summary="Delete a canned response",
+        status=204,
     )
     routes.add(
         "GET",
@@ -212,4 +262,5 @@ def register(routes: ApiRoutes) -> None:
         bot_stats,
         roles=ANY_ROLE,
         summary="Containment rate, handoff reasons, first response times",
+        query=StatsQuery,
     )

@@ -102,7 +102,7 @@ def _operation(components: _Components, endpoint: Endpoint) -> dict[str, Any]:
     }
     if endpoint.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not endpoint.body_optional,
             "content": {"application/json": {"schema": components.ref(endpoint.body)}},
         }
     return operation

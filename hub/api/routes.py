@@ -45,6 +45,7 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     audit: bool = False
+    body_optional: bool = False
 
     @property
     def scope(self) -> str:
@@ -76,6 +77,7 @@ class ApiRoutes:
         status: int = 200,
         viewer: bool | None = None,
         audit: bool | None = None,
+        body_optional: bool = False,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
         ``audit`` defaults to "an admin-only write"."""
@@ -88,7 +90,17 @@ class ApiRoutes:
             audit = method != "GET" and allowed == {"admin"}
         full = API_PREFIX + path
         self.endpoints[(method, full)] = Endpoint(
-            method, full, handler, frozenset(allowed), summary, body, query, response, status, audit
+            method,
+            full,
+            handler,
+            frozenset(allowed),
+            summary,
+            body,
+            query,
+            response,
+            status,
+            audit,
+            body_optional,
         )
 
     def install(self, app: web.Application) -> None:

@@ -107,6 +107,7 @@ def register(routes: ApiRoutes) -> None:
         get_changes,
         roles=ANY_ROLE,
         summary="Ordered changes after a cursor (410 cursor_expired: resync from the snapshot)",
+        query=ChangesQuery,
     )
     routes.add(
         "GET",
@@ -114,6 +115,8 @@ def register(routes: ApiRoutes) -> None:
         get_snapshot,
         roles=ANY_ROLE,
         summary="Every visible document, paged, with the change cursor to continue from",
+        query=SnapshotQuery,
+        audit=True,
     )
     routes.add(
         "GET",
@@ -121,6 +124,7 @@ def register(routes: ApiRoutes) -> None:
         get_digest,
         roles=ANY_ROLE,
         summary="SHA-256 digest of a conversation and its messages",
+        query=DigestQuery,
     )
     routes.add(
         "POST",
@@ -128,4 +132,5 @@ def register(routes: ApiRoutes) -> None:
         post_push,
         roles=ANY_ROLE,
         summary="Store offline messages and state changes (idempotent)",
+        body=PushBatch,
     )
