@@ -14,6 +14,7 @@ from hub.api import admin as admin_api
 from hub.api import agents as agents_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
+from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
 from hub.api import sync as sync_api
@@ -119,6 +120,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     sync_api.register(api)
     kb_api.register(api)
     desk_api.register(api)
+    insights_api.register(api)
     if config.moderation.enabled:
         from hub.api import comment_setup
 

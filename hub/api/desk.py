@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -161,7 +162,12 @@ async def send_canned(request: web.Request) -> web.Response:
 async def bot_stats(request: web.Request) -> web.Response:
     query = parse_model(StatsQuery, dict(request.query))
     since = query.since or utcnow() - timedelta(days=30)
-    store = request.app[ROUTER].store
+    return web.json_response(await bot_summary(request.app, since))
+
+
+async def bot_summary(app: web.Application, since: datetime) -> dict[str, Any]:
+    """Containment, handoff reasons, first response times and ratings since ``since``."""
+    store = app[ROUTER].store
     recent = await store.transitions_since(since, STATS_LIMIT)
     resolved = {row["conversation_id"] for row in recent if row["to"] == "resolved"}
     started = [row["conversation_id"] for row in recent if row["from"] is None]
@@ -169,7 +175,7 @@ async def bot_stats(request: web.Request) -> web.Response:
     metrics = bot_metrics(
         await store.history_of(concerned), await store.first_message_times(started), resolved
     )
-    bot_store = request.app[BOT].store
+    bot_store = app[BOT].store
     ratings = [row["score"] for row in await bot_store.ratings_since(since)]
     metrics.update(
         since=since.isoformat(),
@@ -180,7 +186,7 @@ async def bot_stats(request: web.Request) -> web.Response:
             "mean": round(sum(ratings) / len(ratings), 3) if ratings else None,
         },
     )
-    return web.json_response(metrics)
+    return metrics
 
 
 def register(routes: ApiRoutes) -> None:

@@ -107,6 +107,7 @@ class ApiRoutes:
         for endpoint in self.endpoints.values():
             app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         install_access(app)
+        app[API_ROUTES] = self
         app.middlewares.append(self.auth_middleware)
 
     def endpoint_for(self, request: web.Request) -> Endpoint | None:
@@ -139,6 +140,9 @@ class ApiRoutes:
                 request_id=current_context().get("trace_id", ""),
             )
         return response
+
+
+API_ROUTES = web.AppKey("api_routes", ApiRoutes)
 
 
 def principal_of(request: web.Request) -> Principal:
