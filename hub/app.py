@@ -71,6 +71,8 @@ def create_app(config: ChorusConfig) -> web.Application:
     app = web.Application(
         client_max_size=config.http.max_body_bytes,
         middlewares=[security_middleware(config.http), error_middleware],
+        # Room for every query the API documents: aiohttp's own refusal is plain text.
+        handler_args={"max_line_size": config.http.max_request_line_bytes},
     )
     embedded: EmbeddedMongo | None = None
     uri = config.mongo.uri

@@ -45,6 +45,7 @@ class HttpConfig(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    max_request_line_bytes: int = Field(default=65_536, ge=8190)
     cors_origins: list[str] = Field(default_factory=list)
     ws_allowed_origins: list[str] = Field(default_factory=list)
 

@@ -21,6 +21,10 @@ class ContactsMergeError(Exception):
     """The two contacts cannot be merged (one is missing, or they are the same)."""
 
 
+class ContactMissing(ContactsMergeError):
+    """One of the two contacts does not exist."""
+
+
 class Insights:
     def __init__(self, mongo: MongoStore) -> None:
         self.contacts = mongo.collection("contacts")
@@ -50,7 +54,8 @@ class Insights:
         keep = await self.contacts.find_one({"_id": keep_id})
         other = await self.contacts.find_one({"_id": other_id})
         if keep is None or other is None:
-            raise ContactsMergeError("both contacts must exist")
+            missing = keep_id if keep is None else other_id
+            raise ContactMissing(f"contact {missing} not found")
         await self.messages.update_many({"contact_id": other_id}, {"$set": {"contact_id": keep_id}})
         async for conv in self.conversations.find({"contact_id": other_id}):
             changes: Document = {"contact_id": keep_id}

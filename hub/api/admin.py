@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.access import AUDIT, SERVICE_TOKENS
 from hub.api.routes import ADMIN_ONLY, ApiRoutes, principal_of
+from hub.api.schemas import Timestamp
 from hub.auth import Role
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from storage.audit import entry_view
 from storage.service_tokens import public_view
 
@@ -49,8 +50,8 @@ class AuditQuery(BaseModel):
 
     who: str | None = Field(default=None, max_length=200)
     action: str | None = Field(default=None, max_length=300)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
@@ -99,7 +100,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 
 async def audit_log(request: web.Request) -> web.Response:
-    query = parse_model(AuditQuery, dict(request.query))
+    query = parse_query(request, AuditQuery)
     docs = await request.app[AUDIT].query(
         who=query.who, action=query.action, since=query.since, until=query.until, limit=query.limit
     )

@@ -18,7 +18,7 @@ from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page
 from hub.comments import CommentService, CommentSubmission, author_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
-from hub.http import Handler, parse_model, read_json
+from hub.http import Handler, parse_query, read_json
 from hub.rate_limit import AddressBuckets
 from hub.state import CONFIG
 from moderation import Source
@@ -48,7 +48,7 @@ class PublicComment(CommentFields):
 
 
 class ApiComment(CommentFields):
-    text: str = Field(max_length=100_000)
+    text: str = Field(max_length=100_000, pattern=r"\S")
     source: Literal["web", "social"] = "web"
     author_key: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -205,7 +205,7 @@ async def post_comment(request: web.Request) -> web.Response:
 
 @public_endpoint
 async def get_comments(request: web.Request) -> web.Response:
-    query = parse_model(PublicQuery, dict(request.query))
+    query = parse_query(request, PublicQuery)
     try:
         docs, cursor = await request.app[COMMENTS].store.list_published(
             query.target, query.limit, query.cursor
@@ -226,7 +226,7 @@ async def api_post_comment(request: web.Request) -> web.Response:
 
 
 async def api_list_comments(request: web.Request) -> web.Response:
-    query = parse_model(ListQuery, dict(request.query))
+    query = parse_query(request, ListQuery)
     filters = {"status": query.status, "source": query.source, "target": query.target}
     try:
         docs, cursor = await request.app[COMMENTS].store.list_by_id(

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import ItemList
+from hub.api.schemas import ItemList, Timestamp
 from hub.bot.service import BOT, CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from hub.routing.canned import render, unknown_placeholders
 from hub.routing.metrics import bot_metrics
 from hub.routing.states import InvalidTransition
@@ -61,7 +61,7 @@ class CannedBody(BaseModel):
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: AwareDatetime | None = None
+    since: Timestamp | None = None
 
 
 def _agent(request: web.Request) -> Author:
@@ -160,7 +160,7 @@ async def send_canned(request: web.Request) -> web.Response:
 
 
 async def bot_stats(request: web.Request) -> web.Response:
-    query = parse_model(StatsQuery, dict(request.query))
+    query = parse_query(request, StatsQuery)
     since = query.since or utcnow() - timedelta(days=30)
     return web.json_response(await bot_summary(request.app, since))
 

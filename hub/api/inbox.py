@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.access import visible_channels
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import Page
+from hub.api.schemas import Page, Timestamp
 from hub.domain import (
     Attachment,
     Author,
@@ -23,7 +23,7 @@ from hub.domain import (
     Message,
 )
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from hub.state import HUB
 from storage.inbox import InvalidCursor
 
@@ -38,8 +38,8 @@ class Query(BaseModel):
 
 
 class TimeRange(Query):
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
     contact_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -101,7 +101,7 @@ def message_json(message: Message, *, raw: bool = False) -> dict[str, Any]:
 
 
 def _query(request: web.Request, model: type[Query]) -> Any:
-    return parse_model(model, dict(request.query))
+    return parse_query(request, model)
 
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:

@@ -6,16 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.desk import bot_summary
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
-from hub.api.schemas import Page
+from hub.api.schemas import Page, Timestamp
 from hub.domain import Channel, Contact, utcnow
-from hub.errors import BadRequest
-from hub.http import parse_model, read_json
+from hub.errors import BadRequest, Conflict, NotFound
+from hub.http import parse_query, read_json
 from hub.state import MONGO
-from storage.insights import ContactsMergeError, Insights
+from storage.insights import ContactMissing, ContactsMergeError, Insights
 
 MAX_PAGE = 200
 MAX_STATS_DAYS = 366
@@ -39,8 +39,8 @@ class MergeBody(BaseModel):
 class StatsRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
 
 
 class Stats(BaseModel):
@@ -58,7 +58,7 @@ def _insights(request: web.Request) -> Insights:
 
 
 async def list_contacts(request: web.Request) -> web.Response:
-    query = parse_model(ContactQuery, dict(request.query))
+    query = parse_query(request, ContactQuery)
     items, cursor = await _insights(request).list_contacts(
         channel=query.channel, q=query.q, after=query.cursor, limit=query.limit
     )
@@ -71,13 +71,15 @@ async def merge_contacts(request: web.Request) -> web.Response:
     body = await read_json(request, MergeBody)
     try:
         merged = await _insights(request).merge_contacts(request.match_info["id"], body.other_id)
+    except ContactMissing as exc:
+        raise NotFound(str(exc)) from exc
     except ContactsMergeError as exc:
-        raise BadRequest(str(exc), code="cannot_merge") from exc
+        raise Conflict(str(exc), code="cannot_merge") from exc
     return web.json_response(merged.model_dump(mode="json"))
 
 
 async def stats(request: web.Request) -> web.Response:
-    query = parse_model(StatsRange, dict(request.query))
+    query = parse_query(request, StatsRange)
     until = query.until or utcnow()
     since = query.since or until - timedelta(days=30)
     if not timedelta(0) < until - since <= timedelta(days=MAX_STATS_DAYS):

@@ -10,7 +10,7 @@ from hub.api.schemas import ItemList
 from hub.bot.knowledge import KnowledgeEntry, Link
 from hub.bot.service import BOT
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from storage.kb import EntryExists
 
 
@@ -83,7 +83,7 @@ async def delete_entry(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    query = parse_model(SearchQuery, dict(request.query))
+    query = parse_query(request, SearchQuery)
     bot = request.app[BOT]
     matches = bot.index.search(query.q, query.limit)
     threshold = bot.config.confidence_threshold

@@ -16,7 +16,7 @@ from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page
 from hub.comments import ReviewAction
 from hub.errors import BadRequest, ChorusError
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from moderation import ModerationRules
 from storage.inbox import InvalidCursor
 
@@ -43,7 +43,7 @@ class BulkReview(BaseModel):
 
 
 async def queue(request: web.Request) -> web.Response:
-    query = parse_model(QueueQuery, dict(request.query))
+    query = parse_query(request, QueueQuery)
     try:
         docs, cursor = await request.app[COMMENTS].store.list_by_id(
             {"status": "held"}, query.limit, query.cursor, oldest_first=True
