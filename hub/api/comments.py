@@ -48,7 +48,7 @@ class PublicComment(CommentFields):
 
 
 class ApiComment(CommentFields):
-    text: str = Field(max_length=100_000, pattern=r"\S")
+    text: str = Field(max_length=100_000)
     source: Literal["web", "social"] = "web"
     author_key: str | None = Field(default=None, min_length=1, max_length=200)
 
