@@ -10,10 +10,13 @@ from typing import Any
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
+from hub.api import admin as admin_api
 from hub.api import agents as agents_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
+from hub.api import insights as insights_api
 from hub.api import kb as kb_api
+from hub.api import openapi as openapi_api
 from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
 from hub.archive_schedule import archive_schedule_context
@@ -31,6 +34,7 @@ from hub.ops import install_ops
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync.fanout import fanout_context
+from hub.web_security import security_middleware
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
@@ -65,7 +69,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
 
 def create_app(config: ChorusConfig) -> web.Application:
     app = web.Application(
-        client_max_size=config.http.max_body_bytes, middlewares=[error_middleware]
+        client_max_size=config.http.max_body_bytes,
+        middlewares=[security_middleware(config.http), error_middleware],
+        # Room for every query the API documents: aiohttp's own refusal is plain text.
+        handler_args={"max_line_size": config.http.max_request_line_bytes},
     )
     embedded: EmbeddedMongo | None = None
     uri = config.mongo.uri
@@ -115,10 +122,13 @@ def create_app(config: ChorusConfig) -> web.Application:
     sync_api.register(api)
     kb_api.register(api)
     desk_api.register(api)
+    insights_api.register(api)
     if config.moderation.enabled:
         from hub.api import comment_setup
 
         comment_setup.install(app, api, config.moderation, hub, mongo)
+    admin_api.register(api)
+    openapi_api.register(api)
     api.install(app)
 
     app.cleanup_ctx.append(_database_context(embedded, config))

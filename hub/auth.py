@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 import jwt
 
-from hub.config import AuthConfig, jwt_secret
+from hub.config import AuthConfig, VerificationKey, jwt_secret
 from hub.domain import utcnow
 from hub.errors import Unauthorized
 
-Role = Literal["admin", "agent"]
-ROLES: tuple[Role, ...] = ("admin", "agent")
+Role = Literal["admin", "agent", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "agent", "viewer")
 VISITOR_AUDIENCE = "chorus-visitor"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub"]
 
@@ -29,6 +29,16 @@ class Principal:
     subject: str
     role: Role
     claims: dict[str, Any]
+    # Service tokens carry scopes; people's tokens carry none and are limited by role only.
+    scopes: frozenset[str] | None = None
+
+    @property
+    def allowed_channels(self) -> frozenset[str] | None:
+        """Channels this caller may see, when its token restricts them (None: all)."""
+        value = self.claims.get("allowed_channels")
+        if not isinstance(value, list):
+            return None
+        return frozenset(str(item) for item in value)
 
 
 class TokenService:
@@ -54,6 +64,12 @@ class TokenService:
                 if config.public_key_file
                 else _public_from_private(self._signing_key)
             )
+        # kid -> (algorithm, key): the signing key's own, then older keys still accepted.
+        self._verifiers: dict[str, tuple[str, Any]] = {
+            config.key_id: (self.algorithm, self._verify_key)
+        }
+        for extra in config.verification_keys:
+            self._verifiers[extra.kid] = _verifier(extra)
         # Visitor tokens are always HMAC-signed with their own audience: they must never
         # pass as API tokens, and customers' browsers hold them.
         self._visitor_key = jwt_secret(config) + ":visitor"
@@ -72,14 +88,32 @@ class TokenService:
             "iat": now,
             "exp": now + timedelta(seconds=ttl),
         }
-        return jwt.encode(claims, self._signing_key, algorithm=self.algorithm)
+        return jwt.encode(
+            claims,
+            self._signing_key,
+            algorithm=self.algorithm,
+            headers={"kid": self.config.key_id},
+        )
+
+    def _key_for(self, token: str) -> tuple[str, Any]:
+        """The pinned algorithm and key named by the token's ``kid``; none means the main key."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from exc
+        kid = header.get("kid", self.config.key_id)
+        found = self._verifiers.get(kid) if isinstance(kid, str) else None
+        if found is None:
+            raise Unauthorized("token signed with an unknown key", code="invalid_token")
+        return found
 
     def verify(self, token: str) -> Principal:
+        algorithm, key = self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
-                self._verify_key,
-                algorithms=[self.algorithm],
+                key,
+                algorithms=[algorithm],
                 audience=self.config.audience,
                 issuer=self.config.issuer,
                 options={"require": REQUIRED_CLAIMS},
@@ -118,6 +152,17 @@ class TokenService:
         except jwt.InvalidTokenError as exc:
             raise Unauthorized("visitor token is not valid", code="invalid_visitor_token") from exc
         return str(claims["sub"])
+
+
+def _verifier(key: VerificationKey) -> tuple[str, Any]:
+    if key.algorithm == "HS256":
+        secret = key.secret.get_secret_value()
+        if len(secret) < 32:
+            raise ValueError(f"auth.verification_keys {key.kid}: HS256 secret under 32 characters")
+        return key.algorithm, secret
+    if key.public_key_file is None:
+        raise ValueError(f"auth.verification_keys {key.kid}: {key.algorithm} needs public_key_file")
+    return key.algorithm, key.public_key_file.read_bytes()
 
 
 def _public_from_private(private_pem: bytes | None) -> Any:

@@ -45,6 +45,9 @@ class HttpConfig(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    max_request_line_bytes: int = Field(default=65_536, ge=8190)
+    cors_origins: list[str] = Field(default_factory=list)
+    ws_allowed_origins: list[str] = Field(default_factory=list)
 
 
 class EmbeddedMongoConfig(Section):
@@ -61,6 +64,15 @@ class MongoConfig(Section):
     server_selection_timeout_ms: int = Field(default=5000, ge=100)
 
 
+class VerificationKey(Section):
+    """An extra key tokens may be signed with (old keys during a rotation, say)."""
+
+    kid: str = Field(min_length=1, max_length=64)
+    algorithm: Literal["HS256", "RS256", "EdDSA"] = "HS256"
+    secret: SecretStr = SecretStr("")
+    public_key_file: Path | None = None
+
+
 class AuthConfig(Section):
     jwt_secret: SecretStr = SecretStr("")
     jwt_secret_file: Path = Path("data/jwt_secret")
@@ -71,6 +83,8 @@ class AuthConfig(Section):
     audience: str = "chorus-api"
     access_ttl_seconds: int = Field(default=900, ge=10)
     visitor_token_ttl_days: int = Field(default=365, ge=1)
+    key_id: str = Field(default="main", min_length=1, max_length=64)
+    verification_keys: list[VerificationKey] = Field(default_factory=list)
 
 
 class WebChatConfig(Section):

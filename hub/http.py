@@ -68,19 +68,33 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
     except web.HTTPRequestEntityTooLarge as exc:
         raise PayloadTooLarge("request body is too large") from exc
     try:
-        data = json.loads(raw)
+        json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: nesting deeper than the parser goes is refused, not a 500.
         raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
-    return parse_model(model, data)
+    # Strict JSON: no coercion (0 is not false, "5" is not 5), as the schema says.
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise BadRequest(_details(exc), code="invalid_request") from None
+
+
+def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    """Validate the query string; a parameter given twice is refused, not half-read."""
+    repeated = sorted({key for key in request.query if len(request.query.getall(key)) > 1})
+    if repeated:
+        raise BadRequest(f"give each query parameter once: {', '.join(repeated)}")
+    return parse_model(model, dict(request.query))
 
 
 def parse_model(model: type[ModelT], data: Any) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise BadRequest(details, code="invalid_request") from None
+        raise BadRequest(_details(exc), code="invalid_request") from None
+
+
+def _details(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
+    )

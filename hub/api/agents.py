@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import ItemList
 from hub.bot.service import ROUTER
 from hub.domain import Agent
 from hub.errors import Forbidden, NotFound
@@ -81,7 +82,12 @@ async def patch_agent(request: web.Request) -> web.Response:
 
 def register(routes: ApiRoutes) -> None:
     routes.add(
-        "GET", "/agents", list_agents, roles=ANY_ROLE, summary="Agents with presence and load"
+        "GET",
+        "/agents",
+        list_agents,
+        roles=ANY_ROLE,
+        summary="Agents with presence and load",
+        response=ItemList,
     )
     routes.add(
         "PATCH",
@@ -89,6 +95,8 @@ def register(routes: ApiRoutes) -> None:
         patch_agent,
         roles=ADMIN_ONLY,
         summary="Link an agent to a Slack user (slack_user_id; null unlinks)",
+        body=SlackLinkBody,
+        response=Agent,
     )
     routes.add(
         "PUT",
@@ -96,6 +104,7 @@ def register(routes: ApiRoutes) -> None:
         set_status,
         roles=ANY_ROLE,
         summary="Set an agent online or offline",
+        body=StatusBody,
     )
     routes.add(
         "PUT",
@@ -103,4 +112,5 @@ def register(routes: ApiRoutes) -> None:
         set_capacity,
         roles=ADMIN_ONLY,
         summary="Set how many active conversations an agent takes",
+        body=CapacityBody,
     )

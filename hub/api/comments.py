@@ -15,9 +15,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import Page
 from hub.comments import CommentService, CommentSubmission, author_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
-from hub.http import Handler, parse_model, read_json
+from hub.http import Handler, parse_query, read_json
 from hub.rate_limit import AddressBuckets
 from hub.state import CONFIG
 from moderation import Source
@@ -204,7 +205,7 @@ async def post_comment(request: web.Request) -> web.Response:
 
 @public_endpoint
 async def get_comments(request: web.Request) -> web.Response:
-    query = parse_model(PublicQuery, dict(request.query))
+    query = parse_query(request, PublicQuery)
     try:
         docs, cursor = await request.app[COMMENTS].store.list_published(
             query.target, query.limit, query.cursor
@@ -225,7 +226,7 @@ async def api_post_comment(request: web.Request) -> web.Response:
 
 
 async def api_list_comments(request: web.Request) -> web.Response:
-    query = parse_model(ListQuery, dict(request.query))
+    query = parse_query(request, ListQuery)
     filters = {"status": query.status, "source": query.source, "target": query.target}
     try:
         docs, cursor = await request.app[COMMENTS].store.list_by_id(
@@ -244,8 +245,24 @@ async def api_get_comment(request: web.Request) -> web.Response:
 
 
 def register(api: ApiRoutes) -> None:
-    api.add("POST", "/comments", api_post_comment, roles=ANY_ROLE, summary="submit a comment")
-    api.add("GET", "/comments", api_list_comments, roles=ANY_ROLE, summary="all comments")
+    api.add(
+        "POST",
+        "/comments",
+        api_post_comment,
+        roles=ANY_ROLE,
+        summary="submit a comment",
+        body=ApiComment,
+        status=201,
+    )
+    api.add(
+        "GET",
+        "/comments",
+        api_list_comments,
+        roles=ANY_ROLE,
+        summary="all comments",
+        query=ListQuery,
+        response=Page,
+    )
     api.add("GET", "/comments/{id}", api_get_comment, roles=ANY_ROLE, summary="one comment")
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import ItemList, Timestamp
 from hub.bot.service import BOT, CANNED, ROUTER
-from hub.domain import Author, utcnow
+from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from hub.routing.canned import render, unknown_placeholders
 from hub.routing.metrics import bot_metrics
 from hub.routing.states import InvalidTransition
@@ -59,7 +61,7 @@ class CannedBody(BaseModel):
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: AwareDatetime | None = None
+    since: Timestamp | None = None
 
 
 def _agent(request: web.Request) -> Author:
@@ -158,9 +160,14 @@ async def send_canned(request: web.Request) -> web.Response:
 
 
 async def bot_stats(request: web.Request) -> web.Response:
-    query = parse_model(StatsQuery, dict(request.query))
+    query = parse_query(request, StatsQuery)
     since = query.since or utcnow() - timedelta(days=30)
-    store = request.app[ROUTER].store
+    return web.json_response(await bot_summary(request.app, since))
+
+
+async def bot_summary(app: web.Application, since: datetime) -> dict[str, Any]:
+    """Containment, handoff reasons, first response times and ratings since ``since``."""
+    store = app[ROUTER].store
     recent = await store.transitions_since(since, STATS_LIMIT)
     resolved = {row["conversation_id"] for row in recent if row["to"] == "resolved"}
     started = [row["conversation_id"] for row in recent if row["from"] is None]
@@ -168,7 +175,7 @@ async def bot_stats(request: web.Request) -> web.Response:
     metrics = bot_metrics(
         await store.history_of(concerned), await store.first_message_times(started), resolved
     )
-    bot_store = request.app[BOT].store
+    bot_store = app[BOT].store
     ratings = [row["score"] for row in await bot_store.ratings_since(since)]
     metrics.update(
         since=since.isoformat(),
@@ -179,25 +186,73 @@ async def bot_stats(request: web.Request) -> web.Response:
             "mean": round(sum(ratings) / len(ratings), 3) if ratings else None,
         },
     )
-    return web.json_response(metrics)
+    return metrics
 
 
 def register(routes: ApiRoutes) -> None:
     conv = "/conversations/{id}"
-    routes.add("POST", f"{conv}/assign", assign, roles=ANY_ROLE, summary="Claim or assign")
-    routes.add("POST", f"{conv}/notes", add_note, roles=ANY_ROLE, summary="Add a private note")
-    routes.add("POST", f"{conv}/labels", change_labels, roles=ANY_ROLE, summary="Add/remove labels")
-    routes.add("GET", f"{conv}/events", transitions, roles=ANY_ROLE, summary="Status transitions")
+    routes.add(
+        "POST",
+        f"{conv}/assign",
+        assign,
+        roles=ANY_ROLE,
+        summary="Claim or assign",
+        body=AssignBody,
+        body_optional=True,
+        response=Conversation,
+    )
+    routes.add(
+        "POST",
+        f"{conv}/notes",
+        add_note,
+        roles=ANY_ROLE,
+        summary="Add a private note",
+        body=NoteBody,
+        response=Message,
+        status=201,
+    )
+    routes.add(
+        "POST",
+        f"{conv}/labels",
+        change_labels,
+        roles=ANY_ROLE,
+        summary="Add/remove labels",
+        body=LabelsBody,
+        response=Conversation,
+    )
+    routes.add(
+        "GET",
+        f"{conv}/events",
+        transitions,
+        roles=ANY_ROLE,
+        summary="Status transitions",
+        response=ItemList,
+    )
     routes.add(
         "POST",
         f"{conv}/canned_responses/{{response_id}}",
         send_canned,
         roles=ANY_ROLE,
         summary="Send a canned response with placeholders filled",
+        response=Message,
+        status=201,
     )
-    routes.add("GET", "/canned_responses", list_canned, roles=ANY_ROLE, summary="Canned responses")
     routes.add(
-        "POST", "/canned_responses", create_canned, roles=ANY_ROLE, summary="Add a canned response"
+        "GET",
+        "/canned_responses",
+        list_canned,
+        roles=ANY_ROLE,
+        summary="Canned responses",
+        response=ItemList,
+    )
+    routes.add(
+        "POST",
+        "/canned_responses",
+        create_canned,
+        roles=ANY_ROLE,
+        summary="Add a canned response",
+        body=CannedBody,
+        status=201,
     )
     routes.add(
         "DELETE",
@@ -205,6 +260,7 @@ def register(routes: ApiRoutes) -> None:
         delete_canned,
         roles=ADMIN_ONLY,
         summary="Delete a canned response",
+        status=204,
     )
     routes.add(
         "GET",
@@ -212,4 +268,5 @@ def register(routes: ApiRoutes) -> None:
         bot_stats,
         roles=ANY_ROLE,
         summary="Containment rate, handoff reasons, first response times",
+        query=StatsQuery,
     )

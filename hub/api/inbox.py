@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.api.access import visible_channels
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import Page, Timestamp
 from hub.domain import (
     Attachment,
     Author,
     Channel,
+    Contact,
+    Conversation,
     ConversationStatus,
     Direction,
     Message,
 )
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from hub.state import HUB
 from storage.inbox import InvalidCursor
 
@@ -32,23 +37,36 @@ class Query(BaseModel):
     cursor: str | None = Field(default=None, max_length=512)
 
 
-class ConversationQuery(Query):
+class TimeRange(Query):
+    since: Timestamp | None = None
+    until: Timestamp | None = None
+    contact_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ConversationQuery(TimeRange):
+    """Filters on conversations; the time range applies to their last message."""
+
     status: ConversationStatus | None = None
     channel: Channel | None = None
     assignee: str | None = Field(default=None, max_length=200)
+    label: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-class MessageQuery(Query):
+class MessageQuery(TimeRange):
+    """Filters on messages; ``text`` matches a case-insensitive substring of the text."""
+
     channel: Channel | None = None
     direction: Direction | None = None
-    since: datetime | None = None
+    text: str | None = Field(default=None, min_length=1, max_length=200)
 
-    @field_validator("since")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("since needs a timezone, e.g. 2026-01-01T00:00:00Z")
-        return value
+
+def time_filter(query: TimeRange) -> dict[str, datetime] | None:
+    span = {}
+    if query.since is not None:
+        span["$gte"] = query.since
+    if query.until is not None:
+        span["$lt"] = query.until
+    return span or None
 
 
 class ReplyBody(BaseModel):
@@ -83,7 +101,7 @@ def message_json(message: Message, *, raw: bool = False) -> dict[str, Any]:
 
 
 def _query(request: web.Request, model: type[Query]) -> Any:
-    return parse_model(model, dict(request.query))
+    return parse_query(request, model)
 
 
 def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
@@ -92,7 +110,14 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
 
 async def list_conversations(request: web.Request) -> web.Response:
     query: ConversationQuery = _query(request, ConversationQuery)
-    filters = {"status": query.status, "channel": query.channel, "assignee": query.assignee}
+    filters = {
+        "status": query.status,
+        "channel": visible_channels(principal_of(request), query.channel),
+        "assignee": query.assignee,
+        "contact_id": query.contact_id,
+        "labels": query.label,
+        "last_message_at": time_filter(query),
+    }
     try:
         items, cursor = await request.app[HUB].store.list_conversations(
             filters, query.limit, query.cursor
@@ -122,9 +147,14 @@ async def list_conversation_messages(request: web.Request) -> web.Response:
 
 async def list_messages(request: web.Request) -> web.Response:
     query: MessageQuery = _query(request, MessageQuery)
-    filters: dict[str, Any] = {"channel": query.channel, "direction": query.direction}
-    if query.since is not None:
-        filters["created_at"] = {"$gte": query.since}
+    filters: dict[str, Any] = {
+        "channel": visible_channels(principal_of(request), query.channel),
+        "direction": query.direction,
+        "contact_id": query.contact_id,
+        "created_at": time_filter(query),
+    }
+    if query.text is not None:
+        filters["text"] = {"$regex": re.escape(query.text), "$options": "i"}
     try:
         items, cursor = await request.app[HUB].store.list_messages(
             filters, query.limit, query.cursor
@@ -185,9 +215,16 @@ def register(routes: ApiRoutes) -> None:
         list_conversations,
         roles=ANY_ROLE,
         summary="List conversations, most recent first",
+        query=ConversationQuery,
+        response=Page,
     )
     routes.add(
-        "GET", "/conversations/{id}", get_conversation, roles=ANY_ROLE, summary="One conversation"
+        "GET",
+        "/conversations/{id}",
+        get_conversation,
+        roles=ANY_ROLE,
+        summary="One conversation",
+        response=Conversation,
     )
     routes.add(
         "PATCH",
@@ -195,6 +232,8 @@ def register(routes: ApiRoutes) -> None:
         patch_conversation,
         roles=ANY_ROLE,
         summary="Change status, assignee or labels",
+        body=ConversationPatch,
+        response=Conversation,
     )
     routes.add(
         "GET",
@@ -202,6 +241,8 @@ def register(routes: ApiRoutes) -> None:
         list_conversation_messages,
         roles=ANY_ROLE,
         summary="A conversation's messages, oldest first",
+        query=Query,
+        response=Page,
     )
     routes.add(
         "POST",
@@ -209,6 +250,9 @@ def register(routes: ApiRoutes) -> None:
         post_reply,
         roles=ANY_ROLE,
         summary="Reply (or add a private note) as the calling agent",
+        body=ReplyBody,
+        response=Message,
+        status=201,
     )
     routes.add(
         "GET",
@@ -216,6 +260,8 @@ def register(routes: ApiRoutes) -> None:
         list_messages,
         roles=ANY_ROLE,
         summary="Messages across conversations, oldest first",
+        query=MessageQuery,
+        response=Page,
     )
     routes.add(
         "GET",
@@ -223,6 +269,7 @@ def register(routes: ApiRoutes) -> None:
         get_message,
         roles=ANY_ROLE,
         summary="One message with its raw platform payload",
+        response=Message,
     )
     routes.add(
         "GET",
@@ -230,4 +277,5 @@ def register(routes: ApiRoutes) -> None:
         get_contact,
         roles=ADMIN_ONLY,
         summary="One contact with its identities on each channel",
+        response=Contact,
     )

@@ -6,10 +6,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.schemas import ItemList
 from hub.bot.knowledge import KnowledgeEntry, Link
 from hub.bot.service import BOT
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from storage.kb import EntryExists
 
 
@@ -82,7 +83,7 @@ async def delete_entry(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    query = parse_model(SearchQuery, dict(request.query))
+    query = parse_query(request, SearchQuery)
     bot = request.app[BOT]
     matches = bot.index.search(query.q, query.limit)
     threshold = bot.config.confidence_threshold
@@ -104,19 +105,54 @@ async def search(request: web.Request) -> web.Response:
 
 
 def register(routes: ApiRoutes) -> None:
-    routes.add("GET", "/kb", list_entries, roles=ADMIN_ONLY, summary="Knowledge base entries")
-    routes.add("POST", "/kb", create_entry, roles=ADMIN_ONLY, summary="Add a knowledge entry")
+    routes.add(
+        "GET",
+        "/kb",
+        list_entries,
+        roles=ADMIN_ONLY,
+        summary="Knowledge base entries",
+        response=ItemList,
+    )
+    routes.add(
+        "POST",
+        "/kb",
+        create_entry,
+        roles=ADMIN_ONLY,
+        summary="Add a knowledge entry",
+        body=NewEntryBody,
+        response=KnowledgeEntry,
+        status=201,
+    )
     routes.add(
         "GET",
         "/kb/search",
         search,
         roles=ADMIN_ONLY,
         summary="Try the bot's matching on a question",
-    )
-    routes.add("GET", "/kb/{id}", get_entry, roles=ADMIN_ONLY, summary="One knowledge entry")
-    routes.add(
-        "PUT", "/kb/{id}", replace_entry, roles=ADMIN_ONLY, summary="Replace a knowledge entry"
+        query=SearchQuery,
     )
     routes.add(
-        "DELETE", "/kb/{id}", delete_entry, roles=ADMIN_ONLY, summary="Delete a knowledge entry"
+        "GET",
+        "/kb/{id}",
+        get_entry,
+        roles=ADMIN_ONLY,
+        summary="One knowledge entry",
+        response=KnowledgeEntry,
+    )
+    routes.add(
+        "PUT",
+        "/kb/{id}",
+        replace_entry,
+        roles=ADMIN_ONLY,
+        summary="Replace a knowledge entry",
+        body=EntryBody,
+        response=KnowledgeEntry,
+    )
+    routes.add(
+        "DELETE",
+        "/kb/{id}",
+        delete_entry,
+        roles=ADMIN_ONLY,
+        summary="Delete a knowledge entry",
+        status=204,
     )

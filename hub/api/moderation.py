@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.comments import COMMENTS, full_view
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.schemas import Page
 from hub.comments import ReviewAction
 from hub.errors import BadRequest, ChorusError
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from moderation import ModerationRules
 from storage.inbox import InvalidCursor
 
@@ -42,7 +43,7 @@ class BulkReview(BaseModel):
 
 
 async def queue(request: web.Request) -> web.Response:
-    query = parse_model(QueueQuery, dict(request.query))
+    query = parse_query(request, QueueQuery)
     try:
         docs, cursor = await request.app[COMMENTS].store.list_by_id(
             {"status": "held"}, query.limit, query.cursor, oldest_first=True
@@ -118,13 +119,39 @@ async def reload_rules(request: web.Request) -> web.Response:
 
 def register(api: ApiRoutes) -> None:
     api.add(
-        "GET", "/moderation/queue", queue, roles=ANY_ROLE, summary="held comments, oldest first"
+        "GET",
+        "/moderation/queue",
+        queue,
+        roles=ANY_ROLE,
+        summary="held comments, oldest first",
+        query=QueueQuery,
+        response=Page,
     )
+    for action, handler in (("approve", approve), ("reject", reject)):
+        api.add(
+            "POST",
+            f"/moderation/{{id}}/{action}",
+            handler,
+            roles=ANY_ROLE,
+            summary=f"{action} a held comment",
+            body=ReviewBody,
+            body_optional=True,
+        )
     api.add(
-        "POST", "/moderation/{id}/approve", approve, roles=ANY_ROLE, summary="publish a comment"
+        "POST",
+        "/moderation/bulk",
+        bulk,
+        roles=ANY_ROLE,
+        summary="approve or reject many",
+        body=BulkReview,
     )
-    api.add("POST", "/moderation/{id}/reject", reject, roles=ANY_ROLE, summary="reject a comment")
-    api.add("POST", "/moderation/bulk", bulk, roles=ANY_ROLE, summary="approve or reject many")
     api.add("GET", "/moderation/rules", get_rules, roles=ANY_ROLE, summary="the rules in force")
-    api.add("PUT", "/moderation/rules", put_rules, roles=ADMIN_ONLY, summary="replace the rules")
+    api.add(
+        "PUT",
+        "/moderation/rules",
+        put_rules,
+        roles=ADMIN_ONLY,
+        summary="replace the rules",
+        body=ModerationRules,
+    )
     api.add("POST", "/moderation/reload", reload_rules, roles=ADMIN_ONLY, summary="reload rules")

@@ -1,25 +1,36 @@
-"""The API's route table: each endpoint with the roles allowed to call it.
+"""The API's route table: each endpoint with who may call it and what it takes and returns.
 
 This table is the single place that says who may do what; the auth middleware enforces
-it, and tests walk it to check every endpoint.
+it, the OpenAPI document is generated from it, the audit log follows it, and tests walk
+it to check every endpoint.
+
+Roles: ``admin`` may do what the table allows admins; ``agent`` likewise; ``viewer`` is
+read-only and may call a GET endpoint that agents may call, unless the table says
+``viewer=False`` (or lists ``viewer`` for a write). Service tokens add scopes: an endpoint
+needs ``<resource>:read`` for GET and ``<resource>:write`` otherwise, ``resource`` being
+the path's first segment (``conversations``, ``kb``, ...).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from hub.auth import Principal, Role, TokenService
-from hub.errors import Forbidden, Unauthorized
+from hub.api.access import AUDIT, authenticate, check_object, install_access
+from hub.auth import Principal, Role
+from hub.errors import Forbidden
 from hub.http import Handler
-from hub.state import TOKENS
+from hub.logs import current_context
 
 API_PREFIX = "/api/v1"
 PRINCIPAL = web.RequestKey("principal", Principal)
 ANY_ROLE: frozenset[Role] = frozenset({"admin", "agent"})
 ADMIN_ONLY: frozenset[Role] = frozenset({"admin"})
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[^}]*)?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +40,21 @@ class Endpoint:
     handler: Handler
     roles: frozenset[Role]
     summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    audit: bool = False
+    body_optional: bool = False
+
+    @property
+    def scope(self) -> str:
+        resource = self.path.removeprefix(API_PREFIX + "/").split("/", 1)[0]
+        return f"{resource}:{'read' if self.method == 'GET' else 'write'}"
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PARAM.findall(self.path)
 
 
 class ApiRoutes:
@@ -38,39 +64,85 @@ class ApiRoutes:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
 
     def add(
-        self, method: str, path: str, handler: Handler, *, roles: Iterable[Role], summary: str
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        roles: Iterable[Role],
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        viewer: bool | None = None,
+        audit: bool | None = None,
+        body_optional: bool = False,
     ) -> None:
+        """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
+        ``audit`` defaults to "an admin-only write"."""
+        allowed = set(roles)
+        if viewer is None:
+            viewer = method == "GET" and "agent" in allowed
+        if viewer:
+            allowed.add("viewer")
+        if audit is None:
+            audit = method != "GET" and allowed == {"admin"}
         full = API_PREFIX + path
-        self.endpoints[(method, full)] = Endpoint(method, full, handler, frozenset(roles), summary)
+        self.endpoints[(method, full)] = Endpoint(
+            method,
+            full,
+            handler,
+            frozenset(allowed),
+            summary,
+            body,
+            query,
+            response,
+            status,
+            audit,
+            body_optional,
+        )
 
     def install(self, app: web.Application) -> None:
         for endpoint in self.endpoints.values():
             app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        install_access(app)
+        app[API_ROUTES] = self
         app.middlewares.append(self.auth_middleware)
+
+    def endpoint_for(self, request: web.Request) -> Endpoint | None:
+        route = request.match_info.route
+        return self.endpoints.get(
+            (request.method, route.resource.canonical if route.resource else "")
+        )
 
     @web.middleware
     async def auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
-        route = request.match_info.route
-        endpoint = self.endpoints.get(
-            (request.method, route.resource.canonical if route.resource else "")
-        )
+        endpoint = self.endpoint_for(request)
         if endpoint is None:
             return await handler(request)  # the router answers 404/405
-        request[PRINCIPAL] = principal = authenticate(request)
+        request[PRINCIPAL] = principal = await authenticate(request)
         if principal.role not in endpoint.roles:
             raise Forbidden(f"role {principal.role} may not call {request.method} {endpoint.path}")
-        return await handler(request)
+        if principal.scopes is not None and endpoint.scope not in principal.scopes:
+            raise Forbidden(f"this token lacks the scope {endpoint.scope}", code="missing_scope")
+        await check_object(request, principal)
+        response = await handler(request)
+        if endpoint.audit and response.status < 400:
+            await request.app[AUDIT].record(
+                who=principal.subject,
+                role=principal.role,
+                action=f"{endpoint.method} {endpoint.path}",
+                target=dict(request.match_info),
+                status=response.status,
+                request_id=current_context().get("trace_id", ""),
+            )
+        return response
 
 
-def authenticate(request: web.Request) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <token>", code="missing_token")
-    tokens: TokenService = request.app[TOKENS]
-    return tokens.verify(token.strip())
+API_ROUTES = web.AppKey("api_routes", ApiRoutes)
 
 
 def principal_of(request: web.Request) -> Principal:

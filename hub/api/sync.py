@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.domain import Author
 from hub.errors import BadRequest, ChorusError, NotFound
-from hub.http import parse_model, read_json
+from hub.http import parse_query, read_json
 from hub.state import CONFIG, HUB, MONGO
 from hub.sync.feed import changes_page, snapshot_page, start_cursor
 from hub.sync.push import PushBatch, apply_push
@@ -24,14 +24,14 @@ class CursorExpiredError(ChorusError):
 class ChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: str | None = Field(default=None, max_length=8192)
+    since: str | None = Field(default=None, max_length=2048)
     limit: int = Field(default=100, ge=1)
 
 
 class SnapshotQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=8192)
+    cursor: str | None = Field(default=None, max_length=2048)
     limit: int = Field(default=100, ge=1)
 
 
@@ -48,7 +48,7 @@ def _limit(value: int, ceiling: int) -> int:
 
 
 async def get_changes(request: web.Request) -> web.Response:
-    query = parse_model(ChangesQuery, dict(request.query))
+    query = parse_query(request, ChangesQuery)
     config = request.app[CONFIG].sync
     db = request.app[MONGO].db
     role = principal_of(request).role
@@ -71,7 +71,7 @@ async def get_changes(request: web.Request) -> web.Response:
 
 
 async def get_snapshot(request: web.Request) -> web.Response:
-    query = parse_model(SnapshotQuery, dict(request.query))
+    query = parse_query(request, SnapshotQuery)
     limit = _limit(query.limit, request.app[CONFIG].sync.snapshot_max_limit)
     try:
         page = await snapshot_page(
@@ -83,7 +83,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
 
 
 async def get_digest(request: web.Request) -> web.Response:
-    query = parse_model(DigestQuery, dict(request.query))
+    query = parse_query(request, DigestQuery)
     digest = await conversation_digest(request.app[MONGO].db, query.conversation)
     if digest.count == 0:
         raise NotFound(f"conversation {query.conversation} not found")
@@ -107,6 +107,7 @@ def register(routes: ApiRoutes) -> None:
         get_changes,
         roles=ANY_ROLE,
         summary="Ordered changes after a cursor (410 cursor_expired: resync from the snapshot)",
+        query=ChangesQuery,
     )
     routes.add(
         "GET",
@@ -114,6 +115,8 @@ def register(routes: ApiRoutes) -> None:
         get_snapshot,
         roles=ANY_ROLE,
         summary="Every visible document, paged, with the change cursor to continue from",
+        query=SnapshotQuery,
+        audit=True,
     )
     routes.add(
         "GET",
@@ -121,6 +124,7 @@ def register(routes: ApiRoutes) -> None:
         get_digest,
         roles=ANY_ROLE,
         summary="SHA-256 digest of a conversation and its messages",
+        query=DigestQuery,
     )
     routes.add(
         "POST",
@@ -128,4 +132,5 @@ def register(routes: ApiRoutes) -> None:
         post_push,
         roles=ANY_ROLE,
         summary="Store offline messages and state changes (idempotent)",
+        body=PushBatch,
     )

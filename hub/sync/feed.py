@@ -33,6 +33,7 @@ Document = dict[str, Any]
 _ROLE_COLLECTIONS: dict[str, tuple[str, ...]] = {
     "admin": INBOX_COLLECTIONS,
     "agent": ("conversations", "messages"),
+    "viewer": ("conversations", "messages"),
 }
 
 

@@ -1,0 +1,91 @@
+"""Who is calling, and may they see this object: bearer tokens and channel restrictions.
+
+A bearer token is either a JWT (people, short-lived) or a service token (``chs_…``,
+integrations, long-lived, looked up by hash on every request so revocation is immediate).
+A caller whose token lists ``allowed_channels`` sees only conversations and messages on
+those channels; anything else answers 404, exactly like an id that does not exist, so
+guessing ids tells nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.auth import ROLES, Principal
+from hub.errors import Forbidden, NotFound, Unauthorized
+from hub.state import HUB, MONGO, TOKENS
+from storage.audit import AuditLog
+from storage.service_tokens import PREFIX, ServiceTokenStore
+
+AUDIT = web.AppKey("audit", AuditLog)
+SERVICE_TOKENS = web.AppKey("service_tokens", ServiceTokenStore)
+
+
+def install_access(app: web.Application) -> None:
+    mongo = app[MONGO]
+    app[AUDIT] = AuditLog(mongo)
+    app[SERVICE_TOKENS] = ServiceTokenStore(mongo)
+
+
+async def authenticate(request: web.Request) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send Authorization: Bearer <token>", code="missing_token")
+    if token.startswith(PREFIX):
+        return await _service_principal(request, token)
+    return request.app[TOKENS].verify(token)
+
+
+async def _service_principal(request: web.Request, token: str) -> Principal:
+    doc = await request.app[SERVICE_TOKENS].find_active(token)
+    if doc is None or doc.get("role") not in ROLES:
+        raise Unauthorized("unknown or revoked service token", code="invalid_token")
+    claims: dict[str, Any] = {"sub": f"service:{doc['_id']}", "name": doc["name"]}
+    if doc.get("allowed_channels") is not None:
+        claims["allowed_channels"] = list(doc["allowed_channels"])
+    return Principal(
+        subject=claims["sub"], role=doc["role"], claims=claims, scopes=frozenset(doc["scopes"])
+    )
+
+
+async def check_object(request: web.Request, principal: Principal) -> None:
+    """404 for a conversation or message on a channel the caller may not see."""
+    allowed = principal.allowed_channels
+    if allowed is None:
+        return
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource else ""
+    if path.startswith("/api/v1/sync/"):
+        # The sync feed is not filtered by channel: restricted callers do not get it.
+        raise Forbidden("this token is restricted to channels; sync is not available")
+    object_id = request.match_info.get("id")
+    if object_id is None:
+        return
+    store = request.app[HUB].store
+    channel: str | None
+    if path.startswith("/api/v1/conversations/{id}"):
+        conversation = await store.get_conversation(object_id)
+        channel = conversation.channel if conversation else None
+        kind = "conversation"
+    elif path == "/api/v1/messages/{id}":
+        message = await store.get_message(object_id)
+        channel = message.channel if message else None
+        kind = "message"
+    else:
+        return
+    if channel not in allowed:
+        raise NotFound(f"{kind} {object_id} not found")
+
+
+def visible_channels(principal: Principal, requested: str | None) -> Any:
+    """A list query's channel filter, narrowed to what the caller may see."""
+    allowed = principal.allowed_channels
+    if allowed is None:
+        return requested
+    if requested is not None:
+        return requested if requested in allowed else {"$in": []}
+    return {"$in": sorted(allowed)}

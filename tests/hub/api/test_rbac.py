@@ -1,0 +1,108 @@
+"""Every endpoint against every role, with real requests.
+
+``EXPECTED`` restates the route table's roles by hand: adding an endpoint without adding
+it here fails ``test_matrix_covers_every_endpoint``, so who may call a new endpoint is
+always a reviewed decision.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hub.api.routes import API_ROUTES
+from tests.conftest import bearer
+from tests.hub.api.conftest import Client
+
+A, G, V = "admin", "agent", "viewer"
+EXPECTED: dict[str, set[str]] = {
+    "GET /conversations": {A, G, V},
+    "GET /conversations/{id}": {A, G, V},
+    "PATCH /conversations/{id}": {A, G},
+    "GET /conversations/{id}/messages": {A, G, V},
+    "POST /conversations/{id}/messages": {A, G},
+    "GET /messages": {A, G, V},
+    "GET /messages/{id}": {A, G, V},
+    "GET /contacts": {A},
+    "GET /contacts/{id}": {A},
+    "POST /contacts/{id}/merge": {A},
+    "GET /stats": {A},
+    "GET /agents": {A, G, V},
+    "PATCH /agents/{id}": {A},
+    "PUT /agents/{id}/status": {A, G},
+    "PUT /agents/{id}/capacity": {A},
+    "GET /sync/changes": {A, G, V},
+    "GET /sync/snapshot": {A, G, V},
+    "GET /sync/digest": {A, G, V},
+    "POST /sync/push": {A, G},
+    "GET /kb": {A},
+    "POST /kb": {A},
+    "GET /kb/search": {A},
+    "GET /kb/{id}": {A},
+    "PUT /kb/{id}": {A},
+    "DELETE /kb/{id}": {A},
+    "POST /conversations/{id}/assign": {A, G},
+    "POST /conversations/{id}/notes": {A, G},
+    "POST /conversations/{id}/labels": {A, G},
+    "GET /conversations/{id}/events": {A, G, V},
+    "POST /conversations/{id}/canned_responses/{response_id}": {A, G},
+    "GET /canned_responses": {A, G, V},
+    "POST /canned_responses": {A, G},
+    "DELETE /canned_responses/{id}": {A},
+    "GET /stats/bot": {A, G, V},
+    "POST /comments": {A, G},
+    "GET /comments": {A, G, V},
+    "GET /comments/{id}": {A, G, V},
+    "GET /moderation/queue": {A, G, V},
+    "POST /moderation/{id}/approve": {A, G},
+    "POST /moderation/{id}/reject": {A, G},
+    "POST /moderation/bulk": {A, G},
+    "GET /moderation/rules": {A, G, V},
+    "PUT /moderation/rules": {A},
+    "POST /moderation/reload": {A},
+    "GET /service-tokens": {A},
+    "POST /service-tokens": {A},
+    "DELETE /service-tokens/{id}": {A},
+    "GET /audit": {A},
+    "GET /openapi.json": {A, G, V},
+}
+
+
+def _table(client: Client) -> dict[str, set[str]]:
+    routes = client.app[API_ROUTES]
+    return {
+        f"{e.method} {e.path.removeprefix('/api/v1')}": set(e.roles)
+        for e in routes.endpoints.values()
+    }
+
+
+async def test_matrix_covers_every_endpoint(client: Client) -> None:
+    table = _table(client)
+    assert sorted(set(table) - set(EXPECTED)) == [], "endpoints without a matrix entry"
+    assert sorted(set(EXPECTED) - set(table)) == [], "matrix entries without an endpoint"
+    assert table == EXPECTED
+
+
+@pytest.mark.parametrize("role", [None, A, G, V])
+async def test_every_endpoint_answers_as_the_table_says(client: Client, role: str | None) -> None:
+    """No token: 401 everywhere. A role the table refuses: 403. Allowed: anything else.
+
+    Ids are the caller's own subject, so an agent setting "its own" status passes the
+    handler's object check and answers 404 (no such agent), not 403."""
+    wrong: list[str] = []
+    for key, roles in EXPECTED.items():
+        method, path = key.split(" ", 1)
+        url = "/api/v1" + re.sub(r"\{[^}]+\}", "rbac", path)
+        headers = bearer(client, sub="rbac", role=role) if role else {}
+        resp = await client.request(method, url, headers=headers, json={})
+        expected = 401 if role is None else (None if role in roles else 403)
+        body = await resp.json()
+        if expected is None:
+            if resp.status in (401, 403) or resp.status >= 500:
+                wrong.append(f"{key}: {resp.status} {body}")
+        elif resp.status != expected:
+            wrong.append(f"{key}: {resp.status}, expected {expected}")
+        else:
+            assert set(body["error"]) >= {"code", "message"}
+    assert wrong == []
