@@ -9,6 +9,7 @@ install:
 
 install-test:
 	$(PIP) -e '.[test]'
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 run: install
 	$(PYTHON) -m hub.cli serve

@@ -10,8 +10,10 @@ from typing import Any
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
+from hub import inbox_web
 from hub.api import admin as admin_api
 from hub.api import agents as agents_api
+from hub.api import auth as auth_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
@@ -123,6 +125,8 @@ def create_app(config: ChorusConfig) -> web.Application:
     kb_api.register(api)
     desk_api.register(api)
     insights_api.register(api)
+    auth_api.install(app, mongo, config.sessions)
+    inbox_web.install(app, api)
     if config.moderation.enabled:
         from hub.api import comment_setup
 

@@ -209,9 +209,10 @@ register_sync_commands(main, config_option, _load)
 
 
 def _register_extensions() -> None:
-    from hub import archive_cli
+    from hub import agent_cli, archive_cli
 
     archive_cli.register(main, _load, config_option)
+    agent_cli.register(main, config_option, _load)
 
 
 _register_extensions()

@@ -87,6 +87,18 @@ class AuthConfig(Section):
     verification_keys: list[VerificationKey] = Field(default_factory=list)
 
 
+class SessionsConfig(Section):
+    """Agents' password logins: refresh-token lifetime and the login attempt budget.
+
+    Attempts are counted in memory per process, per account and per client address.
+    """
+
+    refresh_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    login_burst: int = Field(default=5, ge=1)
+    login_refill_per_second: float = Field(default=1 / 30, gt=0)
+    trust_forwarded_for: bool = False
+
+
 class WebChatConfig(Section):
     enabled: bool = True
     max_frame_bytes: int = Field(default=16_384, ge=256)
@@ -354,6 +366,7 @@ class ChorusConfig(Section):
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()
     metrics: MetricsConfig = MetricsConfig()
+    sessions: SessionsConfig = SessionsConfig()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -73,5 +73,14 @@ class AgentStore:
         )
         return agent_from_doc(doc) if doc else None
 
+    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+        """Store a login password's hash; it stays on the document, never in ``Agent``."""
+        await self.agents.update_one({"_id": agent_id}, {"$set": {"password_hash": password_hash}})
+
+    async def credentials(self, email: str) -> tuple[Agent, str | None] | None:
+        """The agent with this email (case-insensitive) and their password hash, if any."""
+        doc = await self.agents.find_one({"email": email.strip().lower()})
+        return (agent_from_doc(doc), doc.get("password_hash")) if doc else None
+
     async def list(self) -> list[Agent]:
         return [agent_from_doc(doc) async for doc in self.agents.find({}).sort("_id", 1)]

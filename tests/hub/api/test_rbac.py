@@ -65,6 +65,7 @@ EXPECTED: dict[str, set[str]] = {
     "POST /service-tokens": {A},
     "DELETE /service-tokens/{id}": {A},
     "GET /audit": {A},
+    "GET /config": {A},
     "GET /openapi.json": {A, G, V},
 }
 

@@ -1,0 +1,145 @@
+"""Password login for the web inbox: login, refresh (rotating), logout.
+
+These three endpoints are public (they are how a bearer token is obtained), so they are
+plain routes outside the API's role table. Every failure to log in answers the same
+401 ``invalid_credentials`` whether or not the account exists, after the same argon2
+work. Attempts are limited per account and per client address, in memory per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.routes import API_PREFIX
+from hub.config import SessionsConfig
+from hub.domain import Agent
+from hub.errors import RateLimited, Unauthorized
+from hub.http import read_json
+from hub.rate_limit import AddressBuckets
+from hub.state import HUB, TOKENS
+from storage.mongo import MongoStore
+from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
+
+HASHER = PasswordHasher()
+# Verified when the account is unknown, so a miss costs what a wrong password costs.
+_DECOY_HASH = HASHER.hash("chorus-decoy-password")
+
+
+@dataclass(slots=True)
+class LoginGuard:
+    """The session store and the per-account and per-address attempt budgets."""
+
+    sessions: SessionStore
+    by_account: AddressBuckets
+    by_address: AddressBuckets
+    config: SessionsConfig
+
+
+LOGIN = web.AppKey("login", LoginGuard)
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash or _DECOY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _address(request: web.Request, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "unknown"
+
+
+async def _session_json(request: web.Request, agent: Agent, refresh: IssuedRefresh) -> web.Response:
+    tokens = request.app[TOKENS]
+    access = tokens.issue(agent.id, agent.role, name=agent.name)
+    return web.json_response(
+        {
+            "access_token": access,
+            "refresh_token": refresh.token,
+            "token_type": "Bearer",
+            "expires_in": tokens.config.access_ttl_seconds,
+            "agent": {"id": agent.id, "name": agent.name, "role": agent.role},
+        }
+    )
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    body = await read_json(request, LoginBody)
+    guard = request.app[LOGIN]
+    email = body.email.strip().lower()
+    wait = max(
+        guard.by_address.take(_address(request, guard.config.trust_forwarded_for)),
+        guard.by_account.take(email),
+    )
+    if wait > 0:
+        raise RateLimited(f"too many login attempts; retry in {int(wait) + 1} s")
+    found = await request.app[HUB].agents.credentials(email)
+    password_hash = found[1] if found else None
+    if not await asyncio.to_thread(password_matches, password_hash, body.password):
+        raise Unauthorized("email or password is wrong", code="invalid_credentials")
+    assert found is not None
+    return await _session_json(request, found[0], await guard.sessions.start(found[0].id))
+
+
+async def refresh(request: web.Request) -> web.StreamResponse:
+    body = await read_json(request, RefreshBody)
+    try:
+        issued = await request.app[LOGIN].sessions.rotate(body.refresh_token)
+    except RefreshRejected as exc:
+        if exc.reused:
+            raise Unauthorized(
+                "refresh token was already used; the session is revoked", code="refresh_reused"
+            ) from exc
+        raise Unauthorized("refresh token is not valid", code="invalid_refresh") from exc
+    agent = await request.app[HUB].agents.get(issued.agent_id)
+    if agent is None:
+        await request.app[LOGIN].sessions.revoke_family(issued.family)
+        raise Unauthorized("refresh token is not valid", code="invalid_refresh")
+    return await _session_json(request, agent, issued)
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    body = await read_json(request, RefreshBody)
+    await request.app[LOGIN].sessions.revoke(body.refresh_token)
+    return web.Response(status=204)
+
+
+def install(app: web.Application, mongo: MongoStore, config: SessionsConfig) -> None:
+    """Add the public session endpoints and the state they keep."""
+    app[LOGIN] = LoginGuard(
+        SessionStore(mongo, config.refresh_ttl_seconds),
+        AddressBuckets(config.login_burst, config.login_refill_per_second, 100_000),
+        # An office behind one address has many agents: its budget is several accounts'.
+        AddressBuckets(4 * config.login_burst, 4 * config.login_refill_per_second, 100_000),
+        config,
+    )
+    app.router.add_post(f"{API_PREFIX}/auth/login", login)
+    app.router.add_post(f"{API_PREFIX}/auth/refresh", refresh)
+    app.router.add_post(f"{API_PREFIX}/auth/logout", logout)

@@ -1,0 +1,247 @@
+// The conversation list (tabs, filters, live updates, unread counts) and the open
+// conversation (thread, composer with canned responses, claim/resolve, contact panel).
+import { announce, channelBadge, h, when } from "./dom.js";
+import { api, current, liveFeed } from "./session.js";
+
+const TABS = [
+  ["mine", "Mine"], ["unassigned", "Unassigned"], ["all", "All"], ["resolved", "Resolved"],
+];
+
+function inTab(tab, c, me) {
+  if (tab === "mine") return c.assignee === me && c.status !== "resolved";
+  if (tab === "unassigned") return !c.assignee && c.status !== "resolved";
+  if (tab === "resolved") return c.status === "resolved";
+  return true;
+}
+
+export class InboxView {
+  constructor(onLoggedOut) {
+    this.onLoggedOut = onLoggedOut;
+    this.conversations = new Map();
+    this.unread = new Map();
+    this.tab = "all";
+    this.filters = { channel: "", status: "" };
+    this.search = "";
+    this.openId = null;
+    this.thread = null;
+    this.canned = [];
+    this.loaded = this.load();
+    this.liveState = "connecting…";
+    this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
+      this.liveState = state === "live" ? "● live" : "○ reconnecting";
+      this.showLiveState();
+    });
+  }
+
+  close() { this.feed.close(); }
+
+  showLiveState() {
+    const el = document.getElementById("live-state");
+    if (el) el.textContent = this.liveState;
+  }
+
+  async load() {
+    const [all, resolved, canned] = await Promise.all([
+      api("GET", "/conversations?limit=200"),
+      api("GET", "/conversations?status=resolved&limit=100"),
+      api("GET", "/canned_responses").catch(() => ({ items: [] })),
+    ]);
+    for (const c of [...all.items, ...resolved.items]) this.conversations.set(c.id, c);
+    this.canned = canned.items;
+    // Names and previews come from the recent messages: the list endpoint has neither.
+    const since = new Date(Date.now() - 14 * 86400e3).toISOString();
+    const recent = await api("GET", `/messages?limit=200&since=${encodeURIComponent(since)}`).catch(() => ({ items: [] }));
+    for (const m of recent.items) this.learn(m);
+  }
+
+  learn(m) {
+    const c = this.conversations.get(m.conversation_id);
+    if (!c) return;
+    if (!m.private) c.preview = m.text;
+    if (m.direction === "inbound" && m.author.name) c.contact_name = m.author.name;
+  }
+
+  async mount(main, openId) {
+    this.main = main;
+    this.showLiveState();
+    this.list = h("ul", { class: "conversations", "aria-label": "Conversations" });
+    this.tabs = h("div", { role: "tablist", "aria-label": "Views", class: "tabs" });
+    this.detail = h("section", { class: "detail", "aria-label": "Conversation" },
+      h("p", { class: "empty" }, "Pick a conversation."));
+    const select = (name, label, options) => {
+      const el = h("select", { id: `filter-${name}`, onchange: () => { this.filters[name] = el.value; this.renderList(); } },
+        h("option", { value: "" }, `Any ${name}`), options.map((o) => h("option", { value: o, selected: this.filters[name] === o }, o)));
+      return [h("label", { for: `filter-${name}`, class: "sr-only" }, label), el];
+    };
+    const search = h("input", { id: "search", type: "search", placeholder: "Search", value: this.search,
+      oninput: () => { this.search = search.value.toLowerCase(); this.renderList(); } });
+    main.replaceChildren(h("div", { class: "inbox" },
+      h("aside", { class: "sidebar", "aria-label": "Conversation list" }, this.tabs,
+        h("div", { class: "filters" },
+          select("channel", "Channel", ["web", "telegram", "slack", "twitter"]),
+          select("status", "Status", ["bot", "open", "pending", "resolved"]),
+          h("label", { for: "search", class: "sr-only" }, "Search conversations"), search),
+        this.list),
+      this.detail));
+    await this.loaded;
+    this.renderList();
+    if (openId) await this.open(openId);
+  }
+
+  renderTabs() {
+    const me = current().agent.id;
+    this.tabs.replaceChildren(...TABS.map(([key, label]) => {
+      const unread = [...this.conversations.values()]
+        .filter((c) => inTab(key, c, me)).reduce((n, c) => n + (this.unread.get(c.id) || 0), 0);
+      return h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-selected": String(this.tab === key),
+        onclick: () => { this.tab = key; this.renderList(); document.getElementById(`tab-${key}`).focus(); } },
+      label, unread ? h("span", { class: "count", "aria-label": `${unread} unread` }, unread) : null);
+    }));
+  }
+
+  visible() {
+    const me = current().agent.id;
+    return [...this.conversations.values()]
+      .filter((c) => inTab(this.tab, c, me))
+      .filter((c) => !this.filters.channel || c.channel === this.filters.channel)
+      .filter((c) => !this.filters.status || c.status === this.filters.status)
+      .filter((c) => !this.search || `${c.preview || ""} ${c.contact_id} ${c.labels.join(" ")}`.toLowerCase().includes(this.search))
+      .sort((a, b) => b.last_message_at.localeCompare(a.last_message_at));
+  }
+
+  renderList() {
+    if (!this.list) return;
+    this.renderTabs();
+    const items = this.visible();
+    this.list.replaceChildren(...items.map((c) => {
+      const unread = this.unread.get(c.id) || 0;
+      return h("li", { class: `conversation${c.id === this.openId ? " selected" : ""}`, "data-id": c.id },
+        h("a", { href: `#/c/${encodeURIComponent(c.id)}`, "aria-current": c.id === this.openId ? "true" : null },
+          h("span", { class: "row" }, channelBadge(c.channel),
+            h("span", { class: "who" }, c.contact_name || `Contact ${c.contact_id.slice(-6)}`),
+            h("time", { datetime: c.last_message_at }, when(c.last_message_at))),
+          h("span", { class: "row" }, h("span", { class: "preview" }, c.preview || ""),
+            unread ? h("span", { class: "count unread", "aria-label": `${unread} unread` }, unread) : null),
+          h("span", { class: "row tags" }, h("span", { class: `status status-${c.status}` }, c.status),
+            c.assignee ? h("span", { class: "assignee" }, `@${c.assignee}`) : null,
+            c.labels.map((l) => h("span", { class: "label" }, l)))));
+    }));
+    if (!items.length) this.list.append(h("li", { class: "empty" }, "No conversations here."));
+  }
+
+  onFrame(frame) {
+    if (frame.type === "error" && frame.code === "token_expired") return;
+    if (!frame.conversation) return;
+    const known = this.conversations.get(frame.conversation.id) || {};
+    const c = { ...known, ...frame.conversation };
+    this.conversations.set(c.id, c);
+    if (frame.message) this.learn(frame.message);
+    if (frame.message) {
+      if (c.id === this.openId) this.appendMessage(frame.message);
+      else if (frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
+    }
+    if (c.id === this.openId) this.renderHeader(c);
+    this.renderList();
+  }
+
+  async open(id) {
+    this.openId = id;
+    this.unread.delete(id);
+    const [c, messages] = await Promise.all([
+      api("GET", `/conversations/${encodeURIComponent(id)}`),
+      api("GET", `/conversations/${encodeURIComponent(id)}/messages?limit=200`),
+    ]);
+    this.conversations.set(id, { ...this.conversations.get(id), ...c });
+    this.header = h("header", { class: "detail-head" });
+    this.thread = h("ol", { class: "thread", "aria-label": "Messages", "aria-live": "polite" });
+    this.contact = h("aside", { class: "contact", "aria-label": "Contact" });
+    this.detail.replaceChildren(this.header, h("div", { class: "detail-body" },
+      h("div", { class: "detail-main" }, this.thread, this.composer()), this.contact));
+    this.renderHeader(this.conversations.get(id));
+    for (const m of messages.items) this.appendMessage(m);
+    for (const m of messages.items) this.learn(m);
+    this.renderList();
+    this.renderContact(c);
+    document.getElementById("reply").focus();
+  }
+
+  renderHeader(c) {
+    const action = (label, run) => h("button", { type: "button", onclick: async () => {
+      try { this.onFrame({ conversation: await run() }); announce(`${label} done`); } catch (err) { announce(err.message); }
+    } }, label);
+    const me = current().agent.id;
+    this.header.replaceChildren(
+      h("h2", {}, channelBadge(c.channel), ` ${c.contact_name || `Contact ${c.contact_id.slice(-6)}`}`),
+      h("span", { class: `status status-${c.status}`, id: "conv-status" }, c.status),
+      h("span", { class: "assignee", id: "conv-assignee" }, c.assignee ? `Assigned to ${c.assignee}` : "Unassigned"),
+      h("div", { class: "actions" },
+        c.assignee !== me && c.status !== "resolved" ? action("Claim", () => api("POST", `/conversations/${c.id}/assign`)) : null,
+        c.status !== "resolved" ? action("Resolve", () => api("PATCH", `/conversations/${c.id}`, { status: "resolved" }))
+          : action("Reopen", () => api("PATCH", `/conversations/${c.id}`, { status: "open" }))));
+  }
+
+  appendMessage(m) {
+    if (this.thread.querySelector(`[data-id="${CSS.escape(m.id)}"]`)) return;
+    const kind = m.private ? "note" : m.author.kind === "bot" ? "bot" : m.direction;
+    const who = m.private ? "Private note" : m.author.kind === "bot" ? "Bot" : m.author.name || m.author.kind;
+    this.thread.append(h("li", { class: `msg msg-${kind}`, "data-id": m.id },
+      h("div", { class: "meta" }, channelBadge(m.channel), h("strong", {}, who),
+        m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
+        h("time", { datetime: m.created_at }, when(m.created_at))),
+      h("p", { class: "text" }, m.text),
+      m.attachments.map((a) => h("a", { href: a.url, rel: "noopener", target: "_blank" }, a.name || a.kind))));
+    this.thread.lastElementChild.scrollIntoView({ block: "end" });
+  }
+
+  composer() {
+    const text = h("textarea", { id: "reply", rows: 3, "aria-describedby": "reply-help" });
+    const note = h("input", { id: "private", type: "checkbox" });
+    const menu = h("ul", { id: "canned", role: "listbox", class: "canned", "aria-label": "Canned responses", hidden: true });
+    const send = async () => {
+      const body = text.value.trim();
+      if (!body) return;
+      try {
+        const m = await api("POST", `/conversations/${this.openId}/messages`, { text: body, private: note.checked, client_id: crypto.randomUUID() });
+        this.appendMessage(m);
+        text.value = "";
+        announce(note.checked ? "Note added" : "Reply sent");
+      } catch (err) { announce(err.message); }
+    };
+    const pick = (item) => { text.value = item.text; menu.hidden = true; text.focus(); };
+    text.addEventListener("input", () => {
+      const match = /^\/(\S*)$/.exec(text.value);
+      const found = match ? this.canned.filter((c) => c.shortcut.startsWith(match[1])) : [];
+      menu.replaceChildren(...found.map((c, i) => h("li", { role: "option", id: `canned-${i}`, "aria-selected": String(i === 0),
+        onmousedown: (e) => { e.preventDefault(); pick(c); } }, h("strong", {}, `/${c.shortcut}`), ` ${c.text}`)));
+      menu.hidden = !found.length;
+      text.setAttribute("aria-expanded", String(!menu.hidden));
+    });
+    text.addEventListener("keydown", (event) => {
+      if (!menu.hidden && (event.key === "Enter" || event.key === "Tab")) {
+        event.preventDefault();
+        const match = /^\/(\S*)$/.exec(text.value);
+        const first = this.canned.find((c) => c.shortcut.startsWith(match ? match[1] : ""));
+        if (first) pick(first);
+      } else if (event.key === "Escape") menu.hidden = true;
+      else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); send(); }
+    });
+    return h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); send(); } },
+      h("label", { for: "reply" }, "Reply"), menu, text,
+      h("p", { id: "reply-help", class: "help" }, "Type / for canned responses · Ctrl+Enter sends"),
+      h("div", { class: "row" }, h("label", {}, note, " Private note"), h("button", { type: "submit" }, "Send")));
+  }
+
+  async renderContact(c) {
+    const others = [...this.conversations.values()].filter((o) => o.contact_id === c.contact_id && o.id !== c.id);
+    const body = [h("h3", {}, "Contact"), h("p", { class: "meta" }, c.contact_id)];
+    try {
+      const contact = await api("GET", `/contacts/${c.contact_id}`);
+      body.splice(1, 1, h("p", {}, contact.name || "Unnamed"), contact.email ? h("p", {}, contact.email) : null,
+        h("h4", {}, "Identities"), h("ul", {}, contact.identities.map((i) => h("li", {}, channelBadge(i.channel), ` ${i.handle || i.external_id}`))));
+    } catch { /* agents without the admin role see the conversation's own facts only */ }
+    body.push(h("h4", {}, "Earlier conversations"), others.length
+      ? h("ul", {}, others.map((o) => h("li", {}, h("a", { href: `#/c/${o.id}` }, `${o.channel} · ${o.status} · ${when(o.last_message_at)}`))))
+      : h("p", { class: "meta" }, "None"));
+    this.contact.replaceChildren(...body.filter(Boolean));
+  }
+}

@@ -1,0 +1,102 @@
+"""Screenshots of the inbox and the widget for the README: ``python -m tests.inbox.screenshots``.
+
+Starts a hub on loopback with a throwaway embedded database, seeds a few conversations,
+and writes PNGs to ``docs/``. Not part of the test verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from aiohttp import ClientSession, web
+from playwright.async_api import Page, async_playwright, expect
+
+from hub.agent_cli import add_agent
+from hub.app import create_app
+from hub.config import load_config
+from storage.embedded import EmbeddedMongo
+from tests.inbox.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, log_in
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+CUSTOMERS = [
+    ("Maya", ["Hi! My tent pole snapped on the first trip.", "Can I get a replacement?"]),
+    ("Tom", ["Do you ship to Norway?"]),
+    ("Lena", ["The sleeping bag zipper is stuck"]),
+]
+
+
+async def _customer(base: str, name: str, texts: list[str]) -> None:
+    async with ClientSession() as http, http.ws_connect(base.replace("http", "ws") + "/chat") as ws:
+        await ws.send_json({"type": "hello", "name": name})
+        for i, text in enumerate(texts):
+            await ws.send_json({"type": "message", "text": text, "client_id": f"{name}-{i}"})
+            while (await ws.receive_json(timeout=10))["type"] != "ack":
+                pass
+
+
+async def _shoot(page: Page, name: str) -> None:
+    await page.screenshot(path=str(DOCS / name))
+    print(f"docs/{name}")
+
+
+async def main() -> None:
+    DOCS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        mongo = EmbeddedMongo(":memory:")
+        await mongo.astart(60)
+        config = load_config(
+            None,
+            environ={
+                "CHORUS_MONGO__URI": mongo.uri,
+                "CHORUS_AUTH__JWT_SECRET": "screenshot-secret-" + "x" * 32,
+                "CHORUS_AUTH__JWT_SECRET_FILE": f"{tmp}/jwt",
+            },
+        )
+        config.bot.enabled = False
+        await add_agent(config, "bo@example.org", "Bo Jensen", "admin", PASSWORD, None)
+        runner = web.AppRunner(create_app(config))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for name, texts in CUSTOMERS:
+                await _customer(base, name, texts)
+            await _capture(base)
+        finally:
+            await runner.cleanup()
+            await mongo.astop()
+
+
+async def _capture(base: str) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1280, "height": 760})
+        await log_in(page, base, "bo@example.org", PASSWORD)
+        await expect(page.locator("#live-state")).to_have_text("● live")
+        await expect(page.locator(".conversation")).to_have_count(3)
+        await _shoot(page, "inbox-list.png")
+        await page.locator(".conversation a").last.click()
+        await page.get_by_role("button", name="Claim").click()
+        await page.get_by_label("Reply").fill("Sorry about that, Maya! A new pole ships today.")
+        await page.get_by_role("button", name="Send").click()
+        await page.get_by_label("Private note").check()
+        await page.get_by_label("Reply").fill("Sent under warranty, order #4411.")
+        await page.get_by_role("button", name="Send").click()
+        await expect(page.locator(".msg-note")).to_have_count(1)
+        await _shoot(page, "inbox-conversation.png")
+        widget = await browser.new_page(viewport={"width": 900, "height": 640})
+        await widget.goto(f"{base}/widget/demo")
+        await widget.get_by_role("button", name="Open chat").click()
+        await widget.get_by_label("Your message").fill("Is the 3-person tent waterproof?")
+        await widget.get_by_role("button", name="Send").click()
+        await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
+        await _shoot(widget, "widget.png")
+        await browser.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
