@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
 from hub.api.schemas import ItemList
-from hub.bot.knowledge import KnowledgeEntry, Link
+from hub.bot.knowledge import ENTRY_ID, KnowledgeEntry, Link
 from hub.bot.service import BOT
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_query, read_json
+from hub.http import parse_model, parse_query, read_json
 from storage.kb import EntryExists
 
 
@@ -23,7 +25,7 @@ class EntryBody(BaseModel):
 
 
 class NewEntryBody(EntryBody):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}$")
+    id: str = Field(pattern=ENTRY_ID)
 
 
 class SearchQuery(BaseModel):
@@ -36,8 +38,9 @@ class SearchQuery(BaseModel):
 def _entry(entry_id: str, body: EntryBody) -> KnowledgeEntry:
     if any(not q.strip() or len(q) > 500 for q in body.questions):
         raise BadRequest("questions are 1 to 500 characters", code="invalid_request")
-    return KnowledgeEntry(
-        id=entry_id, questions=body.questions, answer=body.answer, links=body.links
+    return parse_model(
+        KnowledgeEntry,
+        {"id": entry_id, "questions": body.questions, "answer": body.answer, "links": body.links},
     )
 
 
@@ -66,6 +69,9 @@ async def create_entry(request: web.Request) -> web.Response:
 
 async def replace_entry(request: web.Request) -> web.Response:
     body = await read_json(request, EntryBody)
+    if not re.fullmatch(ENTRY_ID, request.match_info["id"]):
+        # No entry can have such an id, so there is none to replace.
+        raise NotFound(f"knowledge entry {request.match_info['id']} not found")
     bot = request.app[BOT]
     entry = await bot.kb.replace(_entry(request.match_info["id"], body))
     if entry is None:

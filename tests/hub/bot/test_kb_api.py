@@ -61,6 +61,9 @@ async def test_kb_is_admin_only_and_validated(client, db) -> None:
         assert (await resp.json())["error"]["code"] == "invalid_request"
     resp = await client.post("/api/v1/kb", json={**NEW, "id": "returns"}, headers=admin)
     assert resp.status == 409 and (await resp.json())["error"]["code"] == "entry_exists"
+    body = {"questions": NEW["questions"], "answer": NEW["answer"]}
+    resp = await client.put("/api/v1/kb/%C2%A2%C2%A9", json=body, headers=admin)
+    assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
     assert await db.kb.count_documents({}) == count
 
 
