@@ -110,7 +110,12 @@ def create_app(config: ChorusConfig) -> web.Application:
     app[TOKENS] = tokens
     app[HUB] = hub
     app[ADAPTERS] = {adapter.channel: adapter for adapter in adapters}
-    app[LIVE] = feed = AgentFeed(tokens, heartbeat=config.web.heartbeat_seconds)
+    app[LIVE] = feed = AgentFeed(
+        tokens,
+        queue_size=config.web.agent_send_queue_size,
+        heartbeat=config.web.heartbeat_seconds,
+        on_drop=lambda: metrics.slow_reader_dropped("agent"),
+    )
     hub.subscribe(feed.on_event)
 
     app.router.add_get("/healthz", healthz)

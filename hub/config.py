@@ -105,6 +105,7 @@ class WebChatConfig(Section):
     max_text_chars: int = Field(default=4_000, ge=1)
     heartbeat_seconds: float = Field(default=25.0, gt=0)
     send_queue_size: int = Field(default=256, ge=1)
+    agent_send_queue_size: int = Field(default=1024, ge=1)
     history_limit: int = Field(default=100, ge=1, le=1000)
 
 

@@ -2,7 +2,8 @@
 
 Browsers cannot set headers on a WebSocket, so the JWT comes as the first frame
 (``{"type": "auth", "token": …}``) or as ``?access_token=``. Every socket has a bounded
-queue: an agent whose socket falls behind is closed with 1013 and reloads the list.
+queue (``hub.send_queue``): an agent whose socket falls behind is closed with 1013 and
+reloads the list.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -18,12 +20,12 @@ from aiohttp import WSMsgType, web
 from hub.auth import Principal, TokenService
 from hub.errors import Unauthorized
 from hub.events import InboxEvent
+from hub.send_queue import SendQueue
 
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 10.0
 CLOSE_POLICY_VIOLATION = 4401
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 def event_frame(event: InboxEvent) -> dict[str, Any]:
@@ -46,33 +48,32 @@ def _frame_type(data: str) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-class AgentSocket:
-    def __init__(self, ws: web.WebSocketResponse, principal: Principal, queue_size: int) -> None:
-        self.ws = ws
+class AgentSocket(SendQueue):
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        principal: Principal,
+        queue_size: int,
+        on_drop: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(ws, queue_size, on_drop)
         self.principal = principal
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(queue_size)
-
-    def push(self, frame: dict[str, Any]) -> None:
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("slow agent socket dropped", extra={"agent": self.principal.subject})
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
-            )
-
-    async def drain_forever(self) -> None:
-        while True:
-            await self.ws.send_json(await self.queue.get())
 
 
 class AgentFeed:
     """Fans inbox events out to every connected agent socket."""
 
-    def __init__(self, tokens: TokenService, queue_size: int = 1024, heartbeat: float = 25.0):
+    def __init__(
+        self,
+        tokens: TokenService,
+        queue_size: int = 1024,
+        heartbeat: float = 25.0,
+        on_drop: Callable[[], None] | None = None,
+    ):
         self.tokens = tokens
         self.queue_size = queue_size
         self.heartbeat = heartbeat
+        self.on_drop = on_drop
         self.sockets: set[AgentSocket] = set()
 
     async def on_event(self, event: InboxEvent) -> None:
@@ -95,7 +96,7 @@ class AgentFeed:
             await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
             await ws.close(code=CLOSE_POLICY_VIOLATION, message=b"unauthorized")
             return ws
-        sock = AgentSocket(ws, principal, self.queue_size)
+        sock = AgentSocket(ws, principal, self.queue_size, self.on_drop)
         writer = asyncio.get_running_loop().create_task(sock.drain_forever())
         self.sockets.add(sock)
         sock.push({"type": "ready", "agent": principal.subject, "role": principal.role})

@@ -120,6 +120,12 @@ class HubMetrics:
             ["channel", "reason"],
             registry=r,
         )
+        self.outbound_failed = Counter(
+            "chorus_outbound_failed",
+            "Outbound messages marked failed: no attempts left, or not deliverable at all.",
+            ["channel"],
+            registry=r,
+        )
         self.webhook_rejections = Counter(
             "chorus_webhook_rejections",
             "Requests and frames refused before anything was stored, by cause.",
@@ -137,6 +143,12 @@ class HubMetrics:
         )
         self.websockets_open = Gauge(
             "chorus_websockets_open", "Open WebSockets.", ["kind"], registry=r
+        )
+        self.slow_reader_drops = Counter(
+            "chorus_websocket_slow_reader_drops",
+            "WebSockets closed with 1013 because their reader fell a full send queue behind.",
+            ["kind"],
+            registry=r,
         )
         self.outbox_pending = Gauge(
             "chorus_outbox_pending", "Outbound messages waiting for delivery.", registry=r
@@ -234,6 +246,9 @@ class HubMetrics:
     def delivery_failed(self, channel: str, reason: DeliveryReason) -> None:
         self.delivery_failures.labels(channel=channel, reason=reason).inc()
 
+    def outbound_failed_for_good(self, channel: str) -> None:
+        self.outbound_failed.labels(channel=channel).inc()
+
     def rejected(self, channel: str, cause: RejectionCause) -> None:
         self.webhook_rejections.labels(channel=channel, cause=cause).inc()
 
@@ -242,6 +257,9 @@ class HubMetrics:
 
     def socket_closed(self, kind: SocketKind) -> None:
         self.websockets_open.labels(kind=kind).dec()
+
+    def slow_reader_dropped(self, kind: SocketKind) -> None:
+        self.slow_reader_drops.labels(kind=kind).inc()
 
     def add_refresher(self, refresher: Refresher) -> None:
         """Run ``refresher`` before each scrape (for gauges that need a database query)."""

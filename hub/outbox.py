@@ -124,13 +124,11 @@ class Outbox:
         attempt = message.delivery.attempts if message.delivery else 1
         adapter = self.adapters.get(message.channel)
         if adapter is None:
-            self.metrics.delivery_failed(message.channel, "not_routable")
-            await self.store.mark_failed(message.id, f"channel {message.channel} is not enabled")
+            await self._give_up(message, f"channel {message.channel} is not enabled")
             return
         conversation = await self.inbox.get_conversation(message.conversation_id)
         if conversation is None:
-            self.metrics.delivery_failed(message.channel, "not_routable")
-            await self.store.mark_failed(message.id, "conversation not found")
+            await self._give_up(message, "conversation not found")
             return
         outbound = outbound_for(message, conversation, attempt)
         try:
@@ -164,6 +162,13 @@ class Outbox:
             self.wake()
             return
         await self.store.mark_failed(message.id, reason)
+        self.metrics.outbound_failed_for_good(message.channel)
+        log.error("outbound failed", extra={"message_id": message.id, "reason": reason})
+
+    async def _give_up(self, message: Message, reason: str) -> None:
+        self.metrics.delivery_failed(message.channel, "not_routable")
+        await self.store.mark_failed(message.id, reason)
+        self.metrics.outbound_failed_for_good(message.channel)
         log.error("outbound failed", extra={"message_id": message.id, "reason": reason})
 
     def backoff(self, attempt: int) -> float:

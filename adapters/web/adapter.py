@@ -1,8 +1,9 @@
 """``WebChatAdapter``: customer WebSockets in, agent and bot replies out.
 
-Each socket has a bounded send queue drained by its own writer task, so a slow reader
-never blocks the hub: when its queue is full the socket is closed with 1013 ("try again
-later") and the client resumes with its visitor token and asks for history.
+Each socket has a bounded send queue drained by its own writer task (``hub.send_queue``),
+so a slow reader never blocks the hub: when its queue is full the socket is closed with
+1013 ("try again later") and the client resumes with its visitor token and asks for
+history.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -34,10 +35,10 @@ from hub.domain import Channel, DeliveryResult, InboundMessage, Message, Outboun
 from hub.errors import Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
+from hub.send_queue import SendQueue
 
 log = logging.getLogger(__name__)
 
-CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_SERVICE_RESTART = 1012
 
 # What each refused frame counts as in ``chorus_webhook_rejections_total``.
@@ -64,38 +65,19 @@ def message_frame(message: Message) -> dict[str, Any]:
     }
 
 
-class CustomerSocket:
+class CustomerSocket(SendQueue):
     """One connected customer socket and its bounded outgoing queue."""
 
-    def __init__(self, ws: web.WebSocketResponse, queue_size: int) -> None:
-        self.ws = ws
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(queue_size)
+    def __init__(
+        self, ws: web.WebSocketResponse, queue_size: int, on_drop: Callable[[], None]
+    ) -> None:
+        super().__init__(ws, queue_size, on_drop)
         self.visitor_id: str | None = None
         self.name: str = ""
         self.writer: asyncio.Task[None] | None = None
         # Clear while a frame is being handled, so a drain can wait for its ack.
         self.idle = asyncio.Event()
         self.idle.set()
-
-    def push(self, frame: dict[str, Any]) -> bool:
-        """Queue a frame; False (and the socket closing) if the reader has fallen behind."""
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("slow web chat reader dropped", extra={"visitor_id": self.visitor_id})
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
-            )
-            return False
-        return True
-
-    async def drain_forever(self) -> None:
-        while True:
-            frame = await self.queue.get()
-            try:
-                await self.ws.send_json(frame)
-            finally:
-                self.queue.task_done()
 
     async def close_for_restart(self) -> None:
         """Finish the frame in hand, write everything queued, then ask for a reconnect."""
@@ -172,7 +154,11 @@ class WebChatAdapter:
             max_msg_size=max(self.config.max_frame_bytes * 4, 65_536),
         )
         await ws.prepare(request)
-        sock = CustomerSocket(ws, self.config.send_queue_size)
+        sock = CustomerSocket(
+            ws,
+            self.config.send_queue_size,
+            on_drop=lambda: self.hub.metrics.slow_reader_dropped("customer"),
+        )
         sock.writer = asyncio.get_running_loop().create_task(sock.drain_forever())
         self._all.add(sock)
         self.hub.metrics.socket_opened("customer")

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.telegram.sender import MAX_MESSAGE_CHARS, split_text
+from hub.state import HUB
 from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
 from tests.conftest import bearer, wait_for
 
@@ -126,6 +127,8 @@ async def test_blocked_bot_fails_message_and_marks_identity_unreachable(
     assert doc["delivery"]["status"] == "failed"
     assert "blocked" in doc["delivery"]["reason"]
     assert len(fake_telegram.calls_of("sendMessage")) == 1  # not retried
+    registry = tg_client.app[HUB].metrics.registry
+    assert registry.get_sample_value("chorus_outbound_failed_total", {"channel": "telegram"}) == 1
     contact = await db.contacts.find_one({})
     [identity] = contact["identities"]
     assert identity["channel"] == "telegram" and identity["reachable"] is False

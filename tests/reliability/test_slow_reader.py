@@ -1,0 +1,155 @@
+"""A stalled WebSocket reader does not stall anyone else, and is dropped and resyncs.
+
+The stalled client is real: its socket stops being read (the transport is paused), so
+the kernel's buffers and then the hub's writer for that socket fill up, and frames for
+it pile up in its bounded queue until the hub closes it with 1013. Every frame for it is
+produced by a separate storage round trip, so the queue can only fill because the writer
+is stuck, not because of a burst. Meanwhile a healthy customer and a healthy agent carry
+on, and afterwards the stalled client resumes from storage with nothing lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import ClientWebSocketResponse, WSMsgType
+
+from hub.state import HUB, TOKENS
+from tests.conftest import bearer
+
+QUEUE = 16
+LONG = "x" * 3_900  # frames of a few KB fill the socket buffers in a few dozen
+
+
+async def _next(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    while True:
+        frame = await ws.receive_json(timeout=10)
+        if frame["type"] == kind:
+            return frame
+
+
+def _drops(client: Any, kind: str) -> float:
+    registry = client.app[HUB].metrics.registry
+    value = registry.get_sample_value("chorus_websocket_slow_reader_drops_total", {"kind": kind})
+    return value or 0.0
+
+
+def _stall(ws: ClientWebSocketResponse) -> None:
+    """Stop reading the socket, as a frozen client would."""
+    assert ws._conn is not None and ws._conn.transport is not None
+    ws._conn.transport.pause_reading()
+
+
+async def _resume_until_closed(ws: ClientWebSocketResponse, kind: str) -> int:
+    """Read again; returns how many ``kind`` frames arrived before the close frame."""
+    assert ws._conn is not None and ws._conn.transport is not None
+    ws._conn.transport.resume_reading()
+    frames = 0
+    async with asyncio.timeout(30):
+        while True:
+            msg = await ws.receive()
+            if msg.type != WSMsgType.TEXT:
+                break
+            frames += msg.json()["type"] == kind
+    assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED), msg
+    return frames
+
+
+async def _say(customer: ClientWebSocketResponse, agent: Any, text: str, client_id: str) -> None:
+    """A customer's message is acknowledged and reaches the (healthy) agent feed."""
+    await customer.send_json({"type": "message", "text": text, "client_id": client_id})
+    assert (await _next(customer, "ack"))["client_id"] == client_id
+    event = await _next(agent, "message")
+    while event["message"].get("client_id") != client_id:  # earlier messages' events
+        event = await _next(agent, "message")
+
+
+async def _reply(client: Any, customer: ClientWebSocketResponse, text: str) -> None:
+    resp = await client.get("/api/v1/conversations", headers=bearer(client, sub="bo"))
+    conversation_id = (await resp.json())["items"][0]["id"]
+    resp = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"text": text},
+        headers=bearer(client, sub="bo"),
+    )
+    assert resp.status == 201
+    assert (await _next(customer, "message"))["text"] == text
+
+
+async def _agent_feed(client: Any, sub: str) -> ClientWebSocketResponse:
+    token = client.app[TOKENS].issue(sub, "agent")
+    ws = await client.ws_connect(f"/inbox/ws?access_token={token}")
+    await _next(ws, "ready")
+    return ws
+
+
+async def test_stalled_customer_is_dropped_and_resyncs(make_client, config) -> None:
+    config.web.send_queue_size = QUEUE
+    client = await make_client(config)
+    agent = await _agent_feed(client, "bo")
+    stalled = await client.ws_connect("/chat")
+    token = None
+    for n in range(20):
+        await stalled.send_json({"type": "message", "text": LONG, "client_id": f"s{n}"})
+        token = token or (await _next(stalled, "welcome"))["visitor_token"]
+        await _next(stalled, "ack")
+
+    # Each history answer (20 long messages) is one storage query and ~80 KB of frame.
+    _stall(stalled)
+    asked = 0
+    async with asyncio.timeout(60):
+        while _drops(client, "customer") == 0:
+            await stalled.send_json({"type": "history"})
+            asked += 1
+            await asyncio.sleep(0)
+    # Its writer is stuck and its close pending: the others carry on meanwhile.
+    async with client.ws_connect("/chat") as healthy:
+        for n in range(5):
+            await _say(healthy, agent, f"still here {n}", f"h{n}")
+        await _reply(client, healthy, "we hear you")
+
+    answered = await _resume_until_closed(stalled, "history")
+    assert stalled.close_code == 1013
+    assert QUEUE < answered < asked  # it got what was queued; the rest was dropped
+    assert _drops(client, "customer") == 1
+
+    async with client.ws_connect("/chat") as again:
+        await again.send_json({"type": "hello", "visitor_token": token, "history": True})
+        assert (await _next(again, "welcome"))["resumed"] is True
+        history = (await _next(again, "history"))["messages"]
+        assert [m["client_id"] for m in history] == [f"s{n}" for n in range(20)]
+    await agent.close()
+
+
+async def test_stalled_agent_feed_is_dropped_and_reloads(make_client, config, db) -> None:
+    config.web.agent_send_queue_size = QUEUE
+    client = await make_client(config)
+    stalled = await _agent_feed(client, "ann")
+    agent = await _agent_feed(client, "bo")
+    healthy = await client.ws_connect("/chat")
+
+    # Every stored message is one inbox event for both agents; only one reads them.
+    _stall(stalled)
+    sent = 0
+    async with asyncio.timeout(60):
+        while _drops(client, "agent") == 0:
+            await _say(healthy, agent, LONG, f"m{sent}")
+            sent += 1
+    await _say(healthy, agent, "still here", "last")
+    await _reply(client, healthy, "we hear you")
+
+    events = await _resume_until_closed(stalled, "message")
+    assert stalled.close_code == 1013
+    assert QUEUE < events < sent
+    assert _drops(client, "agent") == 1
+
+    # Resync: a new feed, and the list read from storage has everything that was missed.
+    again = await _agent_feed(client, "ann")
+    resp = await client.get("/api/v1/conversations", headers=bearer(client, sub="ann"))
+    [conversation] = (await resp.json())["items"]
+    assert await db.messages.count_documents({"conversation_id": conversation["id"]}) == sent + 2
+    newest = db.messages.find({"conversation_id": conversation["id"]}).sort("created_at", -1)
+    assert [m["text"] async for m in newest.limit(2)] == ["we hear you", "still here"]
+    for ws in (healthy, agent, again):
+        await ws.close()
