@@ -16,6 +16,8 @@ from playwright.async_api import Page, async_playwright, expect
 from hub.agent_cli import add_agent
 from hub.app import create_app
 from hub.config import load_config
+from hub.core import Hub
+from hub.state import HUB
 from storage.embedded import EmbeddedMongo
 from tests.inbox.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, log_in
 
@@ -56,7 +58,8 @@ async def main() -> None:
         )
         config.bot.enabled = False
         await add_agent(config, "bo@example.org", "Bo Jensen", "admin", PASSWORD, None)
-        runner = web.AppRunner(create_app(config))
+        app = create_app(config)
+        runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -65,22 +68,30 @@ async def main() -> None:
         try:
             for name, texts in CUSTOMERS:
                 await _customer(base, name, texts)
-            await _capture(base)
+            await _capture(base, app[HUB])
         finally:
             await runner.cleanup()
             await mongo.astop()
 
 
-async def _capture(base: str) -> None:
+async def _capture(base: str, hub: Hub) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 760})
         await log_in(page, base, "bo@example.org", PASSWORD)
         await expect(page.locator("#live-state")).to_have_text("● live")
         await expect(page.locator(".conversation")).to_have_count(3)
+        first = page.locator(".conversation").first
+        # As the router does once a conversation has waited past bot.assignment.sla_seconds.
+        await hub.update_conversation(str(await first.get_attribute("data-id")), {"priority": 1})
+        await expect(first.locator(".sla")).to_have_count(1)
         await _shoot(page, "inbox-list.png")
         await page.locator(".conversation a").last.click()
         await page.get_by_role("button", name="Claim").click()
+        await expect(page.locator("#conv-assignee")).not_to_have_text("Unassigned")
+        await page.get_by_label("Add label").fill("warranty")
+        await page.get_by_label("Add label").press("Enter")
+        await expect(page.locator(".conv-labels .label")).to_have_count(1)
         await page.get_by_label("Reply").fill("Sorry about that, Maya! A new pole ships today.")
         await page.get_by_role("button", name="Send").click()
         await page.get_by_label("Private note").check()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from tests.inbox.conftest import log_in
+from hub.agent_cli import add_agent
+from hub.state import HUB
+from tests.inbox.conftest import PASSWORD, log_in
 
 
 async def test_wrong_password_shows_an_error(browser: Browser, hub_url, agent) -> None:
@@ -90,3 +92,46 @@ async def test_approve_a_held_comment(browser: Browser, client, hub_url, agent) 
     assert [c["comment"] for c in (await resp.json())["comments"]] == [
         "Support was a total scam today"
     ]
+
+
+async def _customer_says(client, text: str) -> str:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "message", "text": text, "client_id": "c1"})
+        while (frame := await ws.receive_json(timeout=10))["type"] != "ack":
+            pass
+    message = await client.app[HUB].store.get_message(frame["id"])
+    return message.conversation_id
+
+
+async def test_labels_filter_assign_and_sla_badge(
+    browser: Browser, client, config, hub_url, agent
+) -> None:
+    ann = await add_agent(config, "ann@example.org", "Ann", "agent", PASSWORD, None)
+    late = await _customer_says(client, "Where is my order?")
+    await _customer_says(client, "Do you ship to Norway?")
+    page = await browser.new_page()
+    await log_in(page, hub_url, agent["email"], agent["password"])
+    rows = page.locator(".conversation")
+    await expect(rows).to_have_count(2)
+    await page.locator(f'.conversation[data-id="{late}"] a').click()
+
+    await page.get_by_label("Add label").fill("vip")
+    await page.get_by_label("Add label").press("Enter")
+    await expect(page.locator(".conv-labels .label")).to_have_text(["vip×"])
+    await page.get_by_label("Label", exact=True).select_option("vip")
+    await expect(rows.locator(".preview")).to_have_text(["Where is my order?"])
+
+    await page.get_by_label("Assign to").select_option(label="Ann")
+    await expect(page.locator("#conv-assignee")).to_have_text(f"Assigned to {ann.id}")
+
+    # The router raises priority once the SLA has passed; the badge follows it live.
+    await client.app[HUB].update_conversation(late, {"priority": 2}, reason="sla")
+    await expect(rows.locator(".sla")).to_have_text(["SLA missed ×2"])
+    await expect(page.locator(".detail-head .sla")).to_have_text("SLA missed ×2")
+
+    await page.get_by_role("button", name="Remove label vip").click()
+    await expect(page.locator(".conv-labels .label")).to_have_count(0)
+    await page.get_by_label("Label", exact=True).select_option("")
+    await expect(rows).to_have_count(2)
+    stored = await client.app[HUB].store.get_conversation(late)
+    assert stored.labels == () and stored.assignee == ann.id

@@ -1,5 +1,6 @@
-// The conversation list (tabs, filters, live updates, unread counts) and the open
-// conversation (thread, composer with canned responses, claim/resolve, contact panel).
+// The conversation list (tabs, filters, live updates, unread counts, SLA badges) and the
+// open conversation (thread, composer with canned responses, claim/assign/resolve/label
+// actions, contact panel).
 import { announce, channelBadge, h, when } from "./dom.js";
 import { api, current, liveFeed } from "./session.js";
 
@@ -14,17 +15,26 @@ function inTab(tab, c, me) {
   return true;
 }
 
+// The router raises a waiting conversation's priority one step per SLA period
+// (bot.assignment.sla_seconds), so the badge follows the server, not the browser's clock.
+function slaBadge(c) {
+  if (!c.priority || c.status === "resolved") return null;
+  const text = c.priority === 1 ? "SLA missed" : `SLA missed ×${c.priority}`;
+  return h("span", { class: `sla sla-${Math.min(c.priority, 3)}`, title: "Waiting longer than the response target" }, text);
+}
+
 export class InboxView {
   constructor(onLoggedOut) {
     this.onLoggedOut = onLoggedOut;
     this.conversations = new Map();
     this.unread = new Map();
     this.tab = "all";
-    this.filters = { channel: "", status: "" };
+    this.filters = { channel: "", status: "", label: "" };
     this.search = "";
     this.openId = null;
     this.thread = null;
     this.canned = [];
+    this.agents = [];
     this.loaded = this.load();
     this.liveState = "connecting…";
     this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
@@ -41,13 +51,15 @@ export class InboxView {
   }
 
   async load() {
-    const [all, resolved, canned] = await Promise.all([
+    const [all, resolved, canned, agents] = await Promise.all([
       api("GET", "/conversations?limit=200"),
       api("GET", "/conversations?status=resolved&limit=100"),
       api("GET", "/canned_responses").catch(() => ({ items: [] })),
+      api("GET", "/agents").catch(() => ({ items: [] })),
     ]);
     for (const c of [...all.items, ...resolved.items]) this.conversations.set(c.id, c);
     this.canned = canned.items;
+    this.agents = agents.items;
     // Names and previews come from the recent messages: the list endpoint has neither.
     const since = new Date(Date.now() - 14 * 86400e3).toISOString();
     const recent = await api("GET", `/messages?limit=200&since=${encodeURIComponent(since)}`).catch(() => ({ items: [] }));
@@ -70,9 +82,11 @@ export class InboxView {
       h("p", { class: "empty" }, "Pick a conversation."));
     const select = (name, label, options) => {
       const el = h("select", { id: `filter-${name}`, onchange: () => { this.filters[name] = el.value; this.renderList(); } },
-        h("option", { value: "" }, `Any ${name}`), options.map((o) => h("option", { value: o, selected: this.filters[name] === o }, o)));
+        h("option", { value: "" }, label), options.map((o) => h("option", { value: o, selected: this.filters[name] === o }, o)));
       return [h("label", { for: `filter-${name}`, class: "sr-only" }, label), el];
     };
+    // Labels are whatever agents have used, so their options follow the list.
+    this.labelFilter = h("select", { id: "filter-label", onchange: () => { this.filters.label = this.labelFilter.value; this.renderList(); } });
     const search = h("input", { id: "search", type: "search", placeholder: "Search", value: this.search,
       oninput: () => { this.search = search.value.toLowerCase(); this.renderList(); } });
     main.replaceChildren(h("div", { class: "inbox" },
@@ -80,6 +94,7 @@ export class InboxView {
         h("div", { class: "filters" },
           select("channel", "Channel", ["web", "telegram", "slack", "twitter"]),
           select("status", "Status", ["bot", "open", "pending", "resolved"]),
+          h("label", { for: "filter-label", class: "sr-only" }, "Label"), this.labelFilter,
           h("label", { for: "search", class: "sr-only" }, "Search conversations"), search),
         this.list),
       this.detail));
@@ -105,13 +120,22 @@ export class InboxView {
       .filter((c) => inTab(this.tab, c, me))
       .filter((c) => !this.filters.channel || c.channel === this.filters.channel)
       .filter((c) => !this.filters.status || c.status === this.filters.status)
+      .filter((c) => !this.filters.label || c.labels.includes(this.filters.label))
       .filter((c) => !this.search || `${c.preview || ""} ${c.contact_id} ${c.labels.join(" ")}`.toLowerCase().includes(this.search))
       .sort((a, b) => b.last_message_at.localeCompare(a.last_message_at));
+  }
+
+  renderLabelFilter() {
+    const labels = [...new Set([...this.conversations.values()].flatMap((c) => c.labels))].sort();
+    if (this.filters.label && !labels.includes(this.filters.label)) labels.push(this.filters.label);
+    this.labelFilter.replaceChildren(h("option", { value: "" }, "Label"),
+      ...labels.map((l) => h("option", { value: l, selected: this.filters.label === l }, l)));
   }
 
   renderList() {
     if (!this.list) return;
     this.renderTabs();
+    this.renderLabelFilter();
     const items = this.visible();
     this.list.replaceChildren(...items.map((c) => {
       const unread = this.unread.get(c.id) || 0;
@@ -122,7 +146,7 @@ export class InboxView {
             h("time", { datetime: c.last_message_at }, when(c.last_message_at))),
           h("span", { class: "row" }, h("span", { class: "preview" }, c.preview || ""),
             unread ? h("span", { class: "count unread", "aria-label": `${unread} unread` }, unread) : null),
-          h("span", { class: "row tags" }, h("span", { class: `status status-${c.status}` }, c.status),
+          h("span", { class: "row tags" }, h("span", { class: `status status-${c.status}` }, c.status), slaBadge(c),
             c.assignee ? h("span", { class: "assignee" }, `@${c.assignee}`) : null,
             c.labels.map((l) => h("span", { class: "label" }, l)))));
     }));
@@ -170,14 +194,36 @@ export class InboxView {
       try { this.onFrame({ conversation: await run() }); announce(`${label} done`); } catch (err) { announce(err.message); }
     } }, label);
     const me = current().agent.id;
-    this.header.replaceChildren(
+    const others = this.agents.filter((a) => a.id !== c.assignee);
+    const assignTo = h("select", { id: "assign-to", onchange: async () => {
+      if (!assignTo.value) return;
+      try {
+        this.onFrame({ conversation: await api("POST", `/conversations/${c.id}/assign`, { agent_id: assignTo.value }) });
+        announce("Assigned");
+      } catch (err) { assignTo.value = ""; announce(err.message); }
+    } }, h("option", { value: "" }, "Assign to…"), others.map((a) => h("option", { value: a.id }, a.name || a.id)));
+    const labels = (change) => api("POST", `/conversations/${c.id}/labels`, change);
+    const newLabel = h("input", { id: "add-label", placeholder: "Add label", size: 10, onkeydown: async (event) => {
+      if (event.key !== "Enter" || !newLabel.value.trim()) return;
+      event.preventDefault();
+      try { this.onFrame({ conversation: await labels({ add: [newLabel.value.trim()] }) }); announce("Label added"); document.getElementById("add-label").focus(); }
+      catch (err) { announce(err.message); }
+    } });
+    this.header.replaceChildren(...[
       h("h2", {}, channelBadge(c.channel), ` ${c.contact_name || `Contact ${c.contact_id.slice(-6)}`}`),
-      h("span", { class: `status status-${c.status}`, id: "conv-status" }, c.status),
+      h("span", { class: `status status-${c.status}`, id: "conv-status" }, c.status), slaBadge(c),
       h("span", { class: "assignee", id: "conv-assignee" }, c.assignee ? `Assigned to ${c.assignee}` : "Unassigned"),
+      h("ul", { class: "conv-labels", "aria-label": "Labels" }, c.labels.map((l) => h("li", { class: "label" }, l,
+        h("button", { type: "button", class: "remove", "aria-label": `Remove label ${l}`, onclick: async () => {
+          try { this.onFrame({ conversation: await labels({ remove: [l] }) }); announce("Label removed"); } catch (err) { announce(err.message); }
+        } }, "×")))),
+      h("label", { for: "add-label", class: "sr-only" }, "Add label"), newLabel,
       h("div", { class: "actions" },
+        c.status !== "resolved" && others.length ? [h("label", { for: "assign-to", class: "sr-only" }, "Assign to"), assignTo] : null,
         c.assignee !== me && c.status !== "resolved" ? action("Claim", () => api("POST", `/conversations/${c.id}/assign`)) : null,
         c.status !== "resolved" ? action("Resolve", () => api("PATCH", `/conversations/${c.id}`, { status: "resolved" }))
-          : action("Reopen", () => api("PATCH", `/conversations/${c.id}`, { status: "open" }))));
+          : action("Reopen", () => api("PATCH", `/conversations/${c.id}`, { status: "open" }))),
+    ].filter(Boolean));
   }
 
   appendMessage(m) {
