@@ -23,7 +23,7 @@ def main() -> None:
         "--inbox-messages",
         type=int,
         default=None,
-        help="messages in the query benchmark's inbox (default 200,000)",
+        help="messages in the query benchmark's inbox (default 1,000,000)",
     )
     args = parser.parse_args()
     quick = args.quick
@@ -32,7 +32,7 @@ def main() -> None:
     rows += ingest.run([20, 100] if quick else [100, 1000], 5 if quick else 10)
     rows += latency.run(200 if quick else 1000, 2.0 if quick else 5.0)
     rows += connections.run(1000 if quick else 10_000, 3.0 if quick else 10.0)
-    inbox = args.inbox_messages or (20_000 if quick else 200_000)
+    inbox = args.inbox_messages or (20_000 if quick else 1_000_000)
     rows += queries.run(inbox, 100 if quick else 300)
     print_table(rows)
     sys.stdout.flush()

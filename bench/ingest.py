@@ -1,7 +1,9 @@
 """Durable ingest: N web customers send over /chat and wait for each ack.
 
 Baseline: the same number of documents written straight to the same database with
-batched ``insert_many``. Run: ``python -m bench.ingest [--customers 100] [--messages 20]``.
+batched ``insert_many``. A second row compares with ``insert_many`` of message-shaped
+documents into a collection carrying the hub's own indexes, the storage limit the hub's
+schema can reach. Run: ``python -m bench.ingest [--customers 100] [--messages 20]``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import argparse
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 
 import aiohttp
 from pymongo import AsyncMongoClient
 
 from bench.harness import HubProcess, Row, database, print_table
+from hub.domain import new_id
+from storage.mongo import MongoStore, make_client
 
 
 async def _customer(session: aiohttp.ClientSession, url: str, messages: int) -> int:
@@ -66,6 +71,40 @@ async def baseline_ingest(uri: str, total: int, batch: int = 500) -> float:
     return total / elapsed
 
 
+async def baseline_indexed(uri: str, total: int, batch: int = 500) -> float:
+    """``insert_many`` of message documents into the hub's indexed ``messages``."""
+    store = MongoStore(make_client(uri), "bench_baseline_indexed")
+    await store.ensure_indexes()
+    start_at = datetime.now(UTC)
+    docs = [
+        {
+            "_id": new_id(),
+            "conversation_id": f"conv-{n // 10}",
+            "contact_id": f"contact-{n // 10}",
+            "channel": "web",
+            "external_id": uuid.uuid4().hex,
+            "direction": "inbound",
+            "author": {"kind": "contact", "id": f"contact-{n // 10}", "name": ""},
+            "text": f"message {n}",
+            "attachments": [],
+            "created_at": start_at,
+            "delivery": None,
+            "private": False,
+            "client_id": f"c{n}",
+            "raw": {"frame": {"type": "message", "text": f"message {n}"}},
+        }
+        for n in range(total)
+    ]
+    messages = store.collection("messages")
+    start = time.perf_counter()
+    for offset in range(0, total, batch):
+        await messages.insert_many(docs[offset : offset + batch], ordered=False)
+    elapsed = time.perf_counter() - start
+    await store.client.drop_database("bench_baseline_indexed")
+    await store.close()
+    return total / elapsed
+
+
 def run(customers_list: list[int], messages: int) -> list[Row]:
     rows: list[Row] = []
     with database() as server:
@@ -83,6 +122,8 @@ def run(customers_list: list[int], messages: int) -> list[Row]:
                     f"{stored} acked in {elapsed:.1f}s",
                 )
             )
+            indexed = asyncio.run(baseline_indexed(server.uri, stored))
+            rows.append(Row("  same, vs insert_many with hub indexes", rate, "msg/s", indexed))
     return rows
 
 

@@ -31,7 +31,6 @@ SECRET = "bench-secret-" + "x" * 32
 
 async def populate(uri: str, db_name: str, total: int) -> list[str]:
     store = MongoStore(make_client(uri), db_name, "1")
-    await store.ensure_indexes()
     conversations = max(1, total // PER_CONVERSATION)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     conversation_ids = []
@@ -86,6 +85,9 @@ async def populate(uri: str, db_name: str, total: int) -> list[str]:
                 batch = []
     if batch:
         await store.collection("messages").insert_many(batch, ordered=False)
+    # Building the indexes once over the loaded data is several times faster than
+    # maintaining them per insert; the measured queries run after either way.
+    await store.ensure_indexes()
     await store.close()
     return conversation_ids
 

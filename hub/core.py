@@ -265,7 +265,9 @@ class Hub:
     ) -> Conversation:
         previous = await self.require_conversation(conversation_id)
         try:
-            updated = await self.store.update_conversation(conversation_id, changes)
+            updated = await self.store.update_conversation(
+                conversation_id, changes, current=previous
+            )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc
         if updated is None:

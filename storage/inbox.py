@@ -251,8 +251,12 @@ class InboxStore:
         changes: Mapping[str, Any],
         *,
         unless_changed_after: datetime | None = None,
+        current: Conversation | None = None,
     ) -> Conversation | None:
         """Apply ``changes``; each changed field's server time is kept in ``changed_at``.
+
+        ``current``, when the caller has just read the conversation, saves reading it again
+        to restore ``open_key`` on a status change.
 
         With ``unless_changed_after``, nothing is written (and None returned) if any of
         the fields changed on the server after that time (offline sync's conflict rule).
@@ -268,13 +272,18 @@ class InboxStore:
         if changes.get("status") == "resolved":
             update["$unset"] = {"open_key": ""}
             update["$set"]["resolved_at"] = update["$set"]["updated_at"]
+        elif "status" in changes and current is not None:
+            # Setting the key it already has is a no-op; a resolved one gets it back.
+            update["$set"]["open_key"] = open_key(
+                current.contact_id, current.channel, current.thread_key
+            )
         elif "status" in changes:
-            current = await self.conversations.find_one({"_id": conversation_id})
-            if current is None:
+            doc = await self.conversations.find_one({"_id": conversation_id})
+            if doc is None:
                 return None
-            if "open_key" not in current:
+            if "open_key" not in doc:
                 update["$set"]["open_key"] = open_key(
-                    current["contact_id"], current["channel"], current["thread_key"]
+                    doc["contact_id"], doc["channel"], doc["thread_key"]
                 )
         try:
             doc = await self.conversations.find_one_and_update(

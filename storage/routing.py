@@ -84,12 +84,14 @@ class RoutingStore:
     async def loads(self) -> Counter[str]:
         """How many active (open or pending) conversations each agent holds."""
         counts: Counter[str] = Counter()
-        cursor = self.conversations.find(
-            {"status": {"$in": ["open", "pending"]}, "assignee": {"$ne": None}},
-            projection={"assignee": 1},
+        cursor = await self.conversations.aggregate(
+            [
+                {"$match": {"status": {"$in": ["open", "pending"]}, "assignee": {"$ne": None}}},
+                {"$group": {"_id": "$assignee", "n": {"$sum": 1}}},
+            ]
         )
         async for doc in cursor:
-            counts[doc["assignee"]] += 1
+            counts[doc["_id"]] = doc["n"]
         return counts
 
     async def last_assigned(self) -> str | None:

@@ -48,6 +48,7 @@ class Router:
         self.store = store
         self.config = config
         self._lock = asyncio.Lock()
+        self._handing_off: set[str] = set()
         self._task: asyncio.Task[None] | None = None
 
     # -- transitions ---------------------------------------------------------------
@@ -86,7 +87,7 @@ class Router:
         """The bot gives up the conversation: it joins the open queue, then the policy runs."""
         conversation = await self.hub.require_conversation(conversation_id)
         new = apply(RoutingState(conversation.status, conversation.assignee), Handoff(reason))
-        await self.hub.update_conversation(
+        updated = await self.hub.update_conversation(
             conversation_id,
             {
                 "status": new.status,
@@ -97,20 +98,24 @@ class Router:
             actor=actor,
             reason=reason,
         )
-        await self.assign_waiting()
-        return await self.hub.require_conversation(conversation_id)
+        if await self.assign_waiting():
+            return await self.hub.require_conversation(conversation_id)
+        return updated
 
     async def hand_off_without_bot(self, event: InboxEvent) -> None:
         """Inbox listener used when the bot is disabled: customers go straight to humans."""
         message = event.message
         if event.kind != "message" or message is None or message.direction != "inbound":
             return
-        if event.conversation.status != "bot":
-            return
+        if event.conversation.status != "bot" or event.conversation.id in self._handing_off:
+            return  # a burst's later messages find the first one's handoff under way
+        self._handing_off.add(event.conversation.id)
         try:
             await self.handoff(event.conversation.id, "bot_disabled", BOT_DISABLED)
         except InvalidTransition:
             return  # an earlier message already handed it off
+        finally:
+            self._handing_off.discard(event.conversation.id)
 
     async def claim(self, conversation_id: str, agent_id: str, actor: Author) -> Conversation:
         """A manual assignment: it wins over the policy and over capacity."""
@@ -135,9 +140,16 @@ class Router:
         assigned = 0
         async with self._lock:
             agents = await self.hub.agents.list()
+            # Every handoff runs this: with nobody free, skip the queue scan entirely, and
+            # otherwise read no more of the queue than there are free seats.
+            if not any(a.online for a in agents):
+                return 0
             loads = await self.store.loads()
+            seats = sum(max(0, a.capacity - loads.get(a.id, 0)) for a in agents if a.online)
+            if seats == 0:
+                return 0
             last = await self.store.last_assigned()
-            for conversation, _ in await self.store.waiting(QUEUE_BATCH):
+            for conversation, _ in await self.store.waiting(min(QUEUE_BATCH, seats)):
                 agent = pick_agent(agents, loads, self.config.policy, last)
                 if agent is None:
                     break
