@@ -38,6 +38,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="assignee_recent",
         ),
         IndexModel([("contact_id", ASCENDING), ("_id", DESCENDING)], name="contact"),
+        # The assignment queue (open, unassigned; most urgent, then longest waiting first)
+        # and agents' loads, read on every handoff and every SLA check.
+        IndexModel(
+            [
+                ("status", ASCENDING),
+                ("assignee", ASCENDING),
+                ("priority", DESCENDING),
+                ("waiting_since", ASCENDING),
+                ("_id", ASCENDING),
+            ],
+            name="queue",
+        ),
     ],
     "messages": [
         # Every message has an external id (outbound ones get a hub-made one), so a platform
