@@ -32,7 +32,7 @@ def main() -> None:
     rows: list[Row] = []
     inbox = args.inbox_messages or (20_000 if quick else 1_000_000)
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
-        ("ingest", lambda: ingest.run([20, 100] if quick else [100, 1000], 5 if quick else 10)),
+        ("ingest", lambda: ingest.run([20, 100] if quick else [100, 1000], 5)),
         # The target rate, and a rate the embedded storage sustains, for comparison.
         ("latency", lambda: latency.run(200 if quick else 1000, 2.0 if quick else 5.0)),
         ("latency", lambda: latency.run(100 if quick else 200, 2.0 if quick else 5.0)),
