@@ -105,11 +105,12 @@ async def baseline_indexed(uri: str, total: int, batch: int = 500) -> float:
     return total / elapsed
 
 
-def run(customers_list: list[int], messages: int) -> list[Row]:
+def run(customers_list: list[int], messages: int, batch: int | None = None) -> list[Row]:
+    env = {} if batch is None else {"CHORUS_MONGO__INGEST_BATCH": str(batch)}
     rows: list[Row] = []
     with database() as server:
         for customers in customers_list:
-            with HubProcess(server.uri, database=f"bench_{customers}") as hub:
+            with HubProcess(server.uri, database=f"bench_{customers}", extra_env=env) as hub:
                 stored, elapsed = asyncio.run(hub_ingest(hub.base_url, customers, messages))
             rate = stored / elapsed
             base = asyncio.run(baseline_ingest(server.uri, stored))
@@ -131,8 +132,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--messages", type=int, default=10, help="messages per customer")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="mongo.ingest_batch for the hub (1: no group commit)",
+    )
     args = parser.parse_args()
-    print_table(run(args.customers, args.messages))
+    print_table(run(args.customers, args.messages, args.batch))
 
 
 if __name__ == "__main__":

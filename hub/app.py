@@ -102,6 +102,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         ChannelStateStore(mongo),
         metrics,
         reopen_window_seconds=config.bot.reopen_window_seconds,
+        ingest_batch=config.mongo.ingest_batch,
     )
     adapters = build_adapters(config, hub, tokens)
 

@@ -60,6 +60,8 @@ class MongoConfig(Section):
     uri: str = ""
     database: str = "chorus"
     write_concern: Literal["majority", "1"] = "majority"
+    # Most inbound messages stored by one group commit; 1 turns group commit off.
+    ingest_batch: int = Field(default=256, ge=1, le=10_000)
     embedded: EmbeddedMongoConfig = EmbeddedMongoConfig()
     server_selection_timeout_ms: int = Field(default=5000, ge=100)
 

@@ -63,6 +63,7 @@ class Hub:
         metrics: HubMetrics | None = None,
         *,
         reopen_window_seconds: float = 0.0,
+        ingest_batch: int = 256,
     ) -> None:
         self.metrics = metrics or HubMetrics()
         self.store = store
@@ -70,7 +71,7 @@ class Hub:
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
-        self.writer = InboundWriter(store)
+        self.writer = InboundWriter(store, max_batch=ingest_batch)
         # A customer writing this soon after resolution reopens the conversation.
         self.reopen_window = timedelta(seconds=reopen_window_seconds)
         self.writer.before_open = self._reopen_recent
