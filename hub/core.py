@@ -263,8 +263,12 @@ class Hub:
         *,
         actor: Author | None = None,
         reason: str | None = None,
+        previous: Conversation | None = None,
     ) -> Conversation:
-        previous = await self.require_conversation(conversation_id)
+        """Apply ``changes`` and publish the transition; ``previous``, when the caller has
+        just read the conversation, saves reading it again."""
+        if previous is None:
+            previous = await self.require_conversation(conversation_id)
         try:
             updated = await self.store.update_conversation(
                 conversation_id, changes, current=previous

@@ -6,7 +6,7 @@ message at once and a crashed sender's claim expires and is taken up again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
 
@@ -21,10 +21,31 @@ class OutboxStore:
 
     async def claim_due(self, lease_seconds: float, limit: int) -> list[Message]:
         now = utcnow()
+        # Candidates come from the outbox index alone (pending, soonest first); each is then
+        # claimed by id with the full condition, so two senders never take the same one.
+        # One query with the due and lease conditions is a collection scan on some
+        # MongoDB-wire servers, run on every poll over every message ever stored.
+        cursor = (
+            self.messages.find(
+                {"delivery.status": "pending"},
+                projection={"delivery.next_attempt_at": 1, "delivery.lease_until": 1},
+            )
+            .sort([("delivery.next_attempt_at", 1)])
+            .limit(limit * 4)
+        )
+        candidates = []
+        async for doc in cursor:
+            delivery = doc.get("delivery") or {}
+            due, lease = delivery.get("next_attempt_at"), delivery.get("lease_until")
+            if due is None or _aware(due) > now:
+                break  # soonest first: nothing after this is due either
+            if lease is None or _aware(lease) <= now:
+                candidates.append(doc["_id"])
         claimed: list[Message] = []
-        for _ in range(limit):
-            doc = await self.messages.find_one_and_update(
+        for message_id in candidates[:limit]:
+            claim = await self.messages.find_one_and_update(
                 {
+                    "_id": message_id,
                     "delivery.status": "pending",
                     "delivery.next_attempt_at": {"$lte": now},
                     "$or": [
@@ -36,12 +57,10 @@ class OutboxStore:
                     "$set": {"delivery.lease_until": now + timedelta(seconds=lease_seconds)},
                     "$inc": {"delivery.attempts": 1},
                 },
-                sort=[("delivery.next_attempt_at", 1)],
                 return_document=ReturnDocument.AFTER,
             )
-            if doc is None:
-                break
-            claimed.append(message_from_doc(doc))
+            if claim is not None:  # else another sender took it meanwhile
+                claimed.append(message_from_doc(claim))
         return claimed
 
     async def mark_sent(self, message_id: str, platform_id: str | None) -> None:
@@ -99,3 +118,8 @@ class OutboxStore:
 
     async def pending_count(self) -> int:
         return await self.messages.count_documents({"delivery.status": "pending"})
+
+
+def _aware(value: datetime) -> datetime:
+    # Clients without tz_aware read naive UTC datetimes.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

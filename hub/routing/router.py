@@ -97,6 +97,7 @@ class Router:
             },
             actor=actor,
             reason=reason,
+            previous=conversation,
         )
         if await self.assign_waiting():
             return await self.hub.require_conversation(conversation_id)
