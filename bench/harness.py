@@ -12,6 +12,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from storage.embedded import EmbeddedMongo, free_port
 
@@ -79,6 +81,37 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def message_doc(
+    message_id: str,
+    conversation_id: str,
+    contact_id: str,
+    external_id: str,
+    text: str,
+    created_at: datetime,
+    *,
+    direction: str = "inbound",
+    client_id: str | None = None,
+    raw: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A ``messages`` document as the hub stores a web chat message, for loading directly."""
+    return {
+        "_id": message_id,
+        "conversation_id": conversation_id,
+        "contact_id": contact_id,
+        "channel": "web",
+        "external_id": external_id,
+        "direction": direction,
+        "author": {"kind": "contact", "id": contact_id, "name": ""},
+        "text": text,
+        "attachments": [],
+        "created_at": created_at,
+        "delivery": None,
+        "private": False,
+        "client_id": client_id,
+        "raw": raw or {},
+    }
 
 
 @dataclass

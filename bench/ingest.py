@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import aiohttp
 from pymongo import AsyncMongoClient
 
-from bench.harness import HubProcess, Row, database, print_table
+from bench.harness import HubProcess, Row, database, message_doc, print_table
 from hub.domain import new_id
 from storage.mongo import MongoStore, make_client
 
@@ -77,22 +77,16 @@ async def baseline_indexed(uri: str, total: int, batch: int = 500) -> float:
     await store.ensure_indexes()
     start_at = datetime.now(UTC)
     docs = [
-        {
-            "_id": new_id(),
-            "conversation_id": f"conv-{n // 10}",
-            "contact_id": f"contact-{n // 10}",
-            "channel": "web",
-            "external_id": uuid.uuid4().hex,
-            "direction": "inbound",
-            "author": {"kind": "contact", "id": f"contact-{n // 10}", "name": ""},
-            "text": f"message {n}",
-            "attachments": [],
-            "created_at": start_at,
-            "delivery": None,
-            "private": False,
-            "client_id": f"c{n}",
-            "raw": {"frame": {"type": "message", "text": f"message {n}"}},
-        }
+        message_doc(
+            new_id(),
+            f"conv-{n // 10}",
+            f"contact-{n // 10}",
+            uuid.uuid4().hex,
+            f"message {n}",
+            start_at,
+            client_id=f"c{n}",
+            raw={"frame": {"type": "message", "text": f"message {n}"}},
+        )
         for n in range(total)
     ]
     messages = store.collection("messages")

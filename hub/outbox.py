@@ -161,12 +161,14 @@ class Outbox:
             )
             self.wake()
             return
-        await self.store.mark_failed(message.id, reason)
-        self.metrics.outbound_failed_for_good(message.channel)
-        log.error("outbound failed", extra={"message_id": message.id, "reason": reason})
+        await self._fail(message, reason)
 
     async def _give_up(self, message: Message, reason: str) -> None:
+        """Not deliverable at all: no attempt is made."""
         self.metrics.delivery_failed(message.channel, "not_routable")
+        await self._fail(message, reason)
+
+    async def _fail(self, message: Message, reason: str) -> None:
         await self.store.mark_failed(message.id, reason)
         self.metrics.outbound_failed_for_good(message.channel)
         log.error("outbound failed", extra={"message_id": message.id, "reason": reason})

@@ -6,7 +6,7 @@ message at once and a crashed sender's claim expires and is taken up again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
 
@@ -37,9 +37,9 @@ class OutboxStore:
         async for doc in cursor:
             delivery = doc.get("delivery") or {}
             due, lease = delivery.get("next_attempt_at"), delivery.get("lease_until")
-            if due is None or _aware(due) > now:
+            if due is None or due > now:
                 break  # soonest first: nothing after this is due either
-            if lease is None or _aware(lease) <= now:
+            if lease is None or lease <= now:
                 candidates.append(doc["_id"])
         claimed: list[Message] = []
         for message_id in candidates[:limit]:
@@ -118,8 +118,3 @@ class OutboxStore:
 
     async def pending_count(self) -> int:
         return await self.messages.count_documents({"delivery.status": "pending"})
-
-
-def _aware(value: datetime) -> datetime:
-    # Clients without tz_aware read naive UTC datetimes.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
