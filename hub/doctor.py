@@ -25,7 +25,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
 from hub.config import ChorusConfig
-from storage.mongo import INDEXES
+from storage.indexes import INDEXES
 
 Status = Literal["pass", "warn", "fail", "skip"]
 

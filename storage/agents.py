@@ -5,28 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ReturnDocument
 
 from hub.domain import Agent, utcnow
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes(
-    "agents",
-    [
-        IndexModel(
-            [("slack_user_id", ASCENDING)],
-            name="slack_user_unique",
-            unique=True,
-            partialFilterExpression={"slack_user_id": {"$type": "string"}},
-        ),
-        IndexModel(
-            [("email", ASCENDING)],
-            name="email_unique",
-            unique=True,
-            partialFilterExpression={"email": {"$type": "string"}},
-        ),
-    ],
-)
+from storage.mongo import Document, MongoStore
 
 # Agent documents may carry storage-only fields (a password hash, say) that never leave here.
 _FIELDS = set(Agent.model_fields)

@@ -17,22 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DeleteMany, IndexModel, ReplaceOne, UpdateOne
+from pymongo import DeleteMany, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore, StoredObject, verify
 from storage.jsonl import decode_lines, encode_lines
 from storage.leases import LeaseStore
-from storage.mongo import Document, MongoStore, register_indexes
+from storage.mongo import Document, MongoStore
 from storage.progress import Progress
 
 PHASES = ("selected", "uploaded", "marked", "deleted", "done")
 PhaseHook = Callable[[str, str], Awaitable[None]]
 CONVERSATIONS_PER_OBJECT = 500
-
-register_indexes("archive_catalog", [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")])
-register_indexes("archive_runs", [IndexModel([("phase", ASCENDING)], name="phase")])
 
 
 class ArchiveNotFound(LookupError):

@@ -5,18 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING, IndexModel
+from pymongo import DESCENDING
 
 from hub.domain import utcnow
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes(
-    "audit_log",
-    [
-        IndexModel([("at", DESCENDING)], name="at"),
-        IndexModel([("who", DESCENDING), ("at", DESCENDING)], name="who_at"),
-    ],
-)
+from storage.mongo import Document, MongoStore
 
 
 def entry_view(doc: Document) -> dict[str, Any]:

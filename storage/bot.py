@@ -5,12 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
-
 from hub.domain import utcnow
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes("ratings", [IndexModel([("at", ASCENDING)], name="recent")])
+from storage.mongo import Document, MongoStore
 
 
 class BotStore:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import new_id, utcnow
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes(
-    "canned_responses",
-    [IndexModel([("shortcut", ASCENDING)], name="shortcut_unique", unique=True)],
-)
+from storage.mongo import Document, MongoStore
 
 
 class ShortcutTaken(ValueError):

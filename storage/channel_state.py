@@ -12,37 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import utcnow
-from storage.mongo import MongoStore, register_indexes
-
-SEEN_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
-
-register_indexes(
-    "links",
-    [
-        IndexModel(
-            [("channel", ASCENDING), ("kind", ASCENDING), ("key", ASCENDING)],
-            name="link_unique",
-            unique=True,
-        ),
-        IndexModel(
-            [("conversation_id", ASCENDING), ("channel", ASCENDING)], name="by_conversation"
-        ),
-    ],
-)
-register_indexes(
-    "seen_events",
-    [
-        IndexModel(
-            [("seen_at", ASCENDING)],
-            name="expire",
-            expireAfterSeconds=SEEN_EVENT_RETENTION_SECONDS,
-        )
-    ],
-)
+from storage.mongo import MongoStore
 
 
 class ChannelStateStore:

@@ -11,37 +11,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from storage.inbox import InvalidCursor, decode_cursor, encode_cursor
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes(
-    "comments",
-    [
-        IndexModel(
-            [("external.channel", ASCENDING), ("external.message_id", ASCENDING)],
-            name="external_unique",
-            unique=True,
-            partialFilterExpression={"external.message_id": {"$type": "string"}},
-        ),
-        IndexModel(
-            [("status", ASCENDING), ("published_at", DESCENDING), ("_id", DESCENDING)],
-            name="published",
-        ),
-        IndexModel(
-            [("target", ASCENDING), ("status", ASCENDING), ("published_at", DESCENDING)],
-            name="target_published",
-        ),
-        IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status_order"),
-        IndexModel([("digest", ASCENDING), ("created_at", DESCENDING)], name="digest"),
-        IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
-        IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
-        IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
-        IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
-    ],
-)
+from storage.mongo import Document, MongoStore
 
 RULES_POINTER = "current"
 

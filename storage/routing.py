@@ -5,28 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from hub.domain import Conversation, new_id, utcnow
 from storage.inbox import conversation_from_doc
-from storage.mongo import Document, MongoStore, register_indexes
-
-register_indexes(
-    "conversation_events",
-    [
-        IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
-        IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),
-    ],
-)
-register_indexes(
-    "conversations",
-    [
-        IndexModel(
-            [("status", ASCENDING), ("assignee", ASCENDING), ("waiting_since", ASCENDING)],
-            name="waiting_queue",
-        ),
-    ],
-)
+from storage.mongo import Document, MongoStore
 
 
 class RoutingStore:

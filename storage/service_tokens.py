@@ -13,17 +13,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
-
 from hub.domain import utcnow
-from storage.mongo import Document, MongoStore, register_indexes
+from storage.mongo import Document, MongoStore
 
 PREFIX = "chs_"
-
-register_indexes(
-    "service_tokens",
-    [IndexModel([("hash", ASCENDING)], name="hash_unique", unique=True)],
-)
 
 
 def token_hash(token: str) -> str:

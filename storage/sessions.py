@@ -14,18 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pymongo import ASCENDING, IndexModel
-
 from hub.domain import utcnow
-from storage.mongo import MongoStore, register_indexes
-
-register_indexes(
-    "refresh_tokens",
-    [
-        IndexModel([("expires_at", ASCENDING)], name="expiry_ttl", expireAfterSeconds=0),
-        IndexModel([("family", ASCENDING)], name="family"),
-    ],
-)
+from storage.mongo import MongoStore
 
 
 class RefreshRejected(Exception):

@@ -1,0 +1,141 @@
+"""Every collection's indexes, in one table.
+
+Start-up, ``chorus db init`` and the doctor's index check all read this table, so an empty
+database prepared by any of them gets the same unique indexes that deduplication relies on.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+# Slack and Telegram retry deliveries for hours; a week covers every platform's retry window.
+SEEN_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "contacts": [
+        # "channel:external id" for each identity: a plain multikey equality lookup that
+        # every MongoDB-wire server serves from the index ($elemMatch plans vary).
+        IndexModel([("identity_keys", ASCENDING)], name="identity_unique", unique=True),
+    ],
+    "conversations": [
+        # Only active conversations carry open_key (it is unset on resolution); sparse, not
+        # partial, so plain equality queries can use the index.
+        IndexModel([("open_key", ASCENDING)], name="open_key_unique", unique=True, sparse=True),
+        IndexModel([("last_message_at", DESCENDING), ("_id", DESCENDING)], name="recent"),
+        IndexModel(
+            [("status", ASCENDING), ("last_message_at", DESCENDING), ("_id", DESCENDING)],
+            name="status_recent",
+        ),
+        IndexModel(
+            [("assignee", ASCENDING), ("last_message_at", DESCENDING), ("_id", DESCENDING)],
+            name="assignee_recent",
+        ),
+        IndexModel([("contact_id", ASCENDING), ("_id", DESCENDING)], name="contact"),
+        # The assignment queue (open, unassigned; most urgent, then longest waiting first)
+        # and agents' loads, read on every handoff and every SLA check.
+        IndexModel(
+            [
+                ("status", ASCENDING),
+                ("assignee", ASCENDING),
+                ("priority", DESCENDING),
+                ("waiting_since", ASCENDING),
+                ("_id", ASCENDING),
+            ],
+            name="queue",
+        ),
+        IndexModel(
+            [("status", ASCENDING), ("assignee", ASCENDING), ("waiting_since", ASCENDING)],
+            name="waiting_queue",
+        ),
+    ],
+    "messages": [
+        # Every message has an external id (outbound ones get a hub-made one), so a platform
+        # retry or a client resend can never store a second copy.
+        IndexModel(
+            [("channel", ASCENDING), ("external_id", ASCENDING)],
+            name="channel_external_id_unique",
+            unique=True,
+        ),
+        IndexModel([("conversation_id", ASCENDING), ("_id", ASCENDING)], name="thread"),
+        IndexModel([("channel", ASCENDING), ("_id", ASCENDING)], name="channel_order"),
+        IndexModel([("contact_id", ASCENDING), ("_id", ASCENDING)], name="contact_order"),
+        IndexModel([("created_at", ASCENDING), ("_id", ASCENDING)], name="created"),
+        IndexModel(
+            [("delivery.status", ASCENDING), ("delivery.next_attempt_at", ASCENDING)],
+            name="outbox",
+            partialFilterExpression={"delivery.status": "pending"},
+        ),
+    ],
+    "conversation_events": [
+        IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
+        IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),
+    ],
+    "agents": [
+        IndexModel(
+            [("slack_user_id", ASCENDING)],
+            name="slack_user_unique",
+            unique=True,
+            partialFilterExpression={"slack_user_id": {"$type": "string"}},
+        ),
+        IndexModel(
+            [("email", ASCENDING)],
+            name="email_unique",
+            unique=True,
+            partialFilterExpression={"email": {"$type": "string"}},
+        ),
+    ],
+    "refresh_tokens": [
+        IndexModel([("expires_at", ASCENDING)], name="expiry_ttl", expireAfterSeconds=0),
+        IndexModel([("family", ASCENDING)], name="family"),
+    ],
+    "service_tokens": [IndexModel([("hash", ASCENDING)], name="hash_unique", unique=True)],
+    "audit_log": [
+        IndexModel([("at", DESCENDING)], name="at"),
+        IndexModel([("who", DESCENDING), ("at", DESCENDING)], name="who_at"),
+    ],
+    "links": [
+        IndexModel(
+            [("channel", ASCENDING), ("kind", ASCENDING), ("key", ASCENDING)],
+            name="link_unique",
+            unique=True,
+        ),
+        IndexModel(
+            [("conversation_id", ASCENDING), ("channel", ASCENDING)], name="by_conversation"
+        ),
+    ],
+    "seen_events": [
+        IndexModel(
+            [("seen_at", ASCENDING)],
+            name="expire",
+            expireAfterSeconds=SEEN_EVENT_RETENTION_SECONDS,
+        )
+    ],
+    "canned_responses": [
+        IndexModel([("shortcut", ASCENDING)], name="shortcut_unique", unique=True)
+    ],
+    "comments": [
+        IndexModel(
+            [("external.channel", ASCENDING), ("external.message_id", ASCENDING)],
+            name="external_unique",
+            unique=True,
+            partialFilterExpression={"external.message_id": {"$type": "string"}},
+        ),
+        IndexModel(
+            [("status", ASCENDING), ("published_at", DESCENDING), ("_id", DESCENDING)],
+            name="published",
+        ),
+        IndexModel(
+            [("target", ASCENDING), ("status", ASCENDING), ("published_at", DESCENDING)],
+            name="target_published",
+        ),
+        IndexModel([("status", ASCENDING), ("_id", ASCENDING)], name="status_order"),
+        IndexModel([("digest", ASCENDING), ("created_at", DESCENDING)], name="digest"),
+        IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
+        IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
+        IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
+        IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
+    ],
+    "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
+    "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
+    "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
+}
