@@ -6,10 +6,11 @@ only some import path would declare.
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 import uuid
+from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,12 @@ async def test_db_init_in_a_fresh_process_creates_what_serve_creates(
         "CHORUS_MONGO__URI": mongo_uri,
         "CHORUS_MONGO__DATABASE": initialised,
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "db", "init"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "db", "init",
+        cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr.decode()
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
     try:
         by_serve = await index_specs(client, db_name)
