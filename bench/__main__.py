@@ -1,7 +1,8 @@
 """Run every benchmark and print the figures: ``python -m bench`` (or ``make bench``).
 
-The hub benchmarks (ingest, latency, connections, queries) share one table with their
-baselines; moderation, archive/backup and replication print their own tables after it.
+The hub benchmarks (commands per message, ingest, latency, connections, queries) share one
+table with their baselines; moderation, archive/backup and replication print their own
+tables after it.
 ``--quick`` shrinks every size for a smoke run.
 """
 
@@ -13,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import connections, ingest, latency, queries
+from bench import commands, connections, ingest, latency, queries
 from bench.harness import Row, print_table
 
 
@@ -32,6 +33,7 @@ def main() -> None:
     rows: list[Row] = []
     inbox = args.inbox_messages or (20_000 if quick else 1_000_000)
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("commands", lambda: commands.run(10 if quick else 50, 3 if quick else 10)),
         ("ingest", lambda: ingest.run([20, 100] if quick else [100, 1000], 5)),
         # The target rate, and a rate the embedded storage sustains, for comparison.
         ("latency", lambda: latency.run(200 if quick else 1000, 2.0 if quick else 5.0)),
