@@ -66,6 +66,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.twitter import TwitterAdapter
 
         adapters.append(TwitterAdapter(config.twitter, hub))
+    if config.wechat.enabled:
+        from adapters.wechat.adapter import WeChatAdapter
+
+        adapters.append(WeChatAdapter(config.wechat, hub))
     return adapters
 
 

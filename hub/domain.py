@@ -11,7 +11,7 @@ from typing import Any, Literal
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["web", "slack", "telegram", "twitter"]
+Channel = Literal["web", "slack", "telegram", "twitter", "wechat"]
 CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter")
 Direction = Literal["inbound", "outbound"]
 AuthorKind = Literal["contact", "agent", "bot"]

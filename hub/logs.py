@@ -188,3 +188,5 @@ def setup_logging(level: str = "INFO", json_format: bool | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # pymongo's command log echoes whole documents (message texts, stored tokens).
+    logging.getLogger("pymongo").setLevel(logging.WARNING)

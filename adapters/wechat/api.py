@@ -1,0 +1,152 @@
+"""The WeChat API client: one shared access token and the customer-service send.
+
+Every hub instance uses the same access token: it is kept in the channel state (a
+checkpoint) and in memory, fetched with ``/cgi-bin/stable_token``, which hands every caller
+the same token while it is valid, so instances refreshing at once never invalidate each
+other's. It is refreshed a few minutes before it expires and when WeChat calls it invalid
+(40001, 40014, 42001); it is never fetched per send and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from hub.channels import ChannelState
+from hub.domain import DeliveryResult
+
+log = logging.getLogger(__name__)
+
+TOKEN_CHECKPOINT = "wechat:access_token"  # noqa: S105 - a checkpoint name
+REFRESH_MARGIN = timedelta(minutes=5)
+TOKEN_INVALID = {40001, 40014, 42001}
+RETRYABLE = {-1, 45009, 45011}
+# What a failed send means for the conversation, in words an agent can act on.
+PERMANENT = {
+    45015: "outside WeChat's 48-hour reply window: the customer must write again first",
+    45047: "WeChat's limit of replies in the 48-hour window is reached",
+    40003: "WeChat does not know this customer's openid",
+}
+UNREACHABLE = {43004: "the customer no longer follows the account"}
+
+
+class WeChatError(Exception):
+    """A WeChat API answer with a non-zero ``errcode``."""
+
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(f"{errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WeChatApi:
+    """Calls to ``api.weixin.qq.com`` (or the configured base) for one account."""
+
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str,
+        app_secret: str,
+        state: ChannelState,
+        timeout_seconds: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        self._secret = app_secret
+        self.state = state
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+        self._token: tuple[str, datetime] | None = None
+        self._refresh = asyncio.Lock()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _post(
+        self, path: str, body: dict[str, Any], token: str | None = None
+    ) -> dict[str, Any]:
+        params = {"access_token": token} if token else None
+        async with self._http().post(f"{self.base_url}{path}", json=body, params=params) as resp:
+            if resp.status >= 500:
+                raise aiohttp.ClientResponseError(
+                    resp.request_info, resp.history, status=resp.status
+                )
+            # WeChat answers JSON with text/plain at times: read the body, not the header.
+            answer = await resp.json(content_type=None)
+        if not isinstance(answer, dict):
+            raise WeChatError(-1, "the answer is not a JSON object")
+        if answer.get("errcode", 0) != 0:
+            raise WeChatError(int(answer["errcode"]), str(answer.get("errmsg", "")))
+        return answer
+
+    async def fetch_token(self) -> tuple[str, datetime]:
+        """A token from ``stable_token`` (the same one every caller gets while it lasts)."""
+        body = {"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret}
+        answer = await self._post("/cgi-bin/stable_token", body | {"force_refresh": False})
+        token = answer.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise WeChatError(-1, "stable_token gave no access_token")
+        expires_in = int(answer.get("expires_in", 7200))
+        return token, datetime.now(UTC) + timedelta(seconds=expires_in)
+
+    async def access_token(self, *, stale: str | None = None) -> str:
+        """The shared token; ``stale`` names one WeChat refused, which is never handed out."""
+        async with self._refresh:
+            now = datetime.now(UTC)
+            if self._fresh(self._token, now, stale):
+                assert self._token is not None
+                return self._token[0]
+            stored = await self.state.load_checkpoint(TOKEN_CHECKPOINT)
+            if isinstance(stored, dict):
+                candidate = (str(stored.get("token")), datetime.fromisoformat(stored["expires"]))
+                if self._fresh(candidate, now, stale):
+                    self._token = candidate
+                    return candidate[0]
+            token, expires = await self.fetch_token()
+            self._token = (token, expires)
+            await self.state.save_checkpoint(
+                TOKEN_CHECKPOINT, {"token": token, "expires": expires.isoformat()}
+            )
+            log.info("wechat access token refreshed", extra={"expires": expires.isoformat()})
+            return token
+
+    @staticmethod
+    def _fresh(token: tuple[str, datetime] | None, now: datetime, stale: str | None) -> bool:
+        return token is not None and token[0] != stale and token[1] - REFRESH_MARGIN > now
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """One customer-service text message; a refused token is refreshed and tried once."""
+        body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        token = await self.access_token()
+        try:
+            await self._post("/cgi-bin/message/custom/send", body, token)
+        except WeChatError as exc:
+            if exc.errcode not in TOKEN_INVALID:
+                raise
+            token = await self.access_token(stale=token)
+            await self._post("/cgi-bin/message/custom/send", body, token)
+
+
+def delivery_failure(exc: Exception) -> DeliveryResult:
+    """What an error from a send means: retry later, give up with a reason, unreachable."""
+    if isinstance(exc, WeChatError):
+        if exc.errcode in PERMANENT:
+            return DeliveryResult.failed(f"{PERMANENT[exc.errcode]} ({exc.errcode})")
+        if exc.errcode in UNREACHABLE:
+            reason = f"{UNREACHABLE[exc.errcode]} ({exc.errcode})"
+            return DeliveryResult.failed(reason, unreachable=True)
+        if exc.errcode in RETRYABLE or exc.errcode in TOKEN_INVALID:
+            return DeliveryResult.failed(f"wechat busy ({exc.errcode})", retryable=True)
+        return DeliveryResult.failed(f"wechat refused the message ({exc.errcode})")
+    # Timeouts, refused connections and 5xx: WeChat may be back in a moment.
+    return DeliveryResult.failed(f"wechat unreachable ({type(exc).__name__})", retryable=True)
