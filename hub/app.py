@@ -13,6 +13,7 @@ from pymongo.errors import PyMongoError
 from hub import inbox_web
 from hub.api import admin as admin_api
 from hub.api import agents as agents_api
+from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
@@ -38,6 +39,7 @@ from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync.fanout import fanout_context
 from hub.web_security import security_middleware
 from storage.agents import AgentStore
+from storage.api_channels import ApiChannelStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
@@ -47,7 +49,9 @@ from storage.outbox import OutboxStore
 log = logging.getLogger(__name__)
 
 
-def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list[ChannelAdapter]:
+def build_adapters(
+    config: ChorusConfig, hub: Hub, tokens: TokenService, mongo: MongoStore
+) -> list[ChannelAdapter]:
     """The enabled channels. Adapters are imported here only, so the core stays SDK-free."""
     adapters: list[ChannelAdapter] = []
     if config.web.enabled:
@@ -70,6 +74,10 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
         from adapters.wechat.adapter import WeChatAdapter
 
         adapters.append(WeChatAdapter(config.wechat, hub))
+    if config.api_channels.enabled:
+        from adapters.api_channel.adapter import ApiChannelAdapter
+
+        adapters.append(ApiChannelAdapter(config.api_channels, hub, ApiChannelStore(mongo)))
     return adapters
 
 
@@ -108,7 +116,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         reopen_window_seconds=config.bot.reopen_window_seconds,
         ingest_batch=config.mongo.ingest_batch,
     )
-    adapters = build_adapters(config, hub, tokens)
+    adapters = build_adapters(config, hub, tokens, mongo)
 
     app[CONFIG] = config
     app[MONGO] = mongo
@@ -133,6 +141,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     agents_api.register(api)
     sync_api.register(api)
     kb_api.register(api)
+    api_channels_api.register(api)
     desk_api.register(api)
     insights_api.register(api)
     auth_api.install(app, mongo, config.sessions)

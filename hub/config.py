@@ -221,6 +221,14 @@ class WeChatConfig(Section):
         return self
 
 
+class ApiChannelsConfig(Section):
+    """API inboxes: integrators post messages with an inbox token, replies go to a webhook."""
+
+    enabled: bool = True
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+
+
 class TwitterConfig(Section):
     """X (Twitter): mentions and DMs of one account in, reply tweets and DMs out."""
 
@@ -400,6 +408,7 @@ class ChorusConfig(Section):
     logging: LoggingConfig = LoggingConfig()
     twitter: TwitterConfig = TwitterConfig()
     wechat: WeChatConfig = WeChatConfig()
+    api_channels: ApiChannelsConfig = ApiChannelsConfig()
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()

@@ -11,8 +11,8 @@ from typing import Any, Literal
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["web", "slack", "telegram", "twitter", "wechat"]
-CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter")
+Channel = Literal["web", "slack", "telegram", "twitter", "wechat", "api"]
+CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter", "wechat", "api")
 Direction = Literal["inbound", "outbound"]
 AuthorKind = Literal["contact", "agent", "bot"]
 ConversationStatus = Literal["bot", "open", "pending", "resolved"]
@@ -129,6 +129,19 @@ class Agent(Model):
     slack_user_id: str | None = None
     capacity: int = 5
     online: bool = False
+    created_at: datetime
+
+
+class ApiChannel(Model):
+    """An API inbox: integrators post customers' messages with its token; replies go to its
+    webhook, signed with its secret. The token is kept only as a hash."""
+
+    id: str
+    name: str
+    webhook_url: str
+    secret: str
+    token_hash: str
+    active: bool = True
     created_at: datetime
 
 

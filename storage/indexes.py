@@ -138,4 +138,5 @@ INDEXES: dict[str, list[IndexModel]] = {
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
     "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
+    "api_channels": [IndexModel([("token_hash", ASCENDING)], name="token_unique", unique=True)],
 }

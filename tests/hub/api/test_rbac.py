@@ -67,6 +67,8 @@ EXPECTED: dict[str, set[str]] = {
     "GET /audit": {A},
     "GET /config": {A},
     "GET /openapi.json": {A, G, V},
+    "POST /api-channels": {A},
+    "GET /api-channels": {A},
 }
 
 

@@ -1,0 +1,1 @@
+"""The generic API channel: any platform Chorus does not ship, bridged by an integrator."""

@@ -1,0 +1,75 @@
+"""``/api/v1/api-channels``: admins create API inboxes; the token and secret show once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.schemas import ItemList
+from hub.domain import ApiChannel
+from hub.http import read_json
+from hub.state import MONGO
+from storage.api_channels import ApiChannelStore
+
+
+class NewApiChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    webhook_url: AnyHttpUrl = Field(description="where agents' and the bot's replies are posted")
+
+
+class CreatedApiChannel(BaseModel):
+    id: str
+    name: str
+    webhook_url: str
+    token: str = Field(description="for posting messages; shown only now")
+    secret: str = Field(description="signs the webhook deliveries; shown only now")
+
+
+def _public(channel: ApiChannel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "webhook_url": channel.webhook_url,
+        "active": channel.active,
+        "created_at": channel.created_at.isoformat(),
+    }
+
+
+async def create_channel(request: web.Request) -> web.Response:
+    body = await read_json(request, NewApiChannel)
+    channel, token = await ApiChannelStore(request.app[MONGO]).create(
+        body.name, str(body.webhook_url)
+    )
+    created = _public(channel) | {"token": token, "secret": channel.secret}
+    return web.json_response(created, status=201)
+
+
+async def list_channels(request: web.Request) -> web.Response:
+    channels = await ApiChannelStore(request.app[MONGO]).all()
+    return web.json_response({"items": [_public(c) for c in channels]})
+
+
+def register(routes: ApiRoutes) -> None:
+    routes.add(
+        "POST",
+        "/api-channels",
+        create_channel,
+        roles=ADMIN_ONLY,
+        summary="Create an API inbox (its token and signing secret are shown once)",
+        body=NewApiChannel,
+        response=CreatedApiChannel,
+        status=201,
+    )
+    routes.add(
+        "GET",
+        "/api-channels",
+        list_channels,
+        roles=ADMIN_ONLY,
+        summary="API inboxes, without their token or secret",
+        response=ItemList,
+    )
