@@ -123,3 +123,24 @@ async def test_instances_share_the_stored_token(wx_client, wechat_server, fake_w
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_bot_answers_a_wechat_customer_in_chinese(
+    config, wechat_server, fake_wechat, make_client, db
+) -> None:
+    from tests.adapters.wechat.conftest import wechat_config
+    from tests.hub.bot.conftest import SAMPLE_KB
+
+    config.bot.enabled = True
+    config.bot.knowledge_files = [SAMPLE_KB]
+    client = await make_client(wechat_config(config, wechat_server))
+    fake_wechat.customer_wrote(OPENID)
+    query, body = encrypted_callback(text_xml("777", "怎么退货？"))
+    assert (await post_callback(client, query, body)).status == 200
+
+    async def answered():
+        return fake_wechat.sent or None
+
+    sent = await wait_for(answered, within=15)
+    assert sent[0]["touser"] == OPENID
+    assert any("退" in s["text"]["content"] for s in sent), sent
