@@ -131,7 +131,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     kb_api.register(api)
     desk_api.register(api)
     insights_api.register(api)
-    auth_api.install(app, mongo, config.sessions)
+    auth_api.install(app, api, mongo, config.sessions)
     inbox_web.install(app, api)
     if config.moderation.enabled:
         from hub.api import comment_setup
