@@ -46,6 +46,10 @@ from storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 
+# The embedded database this app runs, if any: ``chorus serve`` stops it after a failed
+# start, since aiohttp does not run the app's cleanup when its startup fails.
+EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
+
 
 def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list[ChannelAdapter]:
     """The enabled channels. Adapters are imported here only, so the core stays SDK-free."""
@@ -81,6 +85,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     if not uri:
         embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
         uri = embedded.uri
+        app[EMBEDDED_DB] = embedded
     metrics = HubMetrics()
     mongo = MongoStore(
         make_client(
