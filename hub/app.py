@@ -48,6 +48,10 @@ from storage.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 
+# The embedded database this app runs, if any: ``chorus serve`` stops it after a failed
+# start, since aiohttp does not run the app's cleanup when its startup fails.
+EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
+
 
 def build_adapters(
     config: ChorusConfig, hub: Hub, tokens: TokenService, mongo: MongoStore
@@ -93,6 +97,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     if not uri:
         embedded = EmbeddedMongo(config.mongo.embedded.data_dir, config.mongo.embedded.port)
         uri = embedded.uri
+        app[EMBEDDED_DB] = embedded
     metrics = HubMetrics()
     mongo = MongoStore(
         make_client(
@@ -144,7 +149,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     api_channels_api.register(api)
     desk_api.register(api)
     insights_api.register(api)
-    auth_api.install(app, mongo, config.sessions)
+    auth_api.install(app, api, mongo, config.sessions)
     inbox_web.install(app, api)
     if config.moderation.enabled:
         from hub.api import comment_setup

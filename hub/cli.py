@@ -46,7 +46,7 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
     """Run the hub (starts the embedded database when mongo.uri is empty)."""
     from aiohttp import web
 
-    from hub.app import create_app
+    from hub.app import EMBEDDED_DB, create_app
     from hub.logs import setup_logging
 
     config = _load(config_path)
@@ -56,13 +56,20 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
         config.http.port = port
     setup_logging(config.logging.level, config.logging.json_format)
     app = create_app(config)
-    web.run_app(
-        app,
-        host=config.http.host,
-        port=config.http.port,
-        shutdown_timeout=config.http.shutdown_grace_seconds,
-        print=lambda text: click.echo(text, err=True),
-    )
+    try:
+        web.run_app(
+            app,
+            host=config.http.host,
+            port=config.http.port,
+            shutdown_timeout=config.http.shutdown_grace_seconds,
+            print=lambda text: click.echo(text, err=True),
+        )
+    finally:
+        # A failed start skips the app's cleanup: the database child (its own session, so
+        # it outlives us) would keep running. After a clean stop this finds it stopped.
+        embedded = app.get(EMBEDDED_DB)
+        if embedded is not None:
+            embedded.stop()
 
 
 @main.command()

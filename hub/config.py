@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from hub.config_paths import anchor_defaults, anchor_file_paths
 from moderation.rules import ModerationRules
 
 ENV_PREFIX = "CHORUS_"
@@ -459,7 +460,10 @@ def _describe(error: ValidationError) -> str:
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ChorusConfig:
-    """Read ``path`` (if given and present), apply environment overrides, validate."""
+    """Read ``path`` (if given and present), apply environment overrides, validate.
+
+    Relative paths are anchored (``hub.config_paths``): the file's against its folder,
+    the defaults against the Chorus checkout; the environment's stay as given."""
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -470,12 +474,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
-        data = loaded or {}
+        data = anchor_file_paths(ChorusConfig, loaded or {}, path.resolve().parent)
     data = _merge(data, _env_overrides(os.environ if environ is None else environ))
     try:
-        return ChorusConfig.model_validate(data)
+        config = ChorusConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    anchor_defaults(config)
+    return config
 
 
 def jwt_secret(auth: AuthConfig) -> str:

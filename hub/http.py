@@ -46,7 +46,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, exc.reason)
+        response = error_response(exc.status, code, exc.reason)
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            # RFC 9110 §15.5.6: a 405 lists the methods the resource does support.
+            response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
     except (ServerSelectionTimeoutError, ConnectionFailure):
         log.warning("database unavailable during request", extra={"path": request.path})
         return error_response(503, "storage_unavailable", "the database is unavailable, retry")

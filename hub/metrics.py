@@ -12,6 +12,9 @@ Metric (type) — labels — meaning:
 
 - ``chorus_messages_received_total`` (counter) — channel — inbound messages stored
 - ``chorus_messages_duplicate_total`` (counter) — channel — inbound retries dropped by dedup
+- ``chorus_inbound_skipped_total`` (counter) — channel, reason — platform events acknowledged
+  and not stored (a group chat, a sticker, an update kind the channel does not handle);
+  each channel names its reasons from a fixed list (Telegram: ``adapters/telegram/normalize.py``)
 - ``chorus_messages_sent_total`` (counter) — channel — outbound messages delivered
 - ``chorus_delivery_failures_total`` (counter) — channel, reason — failed delivery attempts;
   reason ∈ ``DELIVERY_REASONS``
@@ -109,6 +112,12 @@ class HubMetrics:
             "chorus_messages_duplicate",
             "Inbound messages already stored (platform retries, client resends).",
             ["channel"],
+            registry=r,
+        )
+        self.inbound_skipped = Counter(
+            "chorus_inbound_skipped",
+            "Platform events acknowledged but not stored, by reason.",
+            ["channel", "reason"],
             registry=r,
         )
         self.messages_sent = Counter(
@@ -239,6 +248,9 @@ class HubMetrics:
 
     def duplicate(self, channel: str) -> None:
         self.messages_duplicate.labels(channel=channel).inc()
+
+    def skipped(self, channel: str, reason: str) -> None:
+        self.inbound_skipped.labels(channel=channel, reason=reason).inc()
 
     def sent(self, channel: str) -> None:
         self.messages_sent.labels(channel=channel).inc()

@@ -128,7 +128,8 @@ class TelegramAdapter:
         inbound = normalized.inbound
         if normalized.kind == "unsupported" or inbound is None:
             self.unsupported[normalized.label] += 1
-            log.info("telegram update not supported", extra={"kind": normalized.label})
+            self.hub.metrics.skipped("telegram", normalized.label)
+            log.info("telegram update skipped", extra={"reason": normalized.label})
             return
         if normalized.kind == "edit":
             edited = await self.hub.edit_message(

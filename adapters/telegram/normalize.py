@@ -3,7 +3,7 @@
 Works on the wire JSON (what the webhook receives, what ``getUpdates`` returns), so both
 modes share one path and the payload is kept untouched in ``raw``. Anything this channel
 does not handle becomes an ``unsupported`` result with a label for counting; nothing here
-raises on odd input.
+raises on odd input. Labels come from a fixed vocabulary (they become metric labels).
 """
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from telegram import Update
+from telegram.constants import ChatType
+
 from hub.domain import Attachment, AttachmentKind, InboundMessage
 
 # Message content this channel cannot represent yet; used only to label what was skipped.
 _OTHER_CONTENT = ("sticker", "location", "venue", "poll", "dice", "game", "video_note", "story")
+_UPDATE_KINDS = frozenset(str(kind) for kind in Update.ALL_TYPES)
+_CHAT_TYPES = frozenset(str(kind) for kind in ChatType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,9 @@ def normalize_update(update: dict[str, Any]) -> NormalizedUpdate:
         # AttributeError: a null or a list where the Bot API has an object.
         return NormalizedUpdate.unsupported("malformed")
     kinds = [key for key in update if key != "update_id"]
-    return NormalizedUpdate.unsupported(kinds[0] if kinds else "empty")
+    if not kinds:
+        return NormalizedUpdate.unsupported("empty")
+    return NormalizedUpdate.unsupported(kinds[0] if kinds[0] in _UPDATE_KINDS else "other_update")
 
 
 def _normalize_message(
@@ -64,8 +71,11 @@ def _normalize_message(
 ) -> NormalizedUpdate:
     chat = message["chat"]
     sender = message.get("from")
-    if chat.get("type") != "private":
-        return NormalizedUpdate.unsupported(f"{chat.get('type', 'unknown')}_chat")
+    chat_type = _chat_type(chat, sender)
+    if chat_type != "private":
+        return NormalizedUpdate.unsupported(
+            f"{chat_type}_chat" if chat_type in _CHAT_TYPES else "unknown_chat"
+        )
     if not isinstance(sender, dict) or sender.get("is_bot"):
         return NormalizedUpdate.unsupported("no_human_sender")
     files = _files(message)
@@ -93,6 +103,15 @@ def _normalize_message(
         raw=update,
     )
     return NormalizedUpdate(kind=kind, inbound=inbound, files=tuple(files))
+
+
+def _chat_type(chat: dict[str, Any], sender: Any) -> Any:
+    """The chat's ``type``. The example updates in Telegram's webhook guide (the ones a bot
+    developer replays with curl) leave it out, and ``is_bot`` too; a chat whose id is the
+    sender's own is a one-to-one chat, so it counts as private."""
+    if "type" in chat or not isinstance(sender, dict) or chat.get("id") is None:
+        return chat.get("type")
+    return "private" if chat["id"] == sender.get("id") else None
 
 
 def _contact_text(contact: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """Password login for the web inbox: login, refresh (rotating), logout.
 
-These three endpoints are public (they are how a bearer token is obtained), so they are
-plain routes outside the API's role table. Every failure to log in answers the same
+These three endpoints are public (they are how a bearer token is obtained): the route
+table lists them as ``public``, so they take no token and appear in the OpenAPI document
+without a security requirement. Every failure to log in answers the same
 401 ``invalid_credentials`` whether or not the account exists, after the same argon2
 work. Attempts are limited per account and per client address, in memory per process.
 """
@@ -16,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import API_PREFIX
+from hub.api.routes import ApiRoutes
 from hub.config import SessionsConfig
 from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
@@ -55,6 +56,22 @@ class RefreshBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class SessionAgent(BaseModel):
+    id: str
+    name: str
+    role: str
+
+
+class Session(BaseModel):
+    """What login and refresh answer: a short-lived access token and its refresh token."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    agent: SessionAgent
 
 
 def hash_password(password: str) -> str:
@@ -131,8 +148,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-def install(app: web.Application, mongo: MongoStore, config: SessionsConfig) -> None:
-    """Add the public session endpoints and the state they keep."""
+def install(
+    app: web.Application, api: ApiRoutes, mongo: MongoStore, config: SessionsConfig
+) -> None:
+    """Add the public session endpoints to the route table, and the state they keep."""
     app[LOGIN] = LoginGuard(
         SessionStore(mongo, config.refresh_ttl_seconds),
         AddressBuckets(config.login_burst, config.login_refill_per_second, 100_000),
@@ -140,6 +159,19 @@ def install(app: web.Application, mongo: MongoStore, config: SessionsConfig) -> 
         AddressBuckets(4 * config.login_burst, 4 * config.login_refill_per_second, 100_000),
         config,
     )
-    app.router.add_post(f"{API_PREFIX}/auth/login", login)
-    app.router.add_post(f"{API_PREFIX}/auth/refresh", refresh)
-    app.router.add_post(f"{API_PREFIX}/auth/logout", logout)
+    for path, handler, summary, body, response, status in (
+        ("/auth/login", login, "Log in with email and password", LoginBody, Session, 200),
+        ("/auth/refresh", refresh, "Trade a refresh token for new ones", RefreshBody, Session, 200),
+        ("/auth/logout", logout, "Revoke a refresh token", RefreshBody, None, 204),
+    ):
+        api.add(
+            "POST",
+            path,
+            handler,
+            roles=(),
+            public=True,
+            summary=summary,
+            body=body,
+            response=response,
+            status=status,
+        )

@@ -100,6 +100,10 @@ def _operation(components: _Components, endpoint: Endpoint) -> dict[str, Any]:
         "parameters": parameters,
         "responses": responses,
     }
+    if endpoint.public:
+        # No token needed: an empty requirement overrides the document-wide bearer one.
+        operation.update({"security": [], "x-public": True})
+        del operation["x-scope"]
     if endpoint.body is not None:
         operation["requestBody"] = {
             "required": not endpoint.body_optional,

@@ -8,7 +8,8 @@ Roles: ``admin`` may do what the table allows admins; ``agent`` likewise; ``view
 read-only and may call a GET endpoint that agents may call, unless the table says
 ``viewer=False`` (or lists ``viewer`` for a write). Service tokens add scopes: an endpoint
 needs ``<resource>:read`` for GET and ``<resource>:write`` otherwise, ``resource`` being
-the path's first segment (``conversations``, ``kb``, ...).
+the path's first segment (``conversations``, ``kb``, ...). A ``public`` endpoint (the
+session endpoints, which are how a token is obtained) takes no token and no role.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Endpoint:
     status: int = 200
     audit: bool = False
     body_optional: bool = False
+    public: bool = False
 
     @property
     def scope(self) -> str:
@@ -78,10 +80,13 @@ class ApiRoutes:
         viewer: bool | None = None,
         audit: bool | None = None,
         body_optional: bool = False,
+        public: bool = False,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
-        ``audit`` defaults to "an admin-only write"."""
+        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``."""
         allowed = set(roles)
+        if public and allowed:
+            raise ValueError(f"public endpoint {method} {path} cannot also list roles")
         if viewer is None:
             viewer = method == "GET" and "agent" in allowed
         if viewer:
@@ -101,6 +106,7 @@ class ApiRoutes:
             status,
             audit,
             body_optional,
+            public,
         )
 
     def install(self, app: web.Application) -> None:
@@ -121,7 +127,7 @@ class ApiRoutes:
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
         endpoint = self.endpoint_for(request)
-        if endpoint is None:
+        if endpoint is None or endpoint.public:
             return await handler(request)  # the router answers 404/405
         request[PRINCIPAL] = principal = await authenticate(request)
         if principal.role not in endpoint.roles:

@@ -10,6 +10,7 @@ hub served on loopback by this test's event loop.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -56,6 +57,77 @@ async def test_document_covers_every_endpoint(client: Client) -> None:
                 "$ref": "#/components/schemas/Error"
             }, (method, path)
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def _router_operations(client: Client) -> set[tuple[str, str]]:
+    """Every (method, path) the application's own router serves under /api/."""
+    return {
+        (route.method, route.resource.canonical)
+        for route in client.app.router.routes()
+        if route.resource is not None and route.resource.canonical.startswith("/api/")
+    }
+
+
+async def _document(client: Client) -> dict[str, Any]:
+    resp = await client.get("/api/v1/openapi.json", headers=bearer(client, role="viewer"))
+    assert resp.status == 200
+    document: dict[str, Any] = await resp.json()
+    return document
+
+
+async def test_document_matches_the_real_router(client: Client) -> None:
+    """Routes added straight on the router (not through the table) would show up here."""
+    document = await _document(client)
+    documented = {
+        (method.upper(), path) for path, ops in document["paths"].items() for method in ops
+    }
+    served = _router_operations(client)
+    assert served - documented == set(), "routes the OpenAPI document does not describe"
+    assert documented - served == set(), "documented operations the router does not serve"
+    assert {("POST", f"/api/v1/auth/{name}") for name in ("login", "refresh", "logout")} <= served
+
+
+async def test_public_operations_need_no_token(client: Client) -> None:
+    document = await _document(client)
+    public = {
+        (method.upper(), path)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        if op.get("security") == []
+    }
+    assert public == {("POST", f"/api/v1/auth/{n}") for n in ("login", "refresh", "logout")}
+    resp = await client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "p"})
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "invalid_credentials"
+
+
+def _served_methods(document: dict[str, Any], url: str) -> set[str]:
+    """The methods some documented path serves for ``url`` (``/kb/search`` is also a
+    ``/kb/{id}``, so it has that path's methods too)."""
+    methods: set[str] = set()
+    for path, ops in document["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)), url):
+            methods |= {method.upper() for method in ops}
+    return methods
+
+
+async def test_undeclared_methods_answer_405_with_allow(client: Client) -> None:
+    """RFC 9110 §15.5.6: a 405 carries ``Allow`` with the methods the resource has."""
+    document = await _document(client)
+    wrong: list[str] = []
+    for path in document["paths"]:
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        served = _served_methods(document, url)
+        undeclared = sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - served)
+        for method in ["TRACE", *undeclared[:1]]:
+            resp = await client.request(method, url, headers=bearer(client, role="admin"))
+            allow = {m.strip() for m in resp.headers.get("Allow", "").split(",") if m.strip()}
+            body = await resp.json()
+            if resp.status != 405 or allow != served:
+                wrong.append(f"{method} {path}: {resp.status}, Allow {sorted(allow)}")
+            elif body["error"]["code"] != "method_not_allowed":
+                wrong.append(f"{method} {path}: code {body['error']['code']}")
+    assert wrong == []
 
 
 async def test_document_needs_a_token(client: Client) -> None:

@@ -2,7 +2,7 @@
 
 ``EXPECTED`` restates the route table's roles by hand: adding an endpoint without adding
 it here fails ``test_matrix_covers_every_endpoint``, so who may call a new endpoint is
-always a reviewed decision.
+always a reviewed decision. ``P`` marks a public endpoint (no token, any caller).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from hub.api.routes import API_ROUTES
 from tests.conftest import bearer
 from tests.hub.api.conftest import Client
 
-A, G, V = "admin", "agent", "viewer"
+A, G, V, P = "admin", "agent", "viewer", "public"
 EXPECTED: dict[str, set[str]] = {
+    "POST /auth/login": {P},
+    "POST /auth/refresh": {P},
+    "POST /auth/logout": {P},
     "GET /conversations": {A, G, V},
     "GET /conversations/{id}": {A, G, V},
     "PATCH /conversations/{id}": {A, G},
@@ -75,7 +78,7 @@ EXPECTED: dict[str, set[str]] = {
 def _table(client: Client) -> dict[str, set[str]]:
     routes = client.app[API_ROUTES]
     return {
-        f"{e.method} {e.path.removeprefix('/api/v1')}": set(e.roles)
+        f"{e.method} {e.path.removeprefix('/api/v1')}": {P} if e.public else set(e.roles)
         for e in routes.endpoints.values()
     }
 
@@ -89,7 +92,8 @@ async def test_matrix_covers_every_endpoint(client: Client) -> None:
 
 @pytest.mark.parametrize("role", [None, A, G, V])
 async def test_every_endpoint_answers_as_the_table_says(client: Client, role: str | None) -> None:
-    """No token: 401 everywhere. A role the table refuses: 403. Allowed: anything else.
+    """No token: 401 everywhere but the public endpoints. A role the table refuses: 403.
+    Allowed (and public): anything else.
 
     Ids are the caller's own subject, so an agent setting "its own" status passes the
     handler's object check and answers 404 (no such agent), not 403."""
@@ -100,6 +104,8 @@ async def test_every_endpoint_answers_as_the_table_says(client: Client, role: st
         headers = bearer(client, sub="rbac", role=role) if role else {}
         resp = await client.request(method, url, headers=headers, json={})
         expected = 401 if role is None else (None if role in roles else 403)
+        if P in roles:
+            expected = None
         body = await resp.json()
         if expected is None:
             if resp.status in (401, 403) or resp.status >= 500:

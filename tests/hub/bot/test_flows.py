@@ -153,8 +153,11 @@ def test_the_sample_config_documents_the_bot_defaults() -> None:
     from pathlib import Path
 
     from hub.config import ChorusConfig, ConfigError, load_config
+    from hub.config_paths import anchor_defaults
 
     root = Path(__file__).resolve().parents[3]
-    assert load_config(root / "config.yaml", environ={}).bot == ChorusConfig().bot
+    defaults = ChorusConfig()
+    anchor_defaults(defaults, root)  # the sample's relative paths are relative to its folder
+    assert load_config(root / "config.yaml", environ={}).bot == defaults.bot
     with pytest.raises(ConfigError, match=r"bot\.business_hours\.timezone"):
         load_config(None, environ={"CHORUS_BOT__BUSINESS_HOURS__TIMEZONE": "Mars/Olympus"})
