@@ -25,7 +25,7 @@ from hub.api.routes import ApiRoutes
 from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
 from hub.bot import service as bot_service
-from hub.channels import ChannelAdapter, channel_status
+from hub.channels import ChannelAdapter, ServesApi, channel_status
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.domain import Channel
@@ -150,6 +150,11 @@ def create_app(config: ChorusConfig) -> web.Application:
     desk_api.register(api)
     insights_api.register(api)
     auth_api.install(app, api, mongo, config.sessions)
+    for adapter in adapters:
+        if isinstance(adapter, ServesApi):
+            for op in adapter.api_operations():
+                api.add(op.method, op.path, op.handler, roles=(), public=True,
+                        summary=op.summary, body=op.body, status=op.status)  # fmt: skip
     inbox_web.install(app, api)
     if config.moderation.enabled:
         from hub.api import comment_setup

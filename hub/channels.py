@@ -7,11 +7,13 @@ storage; the hub never imports a platform SDK.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from hub.domain import (
     Agent,
@@ -137,6 +139,27 @@ class ChannelAdapter(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult: ...
+
+
+@dataclass(frozen=True)
+class PublicOperation:
+    """An endpoint under ``/api/v1`` that a channel serves with its own credentials (an
+    inbox token, say): it joins the API's route table as public, so the OpenAPI document
+    describes it, and the channel's handler checks who is calling."""
+
+    method: str
+    path: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    summary: str
+    body: type[BaseModel] | None = None
+    status: int = 200
+
+
+@runtime_checkable
+class ServesApi(Protocol):
+    """A channel that contributes public API operations (declared, not looked up)."""
+
+    def api_operations(self) -> Sequence[PublicOperation]: ...
 
 
 def channel_status(adapters: Mapping[Channel, ChannelAdapter]) -> dict[str, Any]:

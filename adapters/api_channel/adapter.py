@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.channels import HubPort
+from hub.channels import HubPort, PublicOperation
 from hub.config import ApiChannelsConfig
 from hub.domain import (
     ApiChannel,
@@ -36,7 +36,7 @@ from hub.webhook_signature import signed_headers
 
 log = logging.getLogger(__name__)
 
-MESSAGES_PATH = "/api/v1/api-channels/{id}/messages"
+MESSAGES_PATH = "/api-channels/{id}/messages"  # under /api/v1, in the API's route table
 RETRY_STATUSES = {408, 425, 429}
 
 
@@ -109,7 +109,19 @@ class ApiChannelAdapter:
         self._session: aiohttp.ClientSession | None = None
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
-        return [web.post(MESSAGES_PATH, self.post_message)]
+        return []
+
+    def api_operations(self) -> Sequence[PublicOperation]:
+        return [
+            PublicOperation(
+                "POST",
+                MESSAGES_PATH,
+                self.post_message,
+                "Post a customer's message to an API inbox (Authorization: Bearer <inbox token>)",
+                body=InboundBody,
+                status=201,
+            )
+        ]
 
     async def start(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout_seconds)

@@ -95,10 +95,16 @@ async def test_public_operations_need_no_token(client: Client) -> None:
         for method, op in ops.items()
         if op.get("security") == []
     }
-    assert public == {("POST", f"/api/v1/auth/{n}") for n in ("login", "refresh", "logout")}
+    # No bearer JWT: the session endpoints issue one; an API inbox checks its own token.
+    assert public == {("POST", f"/api/v1/auth/{n}") for n in ("login", "refresh", "logout")} | {
+        ("POST", "/api/v1/api-channels/{id}/messages")
+    }
     resp = await client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "p"})
     assert resp.status == 401
     assert (await resp.json())["error"]["code"] == "invalid_credentials"
+    resp = await client.post("/api/v1/api-channels/x/messages", json={"message_id": "1"})
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "invalid_token"
 
 
 def _served_methods(document: dict[str, Any], url: str) -> set[str]:

@@ -16,10 +16,13 @@ from tests.conftest import bearer
 from tests.hub.api.conftest import Client
 
 A, G, V, P = "admin", "agent", "viewer", "public"
+# Public in the table, but the channel checks its own credential: no JWT of any role passes.
+INBOX = "inbox token"
 EXPECTED: dict[str, set[str]] = {
     "POST /auth/login": {P},
     "POST /auth/refresh": {P},
     "POST /auth/logout": {P},
+    "POST /api-channels/{id}/messages": {INBOX},
     "GET /conversations": {A, G, V},
     "GET /conversations/{id}": {A, G, V},
     "PATCH /conversations/{id}": {A, G},
@@ -78,7 +81,9 @@ EXPECTED: dict[str, set[str]] = {
 def _table(client: Client) -> dict[str, set[str]]:
     routes = client.app[API_ROUTES]
     return {
-        f"{e.method} {e.path.removeprefix('/api/v1')}": {P} if e.public else set(e.roles)
+        f"{e.method} {e.path.removeprefix('/api/v1')}": (
+            ({INBOX} if "api-channels/{id}" in e.path else {P}) if e.public else set(e.roles)
+        )
         for e in routes.endpoints.values()
     }
 
@@ -106,6 +111,8 @@ async def test_every_endpoint_answers_as_the_table_says(client: Client, role: st
         expected = 401 if role is None else (None if role in roles else 403)
         if P in roles:
             expected = None
+        if INBOX in roles:
+            expected = 401
         body = await resp.json()
         if expected is None:
             if resp.status in (401, 403) or resp.status >= 500:
