@@ -1,17 +1,20 @@
 """Every documented metric moves: a scripted session, then what ``/metrics`` serves.
 
 The session plays what an operator's hub sees in a day: web chat with the bot replying and
-handing off, a conversation the bot closes alone, an undeliverable reply, a public
-comment, X polling, a backup and archive runs (one refused: another holds the lease), as
-the CLI runs them, and a replica kept by ``Replicator`` behind its own metrics listener. The
-metric names come from the documentation (the catalogue in ``hub/metrics.py``, README.md
-and docs/); each must have a sample the session produced, scraped over HTTP.
+handing off, a conversation the bot closes alone, an undeliverable reply, a public comment,
+X polling, backups and an archive run by ``chorus`` in its own process, an archive run
+refused (another holds the lease), and a replica kept by ``Replicator`` behind its own
+metrics listener. The metric names come from the documentation (the catalogue in
+``hub/metrics.py``, README.md and docs/); each must have a sample the session produced,
+scraped over HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,6 @@ from hub.metrics_http import metrics_listener
 from hub.state import MONGO
 from storage.archive_store import LocalArchiveStore
 from storage.archiver import Archiver
-from storage.backup import BackupService
 from storage.leases import LeaseStore, LeaseUnavailable
 from storage.replicator import STATE_COLLECTION, Replicator
 from tests.adapters.web.test_chat import _frame
@@ -74,6 +76,15 @@ async def _chat(client: Any, visitor: str, *texts: str) -> str:
         await _frame(ws, "message")  # the bot's reply
     resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=bearer(client))
     return str((await resp.json())["conversation_id"])
+
+
+async def _chorus(env: dict[str, str], *args: str) -> int:
+    """Run ``chorus ARGS`` as its own process, as an operator's timer would."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", *args, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await proc.wait()
 
 
 async def _replicate(db: Any, mongo_client: Any, db_name: str) -> Scrape:
@@ -159,7 +170,15 @@ async def test_every_documented_metric_has_a_sample_after_a_session(
     await db.conversations.update_one({"_id": contained}, {"$set": {"updated_at": long_ago}})
     mongo = client.app[MONGO]
     store = LocalArchiveStore(config.archive.local_dir)
-    await BackupService(mongo.db, store).full()
+    # Backups run in their own process; the hub reports them from what they recorded.
+    env = {
+        **os.environ,
+        "CHORUS_MONGO__URI": config.mongo.uri,
+        "CHORUS_MONGO__DATABASE": config.mongo.database,
+        "CHORUS_ARCHIVE__LOCAL_DIR": str(config.archive.local_dir),
+    }
+    assert await _chorus(env, "backup", "--incremental") == 1  # no full backup yet
+    assert await _chorus(env, "backup") == 0
 
     async def settled() -> Scrape | None:
         now = await scrape(client)
@@ -171,6 +190,7 @@ async def test_every_documented_metric_has_a_sample_after_a_session(
     scrapes.append(before_archive)
     assert before_archive.value("chorus_archive_lag_seconds") > 0
     assert before_archive.value("chorus_backup_runs_total", outcome="success") == 1
+    assert before_archive.value("chorus_backup_runs_total", outcome="failure") == 1
     assert before_archive.value("chorus_backup_bytes") > 0
     last = before_archive.value("chorus_backup_last_success_timestamp_seconds")
     assert abs(last - utcnow().timestamp()) < 60
@@ -185,8 +205,7 @@ async def test_every_documented_metric_has_a_sample_after_a_session(
     with pytest.raises(LeaseUnavailable):
         await archiver.run()
     await leases.release("archive-run", "another-process")
-    report = await archiver.run()
-    assert report.conversations == 1
+    assert await _chorus(env, "archive", "run") == 0
     after_archive = await scrape(client)
     scrapes.append(after_archive)
     assert after_archive.value("chorus_archive_lag_seconds") == 0
