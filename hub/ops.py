@@ -65,6 +65,9 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
                 state.route_channels[path] = adapter.channel
     app[OPS] = state
     hub = app[HUB]
+    # Slow-moving job figures first: the outbox's pending count is read last, right before
+    # the exposition, so it agrees with the sent counter in the same scrape.
+    install_job_metrics(metrics, app[MONGO], app[CONFIG].archive)
     metrics.outbox_inflight.set_function(lambda: hub.outbox.inflight_count)
     metrics.fanout_tasks.set_function(lambda: hub.events.running)
 
@@ -82,7 +85,6 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
                 metrics.channel_next_poll.labels(channel).set(at.timestamp())
 
     metrics.add_refresher(refresh_polls)
-    install_job_metrics(metrics, app[MONGO], app[CONFIG].archive)
     app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
         token = config.token.get_secret_value()
