@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from hub.auth import ROLES
 from hub.config import ChorusConfig, ConfigError, load_config
 from hub.sync.cli import register as register_sync_commands
 
@@ -75,7 +76,7 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
 @main.command()
 @config_option
 @click.option("--sub", required=True, help="Subject: the agent or admin the token is for.")
-@click.option("--role", type=click.Choice(["admin", "agent"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option(
     "--ttl", type=int, default=None, help="Lifetime in seconds (default auth.access_ttl_seconds)."
 )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from hub.domain import InboundMessage, Message, new_id, utcnow
 from hub.errors import BadRequest, NotFound
+from hub.metrics import HubMetrics
 from hub.moderation_rules import RulesInForce
 from moderation import (
     AuthorRecord,
@@ -101,11 +102,16 @@ class CommentService:
     """Submits comments through moderation and applies human reviews."""
 
     def __init__(
-        self, store: CommentStore, rules: RulesInForce, classifier: Classifier | None = None
+        self,
+        store: CommentStore,
+        rules: RulesInForce,
+        classifier: Classifier | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.store = store
         self.rules = rules
         self.context = StoreContext(store, classifier)
+        self.metrics = metrics or HubMetrics()
 
     async def submit(self, submission: CommentSubmission) -> SubmitResult:
         """Moderate and store one comment. Input the size stage refuses is not stored."""
@@ -121,6 +127,8 @@ class CommentService:
             received_at=submission.received_at,
         )
         decision = await pipeline.run(comment, self.context)
+        channel = (submission.external or {}).get("channel") or submission.source
+        self.metrics.moderated(channel, decision.status)
         if decision.status == "rejected" and decision.stage == "size":
             raise BadRequest(
                 f"the comment is not acceptable: {decision.reason}", code=decision.reason

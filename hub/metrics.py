@@ -8,7 +8,8 @@ several hubs in one process (the test suite) do not collide.
 Label values are bounded: channels come from ``hub.domain.CHANNELS``, causes and reasons
 from the small vocabularies below, commands from the MongoDB command names.
 
-Metric (type) — labels — meaning:
+Metric (type) — labels — meaning. ``tests/ops/test_metrics.py`` parses this list and fails
+when a metric here (or named in README.md or docs/) has no sample after a scripted session:
 
 - ``chorus_messages_received_total`` (counter) — channel — inbound messages stored
 - ``chorus_messages_duplicate_total`` (counter) — channel — inbound retries dropped by dedup
@@ -18,37 +19,56 @@ Metric (type) — labels — meaning:
 - ``chorus_messages_sent_total`` (counter) — channel — outbound messages delivered
 - ``chorus_delivery_failures_total`` (counter) — channel, reason — failed delivery attempts;
   reason ∈ ``DELIVERY_REASONS``
+- ``chorus_outbound_failed_total`` (counter) — channel — outbound messages marked failed
 - ``chorus_webhook_rejections_total`` (counter) — channel, cause — refused platform or
   client input; cause ∈ ``REJECTION_CAUSES``; channel is ``api`` for the REST API
 - ``chorus_http_requests_total`` (counter) — route, method, status
 - ``chorus_http_request_seconds`` (histogram) — route
 - ``chorus_websockets_open`` (gauge) — kind ∈ customer, agent
+- ``chorus_websocket_slow_reader_drops_total`` (counter) — kind — sockets closed with 1013
 - ``chorus_outbox_pending`` (gauge) — outbound messages waiting (refreshed at scrape)
 - ``chorus_outbox_inflight`` (gauge) — sends running now
 - ``chorus_fanout_tasks`` (gauge) — event listener tasks running now
+- ``chorus_channel_next_poll_timestamp_seconds`` (gauge) — channel — polling channels only
 - ``chorus_storage_command_seconds`` (histogram) — command — MongoDB round trips
 - ``chorus_storage_command_failures_total`` (counter) — command
-- ``chorus_bot_replies_total`` (counter) — channel — answers the bot sent
-- ``chorus_bot_contained_total`` (counter) — channel — conversations the bot resolved alone
-- ``chorus_bot_handoffs_total`` (counter) — channel, reason — conversations passed to agents
-- ``chorus_moderation_verdicts_total`` (counter) — channel, verdict
-- ``chorus_archive_documents_total`` (counter) — collection — documents archived
-- ``chorus_archive_lag_seconds`` (gauge) — age of the oldest document due for archiving
+- ``chorus_bot_replies_total`` (counter) — channel — messages the bot sent
+- ``chorus_bot_contained_total`` (counter) — channel — conversations resolved straight from
+  the bot stage (no human held them)
+- ``chorus_bot_handoffs_total`` (counter) — channel, reason — conversations passed from the
+  bot to agents (``bot_disabled`` when the bot is off, ``claimed`` when an agent took one)
+- ``chorus_moderation_verdicts_total`` (counter) — channel, verdict — moderated comments;
+  channel is the social channel, or the comment's source (``web``, ``api``, …)
+- ``chorus_archive_documents_total`` (counter) — collection ∈ conversations, messages
+- ``chorus_archive_lag_seconds`` (gauge) — how long the oldest conversation due for
+  archiving has waited past ``archive.after_days`` (0 when none is due)
 - ``chorus_backup_runs_total`` (counter) — outcome ∈ success, failure
-- ``chorus_backup_last_success_timestamp_seconds`` (gauge) — Unix time of the last backup
-- ``chorus_backup_bytes`` (gauge) — size of the last backup
-- ``chorus_replication_events_total`` (counter) — target — changes mirrored to a target
-- ``chorus_replication_lag_seconds`` (gauge) — target — age of the newest unmirrored change
+- ``chorus_backup_last_success_timestamp_seconds`` (gauge) — end of the last good backup
+  (0 before the first one, so an age alert fires)
+- ``chorus_backup_bytes`` (gauge) — size of the last successful backup
+
+Backups and archive runs may run in another process (``chorus backup``, ``chorus archive
+run``): they record each run in the database (``backup_runs``, ``archive_runs``) and these
+five are read from there at scrape time, so any hub instance reports them.
+
+Served by ``chorus replicate --metrics-port PORT`` (the replicator is its own process),
+from ``ReplicationMetrics``:
+
+- ``chorus_replication_events_total`` (counter) — target — changes applied to a replica
+- ``chorus_replication_lag_seconds`` (gauge) — target — age of the last applied change
+  (0 while the stream is idle)
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pymongo import monitoring
 
 log = logging.getLogger(__name__)
@@ -96,6 +116,33 @@ def rejection_cause(status: int) -> RejectionCause | None:
     if status == 429:
         return "rate_limit"
     return None
+
+
+class StoredCounter(Collector):
+    """A counter whose value is kept elsewhere (the database) and set before each scrape.
+
+    ``prometheus_client.Counter`` only increments in the process that counts; runs made by
+    another process are counted where they are recorded and copied here by a refresher.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        self.values: dict[tuple[str, ...], float] = {}
+        registry.register(self)
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, value in sorted(self.values.items()):
+            family.add_metric(list(labels), value)
+        yield family
 
 
 class HubMetrics:
@@ -202,16 +249,16 @@ class HubMetrics:
             ["channel", "verdict"],
             registry=r,
         )
-        self.archive_documents = Counter(
-            "chorus_archive_documents", "Documents archived.", ["collection"], registry=r
+        self.archive_documents = StoredCounter(
+            "chorus_archive_documents", "Documents archived.", ("collection",), r
         )
         self.archive_lag = Gauge(
             "chorus_archive_lag_seconds",
             "Age of the oldest document due for archiving.",
             registry=r,
         )
-        self.backup_runs = Counter(
-            "chorus_backup_runs", "Backup runs by outcome.", ["outcome"], registry=r
+        self.backup_runs = StoredCounter(
+            "chorus_backup_runs", "Backup runs by outcome.", ("outcome",), r
         )
         self.backup_last_success = Gauge(
             "chorus_backup_last_success_timestamp_seconds",
@@ -221,22 +268,10 @@ class HubMetrics:
         self.backup_bytes = Gauge(
             "chorus_backup_bytes", "Size of the last successful backup.", registry=r
         )
-        self.replication_events = Counter(
-            "chorus_replication_events",
-            "Changes mirrored to a replication target.",
-            ["target"],
-            registry=r,
-        )
         self.channel_next_poll = Gauge(
             "chorus_channel_next_poll_timestamp_seconds",
             "When a polling channel asks its platform next (unix time; later when rate limited)",
             ["channel"],
-            registry=r,
-        )
-        self.replication_lag = Gauge(
-            "chorus_replication_lag_seconds",
-            "Age of the newest change not yet mirrored to a target.",
-            ["target"],
             registry=r,
         )
         self.storage_listener = StorageLatencyListener(self)
@@ -277,6 +312,18 @@ class HubMetrics:
         """Run ``refresher`` before each scrape (for gauges that need a database query)."""
         self._refreshers.append(refresher)
 
+    def bot_replied(self, channel: str) -> None:
+        self.bot_replies.labels(channel=channel).inc()
+
+    def bot_handed_off(self, channel: str, reason: str) -> None:
+        self.bot_handoffs.labels(channel=channel, reason=reason).inc()
+
+    def bot_resolved(self, channel: str) -> None:
+        self.bot_contained.labels(channel=channel).inc()
+
+    def moderated(self, channel: str, verdict: str) -> None:
+        self.moderation_verdicts.labels(channel=channel, verdict=verdict).inc()
+
     async def render(self) -> bytes:
         """The Prometheus text exposition, after refreshing query-backed gauges."""
         for refresher in self._refreshers:
@@ -286,6 +333,28 @@ class HubMetrics:
                     await result
             except Exception as exc:  # a scrape must not fail because one gauge could not
                 log.warning("metrics refresh failed", extra={"error": repr(exc)})
+        return generate_latest(self.registry)
+
+
+class ReplicationMetrics:
+    """What ``chorus replicate`` exports, on its own registry (it runs in its own process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.events = Counter(
+            "chorus_replication_events",
+            "Changes applied to a replica.",
+            ["target"],
+            registry=self.registry,
+        )
+        self.lag = Gauge(
+            "chorus_replication_lag_seconds",
+            "Age of the last change applied to a replica (0 while the stream is idle).",
+            ["target"],
+            registry=self.registry,
+        )
+
+    async def render(self) -> bytes:
         return generate_latest(self.registry)
 
 

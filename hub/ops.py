@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -29,11 +28,12 @@ from aiohttp import web
 
 from hub.channels import channel_status
 from hub.config import MetricsConfig
-from hub.errors import NotFound, Unauthorized
-from hub.http import Handler, error_middleware
+from hub.http import Handler
+from hub.job_metrics import install_job_metrics
 from hub.logs import install_log_context, log_context, new_trace_id
 from hub.metrics import HubMetrics, rejection_cause
-from hub.state import ADAPTERS, CONFIG, HUB
+from hub.metrics_http import metrics_listener, scrape_handler
+from hub.state import ADAPTERS, CONFIG, HUB, MONGO
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
                 state.route_channels[path] = adapter.channel
     app[OPS] = state
     hub = app[HUB]
+    # Slow-moving job figures first: the outbox's pending count is read last, right before
+    # the exposition, so it agrees with the sent counter in the same scrape.
+    install_job_metrics(metrics, app[MONGO], app[CONFIG].archive)
     metrics.outbox_inflight.set_function(lambda: hub.outbox.inflight_count)
     metrics.fanout_tasks.set_function(lambda: hub.events.running)
 
@@ -84,7 +87,8 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
     metrics.add_refresher(refresh_polls)
     app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
-        app.router.add_get("/metrics", metrics_endpoint)
+        token = config.token.get_secret_value()
+        app.router.add_get("/metrics", scrape_handler(metrics.render, token))
     if config.enabled and config.port is not None:
         app.cleanup_ctx.append(_metrics_listener)
     app.on_shutdown.append(drain)
@@ -135,46 +139,13 @@ def _observe(metrics: HubMetrics, request: web.Request, status: int, seconds: fl
         metrics.rejected(channel, cause)
 
 
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    state = request.app[OPS]
-    config: MetricsConfig = request.app[CONFIG].metrics
-    _authorize_scrape(request, config)
-    body = await state.metrics.render()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
-
-
-def _authorize_scrape(request: web.Request, config: MetricsConfig) -> None:
-    expected = config.token.get_secret_value()
-    if not expected:
-        return
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
-        raise Unauthorized("metrics need Authorization: Bearer <metrics.token>")
-
-
 async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:
     """Serve ``/metrics`` on its own host and port for the app's lifetime."""
     config: MetricsConfig = app[CONFIG].metrics
-    side = web.Application(middlewares=[error_middleware])
-    side[OPS] = app[OPS]
-    side[CONFIG] = app[CONFIG]
-    side.router.add_get("/metrics", metrics_endpoint)
-
-    async def not_here(request: web.Request) -> web.Response:
-        raise NotFound("this listener serves /metrics only")
-
-    side.router.add_route("*", "/{tail:.*}", not_here)
-    runner = web.AppRunner(side, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port or 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    app[OPS].metrics_address = (host, port)
-    log.info("metrics listening", extra={"host": host, "port": port})
-    try:
+    render, token = app[OPS].metrics.render, config.token.get_secret_value()
+    async with metrics_listener(render, token, config.host, config.port or 0) as address:
+        app[OPS].metrics_address = address
         yield
-    finally:
-        await runner.cleanup()
 
 
 async def drain(app: web.Application) -> None:

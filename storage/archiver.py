@@ -109,14 +109,7 @@ class Archiver:
         found = await self.conversations.find(
             query, {"_id": 1, "updated_at": 1}, sort=[("_id", 1)], limit=self.batch_limit
         ).to_list()
-        restored = {
-            (doc["_id"], doc["resolved_at"])
-            async for doc in self.catalog.find(
-                {"_id": {"$in": [d["_id"] for d in found]}, "restored_at": {"$exists": True}}
-            )
-        }
-        # A conversation brought back on purpose stays until it changes again.
-        found = [doc for doc in found if (doc["_id"], doc["updated_at"]) not in restored]
+        found = await not_restored(self.catalog, found)
         if not found:
             return None
         run: Document = {
@@ -246,7 +239,13 @@ class Archiver:
         return [str(cid) for cid in found]
 
     async def _finish(self, run: Document) -> Document:
-        return {**run, "phase": "done", "finished_at": utcnow()}
+        # Totals on the run, so ``/metrics`` counts what every run archived, whichever
+        # process (the hub's schedule or ``chorus archive run``) ran it.
+        archived = {
+            "conversations": sum(len(o["conversations"]) for o in run["objects"]),
+            "messages": sum(o["messages"] for o in run["objects"]),
+        }
+        return {**run, "phase": "done", "finished_at": utcnow(), "archived": archived}
 
     # -- restoring -----------------------------------------------------------------
     async def restore_conversation(self, conversation_id: str) -> tuple[int, int]:
@@ -282,6 +281,17 @@ class Archiver:
             conversations += len(convs)
             messages += len(msgs)
         return conversations, messages
+
+
+async def not_restored(catalog: AsyncCollection[Document], found: list[Document]) -> list[Document]:
+    """Drop conversations brought back on purpose: they stay until they change again."""
+    restored = {
+        (doc["_id"], doc["resolved_at"])
+        async for doc in catalog.find(
+            {"_id": {"$in": [d["_id"] for d in found]}, "restored_at": {"$exists": True}}
+        )
+    }
+    return [doc for doc in found if (doc["_id"], doc["updated_at"]) not in restored]
 
 
 async def _put_back(collection: AsyncCollection[Document], docs: list[Document]) -> None:

@@ -11,7 +11,7 @@ at ``--until`` if given, and checks the result against the manifest.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore, ChecksumMismatch, StoredObject
+from storage.backup_runs import BackupRunStore
 from storage.change_capture import (
     FENCES,
     NOT_BACKED_UP,
@@ -63,6 +64,7 @@ class BackupService:
     def __init__(self, db: AsyncDatabase[Document], store: ArchiveStore) -> None:
         self.db = db
         self.store = store
+        self.runs = BackupRunStore(db)
 
     async def _put_checked(self, key: str, data: bytes) -> StoredObject:
         stored = await self.store.put(key, data)
@@ -77,6 +79,32 @@ class BackupService:
 
     # -- taking backups ----------------------------------------------------------------
     async def full(self, progress: Progress | None = None) -> Document:
+        """Dump every collection, then the changes made meanwhile, up to a fence."""
+        return await self._recorded("full", self._full, progress)
+
+    async def incremental(self, progress: Progress | None = None) -> Document:
+        """The changes since the latest backup's fence."""
+        return await self._recorded("incremental", self._incremental, progress)
+
+    async def _recorded(
+        self,
+        kind: str,
+        take: Callable[[Progress | None], Awaitable[Document]],
+        progress: Progress | None,
+    ) -> Document:
+        """Take a backup and record its outcome in ``backup_runs`` (read by ``/metrics``)."""
+        started_at = utcnow()
+        try:
+            manifest = await take(progress)
+        except Exception as exc:
+            await self.runs.record("failure", kind, started_at, error=type(exc).__name__)
+            raise
+        await self.runs.record(
+            "success", kind, started_at, backup_id=manifest["id"], nbytes=manifest["bytes"]
+        )
+        return manifest
+
+    async def _full(self, progress: Progress | None) -> Document:
         backup_id = new_id()
         progress = progress or Progress(f"backup {backup_id}")
         started_at = utcnow()
@@ -94,7 +122,7 @@ class BackupService:
         }
         return await self._finish(manifest, changes, fence, progress)
 
-    async def incremental(self, progress: Progress | None = None) -> Document:
+    async def _incremental(self, progress: Progress | None) -> Document:
         parent = await self.latest()
         if parent is None:
             raise BackupError("there is no previous backup: take a full backup first")
@@ -146,6 +174,7 @@ class BackupService:
         manifest["fence"] = fence
         manifest["state"] = await self._state_at_fence(manifest["id"], fence)
         manifest["finished_at"] = utcnow()
+        manifest["bytes"] = progress.bytes  # data and change objects; the manifest is small
         await self._put_checked(manifest_key(manifest["id"]), dumps(manifest).encode())
         progress.done()
         return manifest

@@ -30,8 +30,9 @@ from storage.mongo import Document
 log = logging.getLogger(__name__)
 
 FENCES = "backup_marks"
-# Bookkeeping that is never backed up: fences and leases describe a process, not data.
-NOT_BACKED_UP = frozenset({FENCES, "leases"})
+# Bookkeeping that is never backed up: fences, leases and the record of backup runs
+# describe a process, not data.
+NOT_BACKED_UP = frozenset({FENCES, "leases", "backup_runs"})
 FENCE_TIMEOUT_SECONDS = 120.0
 APPLIED_OPS = frozenset({"insert", "replace", "update", "delete", "drop"})
 

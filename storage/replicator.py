@@ -19,23 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import Counter, Gauge
 from pymongo import DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.domain import utcnow
+from hub.metrics import ReplicationMetrics
 from storage.changes import current_token, open_stream
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 STATE_COLLECTION = "_chorus_replication"
-REPLICATION_LAG = Gauge(
-    "chorus_replication_lag_seconds", "Seconds the replica is behind the last change it applied"
-)
-REPLICATION_APPLIED = Counter(
-    "chorus_replication_changes_applied_total", "Changes applied to the replica"
-)
 
 _PIPELINE: list[Document] = [
     {
@@ -76,6 +70,7 @@ class Replicator:
         batch_size: int = 500,
         batch_window: float = 0.05,
         max_await_ms: int = 50,
+        metrics: ReplicationMetrics | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -84,6 +79,10 @@ class Replicator:
         self.batch_window = batch_window
         self.max_await_ms = max_await_ms
         self.stats = ReplicationStats()
+        # The stream's name is the target label: one replicator process may serve several.
+        self.metrics = metrics or ReplicationMetrics()
+        self._applied = self.metrics.events.labels(target=name)
+        self._lag = self.metrics.lag.labels(target=name)
 
     async def saved_token(self) -> dict[str, Any] | None:
         doc = await self.target[STATE_COLLECTION].find_one({"_id": self.name})
@@ -166,7 +165,7 @@ class Replicator:
             await self.target[name].bulk_write(ops, ordered=True)
         self.stats.applied += len(events)
         self.stats.batches += 1
-        REPLICATION_APPLIED.inc(len(events))
+        self._applied.inc(len(events))
         last = events[-1]
         at = last.get("wallTime") or last["clusterTime"].as_datetime()
         self.stats.last_applied_at = at
@@ -174,4 +173,4 @@ class Replicator:
 
     def _set_lag(self, seconds: float) -> None:
         self.stats.lag_seconds = seconds
-        REPLICATION_LAG.set(seconds)
+        self._lag.set(seconds)

@@ -23,9 +23,8 @@ def install(
 ) -> CommentService:
     store = CommentStore(mongo)
     classifier = WebhookClassifier(config.classifier) if config.classifier.url else None
-    service = CommentService(
-        store, RulesInForce(store, config.rules, config.rules_refresh_seconds), classifier
-    )
+    rules = RulesInForce(store, config.rules, config.rules_refresh_seconds)
+    service = CommentService(store, rules, classifier, hub.metrics)
     app[comments.COMMENTS] = service
     rate = config.public_rate
     app[comments.BUCKETS] = AddressBuckets(

@@ -127,9 +127,21 @@ async def list_conversations(request: web.Request) -> web.Response:
     return _page([c.model_dump(mode="json") for c in items], cursor)
 
 
+class ConversationView(Conversation):
+    """One conversation, with its contact's display name: all an agent may see of the
+    contact (identities and email are behind the admin-only ``/contacts/{id}``)."""
+
+    contact_name: str = ""
+
+
 async def get_conversation(request: web.Request) -> web.Response:
-    conversation = await request.app[HUB].require_conversation(request.match_info["id"])
-    return web.json_response(conversation.model_dump(mode="json"))
+    hub = request.app[HUB]
+    conversation = await hub.require_conversation(request.match_info["id"])
+    contact = await hub.get_contact(conversation.contact_id)
+    view = ConversationView(
+        **conversation.model_dump(), contact_name=contact.name if contact is not None else ""
+    )
+    return web.json_response(view.model_dump(mode="json"))
 
 
 async def list_conversation_messages(request: web.Request) -> web.Response:
@@ -223,8 +235,8 @@ def register(routes: ApiRoutes) -> None:
         "/conversations/{id}",
         get_conversation,
         roles=ANY_ROLE,
-        summary="One conversation",
-        response=Conversation,
+        summary="One conversation, with its contact's display name",
+        response=ConversationView,
     )
     routes.add(
         "PATCH",

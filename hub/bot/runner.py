@@ -96,7 +96,7 @@ class BotRunner:
         if not resolved_now or not self.config.rating_prompt or event.reason == "rated":
             return
         async with self._serialized(event.conversation.id):
-            await self.hub.reply(event.conversation.id, self.author, self.config.rating_prompt)
+            await self._say(event.conversation, self.config.rating_prompt)
             session = Session.from_doc(await self.store.session(event.conversation.id))
             await self._save(
                 event.conversation.id, Session(greeted=session.greeted, rating_pending=True)
@@ -134,7 +134,7 @@ class BotRunner:
             # Answer last, so whatever the answer says is already stored when it arrives.
             # One message per turn: channels deliver it as one bubble, in order, and
             # rate-limited platforms see one send instead of several.
-            await self.hub.reply(conversation.id, self.author, "\n\n".join(turn.replies))
+            await self._say(conversation, "\n\n".join(turn.replies))
 
     async def _answer(self, conversation: Conversation, message: Message, session: Session) -> Turn:
         external = await self._ask_external(conversation, message)
@@ -174,11 +174,15 @@ class BotRunner:
         )
         await self._save(conversation.id, Session(greeted=True))
         if self.config.rating_thanks:
-            await self.hub.reply(conversation.id, self.author, self.config.rating_thanks)
+            await self._say(conversation, self.config.rating_thanks)
         if conversation.status != "resolved":  # the rating reopened it: close it again
             await self.hub.update_conversation(
                 conversation.id, {"status": "resolved"}, actor=self.author, reason="rated"
             )
+
+    async def _say(self, conversation: Conversation, text: str) -> None:
+        await self.hub.reply(conversation.id, self.author, text)
+        self.hub.metrics.bot_replied(conversation.channel)
 
     async def _save(self, conversation_id: str, session: Session) -> None:
         await self.store.save_session(conversation_id, session.to_doc())

@@ -18,6 +18,7 @@ from hub.core import Hub
 from hub.domain import Author, Conversation, utcnow
 from hub.events import InboxEvent
 from hub.routing.assignment import pick_agent, sla_priority
+from hub.routing.metrics import HUMAN_STAGES
 from hub.routing.states import (
     Assign,
     Handoff,
@@ -73,6 +74,12 @@ class Router:
         from_stage = stage_of(previous.status, previous.assignee)
         if from_stage == to_stage and previous.assignee == conversation.assignee:
             return
+        # Counted here, where every transition passes once, as the desk's bot metrics
+        # count them from the rows written below.
+        if from_stage == "bot" and to_stage in HUMAN_STAGES:
+            self.hub.metrics.bot_handed_off(conversation.channel, event.reason or "unknown")
+        elif from_stage == "bot" and to_stage == "resolved":
+            self.hub.metrics.bot_resolved(conversation.channel)
         await self.store.record_transition(
             conversation.id,
             from_stage,

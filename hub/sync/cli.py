@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from hub.config import ChorusConfig
+from hub.metrics import ReplicationMetrics
+from hub.metrics_http import metrics_listener
 from storage.changes import CursorExpired
 from storage.mongo import MongoStore, make_client
 
@@ -36,6 +38,12 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
     @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
     @click.option("--status-seconds", type=float, default=10.0, show_default=True)
     @click.option("--resync", is_flag=True, help="Forget the saved position and copy afresh.")
+    @click.option(
+        "--metrics-port",
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Serve /metrics on metrics.host at this port (0: any free port).",
+    )
     def replicate(
         config_path: Path | None,
         target_uri: str,
@@ -44,10 +52,11 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
         batch_size: int,
         status_seconds: float,
         resync: bool,
+        metrics_port: int | None,
     ) -> None:
         """Keep the replica at --to in step with the inbox (runs until stopped)."""
         config = load(config_path)
-        options = ReplicateOptions(name, batch_size, status_seconds, resync)
+        options = ReplicateOptions(name, batch_size, status_seconds, resync, metrics_port)
         try:
             asyncio.run(_replicate(config, target_uri, target_database, options))
         except CursorExpired:
@@ -95,12 +104,26 @@ async def _databases(
         await target.close()
 
 
+@contextlib.asynccontextmanager
+async def _metrics(config: ChorusConfig, port: int | None) -> AsyncIterator[ReplicationMetrics]:
+    """The replicator's metrics, served on ``metrics.host:port`` when a port is given."""
+    metrics = ReplicationMetrics()
+    if port is None:
+        yield metrics
+        return
+    token = config.metrics.token.get_secret_value()
+    async with metrics_listener(metrics.render, token, config.metrics.host, port) as (host, bound):
+        click.echo(f"metrics on http://{host}:{bound}/metrics", err=True)
+        yield metrics
+
+
 @dataclass(frozen=True, slots=True)
 class ReplicateOptions:
     name: str
     batch_size: int
     status_seconds: float
     resync: bool
+    metrics_port: int | None = None
 
 
 async def _replicate(
@@ -115,9 +138,12 @@ async def _replicate(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with _databases(config, target_uri, target_database) as (source, target):
+    async with (
+        _databases(config, target_uri, target_database) as (source, target),
+        _metrics(config, options.metrics_port) as metrics,
+    ):
         replicator = Replicator(
-            source.db, target.db, name=options.name, batch_size=options.batch_size
+            source.db, target.db, name=options.name, batch_size=options.batch_size, metrics=metrics
         )
         stats = replicator.stats
         if options.resync:

@@ -73,25 +73,6 @@ async def test_metrics_move_with_web_chat_and_api_traffic(client, config) -> Non
     await wait_for(closed)
 
 
-async def test_every_declared_metric_is_exported(client) -> None:
-    families = (await scrape(client)).families
-    expected = {
-        "chorus_bot_contained",
-        "chorus_bot_handoffs",
-        "chorus_moderation_verdicts",
-        "chorus_archive_documents",
-        "chorus_archive_lag_seconds",
-        "chorus_backup_runs",
-        "chorus_backup_last_success_timestamp_seconds",
-        "chorus_replication_lag_seconds",
-        "chorus_outbox_pending",
-        "chorus_outbox_inflight",
-        "chorus_fanout_tasks",
-        "chorus_storage_command_seconds",
-    }
-    assert expected <= families
-
-
 async def test_undeliverable_reply_counts_a_failure(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a"})

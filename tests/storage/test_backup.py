@@ -24,7 +24,9 @@ from tests.storage.conftest import corrupt, populate
 
 async def digests(db: AsyncDatabase[Any]) -> dict[str, Digest]:
     names = sorted(
-        n for n in await db.list_collection_names() if n not in ("backup_marks", "leases")
+        n
+        for n in await db.list_collection_names()
+        if n not in ("backup_marks", "leases", "backup_runs")
     )
     return {name: await collection_digest(db[name]) for name in names}
 

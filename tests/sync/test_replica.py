@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import REGISTRY
+import aiohttp
 from pymongo import AsyncMongoClient
 
+from hub.metrics import ReplicationMetrics
+from hub.metrics_http import metrics_listener
 from hub.sync.verify import repair, verify
 from storage.replicator import STATE_COLLECTION, Replicator
 from tests.conftest import bearer, wait_for
+from tests.ops.scrape import Scrape, scrape
 from tests.sync.conftest import Client, customer_says
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +38,11 @@ async def test_replicator_copies_then_streams_and_verify_repairs(
 ) -> None:
     await customer_says(client, "ada", "before the replica existed")
     target_client, target = await _replica_db(replica_server, db_name)
-    replicator = Replicator(db, target, batch_size=10)
+    metrics = ReplicationMetrics()
+    replicator = Replicator(db, target, batch_size=10, metrics=metrics)
     stop = asyncio.Event()
     task = asyncio.create_task(replicator.run(stop))
+    listener = metrics_listener(metrics.render, "", "127.0.0.1", 0)
     try:
 
         async def copied() -> bool:
@@ -54,9 +59,13 @@ async def test_replicator_copies_then_streams_and_verify_repairs(
         await wait_for(same)
         assert replicator.stats.copied >= 3 and replicator.stats.applied >= 3
         assert replicator.stats.last_applied_at is not None
-        lag = REGISTRY.get_sample_value("chorus_replication_lag_seconds")
-        assert lag is not None and 0 <= lag < 60
         assert await target.messages.count_documents({}) == 2
+        # What an operator scrapes: the replicator's own listener, over HTTP.
+        async with listener as (host, port), aiohttp.ClientSession() as session:
+            scraped = await scrape(session, f"http://{host}:{port}/metrics")
+        assert scraped.value("chorus_replication_events_total", target="default") >= 3
+        lag = scraped.samples.get(("chorus_replication_lag_seconds", _target("default")))
+        assert lag is not None and 0 <= lag < 60
     finally:
         stop.set()
         await task
@@ -74,6 +83,22 @@ async def test_replicator_copies_then_streams_and_verify_repairs(
     assert (await verify(db, target)).ok
     await target_client.drop_database(db_name)
     await target_client.close()
+
+
+def _target(name: str) -> frozenset[tuple[str, str]]:
+    return frozenset({("target", name)})
+
+
+async def _scrape_replicator(proc: asyncio.subprocess.Process) -> Scrape:
+    """Scrape ``chorus replicate --metrics-port 0`` at the address it printed."""
+    assert proc.stderr is not None
+    while True:
+        line = (await proc.stderr.readline()).decode()
+        assert line, "the replicator exited before serving its metrics"
+        if line.startswith("metrics on "):
+            break
+    async with aiohttp.ClientSession() as session:
+        return await scrape(session, line.removeprefix("metrics on ").strip())
 
 
 async def _writer(client: Client, db: Any, stop: asyncio.Event, written: list[str]) -> None:
@@ -137,7 +162,7 @@ async def test_replica_survives_sigkill_under_load_and_verifies_clean(
         at_kill = len(written)
         await wait_for(lambda: written_at_least(at_kill + 40), within=60)
 
-        second = await _cli(*replicate, env=env)
+        second = await _cli(*replicate, "--metrics-port", "0", env=env)
         at_restart = len(written)
         await wait_for(lambda: written_at_least(at_restart + 40), within=60)
         stop.set()
@@ -147,6 +172,9 @@ async def test_replica_survives_sigkill_under_load_and_verifies_clean(
             return (await verify(db, target)).ok
 
         await wait_for(caught_up, within=60)
+        scraped = await _scrape_replicator(second)
+        assert scraped.value("chorus_replication_events_total", target="default") > 0
+        assert ("chorus_replication_lag_seconds", _target("default")) in scraped.samples
     finally:
         stop.set()
         with contextlib.suppress(Exception):

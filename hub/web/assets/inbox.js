@@ -175,7 +175,8 @@ export class InboxView {
       api("GET", `/conversations/${encodeURIComponent(id)}`),
       api("GET", `/conversations/${encodeURIComponent(id)}/messages?limit=200`),
     ]);
-    this.conversations.set(id, { ...this.conversations.get(id), ...c });
+    const known = this.conversations.get(id) || {};
+    this.conversations.set(id, { ...known, ...c, contact_name: c.contact_name || known.contact_name });
     this.header = h("header", { class: "detail-head" });
     this.thread = h("ol", { class: "thread", "aria-label": "Messages", "aria-live": "polite" });
     this.contact = h("aside", { class: "contact", "aria-label": "Contact" });
@@ -185,7 +186,7 @@ export class InboxView {
     for (const m of messages.items) this.appendMessage(m);
     for (const m of messages.items) this.learn(m);
     this.renderList();
-    this.renderContact(c);
+    this.renderContact(this.conversations.get(id));
     document.getElementById("reply").focus();
   }
 
@@ -279,12 +280,15 @@ export class InboxView {
 
   async renderContact(c) {
     const others = [...this.conversations.values()].filter((o) => o.contact_id === c.contact_id && o.id !== c.id);
-    const body = [h("h3", {}, "Contact"), h("p", { class: "meta" }, c.contact_id)];
-    try {
-      const contact = await api("GET", `/contacts/${c.contact_id}`);
-      body.splice(1, 1, h("p", {}, contact.name || "Unnamed"), contact.email ? h("p", {}, contact.email) : null,
-        h("h4", {}, "Identities"), h("ul", {}, contact.identities.map((i) => h("li", {}, channelBadge(i.channel), ` ${i.handle || i.external_id}`))));
-    } catch { /* agents without the admin role see the conversation's own facts only */ }
+    // The conversation carries the contact's name; email and identities are admin-only.
+    const body = [h("h3", {}, "Contact"), h("p", { class: "contact-name" }, c.contact_name || "Unnamed")];
+    if (current().agent.role === "admin") {
+      try {
+        const contact = await api("GET", `/contacts/${c.contact_id}`);
+        body.push(contact.email ? h("p", {}, contact.email) : null,
+          h("h4", {}, "Identities"), h("ul", {}, contact.identities.map((i) => h("li", {}, channelBadge(i.channel), ` ${i.handle || i.external_id}`))));
+      } catch (err) { announce(err.message); }
+    }
     body.push(h("h4", {}, "Earlier conversations"), others.length
       ? h("ul", {}, others.map((o) => h("li", {}, h("a", { href: `#/c/${o.id}` }, `${o.channel} · ${o.status} · ${when(o.last_message_at)}`))))
       : h("p", { class: "meta" }, "None"));
