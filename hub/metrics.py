@@ -354,6 +354,12 @@ class ReplicationMetrics:
             registry=self.registry,
         )
 
+    def record_applied(self, target: str, count: int) -> None:
+        self.events.labels(target=target).inc(count)
+
+    def record_lag(self, target: str, seconds: float) -> None:
+        self.lag.labels(target=target).set(seconds)
+
     async def render(self) -> bytes:
         return generate_latest(self.registry)
 

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, IndexModel
-
 from storage.archiver import not_restored
-from storage.mongo import MongoStore, register_indexes
+from storage.mongo import MongoStore
 
 # The backlog's oldest due conversation (``/metrics`` reads it at every scrape): resolved,
 # not archived (``archived: null`` matches the missing field from the index), oldest first.
-register_indexes(
-    "conversations",
-    [
-        IndexModel(
-            [("status", ASCENDING), ("archived", ASCENDING), ("updated_at", ASCENDING)],
-            name="archive_due",
-        )
-    ],
-)
 
 
 class ArchiveBacklog:

@@ -12,23 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from hub.domain import new_id, utcnow
-from storage.mongo import Document, register_indexes
+from storage.mongo import Document
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "backup_runs"
 Outcome = Literal["success", "failure"]
 OUTCOMES: tuple[Outcome, ...] = ("success", "failure")
-
-register_indexes(
-    COLLECTION,
-    [IndexModel([("outcome", 1), ("finished_at", DESCENDING)], name="outcome_finished")],
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("status", ASCENDING), ("assignee", ASCENDING), ("waiting_since", ASCENDING)],
             name="waiting_queue",
         ),
+        # The archive's backlog: the oldest resolved conversation not yet archived.
+        IndexModel(
+            [("status", ASCENDING), ("archived", ASCENDING), ("updated_at", ASCENDING)],
+            name="archive_due",
+        ),
     ],
     "messages": [
         # Every message has an external id (outbound ones get a hub-made one), so a platform
@@ -138,5 +143,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
     "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
+    "backup_runs": [
+        IndexModel([("outcome", ASCENDING), ("finished_at", DESCENDING)], name="outcome_finished")
+    ],
     "api_channels": [IndexModel([("token_hash", ASCENDING)], name="token_unique", unique=True)],
 }

@@ -17,13 +17,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.domain import utcnow
-from hub.metrics import ReplicationMetrics
 from storage.changes import current_token, open_stream
 
 log = logging.getLogger(__name__)
@@ -58,6 +57,22 @@ class ReplicationStats:
     resumed: bool = False
 
 
+class ReplicationObserver(Protocol):
+    """Where applied counts and lag go (``hub.metrics.ReplicationMetrics`` exports them)."""
+
+    def record_applied(self, target: str, count: int) -> None: ...
+
+    def record_lag(self, target: str, seconds: float) -> None: ...
+
+
+class _Unobserved:
+    def record_applied(self, target: str, count: int) -> None:
+        pass
+
+    def record_lag(self, target: str, seconds: float) -> None:
+        pass
+
+
 class Replicator:
     """Source database → target database, one change-stream batch at a time."""
 
@@ -70,7 +85,7 @@ class Replicator:
         batch_size: int = 500,
         batch_window: float = 0.05,
         max_await_ms: int = 50,
-        metrics: ReplicationMetrics | None = None,
+        metrics: ReplicationObserver | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -80,9 +95,8 @@ class Replicator:
         self.max_await_ms = max_await_ms
         self.stats = ReplicationStats()
         # The stream's name is the target label: one replicator process may serve several.
-        self.metrics = metrics or ReplicationMetrics()
-        self._applied = self.metrics.events.labels(target=name)
-        self._lag = self.metrics.lag.labels(target=name)
+        self.metrics: ReplicationObserver = metrics or _Unobserved()
+        self.metrics.record_applied(name, 0)  # the stream shows in a scrape before it moves
 
     async def saved_token(self) -> dict[str, Any] | None:
         doc = await self.target[STATE_COLLECTION].find_one({"_id": self.name})
@@ -165,7 +179,7 @@ class Replicator:
             await self.target[name].bulk_write(ops, ordered=True)
         self.stats.applied += len(events)
         self.stats.batches += 1
-        self._applied.inc(len(events))
+        self.metrics.record_applied(self.name, len(events))
         last = events[-1]
         at = last.get("wallTime") or last["clusterTime"].as_datetime()
         self.stats.last_applied_at = at
@@ -173,4 +187,4 @@ class Replicator:
 
     def _set_lag(self, seconds: float) -> None:
         self.stats.lag_seconds = seconds
-        self._lag.set(seconds)
+        self.metrics.record_lag(self.name, seconds)

@@ -9,7 +9,6 @@ after the customer's last message.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -69,7 +68,6 @@ class WeChatAdapter:
             hub.channel_state,
             config.request_timeout_seconds,
         )
-        self.skipped: Counter[str] = Counter()
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.callback)]
@@ -92,7 +90,7 @@ class WeChatAdapter:
         except MalformedBody as exc:
             raise BadRequest(str(exc), code="invalid_message") from exc
         if parsed.inbound is None:
-            self.skipped[parsed.skipped] += 1
+            self.hub.metrics.skipped("wechat", parsed.skipped)
             log.info("wechat callback not stored", extra={"reason": parsed.skipped})
         else:
             try:

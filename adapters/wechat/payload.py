@@ -17,6 +17,8 @@ from defusedxml.ElementTree import ParseError, fromstring
 from hub.domain import Attachment, InboundMessage
 
 MAX_FIELDS = 64
+# Events WeChat documents for Official Accounts that are not stored as messages.
+KNOWN_EVENTS = {"unsubscribe", "SCAN", "LOCATION", "VIEW", "TEMPLATESENDJOBFINISH"}
 
 
 class MalformedBody(ValueError):
@@ -101,7 +103,9 @@ def parse_message(fields: dict[str, str], account: str) -> Parsed:
     if kind == "event":
         found = _event(fields)
         if found is None:
-            return Parsed(None, f"event {fields.get('Event', '')!r}")
+            # A fixed vocabulary: the reason becomes a metric label.
+            event = fields.get("Event", "")
+            return Parsed(None, event.lower() if event in KNOWN_EVENTS else "other_event")
         external_id, text = found
         attachments: list[Attachment] = []
     else:

@@ -15,6 +15,7 @@ from tests.adapters.wechat.conftest import (
     signed_query,
     text_xml,
 )
+from tests.ops.scrape import scrape
 
 
 async def test_server_verification_echoes_only_a_signed_echostr(wx_client, db) -> None:
@@ -110,10 +111,17 @@ async def test_events_follow_and_menu_clicks_are_stored_unfollow_is_not(wx_plain
         event("subscribe"),  # the same event retried
         event("CLICK", "<EventKey><![CDATA[ORDER_STATUS]]></EventKey>"),
         event("unsubscribe"),
+        event("x" * 200),  # an event name the hub does not know: one bounded label
     ):
         assert (await post_callback(wx_plain, signed_query(), body)).status == 200
     stored = [m async for m in db.messages.find({"channel": "wechat"}, sort=[("_id", 1)])]
     assert [m["text"] for m in stored] == ["", "ORDER_STATUS"]
+    skipped = {
+        dict(labels)["reason"]: value
+        for (name, labels), value in (await scrape(wx_plain)).samples.items()
+        if name == "chorus_inbound_skipped_total" and dict(labels).get("channel") == "wechat"
+    }
+    assert skipped == {"unsubscribe": 1, "other_event": 1}
 
 
 async def test_hostile_and_stale_bodies_are_refused_and_nothing_is_stored(wx_plain, db) -> None:
