@@ -79,6 +79,19 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
         raise BadRequest(_details(exc), code="invalid_request") from None
 
 
+async def read_limited(request: web.Request, max_bytes: int, what: str = "the body") -> bytes:
+    """The whole body, however many writes it came in, refusing more than ``max_bytes``
+    before buffering it all (one ``content.read(n)`` may return only its first part)."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge(f"{what} is larger than {max_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(65_536):
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"{what} is larger than {max_bytes} bytes")
+    return bytes(body)
+
+
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
     """Validate the query string; a parameter given twice is refused, not half-read."""
     repeated = sorted({key for key in request.query if len(request.query.getall(key)) > 1})
