@@ -47,6 +47,7 @@ COMMANDS_PATH = "/webhooks/slack/commands"
 ACK_BUDGET_SECONDS = 2.0
 COMMAND = "/chorus"
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+BOLT_LOGGER = "adapters.slack.bolt"
 
 
 class SlackAdapter:
@@ -66,11 +67,13 @@ class SlackAdapter:
         self.bolt = self._bolt_app()
 
     def _bolt_app(self) -> AsyncApp:
-        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log = logging.getLogger(BOLT_LOGGER)
         # Before the app exists: bolt's middlewares copy this level when they are built.
         bolt_log.setLevel(logging.WARNING)
         app = AsyncApp(
-            name="chorus",
+            # Bolt gives its listeners a logger named after the app, with this level: the
+            # name keeps that logger ours (an app named "chorus" would quiet "chorus.*").
+            name=BOLT_LOGGER,
             client=self.client,
             signing_secret=self.config.signing_secret.get_secret_value(),
             # Bolt answers Slack once a listener returns. Ours return as soon as the event
