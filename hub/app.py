@@ -45,6 +45,7 @@ from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 from storage.outbox import OutboxStore
+from storage.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ def create_app(config: ChorusConfig) -> web.Application:
         queue_size=config.web.agent_send_queue_size,
         heartbeat=config.web.heartbeat_seconds,
         on_drop=lambda: metrics.slow_reader_dropped("agent"),
+        session_active=SessionStore(mongo, config.sessions.refresh_ttl_seconds).is_active,
+        session_check_seconds=config.web.agent_session_check_seconds,
     )
     hub.subscribe(feed.on_event)
 

@@ -109,6 +109,8 @@ class WebChatConfig(Section):
     heartbeat_seconds: float = Field(default=25.0, gt=0)
     send_queue_size: int = Field(default=256, ge=1)
     agent_send_queue_size: int = Field(default=1024, ge=1)
+    # How often an agent socket re-checks that its login session was not revoked elsewhere.
+    agent_session_check_seconds: float = Field(default=30.0, gt=0, le=3600)
     history_limit: int = Field(default=100, ge=1, le=1000)
 
 

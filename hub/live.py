@@ -4,6 +4,13 @@ Browsers cannot set headers on a WebSocket, so the JWT comes as the first frame
 (``{"type": "auth", "token": …}``) or as ``?access_token=``. Every socket has a bounded
 queue (``hub.send_queue``): an agent whose socket falls behind is closed with 1013 and
 reloads the list.
+
+Each event goes only to sockets whose caller may see it (``hub.visibility``, the rule
+REST applies). A socket lives no longer than its token: it is closed with 4401 and the
+reason ``token_expired`` at the token's ``exp``, or ``session_revoked`` once the login
+session the token was issued for (its ``sid`` claim) has ended. A logout or a refresh
+reuse on this instance ends its sockets at once; one on another instance is seen by the
+next periodic check (``web.agent_session_check_seconds``).
 """
 
 from __future__ import annotations
@@ -12,20 +19,29 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from pymongo.errors import PyMongoError
 
 from hub.auth import Principal, TokenService
 from hub.errors import Unauthorized
 from hub.events import InboxEvent
 from hub.send_queue import SendQueue
+from hub.visibility import may_see
 
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 10.0
+# The client should authenticate again (refresh its token) before it reconnects.
 CLOSE_POLICY_VIOLATION = 4401
+# The access-token claim naming the login session (refresh-token family) it belongs to,
+# put there by hub.api.auth at login and refresh.
+SESSION_CLAIM = "sid"
+
+SessionActive = Callable[[str], Awaitable[bool]]
 
 
 def event_frame(event: InboxEvent) -> dict[str, Any]:
@@ -58,6 +74,14 @@ class AgentSocket(SendQueue):
     ) -> None:
         super().__init__(ws, queue_size, on_drop)
         self.principal = principal
+        # Set when this socket's session is revoked here: its watcher checks at once.
+        self.recheck = asyncio.Event()
+        self.ending = False  # the watcher is closing it: let that finish, do not cancel it
+
+    @property
+    def session(self) -> str | None:
+        sid = self.principal.claims.get(SESSION_CLAIM)
+        return sid if isinstance(sid, str) else None
 
 
 class AgentFeed:
@@ -69,11 +93,15 @@ class AgentFeed:
         queue_size: int = 1024,
         heartbeat: float = 25.0,
         on_drop: Callable[[], None] | None = None,
+        session_active: SessionActive | None = None,
+        session_check_seconds: float = 30.0,
     ):
         self.tokens = tokens
         self.queue_size = queue_size
         self.heartbeat = heartbeat
         self.on_drop = on_drop
+        self.session_active = session_active
+        self.session_check_seconds = session_check_seconds
         self.sockets: set[AgentSocket] = set()
 
     async def on_event(self, event: InboxEvent) -> None:
@@ -81,7 +109,34 @@ class AgentFeed:
             return
         frame = event_frame(event)
         for sock in list(self.sockets):
-            sock.push(frame)
+            if may_see(sock.principal, event.conversation, event.message):
+                sock.push(frame)
+
+    async def token_still_valid(self, principal: Principal) -> str | None:
+        """None while a socket's token holds; otherwise why not (the close reason).
+
+        The one place a live socket's token is re-checked, on a timer and on revocation.
+        """
+        exp = principal.claims.get("exp")
+        if isinstance(exp, int | float) and exp <= time.time():
+            return "token_expired"
+        sid = principal.claims.get(SESSION_CLAIM)
+        if isinstance(sid, str) and self.session_active is not None:
+            try:
+                active = await self.session_active(sid)
+            except PyMongoError:
+                # Not known to be revoked: the next check asks again.
+                log.warning("agent socket session not checked: database unavailable")
+                return None
+            if not active:
+                return "session_revoked"
+        return None
+
+    def end_session(self, session: str | None) -> None:
+        """A session was revoked on this instance: have its sockets re-checked now."""
+        for sock in list(self.sockets):
+            if session is not None and sock.session == session:
+                sock.recheck.set()
 
     async def close_all(self) -> None:
         for sock in list(self.sockets):
@@ -97,7 +152,9 @@ class AgentFeed:
             await ws.close(code=CLOSE_POLICY_VIOLATION, message=b"unauthorized")
             return ws
         sock = AgentSocket(ws, principal, self.queue_size, self.on_drop)
-        writer = asyncio.get_running_loop().create_task(sock.drain_forever())
+        loop = asyncio.get_running_loop()
+        writer = loop.create_task(sock.drain_forever())
+        watcher = loop.create_task(self._watch(sock))
         self.sockets.add(sock)
         sock.push({"type": "ready", "agent": principal.subject, "role": principal.role})
         try:
@@ -107,9 +164,34 @@ class AgentFeed:
         finally:
             self.sockets.discard(sock)
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await writer
+            if not sock.ending:
+                watcher.cancel()
+            for task in (writer, watcher):
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await task
         return ws
+
+    async def _watch(self, sock: AgentSocket) -> None:
+        """Close the socket when its token stops holding: at ``exp``, or its session's end."""
+        while True:
+            delay = self.session_check_seconds
+            exp = sock.principal.claims.get("exp")
+            if isinstance(exp, int | float):
+                delay = min(delay, exp - time.time())
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await sock.recheck.wait()
+            sock.recheck.clear()
+            reason = await self.token_still_valid(sock.principal)
+            if reason is not None:
+                log.info(
+                    "agent socket closed", extra={"agent": sock.principal.subject, "reason": reason}
+                )
+                sock.ending = True
+                self.sockets.discard(sock)  # no event reaches it while it closes
+                await sock.close(CLOSE_POLICY_VIOLATION, reason.encode())
+                return
 
     async def _authenticate(self, request: web.Request, ws: web.WebSocketResponse) -> Principal:
         token = request.query.get("access_token")

@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,7 +45,10 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"xox[abposr]-[A-Za-z0-9-]{8,}"),  # Slack tokens
-    re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
+    # Telegram bot tokens, alone or in a Bot API URL (``/bot<token>/sendMessage``), where
+    # no word boundary comes between "bot" and the digits.
+    re.compile(r"(?:(?<=bot)|(?<![A-Za-z0-9_]))\d{6,12}:[A-Za-z0-9_-]{30,}"),
+    re.compile(r"(?<=/bot)\d+:[^/\s?#]+"),
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URIs
     re.compile(r"(?i)((?:token|secret|password|api_key)=)[^&\s]+"),
 )
@@ -174,10 +177,27 @@ class TextFormatter(logging.Formatter):
         return base + (" " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else "")
 
 
-def setup_logging(level: str = "INFO", json_format: bool | None = None) -> None:
+# Libraries that log what the hub must not: httpx/httpcore put every request URL (the
+# Telegram bot token is in it) at INFO, python-telegram-bot and slack_sdk log request
+# parameters (message texts) at DEBUG, slack_bolt logs refused request bodies at INFO,
+# pymongo logs whole commands (stored documents) at DEBUG.
+QUIET_LOGGERS = {
+    "pymongo": logging.INFO,
+    "aiohttp.access": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,
+    "slack_sdk": logging.INFO,
+    "slack_bolt": logging.WARNING,
+}
+
+
+def setup_logging(
+    level: str = "INFO", json_format: bool | None = None, stream: IO[str] | None = None
+) -> None:
     use_json = (not sys.stderr.isatty()) if json_format is None else json_format
     install_log_context()
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RedactionFilter())
     handler.setFormatter(
         JsonFormatter()
@@ -187,6 +207,5 @@ def setup_logging(level: str = "INFO", json_format: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    # pymongo's command log echoes whole documents (message texts, stored tokens).
-    logging.getLogger("pymongo").setLevel(logging.WARNING)
+    for name, quiet_level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet_level)

@@ -55,10 +55,14 @@ class SendQueue:
         return True
 
     async def _close(self) -> None:
+        await self.close(CLOSE_TRY_AGAIN_LATER, b"resync")
+
+    async def close(self, code: int, message: bytes) -> None:
+        """Close the socket, cutting it after ``CLOSE_GRACE_SECONDS`` if the peer never answers."""
         # On timeout aiohttp aborts the transport itself.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CLOSE_GRACE_SECONDS):
-                await self.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
+                await self.ws.close(code=code, message=message)
 
     async def drain_forever(self) -> None:
         while True:

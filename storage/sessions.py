@@ -21,9 +21,10 @@ from storage.mongo import MongoStore
 class RefreshRejected(Exception):
     """The refresh token is unknown, expired or revoked (``reused`` when replayed)."""
 
-    def __init__(self, reused: bool = False) -> None:
+    def __init__(self, reused: bool = False, family: str | None = None) -> None:
         super().__init__("refresh token reused" if reused else "refresh token not valid")
         self.reused = reused
+        self.family = family  # the session revoked because of the reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +66,25 @@ class SessionStore:
         known = await self.tokens.find_one({"_id": _digest(token)})
         if known is not None and known.get("rotated_at") is not None:
             await self.revoke_family(known["family"])
-            raise RefreshRejected(reused=True)
+            raise RefreshRejected(reused=True, family=known["family"])
         raise RefreshRejected()
 
-    async def revoke(self, token: str) -> None:
-        """Log out: end the session the token belongs to (unknown tokens are ignored)."""
+    async def revoke(self, token: str) -> str | None:
+        """Log out: end the session the token belongs to and return it (None if unknown)."""
         known = await self.tokens.find_one({"_id": _digest(token)})
-        if known is not None:
-            await self.revoke_family(known["family"])
+        if known is None:
+            return None
+        await self.revoke_family(known["family"])
+        family: str = known["family"]
+        return family
+
+    async def is_active(self, family: str) -> bool:
+        """Whether the session still has a token that can be refreshed (unrevoked, unexpired)."""
+        found = await self.tokens.find_one(
+            {"family": family, "revoked": False, "expires_at": {"$gt": utcnow()}},
+            projection={"_id": 1},
+        )
+        return found is not None
 
     async def revoke_family(self, family: str) -> None:
         await self.tokens.update_many({"family": family}, {"$set": {"revoked": True}})

@@ -31,7 +31,7 @@ from hub.domain import (
     OutboundMessage,
 )
 from hub.errors import BadRequest, Unauthorized
-from hub.request_body import read_body
+from hub.request_body import read_limited
 from hub.webhook_signature import signed_headers
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class ApiChannelAdapter:
                 "send Authorization: Bearer <the inbox's token>", code="invalid_token"
             )
         assert channel is not None
-        body = _parse(await read_body(request, self.config.max_body_bytes))
+        body = _parse(await read_limited(request, self.config.max_body_bytes))
         sender = f"{channel.id}:{body.contact.id}"
         result = await self.hub.receive(
             InboundMessage(

@@ -5,12 +5,18 @@ answers ``url_verification`` and drops the app's own events; the listeners here 
 hand work to background tasks. An event is acknowledged once it is stored, and never
 later than ``ACK_BUDGET_SECONDS`` (Slack retries what it has not seen acknowledged within
 3 s); each ``event_id`` is processed once, whatever Slack's retries.
+
+Headers the SDK's verifier would choke on (a timestamp that is not an integer, a
+signature or body that is not ASCII / UTF-8) are refused with 401 before bolt sees them.
+Bolt's logger is kept at WARNING: at INFO it writes the body of every request whose
+signature fails, and those bodies are what people wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -40,6 +46,8 @@ INTERACTIONS_PATH = "/webhooks/slack/interactions"
 COMMANDS_PATH = "/webhooks/slack/commands"
 ACK_BUDGET_SECONDS = 2.0
 COMMAND = "/chorus"
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+BOLT_LOGGER = "adapters.slack.bolt"
 
 
 class SlackAdapter:
@@ -59,14 +67,19 @@ class SlackAdapter:
         self.bolt = self._bolt_app()
 
     def _bolt_app(self) -> AsyncApp:
+        bolt_log = logging.getLogger(BOLT_LOGGER)
+        # Before the app exists: bolt's middlewares copy this level when they are built.
+        bolt_log.setLevel(logging.WARNING)
         app = AsyncApp(
-            name="chorus",
+            # Bolt gives its listeners a logger named after the app, with this level: the
+            # name keeps that logger ours (an app named "chorus" would quiet "chorus.*").
+            name=BOLT_LOGGER,
             client=self.client,
             signing_secret=self.config.signing_secret.get_secret_value(),
             # Bolt answers Slack once a listener returns. Ours return as soon as the event
             # is stored (or ACK_BUDGET_SECONDS passed), so the ack follows the durable write.
             process_before_response=True,
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         app.event("message")(self._on_message_event)
         app.action(render.CLAIM_ACTION)(self._on_button)
@@ -110,12 +123,11 @@ class SlackAdapter:
 
     # -- HTTP ---------------------------------------------------------------------------
     async def handle_request(self, request: web.Request) -> web.Response:
+        if not await _verifiable(request):
+            raise _bad_signature()
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         if response.status == 401:
-            raise Unauthorized(
-                "the Slack signature is invalid or the request timestamp is stale",
-                code="invalid_signature",
-            )
+            raise _bad_signature()
         if response.status == 404 and request.path == EVENTS_PATH:
             # An event type we do not handle: acknowledge it so Slack stops retrying.
             return web.Response(status=200)
@@ -180,3 +192,25 @@ class SlackAdapter:
         except (aiohttp.ClientError, TimeoutError) as exc:
             return DeliveryResult.failed(f"network error: {type(exc).__name__}", retryable=True)
         return DeliveryResult.sent(str(response["ts"]))
+
+
+def _bad_signature() -> Unauthorized:
+    return Unauthorized(
+        "the Slack signature is invalid or the request timestamp is stale",
+        code="invalid_signature",
+    )
+
+
+async def _verifiable(request: web.Request) -> bool:
+    """Whether the request is shaped so that the signature check can answer yes or no."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    if timestamp is None or signature is None or TIMESTAMP.fullmatch(timestamp) is None:
+        return False
+    if not signature.isascii():
+        return False
+    try:
+        (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -54,7 +54,9 @@ class AgentCommands:
         try:
             await self.hub.update_conversation(conversation_id, changes)
         except ChorusError as exc:
-            await post_ephemeral(self.client, channel, user, f"Not done: {exc.message}")
+            await post_ephemeral(
+                self.client, channel, user, f"Not done: {render.escape(exc.message)}"
+            )
             return
         log.info(
             "slack button applied",
@@ -94,7 +96,10 @@ class AgentCommands:
             await self.hub.update_conversation(conversation_id, {"assignee": agent.id})
         except ChorusError as exc:
             return f"Not done: {render.escape(exc.message)}"
-        return f"Conversation `{conversation_id}` is assigned to {render.escape(agent.id)}."
+        return (
+            f"Conversation `{render.escape(conversation_id)}` is assigned to "
+            f"{render.escape(agent.id)}."
+        )
 
     async def _agent_named(self, who: str) -> Agent | None:
         match = MENTION.match(who)

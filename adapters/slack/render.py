@@ -2,6 +2,11 @@
 
 Pure functions: mrkdwn escaping, the conversation header with its Claim and Resolve
 buttons, mirrored message lines (attachments as links), and Slack files as attachments.
+
+Every text the hub posts to Slack (fallback ``text``, mrkdwn blocks, ephemeral notes,
+command answers) has ``&``, ``<`` and ``>`` escaped, as Slack's formatting guide asks:
+otherwise a customer named ``<!channel>`` would notify the whole agent channel, and
+``<https://evil|your bank>`` would be a disguised link.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ def attachment_links(attachments: Iterable[Attachment]) -> list[str]:
     links = []
     for attachment in attachments:
         name = escape(attachment.name or attachment.kind)
-        links.append(f"<{attachment.url}|{name}>" if attachment.url else f"{name} (stored)")
+        url = escape(attachment.url) if attachment.url else None
+        links.append(f"<{url}|{name}>" if url else f"{name} (stored)")
     return links
 
 
@@ -89,7 +95,7 @@ def header(
         },
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"conversation `{conversation.id}`"}],
+            "elements": [{"type": "mrkdwn", "text": f"conversation `{escape(conversation.id)}`"}],
         },
     ]
     if lines:
@@ -105,7 +111,7 @@ def header(
                 ],
             }
         )
-    text = f"{customer or 'Unknown customer'} on {conversation.channel} ({conversation.status})"
+    text = f"{name} on {conversation.channel} ({conversation.status})"
     return text, blocks
 
 

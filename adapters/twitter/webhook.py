@@ -4,6 +4,12 @@ X proves a webhook URL with ``GET ?crc_token=``: the answer is the token's HMAC-
 under the consumer secret. Every delivery carries ``x-twitter-webhooks-signature``, the
 same HMAC of the raw body; anything that does not verify is refused with 401 before
 its body is parsed, and nothing from it is stored.
+
+Because the CRC answer and a delivery's signature are the same HMAC under the same key,
+the CRC endpoint would sign any delivery a caller asked it to. It therefore answers only
+tokens shaped like X's (short base64 / base64url strings, e.g. the base64 of a UUID):
+such a token can never be a delivery, which must be a JSON object and so starts with
+``{``. Anything else is refused with 400 and signed by nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,10 +26,13 @@ from aiohttp import web
 
 from adapters.twitter.normalize import dm_from_activity, mention_from_activity
 from hub.domain import InboundMessage
-from hub.errors import BadRequest, PayloadTooLarge, Unauthorized
+from hub.errors import BadRequest, Unauthorized
+from hub.request_body import read_limited
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 WEBHOOK_PATH = "/webhooks/twitter"
+# X's tokens are 48 characters today; the bound leaves room and keeps the alphabet.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/]{1,128}={0,2}")
 
 Ingest = Callable[[InboundMessage], Awaitable[Any]]
 
@@ -80,14 +90,15 @@ class TwitterWebhook:
         token = request.query.get("crc_token")
         if not token:
             raise BadRequest("crc_token is required", code="missing_crc_token")
+        if CRC_TOKEN.fullmatch(token) is None:
+            raise BadRequest(
+                "crc_token must be a base64 string of at most 130 characters",
+                code="invalid_crc_token",
+            )
         return web.json_response({"response_token": sign(self.secret, token.encode())})
 
     async def deliver(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > self.max_body:
-            raise PayloadTooLarge(f"webhook bodies are limited to {self.max_body} bytes")
-        body = await request.content.read(self.max_body + 1)
-        if len(body) > self.max_body:
-            raise PayloadTooLarge(f"webhook bodies are limited to {self.max_body} bytes")
+        body = await read_limited(request, self.max_body, "the webhook body")
         if not verify(self.secret, body, request.headers.get(SIGNATURE_HEADER)):
             raise Unauthorized("webhook signature does not verify", code="invalid_signature")
         try:

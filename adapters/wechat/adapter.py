@@ -22,7 +22,7 @@ from hub.channels import HubPort
 from hub.config import WeChatConfig
 from hub.domain import Channel, DeliveryResult, OutboundMessage
 from hub.errors import BadRequest, StorageUnavailable
-from hub.request_body import read_body
+from hub.request_body import read_limited
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class WeChatAdapter:
         return web.Response(text=verify_server(request.query, self.token))
 
     async def callback(self, request: web.Request) -> web.Response:
-        body = await read_body(request, self.config.max_body_bytes)
+        body = await read_limited(request, self.config.max_body_bytes)
         fields = verified_fields(request.query, body, self.token, self.cipher)
         try:
             parsed = parse_message(fields, self.config.app_id)

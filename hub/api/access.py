@@ -3,8 +3,9 @@
 A bearer token is either a JWT (people, short-lived) or a service token (``chs_…``,
 integrations, long-lived, looked up by hash on every request so revocation is immediate).
 A caller whose token lists ``allowed_channels`` sees only conversations and messages on
-those channels; anything else answers 404, exactly like an id that does not exist, so
-guessing ids tells nothing.
+those channels (the rule lives in ``hub.visibility``, which the live feed applies too);
+anything else answers 404, exactly like an id that does not exist, so guessing ids tells
+nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aiohttp import web
 from hub.auth import ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.state import HUB, MONGO, TOKENS
+from hub.visibility import may_see_channel
 from storage.audit import AuditLog
 from storage.service_tokens import PREFIX, ServiceTokenStore
 
@@ -77,15 +79,5 @@ async def check_object(request: web.Request, principal: Principal) -> None:
         kind = "message"
     else:
         return
-    if channel not in allowed:
+    if not may_see_channel(principal, channel):
         raise NotFound(f"{kind} {object_id} not found")
-
-
-def visible_channels(principal: Principal, requested: str | None) -> Any:
-    """A list query's channel filter, narrowed to what the caller may see."""
-    allowed = principal.allowed_channels
-    if allowed is None:
-        return requested
-    if requested is not None:
-        return requested if requested in allowed else {"$in": []}
-    return {"$in": sorted(allowed)}

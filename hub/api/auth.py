@@ -23,7 +23,7 @@ from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
 from hub.http import read_json
 from hub.rate_limit import AddressBuckets
-from hub.state import HUB, TOKENS
+from hub.state import HUB, LIVE, TOKENS
 from storage.mongo import MongoStore
 from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
 
@@ -95,7 +95,8 @@ def _address(request: web.Request, trust_forwarded_for: bool) -> str:
 
 async def _session_json(request: web.Request, agent: Agent, refresh: IssuedRefresh) -> web.Response:
     tokens = request.app[TOKENS]
-    access = tokens.issue(agent.id, agent.role, name=agent.name)
+    # The session id (hub.live.SESSION_CLAIM) ends live sockets with the session.
+    access = tokens.issue(agent.id, agent.role, name=agent.name, sid=refresh.family)
     return web.json_response(
         {
             "access_token": access,
@@ -130,6 +131,7 @@ async def refresh(request: web.Request) -> web.StreamResponse:
     try:
         issued = await request.app[LOGIN].sessions.rotate(body.refresh_token)
     except RefreshRejected as exc:
+        request.app[LIVE].end_session(exc.family)
         if exc.reused:
             raise Unauthorized(
                 "refresh token was already used; the session is revoked", code="refresh_reused"
@@ -138,13 +140,15 @@ async def refresh(request: web.Request) -> web.StreamResponse:
     agent = await request.app[HUB].agents.get(issued.agent_id)
     if agent is None:
         await request.app[LOGIN].sessions.revoke_family(issued.family)
+        request.app[LIVE].end_session(issued.family)
         raise Unauthorized("refresh token is not valid", code="invalid_refresh")
     return await _session_json(request, agent, issued)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, RefreshBody)
-    await request.app[LOGIN].sessions.revoke(body.refresh_token)
+    ended = await request.app[LOGIN].sessions.revoke(body.refresh_token)
+    request.app[LIVE].end_session(ended)
     return web.Response(status=204)
 
 

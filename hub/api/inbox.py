@@ -9,7 +9,6 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.api.access import visible_channels
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page, Timestamp
 from hub.domain import (
@@ -25,6 +24,7 @@ from hub.domain import (
 from hub.errors import BadRequest, NotFound
 from hub.http import parse_query, read_json
 from hub.state import HUB
+from hub.visibility import channel_filter
 from storage.inbox import InvalidCursor
 
 MAX_PAGE = 200
@@ -112,7 +112,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     query: ConversationQuery = _query(request, ConversationQuery)
     filters = {
         "status": query.status,
-        "channel": visible_channels(principal_of(request), query.channel),
+        "channel": channel_filter(principal_of(request), query.channel),
         "assignee": query.assignee,
         "contact_id": query.contact_id,
         "labels": query.label,
@@ -160,7 +160,7 @@ async def list_conversation_messages(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     query: MessageQuery = _query(request, MessageQuery)
     filters: dict[str, Any] = {
-        "channel": visible_channels(principal_of(request), query.channel),
+        "channel": channel_filter(principal_of(request), query.channel),
         "direction": query.direction,
         "contact_id": query.contact_id,
         "created_at": time_filter(query),

@@ -40,7 +40,7 @@ export class InboxView {
     this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
       this.liveState = state === "live" ? "● live" : "○ reconnecting";
       this.showLiveState();
-    });
+    }, () => this.onLoggedOut());
   }
 
   close() { this.feed.close(); }

@@ -64,12 +64,18 @@ export async function api(method, path, body) {
   }
 }
 
-// The live feed: authenticates with the first frame, reconnects with backoff, and
-// refreshes the access token when the hub refuses it.
-export function liveFeed(onFrame, onState) {
+// The live feed: authenticates with the first frame and reconnects with backoff. The hub
+// closes it with 4401 when its token is refused, expires or its session is revoked: the
+// feed then refreshes the token and reconnects at once, or calls onLoggedOut when the
+// session is over.
+const CLOSE_AUTHENTICATE_AGAIN = 4401;
+
+export function liveFeed(onFrame, onState, onLoggedOut) {
   let ws = null;
   let attempt = 0;
   let stopped = false;
+  const backoff = () => Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  const retry = (delay) => { attempt += 1; setTimeout(connect, delay); };
   const connect = () => {
     if (stopped || !session) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -78,14 +84,17 @@ export function liveFeed(onFrame, onState) {
     ws.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "ready") { attempt = 0; onState("live"); }
-      if (frame.type === "error") refresh().catch(() => {});
       onFrame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       onState("offline");
       if (stopped) return;
-      const delay = Math.min(30000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2);
-      setTimeout(connect, delay);
+      if (event.code === CLOSE_AUTHENTICATE_AGAIN && session) {
+        // The first retry is immediate; a token refused again backs off like any failure.
+        refresh().then(() => retry(attempt === 0 ? 0 : backoff()), () => { if (onLoggedOut) onLoggedOut(); });
+        return;
+      }
+      retry(backoff());
     };
   };
   connect();

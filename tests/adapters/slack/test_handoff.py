@@ -140,3 +140,31 @@ async def test_bot_echoes_and_edits_in_the_thread_are_ignored(
     await quiet(client)
     assert await db.messages.count_documents({"direction": "outbound"}) == 0
     assert slack_api.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_visitor_named_like_a_broadcast_mention_pings_nobody(
+    client, db, slack_api: FakeSlackApi
+) -> None:
+    """Slack reads ``<!channel>`` in any posted text, fallback included: all of it is escaped."""
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "name": "<!channel> & <@U0ADA>"})
+        await next_frame(ws, "welcome")
+        await ws.send_json({"type": "message", "text": "<!here> help", "client_id": "1"})
+        ack = await next_frame(ws, "ack")
+        conversation_id = (await db.messages.find_one({"_id": ack["id"]}))["conversation_id"]
+        await hand_off(client, db, slack_api, conversation_id)
+        await ws.send_json(
+            {"type": "message", "text": "<!everyone> still there?", "client_id": "2"}
+        )
+        await slack_calls(slack_api, "chat.postMessage", count=2)
+    await quiet(client)
+
+    posted = [c for c in slack_api.calls if c.method in ("chat.postMessage", "chat.update")]
+    header = posted[0].args
+    assert header["text"].startswith("&lt;!channel&gt; &amp; &lt;@U0ADA&gt; on web")
+    assert "*&lt;!channel&gt; &amp; &lt;@U0ADA&gt;*" in str(header["blocks"])
+    mirrored = next(c.args for c in posted if c.args.get("thread_ts"))
+    assert "&lt;!everyone&gt; still there?" in mirrored["text"]
+    for call in posted:
+        rendered = call.args["text"] + str(call.args.get("blocks", ""))
+        assert "<!" not in rendered and "<@" not in rendered, rendered

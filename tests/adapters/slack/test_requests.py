@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from urllib.parse import urlencode
 
@@ -61,6 +62,36 @@ async def test_bad_and_stale_signatures_are_refused_and_nothing_is_stored(
     assert await db.messages.count_documents({}) == 0
     assert await db.seen_events.count_documents({}) == 0
     assert slack_api.calls == []
+
+
+async def test_malformed_signature_headers_are_refused_without_a_traceback(
+    client, db, slack: SlackSender, caplog
+) -> None:
+    body = json.dumps(event_callback(slack.dm(CUSTOMER, DM, "let me in"), "Ev0MALFORMED"))
+    signed = signed_headers(SIGNING_SECRET, body)
+    malformed = [
+        {**signed, "X-Slack-Request-Timestamp": "abc"},
+        {**signed, "X-Slack-Request-Timestamp": signed["X-Slack-Request-Timestamp"] + ".0"},
+        {**signed, "X-Slack-Request-Timestamp": "1796187536.0"},
+        {**signed, "X-Slack-Signature": "v0=é" + signed["X-Slack-Signature"][4:]},
+    ]
+    for headers in malformed:
+        resp = await client.post(
+            "/webhooks/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", **headers},
+        )
+        assert resp.status == 401, headers
+        assert (await resp.json())["error"]["code"] == "invalid_signature"
+    resp = await client.post(
+        "/webhooks/slack/events",
+        data=b'{"type": "\xff"}',
+        headers={"Content-Type": "application/json", **signed_headers(SIGNING_SECRET, "")},
+    )
+    assert resp.status == 401
+    await quiet(client)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert await db.messages.count_documents({}) == 0
 
 
 async def test_retried_dm_event_is_stored_once(client, db, slack: SlackSender) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 from pymongo import ASCENDING, IndexModel
 
 from hub.state import ADAPTERS
@@ -13,6 +16,7 @@ from tests.adapters.telegram.conftest import (
     update,
 )
 from tests.conftest import bearer, wait_for
+from tests.rawhttp import raw_request
 
 
 async def test_customer_message_reaches_inbox_and_agent_reply_reaches_chat(
@@ -62,6 +66,23 @@ async def test_missing_or_wrong_secret_is_refused_and_nothing_stored(tg_client, 
     assert await db.messages.count_documents({}) == 0
     assert await db.contacts.count_documents({}) == 0
     assert await db.seen_events.count_documents({}) == 0
+
+
+async def test_secret_header_of_raw_bytes_is_refused_without_a_traceback(
+    tg_client, db, caplog
+) -> None:
+    body = json.dumps(text_update(6, "let me in")).encode()
+    head = (
+        b"POST /webhooks/telegram HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n".encode()
+        + b"X-Telegram-Bot-Api-Secret-Token: \xff\xfe"
+    )
+    resp = await raw_request(tg_client.server.host, tg_client.server.port, head, (body,))
+    assert resp.status == 401
+    assert resp.json()["error"]["code"] == "invalid_secret_token"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert await db.messages.count_documents({}) == 0
 
 
 async def test_bad_bodies_get_json_errors_and_store_nothing(tg_client, tg_config, db) -> None:

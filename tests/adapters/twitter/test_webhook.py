@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
 from tests.conftest import bearer, wait_for
+from tests.rawhttp import raw_request
 
 
 def _tweet(tweet_id: str, text: str, *, user_id: str = CUSTOMER_ID, **extra: Any) -> dict[str, Any]:
@@ -181,3 +182,69 @@ async def _present(value: Any) -> Any:
 async def _checkpoint_at(db: Any, since_id: str) -> bool:
     doc = await db.checkpoints.find_one({"_id": "twitter:mentions:1000"})
     return bool(doc and doc["value"].get("since_id") == since_id)
+
+
+async def test_crc_endpoint_signs_no_delivery_so_a_forged_one_is_refused(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    """The attack: ask the CRC endpoint to sign a delivery body, then POST it with that."""
+    client = await make_client(twitter_config(mode="webhook"))
+    forged = json.dumps(
+        {"for_user_id": "1000", "direct_message_events": [_dm("666", "forged order")]}
+    )
+    crc = await client.get("/webhooks/twitter", params={"crc_token": forged})
+    answer = await crc.json()
+    resp = await client.post(
+        "/webhooks/twitter",
+        data=forged.encode(),
+        headers={
+            "Content-Type": "application/json",
+            "x-twitter-webhooks-signature": answer.get("response_token", "sha256="),
+        },
+    )
+    assert resp.status == 401
+    assert await db.messages.count_documents({}) == 0
+    assert await db.contacts.count_documents({}) == 0
+    assert crc.status == 400
+    assert answer["error"]["code"] == "invalid_crc_token"
+
+    # Only X-shaped tokens are answered: base64(url) of bounded length.
+    for token in ["{}", "a b", "x" * 131, "abc\n", "a.b", "%7B"]:
+        resp = await client.get("/webhooks/twitter", params={"crc_token": token})
+        assert resp.status == 400, token
+        assert (await resp.json())["error"]["code"] == "invalid_crc_token"
+    real_shape = base64.b64encode(b"3dd82dfc-b9db-46d8-940e-3bcc903d8244").decode()
+    resp = await client.get("/webhooks/twitter", params={"crc_token": real_shape})
+    assert resp.status == 200
+
+
+async def test_signed_delivery_written_in_two_parts_is_read_whole(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    secret = twitter_api.credentials.consumer_secret
+    client = await make_client(twitter_config(mode="webhook"))
+    padding = {"id": "pad", "note": "x" * 150_000}  # an event type the hub ignores
+    payload = {
+        "for_user_id": "1000",
+        "direct_message_events": [_dm("602", "a long one")],
+        "favorite_events": [padding],
+    }
+    body = json.dumps(payload).encode()
+    head = (
+        b"POST /webhooks/twitter HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n".encode()
+        + f"x-twitter-webhooks-signature: {signature(secret, body)}".encode()
+    )
+    half = len(body) // 2
+    assert client.server.host is not None and client.server.port is not None
+    resp = await raw_request(
+        client.server.host,
+        client.server.port,
+        head,
+        (body[:half], body[half:]),
+        wait_for_continue=True,
+    )
+    assert resp.status == 200, resp.body
+    assert resp.json() == {"received": 1}
+    assert await db.messages.count_documents({"external_id": "dm:602"}) == 1
