@@ -21,6 +21,7 @@ from hub.auth import Principal, TokenService
 from hub.errors import Unauthorized
 from hub.events import InboxEvent
 from hub.send_queue import SendQueue
+from hub.websocket import CheckedWebSocketResponse
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class AgentFeed:
             await sock.ws.close(code=1012, message=b"restarting")
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=self.heartbeat, max_msg_size=65_536)
+        ws = CheckedWebSocketResponse(heartbeat=self.heartbeat, max_msg_size=65_536)
         await ws.prepare(request)
         try:
             principal = await self._authenticate(request, ws)

@@ -37,6 +37,7 @@ from hub.errors import Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
 from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
+from hub.websocket import CheckedWebSocketResponse
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class WebChatAdapter:
             sock.position.hold(conversation_id, seq)
 
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(
+        ws = CheckedWebSocketResponse(
             heartbeat=self.config.heartbeat_seconds,
             # Frames a little over the limit get a clear error frame; far over it, aiohttp
             # closes with 1009 before buffering them.
