@@ -42,6 +42,8 @@ from hub.websocket import CheckedWebSocketResponse
 log = logging.getLogger(__name__)
 
 CLOSE_SERVICE_RESTART = 1012
+# The most a socket buffers for one message (README, web chat protocol).
+MAX_MESSAGE_BYTES = 1_048_576
 
 # What each refused frame counts as in ``chorus_webhook_rejections_total``.
 _REJECTION_CAUSES: dict[str, RejectionCause] = {
@@ -186,9 +188,10 @@ class WebChatAdapter:
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = CheckedWebSocketResponse(
             heartbeat=self.config.heartbeat_seconds,
-            # Frames a little over the limit get a clear error frame; far over it, aiohttp
-            # closes with 1009 before buffering them.
-            max_msg_size=max(self.config.max_frame_bytes * 4, 65_536),
+            # Up to the cap a frame over web.max_frame_bytes gets an error frame; past it
+            # aiohttp closes with 1009 (Message Too Big) rather than buffer more.
+            # (aiohttp refuses a message of exactly max_msg_size bytes, hence the + 1.)
+            max_msg_size=max(self.config.max_frame_bytes, MAX_MESSAGE_BYTES) + 1,
         )
         await ws.prepare(request)
         sock = CustomerSocket(

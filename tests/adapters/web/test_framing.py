@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import struct
 
+import aiohttp
 import pytest
 
 from hub.state import TOKENS
+
+MAX_FRAME_ERROR_BYTES = 1_048_576  # README: frames up to 1 MiB get an error frame
 
 MASK = b"\x37\xfa\x21\x3d"
 
@@ -92,3 +96,23 @@ async def test_close_with_a_valid_code_is_answered_normally(client, code) -> Non
     writer.write(frame[3:])
     assert await close_code(reader) == 1000
     writer.close()
+
+
+@pytest.mark.parametrize("size", [16_385, 70_000, MAX_FRAME_ERROR_BYTES])
+async def test_an_oversized_frame_up_to_the_cap_gets_an_error_frame(client, db, size) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_str(json.dumps({"type": "message", "text": "x" * size})[:size])
+        frame = await ws.receive_json(timeout=10)
+        assert (frame["type"], frame["code"]) == ("error", "frame_too_large")
+        await ws.send_json({"type": "ping"})  # the socket carries on
+        assert (await ws.receive_json(timeout=10))["type"] == "pong"
+    assert await db.messages.count_documents({}) == 0
+
+
+async def test_a_frame_over_the_cap_closes_with_1009_not_a_reset(client, db) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_str("x" * (MAX_FRAME_ERROR_BYTES + 1))
+        msg = await ws.receive(timeout=10)
+        assert msg.type == aiohttp.WSMsgType.CLOSE
+        assert ws.close_code == 1009
+    assert await db.messages.count_documents({}) == 0
