@@ -268,6 +268,7 @@ class WebChatAdapter:
         self._forget(sock)
         self._all.add(sock)
         sock.visitor_id = visitor_id
+        sock.position = ClientPosition()  # another visitor's conversations, from scratch
         self.sockets[visitor_id].add(sock)
         welcome: dict[str, Any] = {"type": "welcome", "visitor_id": visitor_id}
         welcome["visitor_token"] = self.tokens.issue_visitor(visitor_id)

@@ -104,14 +104,20 @@ async def test_same_client_id_from_two_visitors_is_two_messages(client, db) -> N
     assert await db.contacts.count_documents({}) == 2
 
 
-async def test_history_after_reconnect(client) -> None:
+async def _visitor_says(client, count: int) -> tuple[str, list[str]]:
+    """A new visitor sends m0, m1, …; returns its token and the acknowledged ids."""
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
         token = (await _frame(ws, "welcome"))["visitor_token"]
         ids = []
-        for n in range(3):
+        for n in range(count):
             await ws.send_json({"type": "message", "text": f"m{n}", "client_id": f"c{n}"})
             ids.append((await _frame(ws, "ack"))["id"])
+    return token, ids
+
+
+async def test_history_after_reconnect(client) -> None:
+    token, ids = await _visitor_says(client, 3)
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
         history = await _frame(ws, "history")
@@ -189,3 +195,17 @@ async def test_private_note_never_reaches_the_customer(client, db) -> None:
     assert pushed["text"] == "Hi!"
     note = await db.messages.find_one({"text": "VIP customer"})
     assert note["private"] is True and note["delivery"] is None
+
+
+async def test_history_pages_follow_commit_order_with_more(make_client, config) -> None:
+    paged = config.model_copy(deep=True)
+    paged.web.history_limit = 2
+    client = await make_client(paged)
+    token, ids = await _visitor_says(client, 5)
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
+        pages = [await _frame(ws, "history")]
+        while pages[-1]["more"]:
+            await ws.send_json({"type": "history", "since": pages[-1]["messages"][-1]["id"]})
+            pages.append(await _frame(ws, "history"))
+    assert [[m["seq"] for m in page["messages"]] for page in pages] == [[2, 3], [4, 5]]
