@@ -97,9 +97,11 @@ class MessageSequence:
         upper = after + WINDOW if before is None else min(before - 1, after + WINDOW)
         if upper <= after:
             return []
+        # An exclusive upper bound: the embedded server's sorted scan of this index drops
+        # the documents equal to an inclusive one ($lte).
         docs = (
             await self.messages.find(
-                {"conversation_id": conversation_id, "seq": {"$gt": after, "$lte": upper}}
+                {"conversation_id": conversation_id, "seq": {"$gt": after, "$lt": upper + 1}}
             )
             .sort("seq", 1)
             .to_list()

@@ -13,7 +13,7 @@ from hub.domain import Author, InboundMessage, Message, new_id, utcnow
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.mongo import MongoStore, make_client
-from storage.sequence import WINDOW
+from storage.sequence import WINDOW, page_after
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -113,3 +113,13 @@ async def test_group_commit_numbers_messages_with_one_insert_per_batch(stores, d
     assert counter.commands["insert"] == writer.batches < len(sends)
     for conversation_id in {r.conversation.id for r in results}:
         assert await seqs(db, conversation_id) == [1, 2, 3, 4, 5]
+
+
+async def test_history_reads_past_a_full_window_without_missing_one(stores) -> None:
+    a, _, _ = stores
+    await a.sequence.insert([reply("c1", f"r{n}") for n in range(WINDOW + 44)])
+    page = await page_after(a.sequence, [("c1", 0)], limit=1000)
+    assert [m.seq for m in page.messages] == list(range(1, WINDOW + 45))
+    assert (page.positions, page.more) == ({"c1": WINDOW + 44}, False)
+    gap = await a.sequence.between("c1", WINDOW - 1, WINDOW + 2)  # bounds on both sides
+    assert [m.seq for m in gap] == [WINDOW, WINDOW + 1]

@@ -7,6 +7,9 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse
 
+from hub.domain import Message, new_id
+from hub.outbox import outbound_for
+from hub.state import ADAPTERS, HUB
 from tests.conftest import bearer, wait_for
 
 
@@ -209,3 +212,33 @@ async def test_history_pages_follow_commit_order_with_more(make_client, config) 
             await ws.send_json({"type": "history", "since": pages[-1]["messages"][-1]["id"]})
             pages.append(await _frame(ws, "history"))
     assert [[m["seq"] for m in page["messages"]] for page in pages] == [[2, 3], [4, 5]]
+
+
+async def test_a_reply_that_overtakes_another_arrives_after_it_and_once(
+    make_client, config
+) -> None:
+    local = config.model_copy(deep=True)
+    local.sync.fanout = "local"  # live delivery only through push_live, driven by the test
+    client = await make_client(local)
+    hub, web_chat = client.app[HUB], client.app[ADAPTERS]["web"]
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "history": True})
+        await _frame(ws, "history")
+        await ws.send_json({"type": "message", "text": "anyone?", "client_id": "c1"})
+        ack = await _frame(ws, "ack")
+        stored = await hub.store.find_message({"_id": ack["id"]})
+        conversation = await hub.require_conversation(stored.conversation_id)
+
+        async def store_reply(text: str) -> Message:  # another writer's: no event here
+            reply = stored.model_copy(
+                update={"id": new_id(), "external_id": f"out:{text}", "seq": None, "text": text}
+            )
+            return (await hub.store.insert_message(reply))[0]
+
+        first, second = await store_reply("first"), await store_reply("second")
+        web_chat.push_live(outbound_for(second, conversation))  # overtakes "first"
+        web_chat.push_live(outbound_for(first, conversation))
+        frames = [await _frame(ws, "message"), await _frame(ws, "message")]
+        assert [(f["text"], f["seq"]) for f in frames] == [("first", 2), ("second", 3)]
+        await ws.send_json({"type": "ping"})
+        assert (await _frame(ws))["type"] == "pong"  # the late push of "first" was dropped
