@@ -24,6 +24,7 @@ from hub.domain import (
     Conversation,
     ConversationStatus,
     DeliveryResult,
+    HistoryPage,
     InboundMessage,
     Message,
     OutboundMessage,
@@ -74,8 +75,14 @@ class HubPort(Protocol):
 
     async def history(
         self, channel: Channel, sender_id: str, after_id: str | None, limit: int
+    ) -> HistoryPage:
+        """Messages a customer may see on ``channel`` after a message, in commit order."""
+        ...
+
+    async def conversation_messages(
+        self, conversation_id: str, after: int, before: int
     ) -> list[Message]:
-        """Messages a customer may see in their conversations on ``channel``, oldest first."""
+        """The customer's messages of a conversation with ``after < seq < before``."""
         ...
 
     async def reply(

@@ -199,6 +199,10 @@ async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None
                     for item in frame["messages"]:
                         who = "you" if item["direction"] == "inbound" else item["author"]["kind"]
                         click.echo(f"[{who}] {item['text']}")
+                    if frame.get("more") and frame["messages"]:  # the rest, page by page
+                        await ws.send_json(
+                            {"type": "history", "since": frame["messages"][-1]["id"]}
+                        )
                 elif frame["type"] == "error":
                     click.echo(f"! {frame['code']}: {frame['message']}", err=True)
 

@@ -22,6 +22,7 @@ from hub.domain import (
     Conversation,
     ConversationStatus,
     Delivery,
+    HistoryPage,
     InboundMessage,
     Message,
     ReceiveResult,
@@ -38,6 +39,7 @@ from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
+from storage.sequence import page_after
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +245,7 @@ class Hub:
         stored, duplicate = await self.store.insert_message(message)
         if duplicate:
             return stored
-        await self.store.touch_conversation(conversation.id, now)
+        await self.store.touch_conversation(conversation.id, now, stored.seq)
         log.info("outbound stored", extra={"message_id": stored.id, "private": private})
         if not private:
             self.outbox.wake()
@@ -284,13 +286,39 @@ class Hub:
 
     async def history(
         self, channel: Channel, sender_id: str, after_id: str | None, limit: int
-    ) -> list[Message]:
+    ) -> HistoryPage:
+        """What the customer may see after the message ``after_id`` (the newest ``limit``
+        without it), in each conversation's commit order: a position is "every message
+        committed before it", so nothing committed earlier can appear after it later."""
         contact = await self.store.find_contact(channel, sender_id)
         if contact is None:
-            return []
+            return HistoryPage([], {}, more=False)
         filters: dict[str, Any] = {"contact_id": contact.id, "channel": channel, "private": False}
-        if after_id is None:
-            return await self.store.recent_messages(filters, limit)
-        filters["_id"] = {"$gt": after_id}
-        items, _ = await self.store.list_messages(filters, limit, None)
-        return items
+        anchor = None
+        if after_id is not None:
+            anchor = await self.store.find_message({**filters, "_id": after_id})
+        if anchor is None or anchor.seq is None:
+            # No position (first visit, an unknown or pre-seq message): the newest messages.
+            recent = await self.store.recent_messages(filters, limit)
+            positions: dict[str, int] = {}
+            for message in recent:
+                positions[message.conversation_id] = max(
+                    message.seq or 0, positions.get(message.conversation_id, 0)
+                )
+            return HistoryPage(recent, positions, more=False)
+        later = await self.store.later_conversations(contact.id, channel, anchor.conversation_id)
+        order = [(anchor.conversation_id, anchor.seq), *((cid, 0) for cid in later)]
+        return await page_after(self.store.sequence, order, limit)
+
+    async def conversation_messages(
+        self, conversation_id: str, after: int, before: int
+    ) -> list[Message]:
+        """A customer's messages of one conversation with ``after < seq < before``."""
+        found: list[Message] = []
+        while after < before - 1:
+            window = await self.store.sequence.between(conversation_id, after, before)
+            if not window:
+                break
+            found.extend(m for m in window if not m.private)
+            after = window[-1].seq or before
+        return found

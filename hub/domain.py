@@ -5,6 +5,7 @@ Common fields are first-class; whatever a platform sent is kept untouched in ``r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -84,6 +85,8 @@ class Message(Model):
     client_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     edits: tuple[MessageEdit, ...] = ()
+    # Position in its conversation, in commit order (storage/sequence.py); None until stored.
+    seq: int | None = None
 
 
 class Identity(Model):
@@ -183,6 +186,9 @@ class OutboundMessage(Model):
     route: dict[str, Any] = Field(default_factory=dict)
     author: Author
     attempt: int = 1
+    # Where the message sits in its conversation, so live delivery can keep commit order.
+    conversation_id: str | None = None
+    seq: int | None = None
 
 
 class DeliveryResult(Model):
@@ -215,3 +221,16 @@ class DeliveryResult(Model):
             retry_after_seconds=retry_after_seconds,
             unreachable=unreachable,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """Messages a customer may see after a position, and how far each conversation was read.
+
+    ``positions`` maps a conversation to the highest seq read in it (private notes
+    included): everything up to there is in ``messages`` or not for the customer.
+    """
+
+    messages: list[Message]
+    positions: dict[str, int]
+    more: bool

@@ -31,6 +31,7 @@ from hub.errors import Unauthorized
 from hub.events import InboxEvent
 from hub.send_queue import SendQueue
 from hub.visibility import may_see
+from hub.websocket import CheckedWebSocketResponse
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class AgentFeed:
             await sock.ws.close(code=1012, message=b"restarting")
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=self.heartbeat, max_msg_size=65_536)
+        ws = CheckedWebSocketResponse(heartbeat=self.heartbeat, max_msg_size=65_536)
         await ws.prepare(request)
         try:
             principal = await self._authenticate(request, ws)

@@ -38,6 +38,8 @@ def outbound_for(message: Message, conversation: Conversation, attempt: int = 1)
         route=conversation.route,
         author=message.author,
         attempt=attempt,
+        conversation_id=message.conversation_id,
+        seq=message.seq,
     )
 
 

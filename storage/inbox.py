@@ -21,7 +21,9 @@ from hub.domain import (
     new_id,
     utcnow,
 )
+from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
+from storage.sequence import MessageSequence
 
 # Fields a client sees on a conversation; storage-only fields stay inside.
 _CONVERSATION_FIELDS = set(Conversation.model_fields)
@@ -59,17 +61,6 @@ def conversation_from_doc(doc: Document) -> Conversation:
     return Conversation.model_validate({**fields, "id": doc["_id"]})
 
 
-def message_from_doc(doc: Document) -> Message:
-    fields = {k: v for k, v in doc.items() if k != "_id" and k in Message.model_fields}
-    return Message.model_validate({**fields, "id": doc["_id"]})
-
-
-def message_to_doc(message: Message) -> Document:
-    doc = message.model_dump(exclude={"id"})
-    doc["_id"] = message.id
-    return doc
-
-
 def identity_key(channel: str, external_id: str) -> str:
     return f"{channel}:{external_id}"
 
@@ -85,6 +76,7 @@ class InboxStore:
         self.contacts = mongo.collection("contacts")
         self.conversations = mongo.collection("conversations")
         self.messages = mongo.collection("messages")
+        self.sequence = MessageSequence(self.messages)
 
     # -- contacts -----------------------------------------------------------------
     async def upsert_contact(self, identity: Identity, name: str) -> Contact:
@@ -219,12 +211,17 @@ class InboxStore:
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         doc = await self.conversations.find_one({"_id": conversation_id})
-        return conversation_from_doc(doc) if doc else None
+        return self.conversation_seen(doc) if doc else None
 
-    async def touch_conversation(self, conversation_id: str, at: datetime) -> None:
+    def conversation_seen(self, doc: Document) -> Conversation:
+        """A conversation document just read; its ``last_seq`` hint feeds the sequence."""
+        self.sequence.observe(doc["_id"], doc.get("last_seq"))
+        return conversation_from_doc(doc)
+
+    async def touch_conversation(self, conversation_id: str, at: datetime, seq: int | None) -> None:
         await self.conversations.update_one(
             {"_id": conversation_id},
-            {"$max": {"last_message_at": at, "updated_at": utcnow()}},
+            {"$max": {"last_message_at": at, "updated_at": utcnow(), "last_seq": seq or 0}},
         )
 
     async def follow_route(
@@ -322,17 +319,10 @@ class InboxStore:
 
     # -- messages -------------------------------------------------------------------
     async def insert_message(self, message: Message) -> tuple[Message, bool]:
-        """Store ``message``; if its (channel, external_id) is known, return the stored one."""
-        try:
-            await self.messages.insert_one(message_to_doc(message))
-        except DuplicateKeyError:
-            existing = await self.messages.find_one(
-                {"channel": message.channel, "external_id": message.external_id}
-            )
-            if existing is None:
-                raise
-            return message_from_doc(existing), True
-        return message, False
+        """Store ``message`` with its conversation's next seq; if its (channel, external_id)
+        is known, return the stored one."""
+        stored, duplicate = await self.sequence.insert([message])
+        return stored[0], duplicate[0]
 
     async def edit_message(
         self, channel: str, external_id: str, text: str, raw: Mapping[str, Any]
@@ -375,6 +365,24 @@ class InboxStore:
         items = [message_from_doc(doc) for doc in docs[:limit]]
         next_cursor = encode_cursor({"id": items[-1].id}) if len(docs) > limit else None
         return items, next_cursor
+
+    async def find_message(self, query: Mapping[str, Any]) -> Message | None:
+        doc = await self.messages.find_one(dict(query))
+        return message_from_doc(doc) if doc else None
+
+    async def later_conversations(
+        self, contact_id: str, channel: str, after_id: str, limit: int = 20
+    ) -> list[str]:
+        """Ids of the contact's conversations on ``channel`` opened after ``after_id``."""
+        docs = (
+            await self.conversations.find(
+                {"contact_id": contact_id, "_id": {"$gt": after_id}}, {"channel": 1}
+            )
+            .sort("_id", 1)
+            .limit(limit)
+            .to_list()
+        )
+        return [doc["_id"] for doc in docs if doc.get("channel") == channel]
 
     async def recent_messages(self, filters: Mapping[str, Any], limit: int) -> list[Message]:
         """The newest ``limit`` messages matching ``filters``, oldest first."""

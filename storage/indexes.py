@@ -62,6 +62,19 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
         ),
         IndexModel([("conversation_id", ASCENDING), ("_id", ASCENDING)], name="thread"),
+        # A conversation's seqs are unique (storage/sequence.py allocates them by insert).
+        # Messages stored before seqs existed have none: the unique index is partial, and
+        # range reads use the plain one (the embedded server plans no query on a partial).
+        IndexModel(
+            [("conversation_id", ASCENDING), ("seq", ASCENDING)],
+            name="conversation_seq_unique",
+            unique=True,
+            partialFilterExpression={"seq": {"$type": "int"}},
+        ),
+        IndexModel(
+            [("conversation_id", ASCENDING), ("seq", ASCENDING), ("_id", ASCENDING)],
+            name="conversation_seq",
+        ),
         IndexModel([("channel", ASCENDING), ("_id", ASCENDING)], name="channel_order"),
         IndexModel([("contact_id", ASCENDING), ("_id", ASCENDING)], name="contact_order"),
         IndexModel([("created_at", ASCENDING), ("_id", ASCENDING)], name="created"),

@@ -5,6 +5,10 @@ their conversations, one ``insert_many`` of the messages and one bulk touch, wha
 batch size. A batch forms naturally while the previous one is being written, so a lone
 message waits for nobody; under load, round trips are shared. Each caller still gets its
 answer only after its own message is durable under the configured write concern.
+
+Messages are numbered in their conversations (``seq``) by that same ordered insert; a
+duplicate in the batch costs a lookup (as before) and one more insert for the messages
+after it, a number lost to another hub instance a bounded read and one more insert.
 """
 
 from __future__ import annotations
@@ -25,10 +29,7 @@ from hub.logs import current_context, log_context
 from storage.inbox import (
     InboxStore,
     contact_from_doc,
-    conversation_from_doc,
     identity_key,
-    message_from_doc,
-    message_to_doc,
     open_key,
 )
 from storage.mongo import Document
@@ -65,7 +66,7 @@ class InboundWriter:
         self.store = store
         self.max_batch = max_batch
         self.touch_interval = touch_interval
-        self._touches: dict[str, datetime] = {}
+        self._touches: dict[str, tuple[datetime, int]] = {}
         # Called for a message that would open a new conversation, so a recently resolved
         # one can be reopened instead.
         self.before_open: Callable[[Contact, InboundMessage], Awaitable[None]] | None = None
@@ -273,37 +274,20 @@ class InboundWriter:
 
     async def _conversations_by_key(self, keys: list[str]) -> dict[str, Conversation]:
         docs = await self.store.conversations.find({"open_key": {"$in": keys}}).to_list()
-        return {doc["open_key"]: conversation_from_doc(doc) for doc in docs}
+        return {doc["open_key"]: self.store.conversation_seen(doc) for doc in docs}
 
     async def _insert_messages(self, messages: list[Message]) -> tuple[list[Message], list[bool]]:
-        duplicate = [False] * len(messages)
-        try:
-            await self.store.messages.insert_many(
-                [message_to_doc(m) for m in messages], ordered=False
-            )
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            other = [e for e in errors if e.get("code") != DUPLICATE_KEY]
-            if other:
-                raise
-            for error in errors:
-                duplicate[error["index"]] = True
-        stored = list(messages)
-        for index, dup in enumerate(duplicate):
-            if dup:
-                original = await self.store.messages.find_one(
-                    {"channel": messages[index].channel, "external_id": messages[index].external_id}
-                )
-                if original is None:  # pragma: no cover - deleted between the two calls
-                    raise RuntimeError("duplicate message vanished")
-                stored[index] = message_from_doc(original)
-        return stored, duplicate
+        # One ordered insert_many numbers the batch; a duplicate or a lost race for a seq
+        # costs a lookup and one more insert of the rest (storage/sequence.py).
+        return await self.store.sequence.insert(messages)
 
     def _note_activity(self, messages: Sequence[Message]) -> None:
         for message in messages:
-            at = message.created_at
+            at, seq = message.created_at, message.seq or 0
             current = self._touches.get(message.conversation_id)
-            self._touches[message.conversation_id] = at if current is None else max(at, current)
+            self._touches[message.conversation_id] = (
+                (at, seq) if current is None else (max(at, current[0]), max(seq, current[1]))
+            )
         if self._touches and (self._toucher is None or self._toucher.done()):
             self._toucher = asyncio.get_running_loop().create_task(self._flush_touches_later())
 
@@ -322,15 +306,19 @@ class InboundWriter:
         try:
             await self.store.conversations.bulk_write(
                 [
-                    UpdateOne({"_id": cid}, {"$max": {"last_message_at": at, "updated_at": now}})
-                    for cid, at in latest.items()
+                    UpdateOne(
+                        {"_id": cid},
+                        {"$max": {"last_message_at": at, "updated_at": now, "last_seq": seq}},
+                    )
+                    for cid, (at, seq) in latest.items()
                 ],
                 ordered=False,
             )
         except Exception:
             log.exception("could not refresh conversations' last_message_at")
-            for cid, at in latest.items():  # try again with the next flush
-                self._touches[cid] = max(at, self._touches.get(cid, at))
+            for cid, (at, seq) in latest.items():  # try again with the next flush
+                at0, seq0 = self._touches.get(cid, (at, seq))
+                self._touches[cid] = (max(at, at0), max(seq, seq0))
 
 
 async def _bulk_tolerating_races(collection: Any, ops: list[UpdateOne]) -> None:

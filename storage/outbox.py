@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pymongo import ReturnDocument
 
 from hub.domain import Message, utcnow
-from storage.inbox import message_from_doc
+from storage.message_docs import message_from_doc
 from storage.mongo import MongoStore
 
 

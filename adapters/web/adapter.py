@@ -28,6 +28,7 @@ from adapters.web.frames import (
     error_frame,
     parse_frame,
 )
+from adapters.web.ordering import ClientPosition
 from hub.auth import TokenService
 from hub.channels import HubPort
 from hub.config import WebChatConfig
@@ -35,11 +36,14 @@ from hub.domain import Channel, DeliveryResult, InboundMessage, Message, Outboun
 from hub.errors import Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
-from hub.send_queue import SendQueue
+from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
+from hub.websocket import CheckedWebSocketResponse
 
 log = logging.getLogger(__name__)
 
 CLOSE_SERVICE_RESTART = 1012
+# The most a socket buffers for one message (README, web chat protocol).
+MAX_MESSAGE_BYTES = 1_048_576
 
 # What each refused frame counts as in ``chorus_webhook_rejections_total``.
 _REJECTION_CAUSES: dict[str, RejectionCause] = {
@@ -62,6 +66,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "attachments": [a.model_dump(mode="json") for a in message.attachments],
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id if message.direction == "inbound" else None,
+        "seq": message.seq,
     }
 
 
@@ -75,6 +80,7 @@ class CustomerSocket(SendQueue):
         self.visitor_id: str | None = None
         self.name: str = ""
         self.writer: asyncio.Task[None] | None = None
+        self.position = ClientPosition()
         # Clear while a frame is being handled, so a drain can wait for its ack.
         self.idle = asyncio.Event()
         self.idle.set()
@@ -103,6 +109,7 @@ class WebChatAdapter:
         self.sockets: dict[str, set[CustomerSocket]] = defaultdict(set)
         self._all: set[CustomerSocket] = set()
         self._draining = False
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get("/chat", self.handle_socket)]
@@ -116,6 +123,8 @@ class WebChatAdapter:
         await asyncio.gather(*(sock.close_for_restart() for sock in list(self._all)))
 
     async def stop(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
         for sock in list(self._all):
             await sock.ws.close(code=CLOSE_SERVICE_RESTART, message=b"restarting")
 
@@ -137,21 +146,52 @@ class WebChatAdapter:
             "author": {"kind": outbound.author.kind, "name": outbound.author.name},
             "text": outbound.text,
             "attachments": [a.model_dump(mode="json") for a in outbound.attachments],
+            "seq": outbound.seq,
         }
         sockets = list(self.sockets.get(outbound.recipient_id, ()))
-        pushed = sum(sock.push(frame) for sock in sockets)
+        for sock in sockets:
+            if outbound.conversation_id is None or outbound.seq is None:
+                sock.push(frame)
+                continue
+            task = asyncio.get_running_loop().create_task(
+                self._deliver_in_order(sock, frame, outbound.conversation_id, outbound.seq)
+            )
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
         log.debug(
             "web chat reply pushed",
             extra={"message_id": outbound.message_id, "sockets": len(sockets)},
         )
-        return pushed
+        return len(sockets)
+
+    async def _deliver_in_order(
+        self, sock: CustomerSocket, frame: dict[str, Any], conversation_id: str, seq: int
+    ) -> None:
+        """Push ``frame`` after whatever of its conversation the client is missing below it."""
+        async with sock.position.lock:
+            start = sock.position.start(conversation_id)
+            if start is not None and seq <= start:
+                return  # the client has it (from history, or a fill before it)
+            if start is not None and seq > start + 1:
+                try:
+                    missing = await self.hub.conversation_messages(conversation_id, start, seq)
+                except PyMongoError:
+                    # Without the gap the reply would break the order: the client resyncs.
+                    log.warning("web chat gap unreadable: asking the client to resync")
+                    await sock.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
+                    return
+                for message in missing:
+                    sock.push(message_frame(message))
+            sock.push(frame)
+            sock.position.hold(conversation_id, seq)
 
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(
+        ws = CheckedWebSocketResponse(
             heartbeat=self.config.heartbeat_seconds,
-            # Frames a little over the limit get a clear error frame; far over it, aiohttp
-            # closes with 1009 before buffering them.
-            max_msg_size=max(self.config.max_frame_bytes * 4, 65_536),
+            # Up to the cap a frame over web.max_frame_bytes gets an error frame; past it
+            # aiohttp closes with 1009 (Message Too Big) rather than buffer more.
+            # (aiohttp refuses a message of exactly max_msg_size bytes, hence the + 1.)
+            max_msg_size=max(self.config.max_frame_bytes, MAX_MESSAGE_BYTES) + 1,
         )
         await ws.prepare(request)
         sock = CustomerSocket(
@@ -228,6 +268,7 @@ class WebChatAdapter:
         self._forget(sock)
         self._all.add(sock)
         sock.visitor_id = visitor_id
+        sock.position = ClientPosition()  # another visitor's conversations, from scratch
         self.sockets[visitor_id].add(sock)
         welcome: dict[str, Any] = {"type": "welcome", "visitor_id": visitor_id}
         welcome["visitor_token"] = self.tokens.issue_visitor(visitor_id)
@@ -274,6 +315,7 @@ class WebChatAdapter:
             )
         )
         bind(message_id=result.message.id)
+        sock.position.acked(result.message.conversation_id, result.message.seq)
         log.debug("web chat message acknowledged", extra={"duplicate": result.duplicate})
         sock.push(
             {
@@ -289,5 +331,13 @@ class WebChatAdapter:
             raise FrameError(
                 "no_identity", "say hello with a visitor token before asking for history"
             )
-        messages = await self.hub.history("web", sock.visitor_id, since, self.config.history_limit)
-        sock.push({"type": "history", "messages": [message_frame(m) for m in messages]})
+        async with sock.position.lock:  # live replies wait, then skip what history gave
+            page = await self.hub.history("web", sock.visitor_id, since, self.config.history_limit)
+            sock.push(
+                {
+                    "type": "history",
+                    "messages": [message_frame(m) for m in page.messages],
+                    "more": page.more,
+                }
+            )
+            sock.position.synced_to(page.positions)

@@ -30,7 +30,7 @@ from hub.events import InboxEvent
 from hub.outbox import outbound_for
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO
 from storage.changes import open_stream
-from storage.inbox import message_from_doc
+from storage.message_docs import message_from_doc
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 // Chorus chat widget: add <script src="https://your-hub/widget.js" defer></script> to a page.
 // It speaks the hub's /chat protocol: hello with the visitor token kept in localStorage,
-// history on (re)connect, a client_id per message, unacknowledged messages resent after a
-// reconnect, and reconnection with exponential backoff.
+// history on (re)connect (after the last message received, so nothing is missed or shown
+// twice), a client_id per message, unacknowledged messages resent after a reconnect, and
+// reconnection with exponential backoff.
 (() => {
   const script = document.currentScript;
   const origin = new URL(script ? script.src : location.href).origin;
@@ -12,6 +13,9 @@
   const shown = new Set();
   let ws = null;
   let attempt = 0;
+  // The resume position: the last message received (never an ack, which can be ahead of
+  // a reply still on its way).
+  let lastId = null;
 
   const style = document.createElement("link");
   style.rel = "stylesheet";
@@ -97,9 +101,11 @@
       if (frame.client_id) show(frame.client_id, "", true, false);
     } else if (frame.type === "message") {
       const mine = frame.direction === "inbound";
+      lastId = frame.id;
       show(mine && frame.client_id ? frame.client_id : frame.id, frame.text, mine, false);
     } else if (frame.type === "history") {
       for (const m of frame.messages) onFrame({ ...m, type: "message" });
+      if (frame.more && lastId) ws.send(JSON.stringify({ type: "history", since: lastId }));
     } else if (frame.type === "error" && frame.code === "invalid_visitor_token") {
       localStorage.removeItem(TOKEN_KEY);
     }
@@ -109,6 +115,7 @@
     ws = new WebSocket(url);
     ws.onopen = () => ws.send(JSON.stringify({
       type: "hello", visitor_token: localStorage.getItem(TOKEN_KEY), history: true,
+      history_since: lastId,
     }));
     ws.onmessage = (event) => onFrame(JSON.parse(event.data));
     ws.onclose = () => {

@@ -7,6 +7,9 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse
 
+from hub.domain import Message, new_id
+from hub.outbox import outbound_for
+from hub.state import ADAPTERS, HUB
 from tests.conftest import bearer, wait_for
 
 
@@ -104,14 +107,20 @@ async def test_same_client_id_from_two_visitors_is_two_messages(client, db) -> N
     assert await db.contacts.count_documents({}) == 2
 
 
-async def test_history_after_reconnect(client) -> None:
+async def _visitor_says(client, count: int) -> tuple[str, list[str]]:
+    """A new visitor sends m0, m1, …; returns its token and the acknowledged ids."""
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
         token = (await _frame(ws, "welcome"))["visitor_token"]
         ids = []
-        for n in range(3):
+        for n in range(count):
             await ws.send_json({"type": "message", "text": f"m{n}", "client_id": f"c{n}"})
             ids.append((await _frame(ws, "ack"))["id"])
+    return token, ids
+
+
+async def test_history_after_reconnect(client) -> None:
+    token, ids = await _visitor_says(client, 3)
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
         history = await _frame(ws, "history")
@@ -189,3 +198,47 @@ async def test_private_note_never_reaches_the_customer(client, db) -> None:
     assert pushed["text"] == "Hi!"
     note = await db.messages.find_one({"text": "VIP customer"})
     assert note["private"] is True and note["delivery"] is None
+
+
+async def test_history_pages_follow_commit_order_with_more(make_client, config) -> None:
+    paged = config.model_copy(deep=True)
+    paged.web.history_limit = 2
+    client = await make_client(paged)
+    token, ids = await _visitor_says(client, 5)
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
+        pages = [await _frame(ws, "history")]
+        while pages[-1]["more"]:
+            await ws.send_json({"type": "history", "since": pages[-1]["messages"][-1]["id"]})
+            pages.append(await _frame(ws, "history"))
+    assert [[m["seq"] for m in page["messages"]] for page in pages] == [[2, 3], [4, 5]]
+
+
+async def test_a_reply_that_overtakes_another_arrives_after_it_and_once(
+    make_client, config
+) -> None:
+    local = config.model_copy(deep=True)
+    local.sync.fanout = "local"  # live delivery only through push_live, driven by the test
+    client = await make_client(local)
+    hub, web_chat = client.app[HUB], client.app[ADAPTERS]["web"]
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "hello", "history": True})
+        await _frame(ws, "history")
+        await ws.send_json({"type": "message", "text": "anyone?", "client_id": "c1"})
+        ack = await _frame(ws, "ack")
+        stored = await hub.store.find_message({"_id": ack["id"]})
+        conversation = await hub.require_conversation(stored.conversation_id)
+
+        async def store_reply(text: str) -> Message:  # another writer's: no event here
+            reply = stored.model_copy(
+                update={"id": new_id(), "external_id": f"out:{text}", "seq": None, "text": text}
+            )
+            return (await hub.store.insert_message(reply))[0]
+
+        first, second = await store_reply("first"), await store_reply("second")
+        web_chat.push_live(outbound_for(second, conversation))  # overtakes "first"
+        web_chat.push_live(outbound_for(first, conversation))
+        frames = [await _frame(ws, "message"), await _frame(ws, "message")]
+        assert [(f["text"], f["seq"]) for f in frames] == [("first", 2), ("second", 3)]
+        await ws.send_json({"type": "ping"})
+        assert (await _frame(ws))["type"] == "pong"  # the late push of "first" was dropped
