@@ -39,6 +39,7 @@ register_indexes(
         IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
         IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
+        IndexModel([("author.trust_key", ASCENDING), ("status", ASCENDING)], name="trust_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
     ],
 )
@@ -107,10 +108,13 @@ class CommentStore:
             query["address_hash"] = address_hash
         return await self.comments.count_documents(query)
 
-    async def count_by_status(self, author_key: str, status: str, cap: int) -> int:
-        return await self.comments.count_documents(
-            {"author.key": author_key, "status": status}, limit=cap
-        )
+    async def count_for_trust(self, trust_key: str, status: str, cap: int) -> int:
+        """Comments under ``trust_key`` with ``status``; approvals count only when a person
+        approved (a review), since automatic ones must not earn trust."""
+        query: Document = {"author.trust_key": trust_key, "status": status}
+        if status == "approved":
+            query["reviews.action"] = "approve"
+        return await self.comments.count_documents(query, limit=cap)
 
     # -- lists -------------------------------------------------------------------------
     async def list_published(
