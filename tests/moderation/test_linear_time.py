@@ -52,9 +52,9 @@ WORST_CASES = [
 
 
 def _cost(run: Callable[[str], object], text: str) -> float:
-    """The best of several timings in CPU time (the worker threads included), so a busy
-    machine does not count; the garbage
-    collector is paused, as its passes grow with every object alive, not with the text."""
+    """The best of several timings in CPU time (worker threads included), so a busy machine
+    does not count; the garbage collector is paused, as its passes grow with every object
+    alive, not with the text."""
     best = float("inf")
     gc.disable()
     try:
