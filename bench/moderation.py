@@ -164,6 +164,21 @@ async def run(corpus: list[tuple[str, Comment]]) -> tuple[float, float, Counter[
     return time.perf_counter() - wall, time.process_time() - cpu, counts
 
 
+WORST_CASE = "a." * 2497 + "xyz"  # once quadratic in the email pattern: ~1 s a comment
+NORMAL = "The blender arrived quickly and crushes ice without any trouble. Would buy again."
+
+
+async def per_comment(text: str, repeat: int) -> float:
+    """Seconds of CPU per comment for ``text``, each with a fresh history."""
+    pipeline = Pipeline(ModerationRules())
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    cpu = time.process_time()
+    for index in range(repeat):
+        comment = Comment(text, "web", f"worst-{index}", start, address="10.0.0.1")
+        await pipeline.run(comment, MemoryContext())
+    return (time.process_time() - cpu) / repeat
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000)
@@ -181,6 +196,14 @@ def main() -> None:
     print(f"\n{'corpus kind':<11} {'decision':<9} {'stage':<10} {'reason':<20} count")
     for (kind, status, stage, reason), n in sorted(counts.items()):
         print(f"{kind:<11} {status:<9} {stage:<10} {reason:<20} {n}")
+    normal = asyncio.run(per_comment(NORMAL, 200))
+    worst = asyncio.run(per_comment(WORST_CASE, 20))
+    print(f"\n{'input':<34} {'chars':>6} {'ms/comment':>11}")
+    print(f"{'normal comment (baseline)':<34} {len(NORMAL):>6} {normal * 1e3:>11.3f}")
+    label = 'worst case "a." * 2497 + "xyz"'
+    print(f"{label:<34} {len(WORST_CASE):>6} {worst * 1e3:>11.3f}")
+    chars = len(WORST_CASE) / len(NORMAL)
+    print(f"worst case / normal: x{worst / normal:.1f} (for x{chars:.0f} the characters)")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ class CommentSubmission:
     source: Source
     author_key: str
     author_name: str = ""
+    trust_key: str | None = None
     email: str | None = None
     address: str | None = None
     target: str | None = None
@@ -86,9 +87,9 @@ class StoreContext:
             author_key=author_key, address_hash=address_hash, since=since
         )
 
-    async def author_record(self, author_key: str) -> AuthorRecord:
-        approved = await self.store.count_by_status(author_key, "approved", _TRUST_CAP)
-        rejected = await self.store.count_by_status(author_key, "rejected", _TRUST_CAP)
+    async def author_record(self, trust_key: str) -> AuthorRecord:
+        approved = await self.store.count_for_trust(trust_key, "approved", _TRUST_CAP)
+        rejected = await self.store.count_for_trust(trust_key, "rejected", _TRUST_CAP)
         return AuthorRecord(approved=approved, rejected=rejected)
 
 
@@ -121,6 +122,7 @@ class CommentService:
             source=submission.source,
             author_key=submission.author_key,
             author_name=submission.author_name,
+            trust_key=submission.trust_key,
             address=submission.address,
             target=submission.target,
             rating=submission.rating,
@@ -151,6 +153,7 @@ class CommentService:
             text=inbound.text,
             source="social",
             author_key=f"{inbound.channel}:{inbound.sender_id}",
+            trust_key=f"{inbound.channel}:{inbound.sender_id}",  # the platform vouches
             author_name=inbound.sender_name or inbound.sender_handle or "",
             external={
                 "channel": inbound.channel,
@@ -197,7 +200,11 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
         "source": submission.source,
         "status": decision.status,
         "text": decision.text,
-        "author": {"key": submission.author_key, "name": submission.author_name},
+        "author": {
+            "key": submission.author_key,
+            "name": submission.author_name,
+            "trust_key": submission.trust_key,
+        },
         "email": submission.email,
         "address_hash": _digest(submission.address) if submission.address else None,
         "target": submission.target,
@@ -213,6 +220,12 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
     if decision.status == "approved":
         doc["published_at"] = now
     return doc
+
+
+def web_trust_key(author_key: str, author_token: str) -> str:
+    """A web author's trust identity: their key (email or address) with the secret author
+    token the hub gave them. Someone who gives another's email has not got that token."""
+    return "web:" + _digest(f"{author_key}\x00{author_token}")
 
 
 def author_key(email: str | None, address: str | None, fallback: str) -> str:

@@ -39,10 +39,19 @@ class MemoryContext:
         self._times["author:" + comment.author_key].append(comment.received_at)
         if comment.address is not None:
             self._times["address:" + comment.address].append(comment.received_at)
-        old = self._records.get(comment.author_key, AuthorRecord())
-        self._records[comment.author_key] = AuthorRecord(
-            approved=old.approved + (decision.status == "approved"),
-            rejected=old.rejected + (decision.status == "rejected"),
+        if decision.status == "rejected":
+            self._count(comment, rejected=1)
+
+    def approve(self, comment: Comment) -> None:
+        """A person approved ``comment``: that, and only that, earns trust."""
+        self._count(comment, approved=1)
+
+    def _count(self, comment: Comment, approved: int = 0, rejected: int = 0) -> None:
+        if comment.trust_key is None:
+            return
+        old = self._records.get(comment.trust_key, AuthorRecord())
+        self._records[comment.trust_key] = AuthorRecord(
+            old.approved + approved, old.rejected + rejected
         )
 
     async def similar_comments(
@@ -69,5 +78,5 @@ class MemoryContext:
         times = self._times.get(key, [])
         return len(times) - bisect_left(times, since)
 
-    async def author_record(self, author_key: str) -> AuthorRecord:
-        return self._records.get(author_key, AuthorRecord())
+    async def author_record(self, trust_key: str) -> AuthorRecord:
+        return self._records.get(trust_key, AuthorRecord())

@@ -20,7 +20,12 @@ Status = Literal["approved", "held", "rejected"]
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """One comment as submitted: text plus who, where from and when."""
+    """One comment as submitted: text plus who, where from and when.
+
+    ``author_key`` groups an author's comments (flood limits); ``trust_key`` is the
+    identity trust is earned and counted under, one only the poster can present (a
+    platform account, an authenticated caller, a web author's email with their author
+    token). ``None``: nobody can tell this poster from another, so no trust applies."""
 
     text: str
     source: Source
@@ -30,6 +35,7 @@ class Comment:
     address: str | None = None
     target: str | None = None
     rating: int | None = None
+    trust_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,9 @@ class PriorComment:
 
 @dataclass(frozen=True, slots=True)
 class AuthorRecord:
-    """How an author's earlier comments were decided (counts may be capped by the caller)."""
+    """How an author's earlier comments were decided (counts may be capped by the caller):
+    ``approved`` counts comments a person approved (automatic approvals earn no trust, or
+    anyone could earn it with a few clean comments); ``rejected`` counts every rejection."""
 
     approved: int = 0
     rejected: int = 0
@@ -87,7 +95,9 @@ class ModerationContext(Protocol):
         """How many comments the author (or the address) sent at or after ``since``."""
         ...
 
-    async def author_record(self, author_key: str) -> AuthorRecord: ...
+    async def author_record(self, trust_key: str) -> AuthorRecord:
+        """The record of the comments sent under ``trust_key``."""
+        ...
 
     @property
     def classifier(self) -> Classifier | None:

@@ -114,7 +114,8 @@ class PiiSpec(Spec):
 
 
 class TrustSpec(Spec):
-    """Author trust: ``auto_approve_after`` approvals and no rejection waive earlier holds."""
+    """Author trust: ``auto_approve_after`` approvals by a person and no rejection, under
+    the same trust key, waive earlier holds."""
 
     stage: Literal["trust"] = "trust"
     auto_approve_after: int = Field(default=3, ge=1)

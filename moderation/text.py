@@ -10,11 +10,13 @@ phrases) and kept as token boundaries (for whole-word matching of Latin words).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib.resources import files
 
 from moderation.model import Fingerprint
 
@@ -34,17 +36,53 @@ _LEET = {
 }  # fmt: skip
 # Leet symbols that are ordinary punctuation when they end or start a word ("wow!").
 _EDGE_PUNCTUATION = frozenset("!|+")
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt) that are not
+# format characters (Cf): the combining grapheme joiner, Hangul fillers, variation
+# selectors and unassigned ignorables. Cf characters are recognised by their category.
+_IGNORABLE_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+
+
+def is_ignorable(ch: str) -> bool:
+    """Invisible in rendering: a format character or another default-ignorable one."""
+    code = ord(ch)
+    if unicodedata.category(ch) == "Cf":
+        return True
+    return any(low <= code <= high for low, high in _IGNORABLE_RANGES)
+
+
+@lru_cache(maxsize=1)
+def _skeletons() -> dict[str, str]:
+    """Letters of other scripts whose Unicode TR39 prototype is a Latin letter, from the
+    confusables table confusable-homoglyphs ships (built from Unicode's confusables.txt).
+    That table lists each pair both ways; a source has its prototype as its only entry.
+    Chinese characters are never folded: they are matched as they are."""
+    table = json.loads((files("confusable_homoglyphs") / "confusables.json").read_text("utf-8"))
+    skeletons: dict[str, str] = {}
+    for source, entries in table.items():
+        if len(source) != 1 or source.isascii() or is_cjk(source) or len(entries) != 1:
+            continue
+        if not unicodedata.category(source).startswith("L"):
+            continue
+        prototype = unicodedata.normalize("NFKC", entries[0]["c"]).casefold()
+        if prototype.isascii() and prototype.isalpha():
+            skeletons[source] = prototype
+    return skeletons
 
 
 @lru_cache(maxsize=8192)
 def fold_char(ch: str) -> str:
     """One character's folded form: possibly empty, possibly several characters."""
-    if ch in _INVISIBLE:
+    if is_ignorable(ch):
         return ""
     folded = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
     # Strip combining marks so "fück" and "fu\u0308ck" fold to "fuck".
-    return "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    bare = (c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    skeletons = _skeletons()
+    return "".join(skeletons.get(c, c) for c in bare if not is_ignorable(c))
 
 
 def is_cjk(ch: str) -> bool:
@@ -65,10 +103,16 @@ def _is_word_char(ch: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """A word in the compact string: ``compact[start:end]``."""
+    """A word in the compact string: ``compact[start:end]``; ``glued`` when only
+    punctuation or symbols separate it from the word before ("fu.ck", "sca-m")."""
 
     start: int
     end: int
+    glued: bool = False
+
+
+def _is_glue(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
 
 
 def _trim(chars: list[str], token: Token) -> Token:
@@ -77,7 +121,7 @@ def _trim(chars: list[str], token: Token) -> Token:
         start += 1
     while end > start and chars[end - 1] in _EDGE_PUNCTUATION:
         end -= 1
-    return Token(start, end)
+    return Token(start, end, token.glued)
 
 
 class FoldedText:
@@ -89,22 +133,25 @@ class FoldedText:
         origin: list[int] = []
         tokens: list[Token] = []
         start: int | None = None
+        gap_is_glue = glued = False  # punctuation only since the last word's end
         for index, ch in enumerate(text):
             for c in fold_char(ch):
                 if _is_word_char(c) and not is_cjk(c):
                     if start is None:
-                        start = len(chars)
+                        start, glued = len(chars), gap_is_glue
                     chars.append(c)
                     origin.append(index)
                     continue
                 if start is not None:
-                    tokens.append(Token(start, len(chars)))
-                    start = None
+                    tokens.append(Token(start, len(chars), glued))
+                    start, gap_is_glue = None, True
+                if not _is_glue(c):
+                    gap_is_glue = False
                 if is_cjk(c):
                     chars.append(c)
                     origin.append(index)
         if start is not None:
-            tokens.append(Token(start, len(chars)))
+            tokens.append(Token(start, len(chars), glued))
         # Leet symbols at a word's edges are punctuation ("wow!"): drop them entirely.
         keep = [True] * len(chars)
         trimmed = [_trim(chars, token) for token in tokens]
@@ -116,16 +163,15 @@ class FoldedText:
             position[index + 1] = position[index] + kept
         self.origin = [o for o, kept in zip(origin, keep, strict=True) if kept]
         self.compact = "".join(_LEET.get(c, c) for c, kept in zip(chars, keep, strict=True) if kept)
-        self.tokens = [
-            Token(position[t.start], position[t.end]) for t in trimmed if t.end > t.start
-        ]
+        self.tokens = _renumber(trimmed, position)
 
     def word(self, token: Token) -> str:
         return self.compact[token.start : token.end]
 
     @cached_property
     def words(self) -> list[Token]:
-        """The tokens, plus runs of spaced-out single letters joined ("f u c k" -> "fuck")."""
+        """The tokens, plus runs of spaced-out single letters joined ("f u c k" -> "fuck"),
+        plus up to ``GLUED_WORDS`` glued tokens joined ("fu.ck" -> "fuck")."""
         joined: list[Token] = []
         run: list[Token] = []
         for token in [*self.tokens, Token(-1, -1)]:
@@ -135,11 +181,37 @@ class FoldedText:
             if len(run) >= 3:
                 joined.append(Token(run[0].start, run[-1].end))
             run = []
-        return self.tokens + joined
+        tokens = self.tokens
+        for first, token in enumerate(tokens):
+            last = first + 1
+            while last < len(tokens) and last - first < GLUED_WORDS and tokens[last].glued:
+                joined.append(Token(token.start, tokens[last].end))
+                last += 1
+        return tokens + joined
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original text's span behind ``compact[start:end]``."""
         return self.origin[start], self.origin[end - 1] + 1
+
+
+# How many tokens glued by punctuation are tried as one word: a bounded window keeps the
+# work linear however long a run of "a.a.a.a" is.
+GLUED_WORDS = 4
+
+
+def _renumber(trimmed: list[Token], position: list[int]) -> list[Token]:
+    """Tokens in compact positions, empty ones dropped; a word stays glued to the one before
+    when every token dropped between them was glued too."""
+    kept: list[Token] = []
+    bridge = True
+    for token in trimmed:
+        if token.end <= token.start:
+            bridge = bridge and token.glued
+            continue
+        glued = token.glued and bridge and bool(kept)
+        kept.append(Token(position[token.start], position[token.end], glued))
+        bridge = True
+    return kept
 
 
 _RUNS = re.compile(r"(.)\1{2,}")

@@ -81,10 +81,13 @@ class CommentStore:
             query["address_hash"] = address_hash
         return await self.comments.count_documents(query)
 
-    async def count_by_status(self, author_key: str, status: str, cap: int) -> int:
-        return await self.comments.count_documents(
-            {"author.key": author_key, "status": status}, limit=cap
-        )
+    async def count_for_trust(self, trust_key: str, status: str, cap: int) -> int:
+        """Comments under ``trust_key`` with ``status``; approvals count only when a person
+        approved (a review), since automatic ones must not earn trust."""
+        query: Document = {"author.trust_key": trust_key, "status": status}
+        if status == "approved":
+            query["reviews.action"] = "approve"
+        return await self.comments.count_documents(query, limit=cap)
 
     # -- lists -------------------------------------------------------------------------
     async def list_published(

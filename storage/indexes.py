@@ -151,6 +151,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("bands", ASCENDING), ("created_at", DESCENDING)], name="bands"),
         IndexModel([("author.key", ASCENDING), ("created_at", DESCENDING)], name="author"),
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
+        IndexModel([("author.trust_key", ASCENDING), ("status", ASCENDING)], name="trust_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
     ],
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],

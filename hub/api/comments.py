@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import secrets
 from typing import Any, Literal
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page
-from hub.comments import CommentService, CommentSubmission, author_key
+from hub.comments import CommentService, CommentSubmission, author_key, web_trust_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
 from hub.http import Handler, parse_query, read_json
 from hub.rate_limit import AddressBuckets
@@ -30,6 +31,7 @@ BUCKETS = web.AppKey("comment_buckets", AddressBuckets)
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TARGET_PATTERN = r"^[\w.:/#@+-]+$"
+BASE64URL_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
 class CommentFields(BaseModel):
@@ -45,6 +47,9 @@ class CommentFields(BaseModel):
 
 class PublicComment(CommentFields):
     comment: str = Field(max_length=100_000)
+    author_token: str | None = Field(
+        default=None, min_length=16, max_length=100, pattern=BASE64URL_PATTERN
+    )
 
 
 class ApiComment(CommentFields):
@@ -152,6 +157,7 @@ async def _submit(
     *,
     source: Source,
     key: str,
+    trust_key: str | None,
     address: str | None = None,
 ) -> Document:
     """Refuse empty or oversized text, then moderate and store the comment."""
@@ -166,6 +172,7 @@ async def _submit(
         text=text,
         source=source,
         author_key=key,
+        trust_key=trust_key,
         author_name=(fields.author or "").strip()[: config.max_author_chars],
         email=fields.email.strip().lower() if fields.email else None,
         address=address,
@@ -180,7 +187,11 @@ async def post_comment(request: web.Request) -> web.Response:
     body = await read_json(request, PublicComment)
     address = client_address(request)
     key = author_key(body.email, address, "anonymous")
-    doc = await _submit(request, body.comment, body, source="web", key=key, address=address)
+    token = body.author_token or secrets.token_urlsafe(24)
+    trust = web_trust_key(key, token)
+    doc = await _submit(
+        request, body.comment, body, source="web", key=key, trust_key=trust, address=address
+    )
     if doc["status"] == "rejected":
         reason = doc["decision"]["reason"]
         return web.json_response(
@@ -198,7 +209,13 @@ async def post_comment(request: web.Request) -> web.Response:
         else "Thank you, your comment will appear once it has been reviewed."
     )
     return web.json_response(
-        {"status": "success", "message": message, "id": doc["_id"], "moderation": doc["status"]},
+        {
+            "status": "success",
+            "message": message,
+            "id": doc["_id"],
+            "moderation": doc["status"],
+            "author_token": token,
+        },
         status=201,
     )
 
@@ -221,7 +238,8 @@ async def api_post_comment(request: web.Request) -> web.Response:
     body = await read_json(request, ApiComment)
     fallback = f"api:{principal_of(request).subject}"
     key = body.author_key or author_key(body.email, None, fallback)
-    doc = await _submit(request, body.text, body, source=body.source, key=key)
+    # An authenticated caller vouches for the author it names.
+    doc = await _submit(request, body.text, body, source=body.source, key=key, trust_key=key)
     return web.json_response(full_view(doc), status=201)
 
 

@@ -19,7 +19,11 @@ from hub.config import BotConfig, BusinessHoursConfig
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Linear on any message: the local part starts only at the start of its run and is taken
+# whole, so a failed attempt never rescans it ("a" * 4000 once cost 0.13 s).
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)*\.[A-Za-z]{2,}"
+)
 RATING = re.compile(r"^\s*([1-5])\s*(?:/\s*5|stars?|星)?\s*[.!]?\s*$", re.IGNORECASE)
 
 # Handoff reasons, as recorded on the transition and counted by the bot metrics.

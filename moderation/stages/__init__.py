@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from moderation.model import Comment, Fingerprint, ModerationContext, StageResult
 from moderation.text import FoldedText, fingerprint
@@ -35,6 +36,11 @@ class Subject:
     def with_text(self, text: str) -> Subject:
         return Subject(self.comment, text, self.fingerprint)
 
+    def prepare(self) -> Subject:
+        """Fold the text and fingerprint it now (the costly part), e.g. off the loop."""
+        _ = self.folded, self.fingerprint
+        return self
+
 
 class Stage(Protocol):
     """One step of a pipeline. ``check`` never raises for any text."""
@@ -45,3 +51,18 @@ class Stage(Protocol):
 
 
 StageFactory = Callable[[Any], Stage]
+
+# Up to this many characters a text costs less to check than a hand-off to a thread does.
+INLINE_CHARS = 200
+
+
+T = TypeVar("T")
+
+
+async def off_loop(work: Callable[[Subject], T], subject: Subject) -> T:
+    """Run a stage's text work in a worker thread, so the event loop keeps serving other
+    requests while a long comment is folded and matched. Every pattern the stages use is
+    linear, so a thread holds the interpreter for short stretches only."""
+    if len(subject.text) <= INLINE_CHARS:
+        return work(subject)
+    return await asyncio.to_thread(work, subject)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from moderation.model import ModerationContext, StageResult, held, passed, rejected
 from moderation.rules import DuplicateSpec
-from moderation.stages import Subject
+from moderation.stages import Subject, off_loop
 from moderation.text import Resemblance, is_cjk
 
 
@@ -17,6 +17,7 @@ class DuplicateStage:
         self.spec = spec
 
     async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
+        await off_loop(Subject.prepare, subject)
         compact = subject.folded.compact
         # A Chinese character says about as much as a short word: it counts three.
         if len(compact) + 2 * sum(1 for c in compact if is_cjk(c)) < self.spec.min_chars:

@@ -6,7 +6,7 @@ import unicodedata
 
 from moderation.model import ModerationContext, StageResult, passed, rejected, transformed
 from moderation.rules import SizeSpec
-from moderation.stages import Subject
+from moderation.stages import Subject, off_loop
 
 _ALLOWED_CONTROLS = frozenset("\n\t")
 # Bidirectional overrides and isolates can make a comment read differently than it is.
@@ -21,6 +21,9 @@ class SizeStage:
         self.spec = spec
 
     async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
+        return await off_loop(self.verdict, subject)
+
+    def verdict(self, subject: Subject) -> StageResult:
         text = subject.text.replace("\r\n", "\n").replace("\r", "\n")
         for ch in text:
             category = unicodedata.category(ch)

@@ -1,8 +1,11 @@
-"""Author trust: proven authors skip borderline holds; new ones may be held if configured."""
+"""Author trust: proven authors skip borderline holds; new ones may be held if configured.
+
+Trust is earned by comments a person approved, under an identity only the poster can
+present (``Comment.trust_key``); a comment without one is a new author's."""
 
 from __future__ import annotations
 
-from moderation.model import ModerationContext, StageResult, held, passed
+from moderation.model import AuthorRecord, ModerationContext, StageResult, held, passed
 from moderation.rules import TrustSpec
 from moderation.stages import Subject
 
@@ -18,7 +21,8 @@ class TrustStage:
         self.spec = spec
 
     async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
-        record = await context.author_record(subject.comment.author_key)
+        trust_key = subject.comment.trust_key
+        record = AuthorRecord() if trust_key is None else await context.author_record(trust_key)
         counts = {"approved": record.approved, "rejected": record.rejected}
         if record.rejected == 0 and record.approved >= self.spec.auto_approve_after:
             return passed(self.name, TRUSTED, **counts)

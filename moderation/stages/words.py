@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moderation.model import ModerationContext, StageResult, held, passed, rejected, transformed
 from moderation.rules import WordsSpec
-from moderation.stages import Subject
+from moderation.stages import Subject, off_loop
 from moderation.terms import TermMatch, TermMatcher
 from moderation.text import FoldedText
 
@@ -19,6 +19,9 @@ class WordsStage:
         self.censor = TermMatcher(spec.censor)
 
     async def check(self, subject: Subject, context: ModerationContext) -> StageResult:
+        return await off_loop(self.verdict, subject)
+
+    def verdict(self, subject: Subject) -> StageResult:
         folded = subject.folded
         blocked = self.block.find(folded)
         if blocked:

@@ -198,3 +198,54 @@ async def test_bulk_review(client) -> None:
 async def test_review_endpoints_need_a_token(client) -> None:
     assert (await client.get("/api/v1/moderation/queue")).status == 401
     assert (await client.post("/api/v1/moderation/x/approve")).status == 401
+
+
+async def _approve(client, comment_id: str) -> None:
+    resp = await client.post(
+        f"/api/v1/moderation/{comment_id}/approve", headers=bearer(client, sub="agent-bo")
+    )
+    assert resp.status == 200
+
+
+async def test_automatic_approvals_earn_no_trust(client) -> None:
+    """Three clean comments under a fresh email, then an insult: it stays held."""
+    email, token = "fresh@example.net", None
+    for text in ("Arrived on time.", "The colour is lovely.", "Second one I bought."):
+        body = {"comment": text, "email": email, **({"author_token": token} if token else {})}
+        status, answer = await _post(client, body)
+        assert (status, answer["moderation"]) == (201, "approved")
+        token = answer["author_token"]
+    status, answer = await _post(
+        client, {"comment": "you absolute idiot", "email": email, "author_token": token}
+    )
+    assert (status, answer["moderation"]) == (201, "held")
+
+
+async def test_another_posters_email_does_not_carry_their_trust(client, db) -> None:
+    email = "regular@example.net"
+    _, first = await _post(client, {"comment": "what a scam, honestly", "email": email})
+    token = first["author_token"]
+    await _approve(client, first["id"])
+    for text in ("the old model was stupid", "support is an idiot sometimes"):
+        _, answer = await _post(client, {"comment": text, "email": email, "author_token": token})
+        assert answer["moderation"] == "held"
+        await _approve(client, answer["id"])
+    borderline = "moron design, but it works"
+    _, mine = await _post(client, {"comment": borderline, "email": email, "author_token": token})
+    assert mine["moderation"] == "approved"
+    stored = await db.comments.find_one({"_id": mine["id"]})
+    assert (stored["decision"]["stage"], stored["decision"]["reason"]) == (
+        "trust",
+        "trusted_author",
+    )
+    # Someone else gives the same email, without the token (five per minute per email:
+    # this is the last one the flood limit lets through).
+    _, theirs = await _post(client, {"comment": "a moron made the lid", "email": email})
+    assert theirs["moderation"] == "held"
+    assert theirs["author_token"] != token
+
+
+async def test_a_malformed_author_token_is_refused(client, db) -> None:
+    status, body = await _post(client, {"comment": "fine", "author_token": "short"})
+    assert (status, body["status"]) == (400, "error")
+    assert await db.comments.count_documents({}) == 0

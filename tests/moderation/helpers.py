@@ -14,7 +14,12 @@ T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def comment(text: str, *, author: str = "author-1", at: float = 0, **extra: Any) -> Comment:
-    fields: dict[str, Any] = {"source": "web", "address": "198.51.100.7", **extra}
+    fields: dict[str, Any] = {
+        "source": "web",
+        "address": "198.51.100.7",
+        "trust_key": author,
+        **extra,
+    }
     return Comment(text=text, author_key=author, received_at=T0 + timedelta(seconds=at), **fields)
 
 
@@ -27,10 +32,19 @@ async def check(
 
 
 async def remember(
-    context: MemoryContext, *texts: str, author: str = "author-1", start: float = 0, **kw: Any
+    context: MemoryContext,
+    *texts: str,
+    author: str = "author-1",
+    start: float = 0,
+    reviewed: bool = False,
+    **kw: Any,
 ) -> None:
-    """Run ``texts`` through the default pipeline (a second apart) and record them."""
+    """Run ``texts`` through the default pipeline (a second apart) and record them; with
+    ``reviewed``, a person then approves each one the pipeline approved."""
     pipeline = Pipeline(ModerationRules())
     for n, text in enumerate(texts):
         c = comment(text, author=author, at=start + n, **kw)
-        context.record(f"{author}-{start + n}", c, await pipeline.run(c, context))
+        decision = await pipeline.run(c, context)
+        context.record(f"{author}-{start + n}", c, decision)
+        if reviewed and decision.status == "approved":
+            context.approve(c)

@@ -106,10 +106,28 @@ async def test_author_trust(
     spec: TrustSpec, approved: int, rejected: int, action: str, reason: str
 ) -> None:
     context = MemoryContext()
-    await remember(context, *FINE[:approved], author="me")
+    await remember(context, *FINE[:approved], author="me", reviewed=True)
     await remember(context, *(f"fuck item {n}" for n in range(rejected)), author="me", start=100)
     result = await check(spec, "hello", context, author="me", at=500)
     assert (result.action, result.reason) == (action, reason)
+
+
+async def test_automatic_approvals_earn_no_trust() -> None:
+    """Three clean comments under a fresh identity, then a held insult: still held."""
+    context = MemoryContext()
+    await remember(context, *FINE[:3], author="fresh")
+    result = await check(TrustSpec(), "hello", context, author="fresh", at=500)
+    assert (result.action, result.reason) == ("pass", "ok")
+    assert result.detail == {"approved": 0, "rejected": 0}
+
+
+async def test_a_poster_without_a_trust_key_inherits_no_trust() -> None:
+    context = MemoryContext()
+    await remember(context, *FINE[:3], author="regular", reviewed=True)
+    mine = await check(TrustSpec(), "hello", context, author="regular", at=500)
+    assert mine.reason == "trusted_author"
+    claimed = await check(TrustSpec(), "hello", context, author="regular", trust_key=None)
+    assert (claimed.reason, claimed.detail) == ("ok", {"approved": 0, "rejected": 0})
 
 
 def classifier_answering(score: float):

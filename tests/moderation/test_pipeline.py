@@ -56,6 +56,7 @@ async def test_trusted_authors_skip_borderline_holds_but_not_rejections() -> Non
         "The colour is a little darker than in the photos.",
         "Second one I bought; still happy with it.",
         author="regular",
+        reviewed=True,
     )
     held = await DEFAULT.run(comment("the old model was stupid", author="new"), context)
     assert held.status == "held"
@@ -77,7 +78,7 @@ async def test_hold_new_authors_when_configured() -> None:
 
 
 class BrokenContext(MemoryContext):
-    async def author_record(self, author_key: str) -> AuthorRecord:
+    async def author_record(self, trust_key: str) -> AuthorRecord:
         raise RuntimeError("database gone")
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bench.moderation import generate
 from moderation.rules import PiiSpec, SizeSpec, SpamSpec, WordsSpec
 from moderation.stages.pii import luhn_valid
+from moderation.text import FoldedText
 from tests.moderation.helpers import check
 
 SIZE = [
@@ -72,7 +74,64 @@ WORDS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "action", "reason"), WORDS)
+# Disguises an outside review found approved: invisible characters (format characters,
+# the combining grapheme joiner, a Hangul filler), punctuation inside a word, and letters
+# of other scripts that look Latin (Unicode TR39 confusables).
+BYPASSES = [
+    ("fu\u034fck you", "reject", "banned_word"),
+    ("f\u2061uck", "reject", "banned_word"),
+    ("fu\u180eck", "reject", "banned_word"),
+    ("fu\u200eck", "reject", "banned_word"),
+    ("f\u3164uck", "reject", "banned_word"),
+    ("f\uffa0uck", "reject", "banned_word"),
+    ("fu\ufe0fck", "reject", "banned_word"),
+    ("fu.ck", "reject", "banned_word"),
+    ("fu-ck", "reject", "banned_word"),
+    ("what the fu_ck", "reject", "banned_word"),
+    ("go f.u.ck yourself", "reject", "banned_word"),
+    ("sca.m", "hold", "watched_word"),
+    ("what a sc\u0430m", "hold", "watched_word"),  # Cyrillic а
+    ("f\u057dck off", "reject", "banned_word"),  # Armenian ս for u
+    ("st\u057dpid idea", "hold", "watched_word"),
+    ("total sc\u0251m", "hold", "watched_word"),  # Latin alpha
+    ("\u13da\u13bb\u13a5\u13a2", "transform", "censored"),  # Cherokee letters for "shit"
+]
+# Clean text full of punctuation inside words, and of other scripts: none may match.
+CLEAN = [
+    "e.g. the U.S.A. edition, well-made and re-usable",
+    "it's a 5-star, as-is offer from Mr.Smith",
+    "see www.example.com/help or docs.example.org",
+    "a.m. or p.m., whichever suits",
+    "Scunthorpe, Essex and Sussex",
+    "Отличный магазин, быстрая доставка",
+    "Πολύ καλό προϊόν",
+    "Շատ լավ ապրանք",
+    "这个产品很好用。物流很快，包装也不错！",
+    "質問：サイズは？ 한국어 리뷰입니다",
+]
+
+
+def _clean_corpus() -> list[str]:
+    generated = [c.text for kind, c in generate(2000, seed=7) if kind == "clean"]
+    listed = [text for text, action, _ in WORDS if action == "pass"]
+    return CLEAN + listed + generated
+
+
+async def test_no_false_positives_on_the_clean_corpus() -> None:
+    flagged = []
+    for text in _clean_corpus():
+        result = await check(WordsSpec(), text)
+        if result.action != "pass":
+            flagged.append((text, result.reason, result.detail))
+    assert flagged == []
+
+
+def test_chinese_text_folds_to_itself() -> None:
+    text = "这个产品很好用推荐给朋友丨一口"
+    assert FoldedText(text).compact == text
+
+
+@pytest.mark.parametrize(("text", "action", "reason"), WORDS + BYPASSES)
 async def test_word_lists(text: str, action: str, reason: str) -> None:
     result = await check(WordsSpec(), text)
     assert (result.action, result.reason) == (action, reason), result.detail
