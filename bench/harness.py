@@ -12,7 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.embedded import EmbeddedMongo, free_port
@@ -72,6 +72,17 @@ class HubProcess:
             time.sleep(0.1)
         self.__exit__()
         raise RuntimeError("hub did not become ready")
+
+    def add_agent(self, agent_id: str, role: str) -> None:
+        """Create the agent a benchmark's token names: the API refuses tokens naming nobody."""
+        from pymongo import MongoClient
+
+        with MongoClient(self.mongo_uri) as client:
+            client[self.database]["agents"].update_one(
+                {"_id": agent_id},
+                {"$setOnInsert": {"name": agent_id, "role": role, "created_at": datetime.now(UTC)}},
+                upsert=True,
+            )
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

@@ -98,6 +98,10 @@ class SessionsConfig(Section):
     refresh_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     login_burst: int = Field(default=5, ge=1)
     login_refill_per_second: float = Field(default=1 / 30, gt=0)
+    # Delay for each attempt once an account's budget from all addresses is spent.
+    login_slow_seconds: float = Field(default=1.0, ge=0, le=30)
+    # How long a revoked session's or disabled agent's access token may still be honoured.
+    revocation_check_seconds: float = Field(default=5.0, ge=0, le=300)
     trust_forwarded_for: bool = False
 
 

@@ -129,6 +129,8 @@ class Agent(Model):
     slack_user_id: str | None = None
     capacity: int = 5
     online: bool = False
+    # A disabled agent cannot log in, and their tokens and sessions stop working.
+    disabled: bool = False
     created_at: datetime
 
 

@@ -24,6 +24,7 @@ register_indexes(
     [
         IndexModel([("expires_at", ASCENDING)], name="expiry_ttl", expireAfterSeconds=0),
         IndexModel([("family", ASCENDING)], name="family"),
+        IndexModel([("agent_id", ASCENDING)], name="agent"),
     ],
 )
 
@@ -86,6 +87,17 @@ class SessionStore:
 
     async def revoke_family(self, family: str) -> None:
         await self.tokens.update_many({"family": family}, {"$set": {"revoked": True}})
+
+    async def revoke_agent(self, agent_id: str) -> None:
+        """End every session of an agent (who was just disabled)."""
+        await self.tokens.update_many({"agent_id": agent_id}, {"$set": {"revoked": True}})
+
+    async def is_live(self, family: str) -> bool:
+        """Whether the session still has an unrevoked, unexpired refresh token."""
+        found = await self.tokens.find_one(
+            {"family": family, "revoked": False, "expires_at": {"$gt": utcnow()}}, {"_id": 1}
+        )
+        return found is not None
 
     async def _issue(self, agent_id: str, family: str) -> IssuedRefresh:
         token = secrets.token_urlsafe(32)
