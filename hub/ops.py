@@ -4,9 +4,9 @@ Where ``/metrics`` lives (``metrics`` config section):
 
 - ``metrics.port`` set: a separate listener on ``metrics.host:metrics.port`` (keep it on a
   private interface); the public port answers 404 for ``/metrics``.
-- otherwise: on the main port. Set ``metrics.token`` there in production, so only a
-  scraper holding ``Authorization: Bearer <token>`` reads it (``chorus doctor`` fails an
-  open endpoint on a public address). The token applies on either listener when set.
+- otherwise: on the main port, where it needs ``Authorization: Bearer <metrics.token>``
+  and without a token answers 401 ``metrics_protected``, unless ``metrics.public`` opens
+  it (``chorus doctor --production`` fails that). The token applies on either listener.
 
 On shutdown (SIGTERM) ``drain`` runs before aiohttp waits for handlers: adapters stop
 taking input and ask their clients to reconnect (web chat closes with 1012 after every
@@ -51,6 +51,8 @@ class OpsState:
 
 
 OPS = web.AppKey("ops", OpsState)
+# Set on the separate metrics listener's app: there, no token is needed (a private address).
+OPS_SIDE = web.AppKey("ops_side", bool)
 
 
 def install_ops(app: web.Application, metrics: HubMetrics) -> None:
@@ -138,14 +140,19 @@ def _observe(metrics: HubMetrics, request: web.Request, status: int, seconds: fl
 async def metrics_endpoint(request: web.Request) -> web.Response:
     state = request.app[OPS]
     config: MetricsConfig = request.app[CONFIG].metrics
-    _authorize_scrape(request, config)
+    _authorize_scrape(request, config, on_main_port=request.app.get(OPS_SIDE) is None)
     body = await state.metrics.render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 
-def _authorize_scrape(request: web.Request, config: MetricsConfig) -> None:
+def _authorize_scrape(request: web.Request, config: MetricsConfig, *, on_main_port: bool) -> None:
     expected = config.token.get_secret_value()
     if not expected:
+        if on_main_port and not config.public:
+            raise Unauthorized(
+                "metrics on the main port need metrics.token (or metrics.port, metrics.public)",
+                code="metrics_protected",
+            )
         return
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
@@ -158,6 +165,7 @@ async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:
     side = web.Application(middlewares=[error_middleware])
     side[OPS] = app[OPS]
     side[CONFIG] = app[CONFIG]
+    side[OPS_SIDE] = True
     side.router.add_get("/metrics", metrics_endpoint)
 
     async def not_here(request: web.Request) -> web.Response:
