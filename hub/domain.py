@@ -45,7 +45,8 @@ class Attachment(Model):
     name: str = ""
     mime_type: str = "application/octet-stream"
     size: int | None = None
-    url: str | None = None
+    # Only web links: a javascript: or data: URL must never be stored to become a link.
+    url: str | None = Field(default=None, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")
     storage_key: str | None = None
 
 
