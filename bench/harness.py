@@ -53,6 +53,11 @@ class HubProcess:
             "CHORUS_AUTH__JWT_SECRET": "bench-secret-" + "x" * 32,
             "CHORUS_LOGGING__LEVEL": "WARNING",
             "CHORUS_BOT__ENABLED": "false",
+            # Load generators speak from one address, far above one visitor's pace: lift the
+            # web chat volume limits (a benchmark may still set its own in extra_env).
+            "CHORUS_WEB__MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+            "CHORUS_WEB__MESSAGE_BURST": "1000000",
+            "CHORUS_WEB__MESSAGE_REFILL_PER_SECOND": "1000000",
             **self.extra_env,
         }
         self.process = subprocess.Popen(

@@ -53,7 +53,9 @@ def build_adapters(config: ChorusConfig, hub: Hub, tokens: TokenService) -> list
     if config.web.enabled:
         from adapters.web import WebChatAdapter
 
-        adapters.append(WebChatAdapter(config.web, hub, tokens))
+        adapters.append(
+            WebChatAdapter(config.web, hub, tokens, config.sessions.trust_forwarded_for)
+        )
     if config.telegram.enabled:
         from adapters.telegram.adapter import TelegramAdapter
 

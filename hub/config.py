@@ -133,6 +133,11 @@ class WebChatConfig(Section):
     send_queue_size: int = Field(default=256, ge=1)
     agent_send_queue_size: int = Field(default=1024, ge=1)
     history_limit: int = Field(default=100, ge=1, le=1000)
+    # Volume limits, in memory per process: messages per visitor (a token bucket; an
+    # address gets max_connections_per_address visitors' worth) and sockets per address.
+    message_burst: int = Field(default=30, ge=1)
+    message_refill_per_second: float = Field(default=1.0, gt=0)
+    max_connections_per_address: int = Field(default=100, ge=1)
 
 
 class OutboxConfig(Section):

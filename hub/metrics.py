@@ -20,6 +20,8 @@ Metric (type) — labels — meaning:
 - ``chorus_http_requests_total`` (counter) — route, method, status
 - ``chorus_http_request_seconds`` (histogram) — route
 - ``chorus_websockets_open`` (gauge) — kind ∈ customer, agent
+- ``chorus_web_limited_total`` (counter) — limit ∈ ``WEB_LIMITS`` — web chat messages
+  refused over a rate (not stored) and connections refused over an address's limit
 - ``chorus_outbox_pending`` (gauge) — outbound messages waiting (refreshed at scrape)
 - ``chorus_outbox_inflight`` (gauge) — sends running now
 - ``chorus_fanout_tasks`` (gauge) — event listener tasks running now
@@ -50,6 +52,7 @@ from pymongo import monitoring
 
 log = logging.getLogger(__name__)
 
+WebLimit = Literal["message_rate", "connections"]
 RejectionCause = Literal["signature", "size", "parse", "invalid", "rate_limit"]
 REJECTION_CAUSES: tuple[RejectionCause, ...] = (
     "signature",
@@ -143,6 +146,12 @@ class HubMetrics:
         )
         self.websockets_open = Gauge(
             "chorus_websockets_open", "Open WebSockets.", ["kind"], registry=r
+        )
+        self.web_limited = Counter(
+            "chorus_web_limited",
+            "Web chat messages and connections refused by the volume limits.",
+            ["limit"],
+            registry=r,
         )
         self.slow_reader_drops = Counter(
             "chorus_websocket_slow_reader_drops",
@@ -257,6 +266,9 @@ class HubMetrics:
 
     def socket_closed(self, kind: SocketKind) -> None:
         self.websockets_open.labels(kind=kind).dec()
+
+    def web_limited_by(self, limit: WebLimit) -> None:
+        self.web_limited.labels(limit=limit).inc()
 
     def slow_reader_dropped(self, kind: SocketKind) -> None:
         self.slow_reader_drops.labels(kind=kind).inc()

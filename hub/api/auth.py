@@ -25,7 +25,7 @@ from hub.config import SessionsConfig
 from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
 from hub.http import read_json
-from hub.rate_limit import AddressBuckets
+from hub.rate_limit import AddressBuckets, client_address
 from hub.state import HUB, TOKENS
 from storage.mongo import MongoStore
 from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
@@ -74,14 +74,6 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _address(request: web.Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
-
-
 async def _session_json(request: web.Request, agent: Agent, refresh: IssuedRefresh) -> web.Response:
     tokens = request.app[TOKENS]
     access = tokens.issue(agent.id, agent.role, name=agent.name, sid=refresh.family)
@@ -100,7 +92,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, LoginBody)
     guard = request.app[LOGIN]
     email = body.email.strip().lower()
-    address = _address(request, guard.config.trust_forwarded_for)
+    address = client_address(request, guard.config.trust_forwarded_for)
     wait = max(guard.by_address.take(address), guard.by_account_address.take(f"{email} {address}"))
     if wait > 0:
         raise RateLimited(f"too many login attempts; retry in {int(wait) + 1} s")
