@@ -45,6 +45,9 @@ async def set_status(request: web.Request) -> web.Response:
     if principal.role != "admin" and principal.subject != agent_id:
         raise Forbidden("agents may only set their own status")
     body = await read_json(request, StatusBody)
+    known = await request.app[HUB].agents.get(agent_id)
+    if body.online and known is not None and known.disabled:
+        raise Conflict("a disabled agent cannot go online", code="agent_disabled")
     router = request.app[ROUTER]
     await router.set_agent_online(agent_id, body.online)
     agent = await request.app[HUB].agents.get(agent_id)

@@ -100,6 +100,9 @@ async def test_disable_and_enable_an_agent_through_the_api(client, db, ada) -> N
     assert (status, body["error"]["code"]) == (401, "invalid_credentials")
     assert await db.refresh_tokens.count_documents({"agent_id": "ada", "revoked": False}) == 0
     assert await db.audit_log.count_documents({"action": "POST /api/v1/agents/{id}/disable"}) == 1
+    # Nobody puts a disabled agent back in the assignment queue.
+    resp = await client.put("/api/v1/agents/ada/status", json={"online": True}, headers=admin)
+    assert (resp.status, (await resp.json())["error"]["code"]) == (409, "agent_disabled")
 
     status, body = await _post(client, "/api/v1/agents/ada/enable", headers=admin)
     assert status == 200 and body["disabled"] is False
