@@ -40,13 +40,16 @@ class Author(Model):
     name: str = ""
 
 
+# Attachment URLs are web links only: a javascript: or data: URL must never become a link.
+WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"
+
+
 class Attachment(Model):
     kind: AttachmentKind = "file"
     name: str = ""
     mime_type: str = "application/octet-stream"
     size: int | None = None
-    # Only web links: a javascript: or data: URL must never be stored to become a link.
-    url: str | None = Field(default=None, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")
+    url: str | None = Field(default=None, pattern=WEB_URL)
     storage_key: str | None = None
 
 

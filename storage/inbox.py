@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import (
+    WEB_URL,
     Contact,
     Conversation,
     ConversationStatus,
@@ -61,7 +63,17 @@ def conversation_from_doc(doc: Document) -> Conversation:
 
 def message_from_doc(doc: Document) -> Message:
     fields = {k: v for k, v in doc.items() if k != "_id" and k in Message.model_fields}
+    if fields.get("attachments"):
+        fields["attachments"] = [_web_url_only(a) for a in fields["attachments"]]
     return Message.model_validate({**fields, "id": doc["_id"]})
+
+
+def _web_url_only(attachment: Document) -> Document:
+    """Messages stored before URLs had to be web links keep the attachment, not the URL."""
+    url = attachment.get("url")
+    if isinstance(url, str) and not re.match(WEB_URL, url):
+        return {**attachment, "url": None}
+    return attachment
 
 
 def message_to_doc(message: Message) -> Document:

@@ -54,3 +54,14 @@ async def test_web_links_are_kept(client: Client, db) -> None:
         )
         assert resp.status == 201, await resp.text()
         assert (await resp.json())["attachments"][0]["url"] == url
+
+
+async def test_a_message_stored_before_the_rule_is_read_without_its_url(client: Client, db) -> None:
+    conversation_id = await _conversation(client, db)
+    stored = await db.messages.find_one({"conversation_id": conversation_id})
+    legacy = [{"kind": "file", "name": "x", "url": "javascript:alert(1)"}]
+    await db.messages.update_one({"_id": stored["_id"]}, {"$set": {"attachments": legacy}})
+    resp = await client.get(f"/api/v1/messages/{stored['_id']}", headers=bearer(client))
+    assert resp.status == 200
+    attachment = (await resp.json())["attachments"][0]
+    assert (attachment["name"], attachment["url"]) == ("x", None)
