@@ -259,3 +259,9 @@ class AccessCheck:
 
 
 ACCESS = web.AppKey("access_check", AccessCheck)
+
+
+async def token_still_valid(app: web.Application, principal: Principal) -> bool:
+    """Whether a verified token (a live socket's, say) may still act: not expired, its
+    agent enabled, its session live; at most ``sessions.revocation_check_seconds`` stale."""
+    return await app[ACCESS].still_valid(principal)
