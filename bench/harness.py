@@ -12,7 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.embedded import EmbeddedMongo, free_port
@@ -53,6 +53,11 @@ class HubProcess:
             "CHORUS_AUTH__JWT_SECRET": "bench-secret-" + "x" * 32,
             "CHORUS_LOGGING__LEVEL": "WARNING",
             "CHORUS_BOT__ENABLED": "false",
+            # Load generators speak from one address, far above one visitor's pace: lift the
+            # web chat volume limits (a benchmark may still set its own in extra_env).
+            "CHORUS_WEB__MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+            "CHORUS_WEB__MESSAGE_BURST": "1000000",
+            "CHORUS_WEB__MESSAGE_REFILL_PER_SECOND": "1000000",
             **self.extra_env,
         }
         self.process = subprocess.Popen(
@@ -72,6 +77,17 @@ class HubProcess:
             time.sleep(0.1)
         self.__exit__()
         raise RuntimeError("hub did not become ready")
+
+    def add_agent(self, agent_id: str, role: str) -> None:
+        """Create the agent a benchmark's token names: the API refuses tokens naming nobody."""
+        from pymongo import MongoClient
+
+        with MongoClient(self.mongo_uri) as client:
+            client[self.database]["agents"].update_one(
+                {"_id": agent_id},
+                {"$setOnInsert": {"name": agent_id, "role": role, "created_at": datetime.now(UTC)}},
+                upsert=True,
+            )
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

@@ -141,6 +141,7 @@ def run(total: int, samples: int) -> list[Row]:
         picks = [rng.choice(ids) for _ in range(samples)]
         statuses = [rng.choice(["open", "pending", "resolved"]) for _ in range(samples)]
         with HubProcess(server.uri, database="bench") as hub:
+            hub.add_agent("bench", "admin")
             listing = asyncio.run(
                 _time_requests(
                     [("/api/v1/conversations", {"status": s, "limit": "50"}) for s in statuses],

@@ -154,6 +154,7 @@ def main() -> int:
     args = parser.parse_args()
     with database() as server, HubProcess(server.uri, extra_env={}) as hub:
         assert hub.process is not None
+        hub.add_agent("soak", "agent")
         tally, samples = asyncio.run(
             soak(hub.base_url, hub.process.pid, args.minutes, args.customers)
         )

@@ -62,7 +62,9 @@ def build_adapters(
     if config.web.enabled:
         from adapters.web import WebChatAdapter
 
-        adapters.append(WebChatAdapter(config.web, hub, tokens))
+        adapters.append(
+            WebChatAdapter(config.web, hub, tokens, config.sessions.trust_forwarded_for)
+        )
     if config.telegram.enabled:
         from adapters.telegram.adapter import TelegramAdapter
 
@@ -134,7 +136,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         queue_size=config.web.agent_send_queue_size,
         heartbeat=config.web.heartbeat_seconds,
         on_drop=lambda: metrics.slow_reader_dropped("agent"),
-        session_active=SessionStore(mongo, config.sessions.refresh_ttl_seconds).is_active,
+        session_active=SessionStore(mongo, config.sessions.refresh_ttl_seconds).is_live,
         session_check_seconds=config.web.agent_session_check_seconds,
     )
     hub.subscribe(feed.on_event)

@@ -1,16 +1,21 @@
 """JWT issuing and verification for the API, and signed visitor tokens for web chat.
 
 The verifier pins the algorithm the keys were configured for, so ``alg: none`` and
-algorithm-confusion tokens fail before any claim is looked at.
+algorithm-confusion tokens fail before any claim is looked at. ``AccessCheck`` then asks
+whether a verified token still speaks for an enabled agent and a live session.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
 import jwt
+from aiohttp import web
 
 from hub.config import AuthConfig, VerificationKey, jwt_secret
 from hub.domain import utcnow
@@ -171,3 +176,92 @@ def _public_from_private(private_pem: bytes | None) -> Any:
     if private_pem is None:
         raise ValueError("no key configured")
     return load_pem_private_key(private_pem, password=None).public_key()
+
+
+AgentState = Callable[[str], Awaitable[Literal["active", "disabled", "unknown"]]]
+SessionLive = Callable[[str], Awaitable[bool]]
+_REFUSALS = {
+    "unknown": ("this token names no agent", "unknown_agent"),
+    "disabled": ("this agent is disabled", "agent_disabled"),
+    "revoked": ("this session has ended; log in again", "session_revoked"),
+}
+
+
+class AccessCheck:
+    """Whether a verified access token still speaks for an enabled agent and a live session.
+
+    People's tokens name an agent (``sub``) and, when issued at login, its session
+    (``sid``, the refresh-token family). Answers are cached per (agent, session) for
+    ``ttl_seconds``: a token of a session revoked or an agent disabled on *another*
+    instance keeps working at most that long; this instance forgets its cache at once
+    when it revokes or disables. Service tokens are looked up on every request already.
+    """
+
+    def __init__(
+        self,
+        agent_state: AgentState,
+        session_live: SessionLive,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.time,
+        max_entries: int = 100_000,
+    ) -> None:
+        self.agent_state = agent_state
+        self.session_live = session_live
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self.max_entries = max_entries
+        self._cache: OrderedDict[tuple[str, str], tuple[str | None, float]] = OrderedDict()
+
+    async def refusal(self, principal: Principal) -> str | None:
+        """None while the token is good, else why not (``unknown``, ``disabled``, ``revoked``,
+        ``expired``)."""
+        if principal.scopes is not None:
+            return None
+        now = self.clock()
+        exp = principal.claims.get("exp")
+        if isinstance(exp, int | float) and exp <= now:
+            return "expired"
+        sid = principal.claims.get("sid")
+        key = (principal.subject, sid if isinstance(sid, str) else "")
+        cached = self._cache.pop(key, None)
+        if cached is not None and 0 <= now - cached[1] < self.ttl:
+            self._cache[key] = cached
+            return cached[0]
+        reason = await self._look_up(*key)
+        self._cache[key] = (reason, now)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return reason
+
+    async def still_valid(self, principal: Principal) -> bool:
+        """The one question other code asks: may this caller still act (or keep a socket)?"""
+        return await self.refusal(principal) is None
+
+    async def require(self, principal: Principal) -> None:
+        reason = await self.refusal(principal)
+        if reason == "expired":
+            raise Unauthorized("token expired", code="token_expired")
+        if reason is not None:
+            message, code = _REFUSALS[reason]
+            raise Unauthorized(message, code=code)
+
+    def forget(self) -> None:
+        """Drop every cached answer: called after this process revokes or disables."""
+        self._cache.clear()
+
+    async def _look_up(self, agent_id: str, sid: str) -> str | None:
+        state = await self.agent_state(agent_id)
+        if state != "active":
+            return state
+        if sid and not await self.session_live(sid):
+            return "revoked"
+        return None
+
+
+ACCESS = web.AppKey("access_check", AccessCheck)
+
+
+async def token_still_valid(app: web.Application, principal: Principal) -> bool:
+    """Whether a verified token (a live socket's, say) may still act: not expired, its
+    agent enabled, its session live; at most ``sessions.revocation_check_seconds`` stale."""
+    return await app[ACCESS].still_valid(principal)

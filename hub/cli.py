@@ -56,7 +56,10 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
     if port is not None:
         config.http.port = port
     setup_logging(config.logging.level, config.logging.json_format)
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ConfigError as exc:  # e.g. an empty or short JWT secret file
+        raise click.ClickException(str(exc)) from None
     try:
         web.run_app(
             app,
@@ -87,7 +90,11 @@ def token(config_path: Path | None, sub: str, role: str, ttl: int | None) -> Non
     config = _load(config_path)
     if ttl is not None and ttl <= 0:
         raise click.BadParameter("must be positive", param_hint="--ttl")
-    click.echo(TokenService(config.auth).issue(sub, role, ttl))  # type: ignore[arg-type]
+    try:
+        tokens = TokenService(config.auth)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(tokens.issue(sub, role, ttl))  # type: ignore[arg-type]
 
 
 @main.group()

@@ -89,6 +89,26 @@ class AuthConfig(Section):
     key_id: str = Field(default="main", min_length=1, max_length=64)
     verification_keys: list[VerificationKey] = Field(default_factory=list)
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        problem = jwt_secret_problem(value.get_secret_value())
+        if value.get_secret_value() and problem:
+            raise ValueError(problem)
+        return value
+
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+def jwt_secret_problem(secret: str) -> str | None:
+    """Why an HMAC secret is too weak to sign tokens with, or None."""
+    if not secret:
+        return "is empty"
+    if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        return f"is shorter than {MIN_JWT_SECRET_BYTES} bytes"
+    return None
+
 
 class SessionsConfig(Section):
     """Agents' password logins: refresh-token lifetime and the login attempt budget.
@@ -99,6 +119,10 @@ class SessionsConfig(Section):
     refresh_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     login_burst: int = Field(default=5, ge=1)
     login_refill_per_second: float = Field(default=1 / 30, gt=0)
+    # Delay for each attempt once an account's budget from all addresses is spent.
+    login_slow_seconds: float = Field(default=1.0, ge=0, le=30)
+    # How long a revoked session's or disabled agent's access token may still be honoured.
+    revocation_check_seconds: float = Field(default=5.0, ge=0, le=300)
     trust_forwarded_for: bool = False
 
 
@@ -112,6 +136,11 @@ class WebChatConfig(Section):
     # How often an agent socket re-checks that its login session was not revoked elsewhere.
     agent_session_check_seconds: float = Field(default=30.0, gt=0, le=3600)
     history_limit: int = Field(default=100, ge=1, le=1000)
+    # Volume limits, in memory per process: messages per visitor (a token bucket; an
+    # address gets max_connections_per_address visitors' worth) and sockets per address.
+    message_burst: int = Field(default=30, ge=1)
+    message_refill_per_second: float = Field(default=1.0, gt=0)
+    max_connections_per_address: int = Field(default=100, ge=1)
 
 
 class OutboxConfig(Section):
@@ -389,12 +418,14 @@ class ArchiveConfig(Section):
 
 class MetricsConfig(Section):
     """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
-    main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set."""
+    main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set. On the
+    main port without a token it is refused unless ``public`` says to serve it openly."""
 
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=0, le=65535)
     token: SecretStr = SecretStr("")
+    public: bool = False
 
 
 class ChorusConfig(Section):
@@ -457,8 +488,10 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
         reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"  {key}: {reason}")
-    return "invalid configuration:\n" + "\n".join(lines)
+        lines.append(f"{key}: {reason.removeprefix('Value error, ')}")
+    if len(lines) == 1:  # the usual case reads as one line
+        return f"invalid configuration: {lines[0]}"
+    return "invalid configuration:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ChorusConfig:
@@ -493,13 +526,23 @@ def jwt_secret(auth: AuthConfig) -> str:
         return configured
     path = auth.jwt_secret_file
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        return _secret_from_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first
-        return path.read_text(encoding="utf-8").strip()
+        return _secret_from_file(path)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret)
+    return secret
+
+
+def _secret_from_file(path: Path) -> str:
+    secret = path.read_text(encoding="utf-8").strip()
+    problem = jwt_secret_problem(secret)
+    if problem:
+        raise ConfigError(
+            f"auth.jwt_secret_file {path} {problem}: put 32 or more random bytes in it"
+        )
     return secret

@@ -24,7 +24,7 @@ import aiohttp
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
-from hub.config import ChorusConfig
+from hub.config import ChorusConfig, jwt_secret_problem
 from storage.indexes import INDEXES
 
 Status = Literal["pass", "warn", "fail", "skip"]
@@ -260,6 +260,14 @@ async def check_exposure(ctx: DoctorContext) -> list[CheckResult]:
         results.append(CheckResult("metrics.exposure", "pass", f"own listener on {where}"))
     elif metrics.token.get_secret_value():
         results.append(CheckResult("metrics.exposure", "pass", "main port, bearer token"))
+    elif not metrics.public:
+        results.append(
+            CheckResult(
+                "metrics.exposure",
+                "pass",
+                "/metrics is refused on the main port (no metrics.token, metrics.public off)",
+            )
+        )
     else:
         results.append(
             CheckResult(
@@ -270,7 +278,17 @@ async def check_exposure(ctx: DoctorContext) -> list[CheckResult]:
             )
         )
     auth = config.auth
-    if auth.algorithm == "HS256" and not auth.jwt_secret.get_secret_value() and ctx.production:
+    weak = _weak_secret_file(config)
+    if weak:
+        results.append(
+            CheckResult(
+                "auth.jwt_secret",
+                "fail",
+                f"{auth.jwt_secret_file} {weak}",
+                "put 32 or more random bytes in it, or set CHORUS_AUTH__JWT_SECRET",
+            )
+        )
+    elif auth.algorithm == "HS256" and not auth.jwt_secret.get_secret_value() and ctx.production:
         results.append(
             CheckResult(
                 "auth.jwt_secret",
@@ -282,6 +300,15 @@ async def check_exposure(ctx: DoctorContext) -> list[CheckResult]:
     else:
         results.append(CheckResult("auth.jwt_secret", "pass", f"{auth.algorithm} configured"))
     return results
+
+
+def _weak_secret_file(config: ChorusConfig) -> str | None:
+    """Why the JWT secret file the hub would read cannot be used (a configured secret was
+    already checked when the configuration loaded)."""
+    auth = config.auth
+    if auth.jwt_secret.get_secret_value() or not auth.jwt_secret_file.exists():
+        return None
+    return jwt_secret_problem(auth.jwt_secret_file.read_text(encoding="utf-8").strip())
 
 
 def run_doctor_sync(

@@ -41,12 +41,16 @@ class Author(Model):
     name: str = ""
 
 
+# Attachment URLs are web links only: a javascript: or data: URL must never become a link.
+WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"
+
+
 class Attachment(Model):
     kind: AttachmentKind = "file"
     name: str = ""
     mime_type: str = "application/octet-stream"
     size: int | None = None
-    url: str | None = None
+    url: str | None = Field(default=None, pattern=WEB_URL)
     storage_key: str | None = None
 
 
@@ -132,6 +136,8 @@ class Agent(Model):
     slack_user_id: str | None = None
     capacity: int = 5
     online: bool = False
+    # A disabled agent cannot log in, and their tokens and sessions stop working.
+    disabled: bool = False
     created_at: datetime
 
 

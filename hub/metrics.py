@@ -26,6 +26,8 @@ when a metric here (or named in README.md or docs/) has no sample after a script
 - ``chorus_http_request_seconds`` (histogram) — route
 - ``chorus_websockets_open`` (gauge) — kind ∈ customer, agent
 - ``chorus_websocket_slow_reader_drops_total`` (counter) — kind — sockets closed with 1013
+- ``chorus_web_limited_total`` (counter) — limit ∈ ``WEB_LIMITS`` — web chat messages
+  refused over a rate (not stored) and connections refused over an address's limit
 - ``chorus_outbox_pending`` (gauge) — outbound messages waiting (refreshed at scrape)
 - ``chorus_outbox_inflight`` (gauge) — sends running now
 - ``chorus_fanout_tasks`` (gauge) — event listener tasks running now
@@ -73,6 +75,7 @@ from pymongo import monitoring
 
 log = logging.getLogger(__name__)
 
+WebLimit = Literal["message_rate", "connections"]
 RejectionCause = Literal["signature", "size", "parse", "invalid", "rate_limit"]
 REJECTION_CAUSES: tuple[RejectionCause, ...] = (
     "signature",
@@ -200,6 +203,12 @@ class HubMetrics:
         self.websockets_open = Gauge(
             "chorus_websockets_open", "Open WebSockets.", ["kind"], registry=r
         )
+        self.web_limited = Counter(
+            "chorus_web_limited",
+            "Web chat messages and connections refused by the volume limits.",
+            ["limit"],
+            registry=r,
+        )
         self.slow_reader_drops = Counter(
             "chorus_websocket_slow_reader_drops",
             "WebSockets closed with 1013 because their reader fell a full send queue behind.",
@@ -304,6 +313,9 @@ class HubMetrics:
 
     def socket_closed(self, kind: SocketKind) -> None:
         self.websockets_open.labels(kind=kind).dec()
+
+    def web_limited_by(self, limit: WebLimit) -> None:
+        self.web_limited.labels(limit=limit).inc()
 
     def slow_reader_dropped(self, kind: SocketKind) -> None:
         self.slow_reader_drops.labels(kind=kind).inc()

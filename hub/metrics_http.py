@@ -22,10 +22,16 @@ Render = Callable[[], Awaitable[bytes]]
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
-def scrape_handler(render: Render, token: str) -> Handler:
-    """``GET /metrics``: ``render()``'s exposition; with ``token`` set, only for its bearer."""
+def scrape_handler(render: Render, token: str, *, refuse_without_token: bool = False) -> Handler:
+    """``GET /metrics``: ``render()``'s exposition; with ``token`` set, only for its bearer.
+    ``refuse_without_token``: with no token configured, refuse everyone (the public port)."""
 
     async def metrics_endpoint(request: web.Request) -> web.Response:
+        if refuse_without_token and not token:
+            raise Unauthorized(
+                "metrics on the main port need metrics.token (or metrics.port, metrics.public)",
+                code="metrics_protected",
+            )
         _authorize(request, token)
         return web.Response(body=await render(), headers={"Content-Type": CONTENT_TYPE})
 

@@ -4,9 +4,9 @@ Where ``/metrics`` lives (``metrics`` config section):
 
 - ``metrics.port`` set: a separate listener on ``metrics.host:metrics.port`` (keep it on a
   private interface); the public port answers 404 for ``/metrics``.
-- otherwise: on the main port. Set ``metrics.token`` there in production, so only a
-  scraper holding ``Authorization: Bearer <token>`` reads it (``chorus doctor`` fails an
-  open endpoint on a public address). The token applies on either listener when set.
+- otherwise: on the main port, where it needs ``Authorization: Bearer <metrics.token>``
+  and without a token answers 401 ``metrics_protected``, unless ``metrics.public`` opens
+  it (``chorus doctor --production`` fails that). The token applies on either listener.
 
 On shutdown (SIGTERM) ``drain`` runs before aiohttp waits for handlers: adapters stop
 taking input and ask their clients to reconnect (web chat closes with 1012 after every
@@ -51,6 +51,7 @@ class OpsState:
 
 
 OPS = web.AppKey("ops", OpsState)
+# Set on the separate metrics listener's app: there, no token is needed (a private address).
 
 
 def install_ops(app: web.Application, metrics: HubMetrics) -> None:
@@ -88,7 +89,8 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
     app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
         token = config.token.get_secret_value()
-        app.router.add_get("/metrics", scrape_handler(metrics.render, token))
+        scrape = scrape_handler(metrics.render, token, refuse_without_token=not config.public)
+        app.router.add_get("/metrics", scrape)
     if config.enabled and config.port is not None:
         app.cleanup_ctx.append(_metrics_listener)
     app.on_shutdown.append(drain)

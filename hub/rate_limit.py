@@ -9,6 +9,17 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
+from aiohttp import web
+
+
+def client_address(request: web.Request, trust_forwarded_for: bool) -> str:
+    """Who is asking: the peer, or X-Forwarded-For's first hop behind a trusted proxy."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "unknown"
+
 
 class AddressBuckets:
     """``capacity`` requests at once per address, refilled at ``refill_per_second``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pymongo import ReturnDocument
 
@@ -54,6 +54,16 @@ class AgentStore:
             {"_id": agent_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
         )
         return agent_from_doc(doc) if doc else None
+
+    async def set_disabled(self, agent_id: str, disabled: bool) -> Agent | None:
+        return await self._set(agent_id, {"disabled": disabled})
+
+    async def access_state(self, agent_id: str) -> Literal["active", "disabled", "unknown"]:
+        """Whether tokens naming this agent may be honoured."""
+        doc = await self.agents.find_one({"_id": agent_id}, {"disabled": 1})
+        if doc is None:
+            return "unknown"
+        return "disabled" if doc.get("disabled") else "active"
 
     async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
         """Store a login password's hash; it stays on the document, never in ``Agent``."""

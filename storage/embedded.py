@@ -2,7 +2,9 @@
 
 Used when ``mongo.uri`` is empty (the out-of-the-box default) and by the test suite. It is
 a separate process spoken to over the wire protocol, so the hub's code path is the one it
-takes against a real MongoDB replica set.
+takes against a real MongoDB replica set. It listens on loopback only and has no users or
+passwords, so its files are the owner's alone: the data directory is 0700 and everything
+the server writes is created under umask 077 (files 0600).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class EmbeddedMongo:
                 "or set mongo.uri (CHORUS_MONGO__URI) to a MongoDB replica set"
             )
         if self.data_dir != ":memory:":
-            Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+            Path(self.data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.data_dir, 0o700)  # also when it existed before
             self._log_path = Path(self.data_dir).parent / "secantusd.log"
         else:
             self._log_path = None
@@ -85,10 +88,14 @@ class EmbeddedMongo:
             "10",
             *self.extra_args,
         ]
-        out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
+        out = (
+            os.fdopen(os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+            if self._log_path
+            else subprocess.DEVNULL
+        )
         try:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=0o077
             )
         finally:
             if out is not subprocess.DEVNULL:

@@ -105,6 +105,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "refresh_tokens": [
         IndexModel([("expires_at", ASCENDING)], name="expiry_ttl", expireAfterSeconds=0),
         IndexModel([("family", ASCENDING)], name="family"),
+        IndexModel([("agent_id", ASCENDING)], name="agent"),
     ],
     "service_tokens": [IndexModel([("hash", ASCENDING)], name="hash_unique", unique=True)],
     "audit_log": [

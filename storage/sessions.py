@@ -78,16 +78,19 @@ class SessionStore:
         family: str = known["family"]
         return family
 
-    async def is_active(self, family: str) -> bool:
-        """Whether the session still has a token that can be refreshed (unrevoked, unexpired)."""
-        found = await self.tokens.find_one(
-            {"family": family, "revoked": False, "expires_at": {"$gt": utcnow()}},
-            projection={"_id": 1},
-        )
-        return found is not None
-
     async def revoke_family(self, family: str) -> None:
         await self.tokens.update_many({"family": family}, {"$set": {"revoked": True}})
+
+    async def revoke_agent(self, agent_id: str) -> None:
+        """End every session of an agent (who was just disabled)."""
+        await self.tokens.update_many({"agent_id": agent_id}, {"$set": {"revoked": True}})
+
+    async def is_live(self, family: str) -> bool:
+        """Whether the session still has an unrevoked, unexpired refresh token."""
+        found = await self.tokens.find_one(
+            {"family": family, "revoked": False, "expires_at": {"$gt": utcnow()}}, {"_id": 1}
+        )
+        return found is not None
 
     async def _issue(self, agent_id: str, family: str) -> IssuedRefresh:
         token = secrets.token_urlsafe(32)

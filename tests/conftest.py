@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
 
 from hub.app import create_app
 from hub.config import ChorusConfig, load_config
-from hub.state import HUB, TOKENS
+from hub.domain import utcnow
+from hub.state import CONFIG, HUB, TOKENS
 from storage.embedded import EmbeddedMongo
 
 MakeClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
@@ -60,6 +61,9 @@ def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
             "CHORUS_OUTBOX__BASE_DELAY_SECONDS": "0.05",
             "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
             "CHORUS_HTTP__SHUTDOWN_GRACE_SECONDS": "2",
+            # Tests scrape /metrics on the main port; tests/ops/test_metrics.py checks the
+            # default, which refuses that without a token.
+            "CHORUS_METRICS__PUBLIC": "true",
         },
     )
     cfg.bot.enabled = False
@@ -96,8 +100,26 @@ async def client(make_client: MakeClient) -> TestClient[web.Request, web.Applica
 def bearer(
     client: TestClient[web.Request, web.Application], sub: str = "alice", role: str = "agent"
 ) -> dict[str, str]:
+    """A token for ``sub``, who is made an agent first: the API refuses tokens naming nobody."""
+    ensure_agent(client.app[CONFIG], sub, "admin" if role == "admin" else "agent")
     token = client.app[TOKENS].issue(sub, role)  # type: ignore[arg-type]
     return {"Authorization": f"Bearer {token}"}
+
+
+_SYNC_CLIENTS: dict[str, MongoClient[dict[str, Any]]] = {}
+
+
+def ensure_agent(config: ChorusConfig, agent_id: str, role: str = "agent") -> None:
+    """Insert the agent unless it exists. Synchronous (a loopback round trip) so that the
+    many ``headers=bearer(client)`` call sites stay plain expressions."""
+    mongo = _SYNC_CLIENTS.get(config.mongo.uri)
+    if mongo is None:
+        mongo = _SYNC_CLIENTS[config.mongo.uri] = MongoClient(config.mongo.uri)
+    mongo[config.mongo.database]["agents"].update_one(
+        {"_id": agent_id},
+        {"$setOnInsert": {"name": agent_id, "role": role, "created_at": utcnow()}},
+        upsert=True,
+    )
 
 
 async def wait_for(predicate: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:

@@ -4,6 +4,12 @@ Each socket has a bounded send queue drained by its own writer task (``hub.send_
 so a slow reader never blocks the hub: when its queue is full the socket is closed with
 1013 ("try again later") and the client resumes with its visitor token and asks for
 history.
+
+Volume limits (``web`` config, in memory per process): a visitor's messages spend a token
+bucket, and an address's spend one as large as its connection limit's worth of visitors
+(so reconnecting as new visitors gains nothing); over it a message gets an error frame
+``rate_limited`` and is not stored. An address may hold ``max_connections_per_address``
+sockets; one more is refused with HTTP 429 ``too_many_connections`` before the upgrade.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ from hub.auth import TokenService
 from hub.channels import HubPort
 from hub.config import WebChatConfig
 from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
-from hub.errors import Unauthorized
+from hub.errors import RateLimited, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
+from hub.rate_limit import AddressBuckets, client_address
 from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
 from hub.websocket import CheckedWebSocketResponse
 
@@ -77,6 +84,7 @@ class CustomerSocket(SendQueue):
         self, ws: web.WebSocketResponse, queue_size: int, on_drop: Callable[[], None]
     ) -> None:
         super().__init__(ws, queue_size, on_drop)
+        self.address = ""
         self.visitor_id: str | None = None
         self.name: str = ""
         self.writer: asyncio.Task[None] | None = None
@@ -102,12 +110,24 @@ class WebChatAdapter:
 
     channel: Channel = "web"
 
-    def __init__(self, config: WebChatConfig, hub: HubPort, tokens: TokenService) -> None:
+    def __init__(
+        self,
+        config: WebChatConfig,
+        hub: HubPort,
+        tokens: TokenService,
+        trust_forwarded_for: bool = False,
+    ) -> None:
         self.config = config
         self.hub = hub
         self.tokens = tokens
+        self.trust_forwarded_for = trust_forwarded_for
         self.sockets: dict[str, set[CustomerSocket]] = defaultdict(set)
         self._all: set[CustomerSocket] = set()
+        self._per_address: dict[str, int] = defaultdict(int)
+        burst, refill = config.message_burst, config.message_refill_per_second
+        self._visitor_rate = AddressBuckets(burst, refill, 100_000)
+        per_address = config.max_connections_per_address
+        self._address_rate = AddressBuckets(per_address * burst, per_address * refill, 100_000)
         self._draining = False
         self._deliveries: set[asyncio.Task[None]] = set()
 
@@ -186,6 +206,23 @@ class WebChatAdapter:
             sock.position.hold(conversation_id, seq)
 
     async def handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        address = client_address(request, self.trust_forwarded_for)
+        if self._per_address[address] >= self.config.max_connections_per_address:
+            self.hub.metrics.web_limited_by("connections")
+            raise RateLimited(
+                f"this address has {self.config.max_connections_per_address} chat connections "
+                "open already; close one first",
+                code="too_many_connections",
+            )
+        self._per_address[address] += 1
+        try:
+            return await self._serve_socket(request, address)
+        finally:
+            self._per_address[address] -= 1
+            if self._per_address[address] <= 0:
+                del self._per_address[address]
+
+    async def _serve_socket(self, request: web.Request, address: str) -> web.WebSocketResponse:
         ws = CheckedWebSocketResponse(
             heartbeat=self.config.heartbeat_seconds,
             # Up to the cap a frame over web.max_frame_bytes gets an error frame; past it
@@ -199,6 +236,7 @@ class WebChatAdapter:
             self.config.send_queue_size,
             on_drop=lambda: self.hub.metrics.slow_reader_dropped("customer"),
         )
+        sock.address = address
         sock.writer = asyncio.get_running_loop().create_task(sock.drain_forever())
         self._all.add(sock)
         self.hub.metrics.socket_opened("customer")
@@ -296,6 +334,18 @@ class WebChatAdapter:
         if sock.visitor_id is None:
             self._bind(sock, uuid.uuid4().hex, issued=True)
         assert sock.visitor_id is not None
+        wait = max(self._visitor_rate.take(sock.visitor_id), self._address_rate.take(sock.address))
+        if wait > 0:
+            self.hub.metrics.web_limited_by("message_rate")
+            sock.push(
+                error_frame(
+                    "rate_limited",
+                    "too many messages; this one was not stored, send it again later",
+                    client_id=frame.client_id,
+                    retry_after_seconds=round(wait, 2),
+                )
+            )
+            return
         # Without a client id every frame is a new message; with one, a resend is the same.
         client_key = frame.client_id or f"auto-{uuid.uuid4().hex}"
         log.debug(

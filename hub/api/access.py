@@ -2,6 +2,7 @@
 
 A bearer token is either a JWT (people, short-lived) or a service token (``chs_…``,
 integrations, long-lived, looked up by hash on every request so revocation is immediate).
+A JWT must also name an enabled agent and, when it carries ``sid``, a live session.
 A caller whose token lists ``allowed_channels`` sees only conversations and messages on
 those channels (the rule lives in ``hub.visibility``, which the live feed applies too);
 anything else answers 404, exactly like an id that does not exist, so guessing ids tells
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.auth import ROLES, Principal
+from hub.auth import ACCESS, ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.state import HUB, MONGO, TOKENS
 from hub.visibility import may_see_channel
@@ -39,7 +40,9 @@ async def authenticate(request: web.Request) -> Principal:
         raise Unauthorized("send Authorization: Bearer <token>", code="missing_token")
     if token.startswith(PREFIX):
         return await _service_principal(request, token)
-    return request.app[TOKENS].verify(token)
+    principal = request.app[TOKENS].verify(token)
+    await request.app[ACCESS].require(principal)
+    return principal
 
 
 async def _service_principal(request: web.Request, token: str) -> Principal:

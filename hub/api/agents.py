@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.auth import LOGIN
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import ItemList
+from hub.auth import ACCESS
 from hub.bot.service import ROUTER
 from hub.domain import Agent
-from hub.errors import Forbidden, NotFound
+from hub.errors import Conflict, Forbidden, NotFound
 from hub.http import read_json
 from hub.state import HUB
 
@@ -43,6 +45,9 @@ async def set_status(request: web.Request) -> web.Response:
     if principal.role != "admin" and principal.subject != agent_id:
         raise Forbidden("agents may only set their own status")
     body = await read_json(request, StatusBody)
+    known = await request.app[HUB].agents.get(agent_id)
+    if body.online and known is not None and known.disabled:
+        raise Conflict("a disabled agent cannot go online", code="agent_disabled")
     router = request.app[ROUTER]
     await router.set_agent_online(agent_id, body.online)
     agent = await request.app[HUB].agents.get(agent_id)
@@ -80,6 +85,30 @@ async def patch_agent(request: web.Request) -> web.Response:
     return web.json_response(agent.model_dump(mode="json"))
 
 
+async def _set_disabled(request: web.Request, disabled: bool) -> web.Response:
+    agent_id = request.match_info["id"]
+    if disabled and principal_of(request).subject == agent_id:
+        raise Conflict("you cannot disable yourself", code="self_disable")
+    agent = await request.app[HUB].agents.set_disabled(agent_id, disabled)
+    if agent is None:
+        raise NotFound(f"agent {agent_id} not found")
+    if disabled:
+        await request.app[LOGIN].sessions.revoke_agent(agent_id)
+        await request.app[ROUTER].set_agent_online(agent_id, False)
+    request.app[ACCESS].forget()
+    return web.json_response(agent.model_dump(mode="json"))
+
+
+async def disable_agent(request: web.Request) -> web.Response:
+    """Refuse the agent's logins, sessions and tokens from now on (see AccessCheck's delay)."""
+    return await _set_disabled(request, True)
+
+
+async def enable_agent(request: web.Request) -> web.Response:
+    """Let a disabled agent log in again; their old sessions stay ended."""
+    return await _set_disabled(request, False)
+
+
 def register(routes: ApiRoutes) -> None:
     routes.add(
         "GET",
@@ -98,6 +127,15 @@ def register(routes: ApiRoutes) -> None:
         body=SlackLinkBody,
         response=Agent,
     )
+    for verb, handler in (("disable", disable_agent), ("enable", enable_agent)):
+        routes.add(
+            "POST",
+            f"/agents/{{id}}/{verb}",
+            handler,
+            roles=ADMIN_ONLY,
+            summary=f"{verb.capitalize()} an agent's logins, sessions and tokens",
+            response=Agent,
+        )
     routes.add(
         "PUT",
         "/agents/{id}/status",

@@ -3,8 +3,12 @@
 These three endpoints are public (they are how a bearer token is obtained): the route
 table lists them as ``public``, so they take no token and appear in the OpenAPI document
 without a security requirement. Every failure to log in answers the same
-401 ``invalid_credentials`` whether or not the account exists, after the same argon2
-work. Attempts are limited per account and per client address, in memory per process.
+401 ``invalid_credentials`` whether or not the account exists (or is disabled), after
+the same argon2 work. Attempts are limited per account *and* address (a hard 429) and per
+address; many addresses at one account only slow its attempts down, so a stranger cannot
+lock an agent out. All in memory per process. Access tokens carry ``sid``, the session,
+so logging out or a replayed refresh token ends them (``hub.auth.AccessCheck``) and the
+live sockets opened with them (``hub.live``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ApiRoutes
+from hub.auth import ACCESS, AccessCheck
 from hub.config import SessionsConfig
 from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
 from hub.http import read_json
-from hub.rate_limit import AddressBuckets
+from hub.rate_limit import AddressBuckets, client_address
 from hub.state import HUB, LIVE, TOKENS
 from storage.mongo import MongoStore
 from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
@@ -34,11 +39,13 @@ _DECOY_HASH = HASHER.hash("chorus-decoy-password")
 
 @dataclass(slots=True)
 class LoginGuard:
-    """The session store and the per-account and per-address attempt budgets."""
+    """The session store and the attempt budgets: per account and address (refuses), per
+    address (refuses), per account from anywhere (only slows)."""
 
     sessions: SessionStore
-    by_account: AddressBuckets
+    by_account_address: AddressBuckets
     by_address: AddressBuckets
+    by_account: AddressBuckets
     config: SessionsConfig
 
 
@@ -85,17 +92,9 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _address(request: web.Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
-
-
 async def _session_json(request: web.Request, agent: Agent, refresh: IssuedRefresh) -> web.Response:
     tokens = request.app[TOKENS]
-    # The session id (hub.live.SESSION_CLAIM) ends live sockets with the session.
+    # The session id ends API access (hub.auth) and live sockets (hub.live) with it.
     access = tokens.issue(agent.id, agent.role, name=agent.name, sid=refresh.family)
     return web.json_response(
         {
@@ -112,14 +111,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, LoginBody)
     guard = request.app[LOGIN]
     email = body.email.strip().lower()
-    wait = max(
-        guard.by_address.take(_address(request, guard.config.trust_forwarded_for)),
-        guard.by_account.take(email),
-    )
+    address = client_address(request, guard.config.trust_forwarded_for)
+    wait = max(guard.by_address.take(address), guard.by_account_address.take(f"{email} {address}"))
     if wait > 0:
         raise RateLimited(f"too many login attempts; retry in {int(wait) + 1} s")
+    if guard.by_account.take(email) > 0:
+        # Many addresses are trying this account: slow every attempt, refuse none, so the
+        # owner still gets in while guessing stays expensive.
+        await asyncio.sleep(guard.config.login_slow_seconds)
     found = await request.app[HUB].agents.credentials(email)
-    password_hash = found[1] if found else None
+    password_hash = found[1] if found and not found[0].disabled else None
     if not await asyncio.to_thread(password_matches, password_hash, body.password):
         raise Unauthorized("email or password is wrong", code="invalid_credentials")
     assert found is not None
@@ -133,12 +134,13 @@ async def refresh(request: web.Request) -> web.StreamResponse:
     except RefreshRejected as exc:
         request.app[LIVE].end_session(exc.family)
         if exc.reused:
+            request.app[ACCESS].forget()
             raise Unauthorized(
                 "refresh token was already used; the session is revoked", code="refresh_reused"
             ) from exc
         raise Unauthorized("refresh token is not valid", code="invalid_refresh") from exc
     agent = await request.app[HUB].agents.get(issued.agent_id)
-    if agent is None:
+    if agent is None or agent.disabled:
         await request.app[LOGIN].sessions.revoke_family(issued.family)
         request.app[LIVE].end_session(issued.family)
         raise Unauthorized("refresh token is not valid", code="invalid_refresh")
@@ -148,6 +150,7 @@ async def refresh(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, RefreshBody)
     ended = await request.app[LOGIN].sessions.revoke(body.refresh_token)
+    request.app[ACCESS].forget()
     request.app[LIVE].end_session(ended)
     return web.Response(status=204)
 
@@ -156,12 +159,18 @@ def install(
     app: web.Application, api: ApiRoutes, mongo: MongoStore, config: SessionsConfig
 ) -> None:
     """Add the public session endpoints to the route table, and the state they keep."""
+    sessions = SessionStore(mongo, config.refresh_ttl_seconds)
     app[LOGIN] = LoginGuard(
-        SessionStore(mongo, config.refresh_ttl_seconds),
+        sessions,
         AddressBuckets(config.login_burst, config.login_refill_per_second, 100_000),
         # An office behind one address has many agents: its budget is several accounts'.
         AddressBuckets(4 * config.login_burst, 4 * config.login_refill_per_second, 100_000),
+        # From everywhere at once an account may try ten people's budgets before slowing.
+        AddressBuckets(10 * config.login_burst, 10 * config.login_refill_per_second, 100_000),
         config,
+    )
+    app[ACCESS] = AccessCheck(
+        app[HUB].agents.access_state, sessions.is_live, config.revocation_check_seconds
     )
     for path, handler, summary, body, response, status in (
         ("/auth/login", login, "Log in with email and password", LoginBody, Session, 200),

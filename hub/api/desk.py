@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, ApiRoutes, principal_of
 from hub.api.schemas import ItemList, Timestamp
 from hub.bot.service import BOT, CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
@@ -144,6 +144,8 @@ async def send_canned(request: web.Request) -> web.Response:
     conversation = await hub.require_conversation(request.match_info["id"])
     contact = await hub.get_contact(conversation.contact_id)
     agent = _agent(request)
+    # Contact detail follows the route table: the role must be one that may read contacts.
+    contacts = request.app[API_ROUTES].endpoints[("GET", f"{API_PREFIX}/contacts/{{id}}")]
     text = render(
         canned["text"],
         {
@@ -154,6 +156,7 @@ async def send_canned(request: web.Request) -> web.Response:
             "conversation.id": conversation.id,
             "channel.name": conversation.channel,
         },
+        reads_contacts=principal_of(request).role in contacts.roles,
     )
     message = await hub.reply(conversation.id, agent, text)
     return web.json_response(message_json(message), status=201)

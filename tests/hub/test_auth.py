@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from hub.state import TOKENS
-from tests.conftest import bearer
+from hub.state import CONFIG, TOKENS
+from tests.conftest import bearer, ensure_agent
 
 SECRET = "test-secret-" + "x" * 32
 
@@ -33,6 +33,7 @@ def _b64(data: dict[str, object]) -> str:
 
 
 async def test_valid_token_is_accepted(client) -> None:
+    ensure_agent(client.app[CONFIG], "mallory", "admin")
     resp = await client.get(
         "/api/v1/conversations", headers={"Authorization": f"Bearer {_token()}"}
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from hub.cli import main
+from tests.conftest import ensure_agent
 
 
 async def test_cli_issues_a_viewer_token_that_reads_but_cannot_write(client, config) -> None:
+    ensure_agent(config, "vera", role="viewer")  # tokens of unknown agents are refused
     env = {"CHORUS_AUTH__JWT_SECRET": config.auth.jwt_secret.get_secret_value()}
     result = CliRunner().invoke(main, ["token", "--sub", "vera", "--role", "viewer"], env=env)
     assert result.exit_code == 0, result.output

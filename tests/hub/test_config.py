@@ -20,14 +20,14 @@ def test_environment_overrides_nested_keys() -> None:
             "CHORUS_HTTP__PORT": "9000",
             "CHORUS_MONGO__URI": "mongodb://db.example:27017/?replicaSet=rs0",
             "CHORUS_MONGO__EMBEDDED__DATA_DIR": "/var/lib/chorus",
-            "CHORUS_AUTH__JWT_SECRET": "s3cret",
+            "CHORUS_AUTH__JWT_SECRET": "s3cret-" + "s" * 32,
             "UNRELATED": "ignored",
         },
     )
     assert config.http.port == 9000
     assert config.mongo.uri.endswith("replicaSet=rs0")
     assert str(config.mongo.embedded.data_dir) == "/var/lib/chorus"
-    assert config.auth.jwt_secret.get_secret_value() == "s3cret"
+    assert config.auth.jwt_secret.get_secret_value() == "s3cret-" + "s" * 32
 
 
 def test_unknown_key_names_the_key(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
 
 
 def test_secret_is_not_printed_in_repr() -> None:
-    config = load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": "topsecretvalue"})
+    config = load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": "topsecretvalue" * 3})
     assert "topsecretvalue" not in repr(config)
 
 

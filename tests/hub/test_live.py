@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.state import TOKENS
+from hub.state import CONFIG, TOKENS
+from tests.conftest import ensure_agent
 
 
 async def _next(ws: Any, kind: str) -> dict[str, Any]:
@@ -15,6 +16,7 @@ async def _next(ws: Any, kind: str) -> dict[str, Any]:
 
 
 async def test_agent_sees_customer_message_and_reply_live(client) -> None:
+    ensure_agent(client.app[CONFIG], "bo")
     token = client.app[TOKENS].issue("bo", "agent")
     async with client.ws_connect("/inbox/ws") as agent:
         await agent.send_json({"type": "auth", "token": token})

@@ -16,7 +16,7 @@ from tests.adapters.telegram.conftest import (
     tg_client,
     tg_config,
 )
-from tests.conftest import bearer
+from tests.conftest import bearer, ensure_agent
 
 __all__ = ["fake_telegram", "telegram_server", "tg_client", "tg_config"]
 
@@ -42,7 +42,9 @@ async def _ready(ws: Any, token: str) -> None:
     assert (await ws.receive_json(timeout=10))["type"] == "ready"
 
 
-async def test_agent_restricted_to_web_gets_no_telegram_event_live(tg_client) -> None:
+async def test_agent_restricted_to_web_gets_no_telegram_event_live(tg_client, config) -> None:
+    for agent_id in ("wendy", "ada"):  # tokens of unknown agents are refused
+        ensure_agent(config, agent_id)
     tokens = tg_client.app[TOKENS]
     web_only = tokens.issue("wendy", "agent", allowed_channels=["web"])
     everyone = tokens.issue("ada", "agent")
@@ -90,7 +92,8 @@ async def _closed(ws: Any) -> tuple[int | None, str]:
             return ws.close_code, str(msg.extra or "")
 
 
-async def test_socket_closes_when_its_token_expires(client) -> None:
+async def test_socket_closes_when_its_token_expires(client, config) -> None:
+    ensure_agent(config, "bo")
     token = client.app[TOKENS].issue("bo", "agent", ttl_seconds=1)
     async with client.ws_connect("/inbox/ws") as ws:
         await _ready(ws, token)

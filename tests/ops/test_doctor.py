@@ -163,7 +163,7 @@ async def test_wrong_twitter_secret_is_refused(aiohttp_server, config) -> None:
     ("env", "name", "advice"),
     [
         ({"CHORUS_MONGO__URI": ""}, "mongo.reachable", "replica set"),
-        ({}, "metrics.exposure", "CHORUS_METRICS__TOKEN"),
+        ({"CHORUS_METRICS__PUBLIC": "true"}, "metrics.exposure", "CHORUS_METRICS__TOKEN"),
     ],
 )
 def test_production_refuses_development_settings(mongo_uri, env, name, advice) -> None:

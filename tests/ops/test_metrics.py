@@ -6,6 +6,7 @@ import json
 
 import aiohttp
 
+from hub.config import MetricsConfig
 from hub.metrics import HubMetrics
 from hub.ops import OPS
 from tests.adapters.web.test_chat import _frame
@@ -117,6 +118,19 @@ async def test_metrics_token_is_required_when_configured(make_client, config) ->
     resp = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
     assert resp.status == 401
     await scrape(client, headers={"Authorization": "Bearer scrape-me"})
+
+
+async def test_metrics_on_the_main_port_are_refused_by_default(make_client, config) -> None:
+    config.metrics = MetricsConfig()
+    client = await make_client(config)
+    resp = await client.get("/metrics")
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "metrics_protected"
+    config.metrics = MetricsConfig(port=0)  # a private listener needs no token
+    client = await make_client(config)
+    host, port = client.app[OPS].metrics_address
+    async with aiohttp.ClientSession() as session:
+        await scrape(session, f"http://{host}:{port}/metrics")
 
 
 async def test_metrics_on_their_own_port(make_client, config) -> None:

@@ -124,6 +124,8 @@ async def test_stalled_customer_is_dropped_and_resyncs(make_client, config) -> N
 
 async def test_stalled_agent_feed_is_dropped_and_reloads(make_client, config, db) -> None:
     config.web.agent_send_queue_size = QUEUE
+    # One visitor sends until the stalled feed overflows: past a visitor's message rate.
+    config.web.message_burst = 10_000
     client = await make_client(config)
     stalled = await _agent_feed(client, "ann")
     agent = await _agent_feed(client, "bo")

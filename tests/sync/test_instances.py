@@ -16,7 +16,7 @@ from hub.config import ChorusConfig
 from storage.embedded import free_port
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore, make_client
-from tests.conftest import bearer, wait_for
+from tests.conftest import bearer, ensure_agent, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,6 +141,7 @@ async def test_two_serve_processes_on_one_database(config: ChorusConfig, db, tmp
     ports = free_port(), free_port()
     procs = [await _serve(env, port) for port in ports]
     a, b = (f"http://127.0.0.1:{port}" for port in ports)
+    ensure_agent(config, "agent-bo")
     token = TokenService(config.auth).issue("agent-bo", "agent")
     try:
         async with aiohttp.ClientSession() as http:

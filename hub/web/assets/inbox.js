@@ -17,6 +17,13 @@ function inTab(tab, c, me) {
 
 // The router raises a waiting conversation's priority one step per SLA period
 // (bot.assignment.sla_seconds), so the badge follows the server, not the browser's clock.
+// Only http(s) URLs become links (the hub refuses others; this guards older data too).
+function attachmentLink(a) {
+  const label = a.name || a.kind;
+  if (!/^https?:\/\//i.test(a.url || "")) return h("span", { class: "attachment" }, label);
+  return h("a", { href: a.url, rel: "noopener noreferrer", target: "_blank" }, label);
+}
+
 function slaBadge(c) {
   if (!c.priority || c.status === "resolved") return null;
   const text = c.priority === 1 ? "SLA missed" : `SLA missed ×${c.priority}`;
@@ -236,7 +243,7 @@ export class InboxView {
         m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
         h("time", { datetime: m.created_at }, when(m.created_at))),
       h("p", { class: "text" }, m.text),
-      m.attachments.map((a) => h("a", { href: a.url, rel: "noopener", target: "_blank" }, a.name || a.kind))));
+      m.attachments.map(attachmentLink)));
     this.thread.lastElementChild.scrollIntoView({ block: "end" });
   }
 

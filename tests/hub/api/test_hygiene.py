@@ -17,8 +17,8 @@ from hub.api.insights import ContactQuery, StatsRange
 from hub.config import ChorusConfig
 from hub.errors import BadRequest
 from hub.http import parse_model
-from hub.state import TOKENS
-from tests.conftest import bearer
+from hub.state import CONFIG, TOKENS
+from tests.conftest import bearer, ensure_agent
 from tests.hub.api.conftest import Client
 
 
@@ -87,6 +87,7 @@ async def test_restricted_agent_sees_only_its_channels(client: Client, db: Any) 
         ack = await ws.receive_json(timeout=10)
     message = await db.messages.find_one({"_id": ack["id"]})
     conversation_id = message["conversation_id"]
+    ensure_agent(client.app[CONFIG], "tg-only")
     token = client.app[TOKENS].issue("tg-only", "agent", allowed_channels=["telegram"])
     restricted = {"Authorization": f"Bearer {token}"}
     for path in (

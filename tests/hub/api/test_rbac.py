@@ -38,6 +38,8 @@ EXPECTED: dict[str, set[str]] = {
     "PATCH /agents/{id}": {A},
     "PUT /agents/{id}/status": {A, G},
     "PUT /agents/{id}/capacity": {A},
+    "POST /agents/{id}/disable": {A},
+    "POST /agents/{id}/enable": {A},
     "GET /sync/changes": {A, G, V},
     "GET /sync/snapshot": {A, G, V},
     "GET /sync/digest": {A, G, V},

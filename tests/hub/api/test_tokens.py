@@ -12,11 +12,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hub.config import ChorusConfig, VerificationKey
 from hub.state import TOKENS
-from tests.conftest import bearer
+from tests.conftest import bearer, ensure_agent
 from tests.hub.api.conftest import Client
 
 SECRET = "test-secret-" + "x" * 32
 OLD_SECRET = "old-secret-" + "y" * 32
+
+
+@pytest.fixture(autouse=True)
+def _agents(config: ChorusConfig) -> None:
+    """The subjects these tokens name exist: the API refuses tokens naming nobody."""
+    for sub in ("alice", "mallory", "a"):
+        ensure_agent(config, sub)
 
 
 def _claims(**overrides: object) -> dict[str, object]:

@@ -38,7 +38,8 @@ async def test_least_loaded_fills_agents_evenly_and_respects_capacity(client) ->
 
     resp = await client.get("/api/v1/agents", headers=bearer(client))
     loads = {a["id"]: (a["load"], a["online"]) for a in (await resp.json())["items"]}
-    assert loads == {"ann": (3, True), "bob": (1, True)}
+    # root and alice exist only because their tokens must name agents: offline, no load.
+    assert loads == {"ann": (3, True), "bob": (1, True), "root": (0, False), "alice": (0, False)}
 
     # Offline agents get nothing; capacity is admin-only; agents set only their own status.
     resp = await client.put(
