@@ -98,7 +98,7 @@ async def test_outside_business_hours_the_bot_says_when_humans_are_back_and_keep
     client_factory, db
 ) -> None:
     # The bot's clock is set, so "tomorrow" does not depend on when the test runs.
-    now = datetime(2026, 1, 7, 20, 0, tzinfo=UTC)  # a Wednesday evening
+    now = datetime(2026, 1, 10, 20, 0, tzinfo=UTC)  # a Saturday evening
     tomorrow = WEEKDAYS[(now + timedelta(days=1)).weekday()]
     client = await client_factory(
         business_hours={
