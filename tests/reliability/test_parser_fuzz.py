@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.inbound import is_human_message
@@ -114,8 +114,22 @@ def test_telegram_normalizer_never_raises(update: dict[str, Any]) -> None:
     assert first.kind in ("message", "edit", "unsupported")
 
 
+# Account Activity shapes that do parse (one mention without created_at, one with): random
+# payloads seldom do, and a parse that differs between two runs must be caught.
+USER = {"id_str": "2001", "name": "Ada Lovelace", "screen_name": "ada"}
+ACTIVITY = {
+    "for_user_id": "1",
+    "tweet_create_events": [
+        {"id_str": "501", "text": "@acme hi", "user": USER},
+        {"id_str": "502", "text": "@acme again", "user": USER,
+         "created_at": "Wed Oct 10 20:19:24 +0000 2018"},
+    ],
+}  # fmt: skip
+
+
 @FUZZ
 @given(st.dictionaries(st.sampled_from(KEYS["twitter"]), shaped(KEYS["twitter"]), max_size=4))
+@example(ACTIVITY)
 def test_x_activity_parser_raises_only_documented_errors(payload: dict[str, Any]) -> None:
     allowed = (KeyError, TypeError, ValueError)
     before = datetime.now(UTC)
