@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
+from hub.addresses import valid_email
 from hub.config import ChorusConfig
 from hub.domain import Agent
 
 Loader = Callable[[Path | None], ChorusConfig]
 Command = Callable[..., None]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def agent_id_for(email: str) -> str:
@@ -76,9 +76,10 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
         password_stdin: bool,
     ) -> None:
         """Create an agent with a password (prompted on a terminal), or reset one."""
-        email = email.strip().lower()
-        if not EMAIL.match(email):
+        checked = valid_email(email)
+        if checked is None:
             raise click.BadParameter("not an email address", param_hint="--email")
+        email = checked
         password = _read_password(password_stdin)
         created = asyncio.run(add_agent(load(config_path), email, name, role, password, agent_id))
         click.echo(f"agent {created.id} <{email}> ({created.role}) ready")

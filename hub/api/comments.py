@@ -12,7 +12,7 @@ import math
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page
@@ -28,7 +28,6 @@ from storage.mongo import Document
 COMMENTS = web.AppKey("comments", CommentService)
 BUCKETS = web.AppKey("comment_buckets", AddressBuckets)
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TARGET_PATTERN = r"^[\w.:/#@+-]+$"
 
 
@@ -38,7 +37,7 @@ class CommentFields(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     author: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailStr | None = None  # email-validator also enforces the 254-character limit
     target: str | None = Field(default=None, min_length=1, max_length=200, pattern=TARGET_PATTERN)
     rating: int | None = Field(default=None, ge=1, le=5)
 
