@@ -170,9 +170,7 @@ async def test_the_stores_own_queries_are_served_by_indexes(mongo_uri, db_name, 
         assert "IXSCAN" in stages and "COLLSCAN" not in stages, (command, stages)
 
 
-async def test_paging_conversations_one_at_a_time_gives_the_whole_list_in_order(
-    store, db
-) -> None:
+async def test_paging_conversations_one_at_a_time_gives_the_whole_list_in_order(store, db) -> None:
     writer = InboundWriter(store)
     for n in range(6):
         await writer.store_one(_inbound(f"v{n}", n))
