@@ -14,12 +14,12 @@ from pathlib import Path
 
 import click
 
+from hub.addresses import valid_email
 from hub.config import ChorusConfig
 from hub.domain import Agent
 
 Loader = Callable[[Path | None], ChorusConfig]
 Command = Callable[..., None]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def agent_id_for(email: str) -> str:
@@ -127,9 +127,10 @@ def register(main: click.Group, config_option: Callable[[Command], Command], loa
         update: bool,
     ) -> None:
         """Create an agent with a password (prompted on a terminal), or reset one (--update)."""
-        email = email.strip().lower()
-        if not EMAIL.match(email):
+        checked = valid_email(email)
+        if checked is None:
             raise click.BadParameter("not an email address", param_hint="--email")
+        email = checked
         password = _read_password(password_stdin)
         try:
             created = asyncio.run(

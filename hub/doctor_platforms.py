@@ -1,8 +1,9 @@
 """``chorus doctor`` checks of the outside world: platform credentials and archive stores.
 
 One cheap, read-only API call per enabled channel (Telegram ``getMe``, Slack
-``auth.test``, X ``GET /2/users/me``), made with plain HTTP against the configured base
-URL, so the same check works against the real platform and a local fake. Config
+``auth.test``, X ``GET /2/users/me``) against the configured base URL, so the same check
+works against the real platform and a local fake. X is called through the adapter's own
+client, so the doctor signs (OAuth 1.0a) exactly as the channel does. Config
 sections are read defensively (``getattr`` over the likely key names): a channel whose
 section is absent or disabled is skipped. A new channel adds itself to
 ``CREDENTIAL_CHECKS``.
@@ -11,16 +12,10 @@ section is absent or disabled is skipped. A new channel adds itself to
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import secrets
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
@@ -128,60 +123,36 @@ async def check_slack(section: Any, ctx: DoctorContext) -> CheckResult:
 
 @credential_check("twitter")
 async def check_twitter(section: Any, ctx: DoctorContext) -> CheckResult:
+    """``GET /2/users/me`` through the adapter's own client: the signing the channel uses."""
+    from adapters.twitter.client import check_account
+
     base = str(setting(section, "api_base_url", "base_url", default="https://api.twitter.com"))
-    url = base.rstrip("/") + "/2/users/me"
-    oauth1 = [
-        setting(section, "api_key", "consumer_key"),
-        setting(section, "api_secret", "api_key_secret", "consumer_secret"),
-        setting(section, "access_token"),
-        setting(section, "access_token_secret"),
-    ]
+    oauth1 = {
+        "consumer_key": setting(section, "api_key", "consumer_key"),
+        "consumer_secret": setting(section, "api_secret", "api_key_secret", "consumer_secret"),
+        "access_token": setting(section, "access_token"),
+        "access_token_secret": setting(section, "access_token_secret"),
+    }
     user_token = setting(section, "user_access_token", "oauth2_user_token")
-    if all(oauth1):
-        header = oauth1_header("GET", url, *oauth1)
+    if all(oauth1.values()):
+        credentials, user_auth = oauth1, True
     elif user_token:
-        header = f"Bearer {user_token}"
+        credentials, user_auth = {"bearer_token": user_token}, False
     else:
         return _missing("twitter", "access_token")
     try:
-        status, body = await _call(ctx, "GET", url, header)
+        ok, detail = await check_account(base, ctx.timeout, user_auth=user_auth, **credentials)
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        return _unreachable("twitter", url, exc)
-    data = body.get("data") if isinstance(body, dict) else None
-    if status == 200 and isinstance(data, dict):
-        return CheckResult("twitter.credentials", "pass", f"users/me: @{data.get('username')}")
-    detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
+        return _unreachable("twitter", base.rstrip("/") + "/2/users/me", exc)
+    if ok:
+        return CheckResult("twitter.credentials", "pass", f"users/me: {detail}")
     return CheckResult(
         "twitter.credentials",
         "fail",
-        f"users/me answered {status}: {detail or 'refused'}",
+        f"users/me refused: {detail}",
         "regenerate the access token and secret (user context) in the developer portal and "
         "set CHORUS_TWITTER__ACCESS_TOKEN and CHORUS_TWITTER__ACCESS_TOKEN_SECRET",
     )
-
-
-def oauth1_header(
-    method: str, url: str, consumer_key: str, consumer_secret: str, token: str, token_secret: str
-) -> str:
-    """An OAuth 1.0a HMAC-SHA1 ``Authorization`` header for a request without a body."""
-
-    def enc(value: str) -> str:
-        return quote(value, safe="~")
-
-    params = {
-        "oauth_consumer_key": consumer_key,
-        "oauth_nonce": secrets.token_hex(16),
-        "oauth_signature_method": "HMAC-SHA1",
-        "oauth_timestamp": str(int(time.time())),
-        "oauth_token": token,
-        "oauth_version": "1.0",
-    }
-    pairs = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params.items()))
-    base_string = "&".join([method.upper(), enc(url), enc(pairs)])
-    key = f"{enc(consumer_secret)}&{enc(token_secret)}".encode()
-    digest = hmac.new(key, base_string.encode(), hashlib.sha1).digest()
-    params["oauth_signature"] = base64.b64encode(digest).decode()
-    return "OAuth " + ", ".join(f'{enc(k)}="{enc(v)}"' for k, v in sorted(params.items()))
 
 
 @doctor_check

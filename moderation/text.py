@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib.resources import files
@@ -234,6 +233,28 @@ BINS = 64  # one-permutation MinHash bins, for the LSH band keys
 BAND_ROWS = 4  # bins per band: 16 bands
 SHINGLE = 3
 _EMPTY = -1
+# Shingle hashes are keyed BLAKE2b, 63 bits (stored in MongoDB as signed 64-bit integers).
+# MinHash assumes a hash that orders shingles like a random permutation; CRC32 is linear
+# and 32 bits, so similar shingles get related values and sketches collide or skew.
+_HASH_KEY = b"chorus-minhash-shingles-v2"
+_BAND_KEY = b"chorus-minhash-bands-v2"
+_VALUE_BITS = 63
+_BAND_BITS = 56  # a band key is (band index << 56) | a 56-bit hash of its rows
+_DENSIFY_SHIFT = _VALUE_BITS - 6  # above the largest bin value (63 bits // 64 bins)
+
+
+def shingle_hash(shingle: str) -> int:
+    """A 63-bit keyed hash of one shingle: the MinHash permutation."""
+    digest = hashlib.blake2b(
+        shingle.encode("utf-8", "surrogatepass"), digest_size=8, key=_HASH_KEY
+    ).digest()
+    return int.from_bytes(digest, "big") >> (64 - _VALUE_BITS)
+
+
+def _band_key(band: int, rows: list[int]) -> int:
+    data = b"".join(value.to_bytes(9, "big", signed=True) for value in rows)
+    digest = hashlib.blake2b(data, digest_size=_BAND_BITS // 8, key=_BAND_KEY).digest()
+    return (band << _BAND_BITS) | int.from_bytes(digest, "big")
 
 
 def fingerprint(folded: FoldedText) -> Fingerprint:
@@ -246,14 +267,14 @@ def fingerprint(folded: FoldedText) -> Fingerprint:
         shingles = {compact}
     else:
         shingles = {compact[i : i + SHINGLE] for i in range(len(compact) - SHINGLE + 1)}
-    hashes = sorted({zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles})
+    hashes = sorted({shingle_hash(s) for s in shingles})
     bins = [_EMPTY] * BINS
     for value in hashes:  # ascending, so the first value a bin sees is its minimum
         if bins[value % BINS] == _EMPTY:
             bins[value % BINS] = value // BINS
     _densify(bins)
     bands = tuple(
-        (band << 32) | zlib.crc32(repr(bins[start : start + BAND_ROWS]).encode())
+        _band_key(band, bins[start : start + BAND_ROWS])
         for band, start in enumerate(range(0, BINS, BAND_ROWS))
     )
     return Fingerprint(digest=digest, sketch=tuple(hashes[:SKETCH_SIZE]), bands=bands)
@@ -271,7 +292,7 @@ def _densify(bins: list[int]) -> None:
         while source[(index + distance) % size] == _EMPTY:
             distance += 1
         if distance:
-            bins[index] = source[(index + distance) % size] + (distance << 27)
+            bins[index] = source[(index + distance) % size] + (distance << _DENSIFY_SHIFT)
 
 
 class Resemblance:

@@ -294,28 +294,32 @@ class InboxStore:
         self, filters: Mapping[str, Any], limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
         query: Document = {k: v for k, v in filters.items() if v is not None}
-        if cursor:
+        if not cursor:
+            docs = await self._most_recent(query, limit + 1)
+        else:
             after = decode_cursor(cursor, ("t", "id"))
             try:
                 at = datetime.fromisoformat(after["t"])
             except ValueError as exc:
                 raise InvalidCursor("cursor is not valid") from exc
-            query["$or"] = [
-                {"last_message_at": {"$lt": at}},
-                {"last_message_at": at, "_id": {"$lt": after["id"]}},
-            ]
-        docs = (
-            await self.conversations.find(query)
-            .sort([("last_message_at", -1), ("_id", -1)])
-            .limit(limit + 1)
-            .to_list()
-        )
+            # After (t, id) in (last_message_at, _id) descending: the rest of the same
+            # instant, then everything older. Two index-bounded queries, because a single
+            # $or of the two is planned as a collection scan by the embedded server.
+            same_time = {**query, "last_message_at": at, "_id": {"$lt": after["id"]}}
+            docs = await self._most_recent(same_time, limit + 1)
+            if len(docs) <= limit:
+                older = {**query, "last_message_at": {"$lt": at}}
+                docs += await self._most_recent(older, limit + 1 - len(docs))
         items = [conversation_from_doc(doc) for doc in docs[:limit]]
         next_cursor = None
         if len(docs) > limit:
             last = items[-1]
             next_cursor = encode_cursor({"t": last.last_message_at, "id": last.id})
         return items, next_cursor
+
+    async def _most_recent(self, query: Document, limit: int) -> list[Document]:
+        order = [("last_message_at", -1), ("_id", -1)]
+        return await self.conversations.find(query).sort(order).limit(limit).to_list()
 
     # -- messages -------------------------------------------------------------------
     async def insert_message(self, message: Message) -> tuple[Message, bool]:

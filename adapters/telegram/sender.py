@@ -1,8 +1,9 @@
 """Outbound to Telegram: split long texts, send them, and map Bot API errors to outcomes.
 
 Texts go out as plain text (no ``parse_mode``), so nothing an agent types can be read as
-markup and nothing needs escaping. Telegram caps a message at 4096 characters; longer
-replies are split on paragraph, then line, then word boundaries.
+markup and nothing needs escaping. Telegram caps a message's length (PTB's
+``MessageLimit.MAX_TEXT_LENGTH``, 4096); longer replies are split on paragraph, then line,
+then word boundaries.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import warnings
 from datetime import timedelta
 
 from telegram import Bot
+from telegram.constants import MessageLimit
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -25,7 +27,7 @@ from telegram.error import (
 from hub.channels import ChannelState
 from hub.domain import DeliveryResult, OutboundMessage
 
-MAX_MESSAGE_CHARS = 4096
+MAX_MESSAGE_CHARS: int = MessageLimit.MAX_TEXT_LENGTH
 _BOUNDARIES = ("\n\n", "\n", " ")
 
 

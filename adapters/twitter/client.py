@@ -161,3 +161,20 @@ def error_detail(exc: HTTPException) -> str:
 
 def seconds_until(epoch: float | None, margin: float = 0.0) -> float:
     return 0.0 if epoch is None else max(0.0, epoch - time.time() + margin)
+
+
+async def check_account(
+    api_base_url: str, timeout_seconds: float, *, user_auth: bool, **credentials: str
+) -> tuple[bool, str]:
+    """Who the credentials belong to (``GET /2/users/me``), signed as the channel signs:
+    ``(True, "@username")``, or ``(False, the API's refusal)``. Network errors propagate."""
+    client = TwitterApiClient(api_base_url, timeout_seconds, **credentials)
+    await client.open()
+    try:
+        body = await client.get_me(user_auth=user_auth)
+    except HTTPException as exc:
+        return False, error_detail(exc)
+    finally:
+        await client.close()
+    data = body.get("data") if isinstance(body, dict) else None
+    return True, f"@{data.get('username') if isinstance(data, dict) else '?'}"

@@ -8,11 +8,13 @@ duplicate text with 403, which would otherwise fail the whole reply).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import aiohttp
 from tweepy.errors import Forbidden, HTTPException, TooManyRequests, TwitterServerError
+from twitter_text import parse_tweet
 
 from adapters.twitter.client import TwitterApiClient, error_detail, seconds_until
 from hub.channels import ChannelState
@@ -20,26 +22,25 @@ from hub.domain import DeliveryResult, OutboundMessage
 
 TWEET_LIMIT = 280
 DM_LIMIT = 10_000
-URL_WEIGHT = 23
 RETRY_MARGIN_SECONDS = 0.5
-_URL = re.compile(r"https?://\S+")
-# twitter-text v3: these code points weigh 1, every other one 2 (CJK, emoji …).
-_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-
-
-def _char_weight(char: str) -> int:
-    point = ord(char)
-    return 1 if any(lo <= point <= hi for lo, hi in _LIGHT_RANGES) else 2
 
 
 def weighted_length(text: str) -> int:
-    """Tweet length as X counts it: links weigh 23, CJK and emoji weigh 2."""
-    total = 0
-    position = 0
-    for match in _URL.finditer(text):
-        total += sum(_char_weight(c) for c in text[position : match.start()]) + URL_WEIGHT
-        position = match.end()
-    return total + sum(_char_weight(c) for c in text[position:])
+    """Tweet length as X counts it, by the twitter-text rules (v3): NFC first; links,
+    bare domains included ("acme.co"), weigh 23; an emoji sequence weighs 2; CJK weighs 2."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def _longest_prefix(word: str, budget: int) -> int:
+    """How many characters of ``word`` fit ``budget`` (at least one, so cutting ends)."""
+    low, high = 1, len(word)  # weight only grows with the prefix: bisect
+    while low < high:
+        middle = (low + high + 1) // 2
+        if weighted_length(word[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _fill(tokens: list[str], budget: int) -> list[str]:
@@ -55,9 +56,7 @@ def _fill(tokens: list[str], budget: int) -> list[str]:
         current = ""
         word = token.rstrip()
         while weighted_length(word) > budget:  # a single over-long word is cut
-            cut = len(word)
-            while weighted_length(word[:cut]) > budget:
-                cut -= 1
+            cut = _longest_prefix(word, budget)
             parts.append(word[:cut])
             word = word[cut:]
         current = word + token[len(token.rstrip()) :]
@@ -127,7 +126,8 @@ class TwitterSender:
     async def _send_thread(self, outbound: OutboundMessage) -> DeliveryResult:
         progress_key = f"twitter:outbound:{outbound.message_id}"
         posted: list[str] = list(await self.state.load_checkpoint(progress_key) or [])
-        parts = split_thread(_text_with_links(outbound))
+        # Counting runs twitter-text's regular expressions over every part: off the loop.
+        parts = await asyncio.to_thread(split_thread, _text_with_links(outbound))
         first_target = str(outbound.route["reply_to"])
         conversation_id = await self.state.conversation_for("twitter", "tweet", first_target)
         for part in parts[len(posted) :]:

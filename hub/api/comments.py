@@ -13,7 +13,7 @@ import secrets
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import Page
@@ -29,7 +29,6 @@ from storage.mongo import Document
 COMMENTS = web.AppKey("comments", CommentService)
 BUCKETS = web.AppKey("comment_buckets", AddressBuckets)
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 TARGET_PATTERN = r"^[\w.:/#@+-]+$"
 BASE64URL_PATTERN = r"^[A-Za-z0-9_-]+$"
 
@@ -40,7 +39,7 @@ class CommentFields(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     author: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    email: EmailStr | None = None  # email-validator also enforces the 254-character limit
     target: str | None = Field(default=None, min_length=1, max_length=200, pattern=TARGET_PATTERN)
     rating: int | None = Field(default=None, ge=1, le=5)
 

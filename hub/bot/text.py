@@ -1,7 +1,8 @@
 """Tokenization for matching customer questions: English words and Chinese words.
 
-English is lowercased, stripped of stopwords and lightly stemmed, so "orders" finds
-"order". Chinese has no spaces, so CJK runs are segmented with jieba (its dictionary ships
+English is lowercased, stripped of stopwords and stemmed with the Snowball (Porter 2)
+English stemmer, so "orders" finds "order", "shipping" finds "ship" and "changes" finds
+"change". Chinese has no spaces, so CJK runs are segmented with jieba (its dictionary ships
 with the package: nothing is downloaded). jieba builds its prefix dictionary once per
 process (about a second); ``prepare`` does that off the event loop at start-up.
 """
@@ -14,6 +15,7 @@ import threading
 import unicodedata
 
 import jieba
+import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -44,21 +46,18 @@ def prepare() -> None:
             _initialised = True
 
 
+# Snowball stemmers keep no state between calls but are not documented as thread-safe,
+# and tokenize runs in worker threads too: one per thread.
+_stemmers = threading.local()
+
+
 def stem(word: str) -> str:
-    """A light English suffix stripper: enough to match plurals and verb forms."""
-    for suffix, keep in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            return word[: -len(suffix)] + keep
-    return word
+    """The Snowball English stem of ``word`` (a lower-case word)."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    result: str = stemmer.stemWord(word)
+    return result
 
 
 def tokenize(text: str) -> list[str]:

@@ -1,19 +1,17 @@
 """The platforms' identity endpoints, as a local HTTP server, for ``chorus doctor``.
 
 Telegram ``GET /bot<token>/getMe``, Slack ``POST /api/auth.test`` and X
-``GET /2/users/me`` (OAuth 1.0a user context, signature verified) answer with the real
+``GET /2/users/me`` (OAuth 1.0a user context, verified by oauthlib's server side) answer with the real
 payload shapes: success for the known credentials, the platform's refusal otherwise.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
 
 from aiohttp import web
+
+from tests.fakes.oauth1 import OAuth1Verifier
 
 TELEGRAM_TOKEN = "123456789:AAH-fake-telegram-token-000000000000"
 SLACK_TOKEN = "xoxb-1111-2222-fake"
@@ -30,6 +28,7 @@ class CredentialApis:
     """Records what each endpoint saw."""
 
     calls: list[str] = field(default_factory=list)
+    oauth1: OAuth1Verifier = field(default_factory=lambda: OAuth1Verifier(lambda: TWITTER_KEYS))
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -78,7 +77,7 @@ class CredentialApis:
 
     async def twitter_users_me(self, request: web.Request) -> web.Response:
         self.calls.append("twitter.users.me")
-        if not _valid_oauth1(request):
+        if not self.oauth1.verify(request):
             return web.json_response(
                 {
                     "title": "Unauthorized",
@@ -89,26 +88,3 @@ class CredentialApis:
                 status=401,
             )
         return web.json_response({"data": {"id": "1", "name": "Chorus", "username": "chorus"}})
-
-
-def _valid_oauth1(request: web.Request) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("OAuth "):
-        return False
-    params = {}
-    for part in header[len("OAuth ") :].split(", "):
-        key, _, value = part.partition("=")
-        params[unquote(key)] = unquote(value.strip('"'))
-    signature = params.pop("oauth_signature", "")
-    if params.get("oauth_token") != TWITTER_KEYS["access_token"]:
-        return False
-
-    def enc(value: str) -> str:
-        return quote(value, safe="~")
-
-    url = str(request.url.with_query(None))
-    pairs = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params.items()))
-    base = "&".join([request.method, enc(url), enc(pairs)])
-    key = f"{enc(TWITTER_KEYS['consumer_secret'])}&{enc(TWITTER_KEYS['access_token_secret'])}"
-    expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest())
-    return hmac.compare_digest(expected.decode(), signature)

@@ -3,32 +3,35 @@
 It speaks the real wire format: ``data`` / ``includes`` / ``meta`` (``newest_id``,
 ``oldest_id``, ``next_token``, ``result_count``), problem-details errors, fields
 returned only when asked for with ``tweet.fields`` / ``dm_event.fields``, OAuth 1.0a
-signatures verified (HMAC-SHA1) and every answer carrying ``x-rate-limit-limit``,
-``-remaining`` and ``-reset`` — with 429 once a window is spent. Every request is
+verified by oauthlib's server side, and every answer carrying ``x-rate-limit-limit``,
+``-remaining`` and ``-reset`` — with 429 once a window is spent. It refuses what X refuses:
+a tweet over 280 by the twitter-text weighting, a ``max_results`` outside the reference's
+bounds. Every request is
 logged with its arrival time so tests can assert on what the client did and when.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
+import dataclasses
 import itertools
 import json
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
-from oauthlib.oauth1.rfc5849 import signature as oauth_signature
-from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
+from twitter_text import parse_tweet
+
+from tests.fakes.oauth1 import OAuth1Verifier
 
 WINDOW_SECONDS = 900
 DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 DEFAULT_DM_FIELDS = ("id", "text", "event_type")
+# ``max_results`` as the X API v2 reference bounds it: (least, most, default).
+MAX_RESULTS = {"mentions": (5, 100, 10), "dm_events": (1, 100, 100)}
+TWEET_LIMIT = 280  # weighted, by the twitter-text rules X applies
 
 
 @dataclass
@@ -58,6 +61,16 @@ class Credentials:
     bearer_token: str = "fake-bearer-token"
 
 
+def _invalid(parameter: str, value: str, message: str) -> tuple[int, dict[str, Any]]:
+    """X's 400 for a parameter it refuses."""
+    return 400, {
+        "errors": [{"message": message, "parameters": {parameter: [value]}}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+
 def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
     return {"title": title, "detail": detail, "type": "about:blank", "status": status}
 
@@ -84,6 +97,10 @@ class FakeTwitterApi:
     base_url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1_790_000_000_000_000_000, 17))
     _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        # The keys are read at each request: a test may change the credentials.
+        self._oauth1 = OAuth1Verifier(lambda: dataclasses.asdict(self.credentials))
 
     # -- arranging ------------------------------------------------------------------
     def next_id(self) -> str:
@@ -198,29 +215,11 @@ class FakeTwitterApi:
 
     def _authorized(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
-        creds = self.credentials
         if header.startswith("Bearer "):
-            return header[len("Bearer ") :] == creds.bearer_token
+            return header[len("Bearer ") :] == self.credentials.bearer_token
         if not header.startswith("OAuth "):
             return False
-        oauth = {k: unescape(v) for k, v in parse_authorization_header(header)}
-        if oauth.get("oauth_consumer_key") != creds.consumer_key:
-            return False
-        if oauth.get("oauth_token") != creds.access_token:
-            return False
-        params = oauth_signature.collect_parameters(
-            uri_query=request.rel_url.raw_query_string, headers={"Authorization": header}
-        )
-        base = oauth_signature.signature_base_string(
-            request.method,
-            oauth_signature.base_string_uri(str(request.url)),
-            oauth_signature.normalize_parameters(params),
-        )
-        key = f"{quote(creds.consumer_secret, safe='')}&{quote(creds.access_token_secret, safe='')}"
-        digest = hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()
-        return hmac.compare_digest(
-            base64.b64encode(digest).decode(), oauth.get("oauth_signature", "")
-        )
+        return self._oauth1.verify(request)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -256,15 +255,24 @@ class FakeTwitterApi:
         return web.json_response(body, status=status, headers=headers)
 
     # -- endpoints --------------------------------------------------------------------
+    @staticmethod
+    def _max_results(request: web.Request, endpoint: str) -> int | None:
+        """The page size asked for, or None when X would refuse it."""
+        least, most, default = MAX_RESULTS[endpoint]
+        asked = request.query.get("max_results", str(default))
+        if not asked.isdigit() or not least <= int(asked) <= most:
+            return None
+        return int(asked)
+
     def _page(
-        self, items: list[dict[str, Any]], request: web.Request
+        self, items: list[dict[str, Any]], request: web.Request, asked: int
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Newest first, ``max_results`` a page, opaque tokens naming the next position."""
+        """Newest first, ``asked`` a page, opaque tokens naming the next position."""
         newest_first = sorted(items, key=lambda item: int(item["id"]), reverse=True)
         token = request.query.get("pagination_token")
         if token:
             newest_first = [i for i in newest_first if int(i["id"]) < int(token[1:], 16)]
-        size = min(int(request.query.get("max_results", "10")), self.page_size)
+        size = min(asked, self.page_size)
         page, rest = newest_first[:size], newest_first[size:]
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
@@ -297,7 +305,14 @@ class FakeTwitterApi:
         defaults: tuple[str, ...],
         user_key: str,
     ) -> tuple[int, dict[str, Any]]:
-        page, meta = self._page(items, request)
+        endpoint = request.match_info.route.name or ""
+        asked = self._max_results(request, endpoint)
+        if asked is None:
+            least, most, _ = MAX_RESULTS[endpoint]
+            value = request.query["max_results"]
+            message = f"The `max_results` query parameter value [{value}] is not between {least} and {most}"
+            return _invalid("max_results", value, message)
+        page, meta = self._page(items, request, asked)
         asked = request.query.get(f"{kind}.fields", "")
         body: dict[str, Any] = {"meta": meta}
         if page:
@@ -316,20 +331,15 @@ class FakeTwitterApi:
         types = request.query.get("event_types", "MessageCreate").split(",")
         events = [e for e in self.dm_events if e["event_type"] in types]
         status, body = self._listing(events, request, "dm_event", DEFAULT_DM_FIELDS, "sender_id")
-        body["meta"].pop("newest_id", None), body["meta"].pop("oldest_id", None)  # none for DMs
+        if status == 200:  # DM pages carry no newest_id / oldest_id
+            body["meta"].pop("newest_id", None), body["meta"].pop("oldest_id", None)
         return status, body
 
     async def _create_tweet(self, request: web.Request) -> tuple[int, dict[str, Any]]:
         payload = await request.json()
         text = payload.get("text", "")
-        if len(text) > 280:
-            detail = "Your Tweet text is too long."
-            return 400, {
-                "errors": [{"message": detail, "parameters": {"text": [text]}}],
-                "title": "Invalid Request",
-                "detail": "One or more parameters to your request was invalid.",
-                "type": "https://api.twitter.com/2/problems/invalid-request",
-            }
+        if parse_tweet(text).weightedLength > TWEET_LIMIT:
+            return _invalid("text", text, "Your Tweet text is too long.")
         if any(t["text"] == text for t in self.posted_tweets):
             detail = "You are not allowed to create a Tweet with duplicate content."
             return 403, _problem(403, "Forbidden", detail)

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -40,33 +41,36 @@ async def test_valid_token_is_accepted(client) -> None:
     assert resp.status == 200
 
 
-@pytest.mark.parametrize(
-    ("token", "code"),
-    [
-        (_token(aud="someone-else"), "invalid_token"),
-        (_token(iss="evil"), "invalid_token"),
-        (_token(exp=datetime.now(UTC) - timedelta(seconds=5)), "token_expired"),
-        (_token(sub=None), "invalid_token"),
-        (_token(iat=None), "invalid_token"),
-        (_token(role="root"), "invalid_token"),
-        (
-            jwt.encode({"sub": "x"}, "another-secret-that-is-long-enough-1234", algorithm="HS256"),
-            "invalid_token",
+# Built when each test runs (the fixture below), not at collection, so none of them can
+# expire, or become valid, while a long run is still going.
+BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
+    "wrong-aud": (lambda: _token(aud="someone-else"), "invalid_token"),
+    "wrong-iss": (lambda: _token(iss="evil"), "invalid_token"),
+    "expired": (
+        lambda: _token(exp=datetime.now(UTC) - timedelta(seconds=5)),
+        "token_expired",
+    ),
+    "no-sub": (lambda: _token(sub=None), "invalid_token"),
+    "no-iat": (lambda: _token(iat=None), "invalid_token"),
+    "bad-role": (lambda: _token(role="root"), "invalid_token"),
+    "wrong-key": (
+        lambda: jwt.encode(
+            {"sub": "x"}, "another-secret-that-is-long-enough-1234", algorithm="HS256"
         ),
-        ("not-a-jwt", "invalid_token"),
-    ],
-    ids=[
-        "wrong-aud",
-        "wrong-iss",
-        "expired",
-        "no-sub",
-        "no-iat",
-        "bad-role",
-        "wrong-key",
-        "garbage",
-    ],
-)
-async def test_bad_tokens_are_refused(client, token: str, code: str) -> None:
+        "invalid_token",
+    ),
+    "garbage": (lambda: "not-a-jwt", "invalid_token"),
+}
+
+
+@pytest.fixture(params=sorted(BAD_TOKENS))
+def bad_token(request: pytest.FixtureRequest) -> tuple[str, str]:
+    build, code = BAD_TOKENS[request.param]
+    return build(), code
+
+
+async def test_bad_tokens_are_refused(client, bad_token: tuple[str, str]) -> None:
+    token, code = bad_token
     resp = await client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 401
     body = await resp.json()

@@ -159,6 +159,25 @@ async def test_wrong_twitter_secret_is_refused(aiohttp_server, config) -> None:
     assert "CHORUS_TWITTER__ACCESS_TOKEN_SECRET" in twitter.fix
 
 
+async def test_twitter_check_signs_as_x_normalizes_the_url(aiohttp_server, config) -> None:
+    # X signs over the normalized URL (lower-case scheme and host, no default port): a base
+    # URL written otherwise must still verify, as it does for the channel's own client.
+    apis = CredentialApis()
+    server = await aiohttp_server(apis.app())
+    cfg = _with(
+        config,
+        twitter={
+            "enabled": True,
+            "api_base_url": f"HTTP://LOCALHOST:{server.port}",
+            **TWITTER_USER,
+            **{k: SecretStr(v) for k, v in TWITTER_KEYS.items()},
+        },
+    )
+    twitter = _by_name(await run_doctor(cfg, check_seconds=2))["twitter.credentials"]
+    assert (twitter.status, twitter.detail) == ("pass", "users/me: @chorus")
+    assert apis.calls == ["twitter.users.me"]
+
+
 @pytest.mark.parametrize(
     ("env", "name", "advice"),
     [

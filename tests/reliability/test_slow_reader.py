@@ -1,7 +1,9 @@
 """A stalled WebSocket reader does not stall anyone else, and is dropped and resyncs.
 
-The stalled client is real: its socket stops being read (the transport is paused), so
-the kernel's buffers and then the hub's writer for that socket fill up, and frames for
+The stalled client is real: it stops calling ``receive``. aiohttp's WebSocket reader
+then queues the frames that keep arriving up to its limit (128 KiB) and past it stops
+reading the socket (its flow control), so the kernel's buffers and then the hub's writer
+for that socket fill up, and frames for
 it pile up in its bounded queue until the hub closes it with 1013. Every frame for it is
 produced by a separate storage round trip, so the queue can only fill because the writer
 is stuck, not because of a burst. Meanwhile a healthy customer and a healthy agent carry
@@ -35,16 +37,8 @@ def _drops(client: Any, kind: str) -> float:
     return value or 0.0
 
 
-def _stall(ws: ClientWebSocketResponse) -> None:
-    """Stop reading the socket, as a frozen client would."""
-    assert ws._conn is not None and ws._conn.transport is not None
-    ws._conn.transport.pause_reading()
-
-
 async def _resume_until_closed(ws: ClientWebSocketResponse, kind: str) -> int:
     """Read again; returns how many ``kind`` frames arrived before the close frame."""
-    assert ws._conn is not None and ws._conn.transport is not None
-    ws._conn.transport.resume_reading()
     frames = 0
     async with asyncio.timeout(30):
         while True:
@@ -95,8 +89,8 @@ async def test_stalled_customer_is_dropped_and_resyncs(make_client, config) -> N
         token = token or (await _next(stalled, "welcome"))["visitor_token"]
         await _next(stalled, "ack")
 
+    # From here on nothing reads ``stalled`` until it is resumed below.
     # Each history answer (20 long messages) is one storage query and ~80 KB of frame.
-    _stall(stalled)
     asked = 0
     async with asyncio.timeout(60):
         while _drops(client, "customer") == 0:
@@ -131,8 +125,8 @@ async def test_stalled_agent_feed_is_dropped_and_reloads(make_client, config, db
     agent = await _agent_feed(client, "bo")
     healthy = await client.ws_connect("/chat")
 
-    # Every stored message is one inbox event for both agents; only one reads them.
-    _stall(stalled)
+    # Every stored message is one inbox event for both agents; only one reads them (nothing
+    # reads ``stalled`` until it is resumed below).
     sent = 0
     async with asyncio.timeout(60):
         while _drops(client, "agent") == 0:

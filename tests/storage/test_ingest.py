@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo import monitoring
 
 from hub.domain import InboundMessage
-from storage.inbox import InboxStore
+from storage.inbox import InboxStore, encode_cursor
 from storage.ingest import InboundWriter
 from storage.mongo import MongoStore, make_client
 
@@ -90,29 +92,97 @@ def _stages(plan: dict[str, Any]) -> list[str]:
     return stages
 
 
-@pytest.mark.parametrize(
-    ("collection", "query", "sort"),
-    [
-        ("conversations", {}, [("last_message_at", -1), ("_id", -1)]),
-        ("conversations", {"status": "open"}, [("last_message_at", -1), ("_id", -1)]),
-        ("conversations", {"assignee": "bo"}, [("last_message_at", -1), ("_id", -1)]),
-        ("messages", {"conversation_id": "c1", "_id": {"$gt": "0"}}, [("_id", 1)]),
-        ("messages", {"channel": "web", "_id": {"$gt": "0"}}, [("_id", 1)]),
-        ("messages", {"channel": "web", "external_id": "x"}, None),
-        ("contacts", {"identity_keys": "web:v1"}, None),
-        ("conversations", {"open_key": "k"}, None),
-    ],
-)
-async def test_listing_and_lookups_are_served_by_indexes(
-    store, db, collection, query, sort
-) -> None:
+class QueryRecorder(monitoring.CommandListener):
+    """Every query command the store sends, as sent (pymongo command monitoring)."""
+
+    def __init__(self) -> None:
+        self.commands: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in QUERY_FIELDS:
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+# The fields of each query command that shape its plan (the rest is session and wire detail).
+QUERY_FIELDS = {
+    "find": ("find", "filter", "sort", "limit", "projection"),
+    "findAndModify": ("findAndModify", "query", "sort", "update", "upsert", "new", "fields"),
+}
+
+
+def _explainable(command: dict[str, Any]) -> dict[str, Any]:
+    name = next(iter(command))
+    return {k: command[k] for k in QUERY_FIELDS[name] if k in command}
+
+
+def _bound(query: dict[str, Any], field: str, operator: str) -> bool:
+    condition = query.get(field)
+    return isinstance(condition, dict) and operator in condition
+
+
+def _filter_of(command: dict[str, Any]) -> dict[str, Any]:
+    return command.get("filter") or command.get("query") or {}
+
+
+async def test_the_stores_own_queries_are_served_by_indexes(mongo_uri, db_name, db) -> None:
+    recorder = QueryRecorder()
+    mongo = MongoStore(make_client(mongo_uri, event_listeners=[recorder]), db_name)
+    await mongo.ensure_indexes()
+    store = InboxStore(mongo)
+    try:
+        writer = InboundWriter(store)
+        results = [await writer.store_one(_inbound(f"v{n % 4}", n)) for n in range(20)]
+        await writer.close()
+        conversation_id = results[0].conversation.id
+        # Every listing the API pages through, first page and the next (cursor) page.
+        page_2 = encode_cursor({"t": datetime.now(UTC), "id": "~"})  # for filters with few
+        for filters in ({}, {"status": "open"}, {"assignee": "bo"}):
+            _, cursor = await store.list_conversations(filters, 1, None)
+            await store.list_conversations(filters, 1, cursor or page_2)
+        for filters in ({"conversation_id": conversation_id}, {"channel": "web"}):
+            _, cursor = await store.list_messages(filters, 2, None)
+            assert cursor is not None
+            await store.list_messages(filters, 2, cursor)
+        await store.find_contact("web", "v1")
+        await store.insert_message(results[1].message)  # a retry: found by external id
+    finally:
+        await mongo.close()
+
+    sent = [_explainable(c) for c in recorder.commands]
+    filters = [_filter_of(c) for c in sent]
+    # The shapes that matter are among what was sent: page 2 of conversations (after the
+    # cursor's instant and id), page 2 of messages (_id $gt), the dedupe and identity lookups.
+    assert any(_bound(f, "_id", "$lt") and "last_message_at" in f for f in filters), filters
+    assert any(_bound(f, "last_message_at", "$lt") for f in filters), filters
+    assert any(_bound(f, "_id", "$gt") for f in filters), filters
+    assert any("external_id" in f for f in filters), filters
+    assert any("identity_keys" in f for f in filters), filters
+    assert any("open_key" in f for f in filters), filters
+    for command in sent:
+        explained = await db.command({"explain": command, "verbosity": "queryPlanner"})
+        stages = _stages(explained["queryPlanner"]["winningPlan"])
+        assert "IXSCAN" in stages and "COLLSCAN" not in stages, (command, stages)
+
+
+async def test_paging_conversations_one_at_a_time_gives_the_whole_list_in_order(store, db) -> None:
     writer = InboundWriter(store)
-    for n in range(20):
-        await writer.store_one(_inbound(f"v{n % 4}", n))
+    for n in range(6):
+        await writer.store_one(_inbound(f"v{n}", n))
     await writer.close()
-    cursor = db[collection].find(query)
-    if sort:
-        cursor = cursor.sort(sort)
-    plan = (await cursor.limit(50).explain())["queryPlanner"]["winningPlan"]
-    stages = _stages(plan)
-    assert "IXSCAN" in stages and "COLLSCAN" not in stages, stages
+    # Three conversations at one instant: the cursor's id decides within the instant.
+    tied = datetime(2026, 1, 1, tzinfo=UTC)
+    ids = [doc["_id"] async for doc in db.conversations.find({}).limit(3)]
+    await db.conversations.update_many({"_id": {"$in": ids}}, {"$set": {"last_message_at": tied}})
+    whole, _ = await store.list_conversations({}, 10, None)
+    paged, cursor = await store.list_conversations({}, 1, None)
+    while cursor is not None:
+        page, cursor = await store.list_conversations({}, 1, cursor)
+        paged += page
+    assert [c.id for c in paged] == [c.id for c in whole]
+    assert len(whole) == 6

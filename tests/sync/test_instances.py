@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,6 @@ from aiohttp import ClientWebSocketResponse
 
 from hub.auth import TokenService
 from hub.config import ChorusConfig
-from storage.embedded import free_port
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore, make_client
 from tests.conftest import bearer, ensure_agent, wait_for
@@ -26,6 +26,28 @@ async def _frame(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
         frame = await ws.receive_json(timeout=10)
         if frame["type"] == kind:
             return frame
+
+
+async def _frames_until(ws: ClientWebSocketResponse, message_id: str) -> list[dict[str, Any]]:
+    """Every frame up to and including the message ``message_id``.
+
+    A later public reply travels the same path (storage, then fan-out) as anything pushed
+    wrongly before it, so once it arrives nothing sent earlier can still be on its way.
+    """
+    frames = []
+    while True:
+        frame = await ws.receive_json(timeout=10)
+        frames.append(frame)
+        if frame["type"] == "message" and frame["id"] == message_id:
+            return frames
+
+
+def _two_free_ports() -> tuple[int, int]:
+    """Two distinct free ports: both are held while the second is picked."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        return first.getsockname()[1], second.getsockname()[1]
 
 
 async def _customer_writes(ws: ClientWebSocketResponse, text: str) -> dict[str, Any]:
@@ -58,14 +80,21 @@ async def test_a_reply_sent_through_b_reaches_the_customer_on_a_once(make_client
 
         delivered = await wait_for(sent)
         assert delivered["delivery"]["attempts"] == 1
-        # Private notes are not pushed; the next frame after the note is the pong.
+        # Private notes are not pushed, and the reply is not pushed twice: the next message
+        # frame is a later public reply, sent after the note.
         await instance_b.post(
             f"/api/v1/conversations/{stored['conversation_id']}/messages",
             json={"text": "internal", "private": True},
             headers=bearer(instance_b),
         )
-        await ws.send_json({"type": "ping"})
-        assert (await ws.receive_json(timeout=10))["type"] == "pong"  # no second copy came
+        resp = await instance_b.post(
+            f"/api/v1/conversations/{stored['conversation_id']}/messages",
+            json={"text": "Anything else?"},
+            headers=bearer(instance_b, sub="agent-bo"),
+        )
+        later = await resp.json()
+        frames = await _frames_until(ws, later["id"])
+        assert [f["text"] for f in frames if f["type"] == "message"] == ["Anything else?"]
 
 
 async def test_local_fanout_serves_a_single_process(make_client, config: ChorusConfig, db) -> None:
@@ -83,8 +112,13 @@ async def test_local_fanout_serves_a_single_process(make_client, config: ChorusC
             headers=bearer(client),
         )
         assert (await _frame(ws, "message"))["text"] == "hi back"
-        await ws.send_json({"type": "ping"})
-        assert (await ws.receive_json(timeout=10))["type"] == "pong"
+        resp = await client.post(
+            f"/api/v1/conversations/{stored['conversation_id']}/messages",
+            json={"text": "still here"},
+            headers=bearer(client),
+        )
+        frames = await _frames_until(ws, (await resp.json())["id"])
+        assert [f["text"] for f in frames if f["type"] == "message"] == ["still here"]
 
 
 async def test_a_lease_is_held_by_one_instance_until_released_or_expired(
@@ -138,7 +172,7 @@ async def test_two_serve_processes_on_one_database(config: ChorusConfig, db, tmp
         "CHORUS_LOGGING__LEVEL": "WARNING",
         "CHORUS_BOT__ENABLED": "false",
     }
-    ports = free_port(), free_port()
+    ports = _two_free_ports()
     procs = [await _serve(env, port) for port in ports]
     a, b = (f"http://127.0.0.1:{port}" for port in ports)
     ensure_agent(config, "agent-bo")
@@ -169,8 +203,15 @@ async def test_two_serve_processes_on_one_database(config: ChorusConfig, db, tmp
                     reply = await resp.json()
                 pushed = await _frame(ws, "message")
                 assert (pushed["id"], pushed["text"]) == (reply["id"], "Answered on B")
-                await ws.send_json({"type": "ping"})
-                assert (await ws.receive_json(timeout=10))["type"] == "pong"
+                async with http.post(
+                    f"{b}/api/v1/conversations/{stored['conversation_id']}/messages",
+                    json={"text": "Anything else?"},
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as resp:
+                    later = await resp.json()
+                frames = await _frames_until(ws, later["id"])
+                # No second copy of the first reply came before the later one.
+                assert [f["text"] for f in frames if f["type"] == "message"] == ["Anything else?"]
     finally:
         for proc in procs:
             proc.terminate()

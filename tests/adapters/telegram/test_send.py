@@ -5,10 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.telegram.sender import MAX_MESSAGE_CHARS, split_text
+from adapters.telegram.sender import split_text
 from hub.state import HUB
 from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
 from tests.conftest import bearer, wait_for
+from tests.fakes.telegram_api import MAX_TEXT
 
 
 async def _conversation(client) -> str:
@@ -77,7 +78,7 @@ async def test_long_reply_arrives_as_several_messages_in_order(
     doc = await _settled(db, message_id)
     assert doc["delivery"]["status"] == "sent"
     texts = [s["text"] for s in fake_telegram.sent]
-    assert len(texts) == 3 and all(len(t) <= MAX_MESSAGE_CHARS for t in texts)
+    assert len(texts) == 3 and all(len(t) <= MAX_TEXT for t in texts)
     assert "\n\n".join(texts) == text
     assert {s["chat_id"] for s in fake_telegram.sent} == {CHAT_ID}
     assert len(doc["delivery"]["platform_id"].split(",")) == 3

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from tweepy.errors import BadRequest, Unauthorized
+
+from adapters.twitter.client import TwitterApiClient
 from tests.adapters.twitter.conftest import CUSTOMER_ID
 from tests.conftest import bearer, wait_for
 
@@ -87,7 +91,6 @@ async def test_long_reply_goes_out_as_a_numbered_thread(
     delivery = await _delivery(db, message_id)
     posted = twitter_api.posted_tweets
     assert len(posted) == 3
-    assert all(len(t["text"]) <= 280 for t in posted)
     assert [t["text"].rsplit(" ", 1)[1] for t in posted] == ["1/3", "2/3", "3/3"]
     assert " ".join(t["text"].rsplit(" ", 1)[0] for t in posted) == text
     assert [t["in_reply_to"] for t in posted] == [mention["id"], posted[0]["id"], posted[1]["id"]]
@@ -149,3 +152,50 @@ async def test_client_error_fails_with_the_api_detail(
 async def _route_is(db: Any, tweet_id: str) -> bool:
     doc = await db.conversations.find_one({})
     return bool(doc and doc["route"].get("reply_to") == tweet_id)
+
+
+async def test_reply_with_links_and_cjk_goes_out_in_parts_x_accepts(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    # Bare domains weigh 23 and CJK 2 at X: counted as plain characters, parts are refused.
+    client, _, conversation_id = await _mention_conversation(
+        make_client, twitter_config, twitter_api, db, "@acme where do I read about it?"
+    )
+    text = " ".join(f"第{n}步 see acme.co/help" for n in range(24))
+    delivery = await _delivery(db, await _reply(client, conversation_id, text))
+    posted = [t["text"] for t in twitter_api.posted_tweets]
+    assert len(posted) > 1 and delivery["platform_id"] == twitter_api.posted_tweets[0]["id"]
+    assert " ".join(part.rsplit(" ", 1)[0] for part in posted) == text
+    assert [c.status for c in twitter_api.calls("create_tweet")] == [201] * len(posted)
+
+
+async def test_the_fake_refuses_what_x_refuses(twitter_api) -> None:
+    creds = twitter_api.credentials
+    client = TwitterApiClient(
+        twitter_api.base_url,
+        consumer_key=creds.consumer_key,
+        consumer_secret=creds.consumer_secret,
+        access_token=creds.access_token,
+        access_token_secret=creds.access_token_secret,
+    )
+    await client.open()
+    try:
+        # 141 CJK characters weigh 282: too long, though len() is 141.
+        with pytest.raises(BadRequest, match="too long"):
+            await client.create_tweet(text="中" * 141, user_auth=True)
+        await client.create_tweet(text="中" * 140, user_auth=True)
+        for endpoint, too_few, too_many in (("mentions", 4, 101), ("dm_events", 0, 101)):
+            for size in (too_few, too_many):
+                with pytest.raises(BadRequest, match="max_results"):
+                    if endpoint == "mentions":
+                        await client.get_users_mentions(
+                            twitter_api.account_id, max_results=size, user_auth=True
+                        )
+                    else:
+                        await client.get_direct_message_events(max_results=size, user_auth=True)
+        # A request signed with the wrong secret is refused (oauthlib verifies the fake's side).
+        client.access_token_secret = "not-the-secret"
+        with pytest.raises(Unauthorized):
+            await client.get_direct_message_events(user_auth=True)
+    finally:
+        await client.close()

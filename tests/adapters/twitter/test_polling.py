@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, adapter_of
@@ -187,10 +188,10 @@ async def test_spent_window_is_waited_out_until_reset(
 
     status = await wait_for(told_to_wait)
     assert status["rate_limit"]["remaining"] == 0
-    assert status["next_poll_at"] >= _iso(reset)
+    assert _at(status["next_poll_at"]) >= _at(reset)
     # Operators see the wait in /readyz and in metrics.
     ready = await (await client.get("/readyz")).json()
-    assert ready["channels"]["twitter"]["streams"]["mentions"]["next_poll_at"] >= _iso(reset)
+    assert _at(ready["channels"]["twitter"]["streams"]["mentions"]["next_poll_at"]) >= _at(reset)
     scrape = await (await client.get("/metrics")).text()
     line = next(
         row
@@ -212,8 +213,14 @@ async def test_429_is_waited_out_until_reset(make_client, twitter_config, twitte
     twitter_api.add_mention(CUSTOMER_ID, "@acme hello?")
     client = await make_client(twitter_config())
 
-    await wait_for(lambda: _async(twitter_api.calls("mentions")))
-    assert adapter_of(client).status()["streams"]["mentions"]["next_poll_at"] >= _iso(reset)
+    async def handled_the_429() -> dict[str, Any] | None:
+        # The poller records the error and its next poll in one step, after the response:
+        # the fake having logged the request is not yet the client having handled it.
+        stream = adapter_of(client).status()["streams"]["mentions"]
+        return stream if stream["last_error"] == "rate limited" else None
+
+    status = await wait_for(handled_the_429)
+    assert _at(status["next_poll_at"]) >= _at(reset)
     await _count(client, 1)
     calls = twitter_api.calls("mentions")
     assert calls[0].status == 429
@@ -236,7 +243,8 @@ async def _async(value: Any) -> Any:
     return value
 
 
-def _iso(epoch: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch, UTC).isoformat()
+def _at(value: str | float) -> datetime:
+    """A status timestamp (ISO 8601 text) or the fake's reset (epoch seconds), comparable."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return datetime.fromtimestamp(value, UTC)

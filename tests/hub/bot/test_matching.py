@@ -124,3 +124,30 @@ def test_knowledge_files_are_validated(tmp_path: Path) -> None:
     loaded = load_knowledge_files([SAMPLE])
     assert all(entry.source == "file" for entry in loaded)
     assert any(any("\u4e00" <= ch <= "\u9fff" for ch in e.answer) for e in loaded)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("change", "changes"), ("ship", "shipping"), ("house", "houses"), ("deliver", "delivered")],
+)
+def test_inflected_forms_share_a_stem(a: str, b: str) -> None:
+    assert tokenize(a) == tokenize(b)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("changes?", "address"),  # the entry says "change"
+        ("shipping abroad", "abroad"),  # the entry says "ship"
+        ("houses", "rural"),  # the entry says "house"
+    ],
+)
+def test_a_question_finds_the_entry_worded_with_another_form(question: str, expected: str) -> None:
+    entries = [
+        KnowledgeEntry(id="address", questions=["How do I change my address?"], answer="A"),
+        KnowledgeEntry(id="abroad", questions=["Do you ship to other countries?"], answer="B"),
+        KnowledgeEntry(id="rural", questions=["Do you deliver to a house far away?"], answer="C"),
+        KnowledgeEntry(id="returns", questions=["How do I return an item?"], answer="D"),
+    ]
+    matches = KnowledgeIndex(entries).search(question)
+    assert matches and matches[0].entry.id == expected, matches
