@@ -33,8 +33,8 @@ def chorus_env(data: Path, port: int, **extra: str) -> dict[str, str]:
         CHORUS_MONGO__EMBEDDED__DATA_DIR=str(data / "db"),
         CHORUS_AUTH__JWT_SECRET_FILE=str(data / "jwt_secret"),
         CHORUS_LOGGING__LEVEL="WARNING",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
