@@ -188,3 +188,10 @@ def setup_logging(level: str = "INFO", json_format: bool | None = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def setup_command_logging(level: str = "INFO", json_format: bool | None = None) -> None:
+    """Log a one-off command's records (its progress) like the hub's, unless the process
+    hosting it configured logging already (a test runner, an embedding program)."""
+    if not logging.getLogger().handlers:
+        setup_logging(level, json_format)
