@@ -1,27 +1,39 @@
-# The two quick-start commands: `make run` and `make test`.
+# The two quick-start commands: `make run` and `make test`. Both install into a project venv
+# (.venv/), never into the system's Python (Debian's and Ubuntu's refuse pip installs).
 PYTHON ?= python3
-PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test install install-test lint bench
+.PHONY: run test install install-test lint bench shell
 
-install:
+$(PY):
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Cannot create $(VENV) with $(PYTHON): on Debian/Ubuntu run: sudo apt-get install python3-venv" >&2; exit 1; }
+
+install: $(PY)
 	$(PIP) -e '.[embedded]'
 
-install-test:
+install-test: $(PY)
 	$(PIP) -e '.[test]'
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@./scripts/ensure-chromium
 
 run: install
-	$(PYTHON) -m hub.cli serve
+	$(PY) -m hub.cli serve
 
-lint:
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy
-	$(PYTHON) -c 'from importlinter.cli import lint_imports_command; lint_imports_command()'
+# A shell with the venv active: `chorus` is on PATH until you exit.
+shell: install
+	@echo "chorus is on PATH in this shell ($(VENV) is active); exit to leave."
+	@. $(VENV)/bin/activate && exec $${SHELL:-/bin/sh}
+
+lint: $(PY)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -c 'from importlinter.cli import lint_imports_command; lint_imports_command()'
 
 test: install-test lint
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 
 bench: install-test
-	$(PYTHON) -m bench
+	$(PY) -m bench

@@ -28,6 +28,7 @@ from hub.bot import service as bot_service
 from hub.channels import ChannelAdapter, ServesApi, channel_status
 from hub.config import ChorusConfig
 from hub.core import Hub
+from hub.database import SERVE, start_recorded, stop_recorded
 from hub.domain import Channel
 from hub.events import EventBus
 from hub.http import error_middleware
@@ -181,19 +182,20 @@ def create_app(config: ChorusConfig) -> web.Application:
 def _database_context(embedded: EmbeddedMongo | None, config: ChorusConfig) -> Any:
     async def database(app: web.Application) -> AsyncIterator[None]:
         if embedded is not None:
-            await embedded.astart(config.mongo.embedded.start_timeout_seconds)
+            http = f"http://{config.http.host}:{config.http.port}"
+            await start_recorded(embedded, config, SERVE, http)
         mongo = app[MONGO]
         try:
             await mongo.ensure_indexes()
         except PyMongoError as exc:
             await mongo.close()
             if embedded is not None:
-                await embedded.astop()
+                await stop_recorded(embedded, config)
             raise RuntimeError(f"cannot prepare the database: {exc}") from exc
         yield
         await mongo.close()
         if embedded is not None:
-            await embedded.astop()
+            await stop_recorded(embedded, config)
 
     return database
 

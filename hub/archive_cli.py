@@ -12,6 +12,7 @@ import click
 
 from hub.config import ChorusConfig
 from hub.database import connected
+from hub.logs import setup_command_logging
 from storage.archive_store import ArchiveStoreError, open_archive_store
 from storage.archiver import ArchiveNotFound, Archiver
 from storage.backup import BackupError, BackupService, RestoreResult
@@ -41,6 +42,7 @@ def _run(config: ChorusConfig, work: Callable[[MongoStore], Awaitable[T]]) -> T:
         async with connected(config) as mongo:
             return await work(mongo)
 
+    setup_command_logging(config.logging.level, config.logging.json_format)  # progress when piped
     try:
         return asyncio.run(main())
     except FAILURES as exc:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
 import sys
+import threading
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -35,6 +39,7 @@ config_option = click.option(
 
 
 @click.group()
+@click.version_option(version("chorus-hub"), prog_name="chorus")
 def main() -> None:
     """Chorus: a chatbot-first messaging hub."""
 
@@ -48,13 +53,18 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
     from aiohttp import web
 
     from hub.app import EMBEDDED_DB, create_app
+    from hub.database import DatabaseInUse, running_embedded
     from hub.logs import setup_logging
+    from storage.embedded import EmbeddedServerError
 
     config = _load(config_path)
     if host is not None:
         config.http.host = host
     if port is not None:
         config.http.port = port
+    running = running_embedded(config)
+    if running is not None:
+        raise click.ClickException(str(DatabaseInUse(str(config.mongo.embedded.data_dir), running)))
     setup_logging(config.logging.level, config.logging.json_format)
     try:
         app = create_app(config)
@@ -68,6 +78,15 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
             shutdown_timeout=config.http.shutdown_grace_seconds,
             print=lambda text: click.echo(text, err=True),
         )
+    except (DatabaseInUse, EmbeddedServerError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"{config.http.host}:{config.http.port} is already in use: stop what listens "
+            "there, or choose another port with --port (http.port)"
+        ) from None
     finally:
         # A failed start skips the app's cleanup: the database child (its own session, so
         # it outlives us) would keep running. After a clean stop this finds it stopped.
@@ -181,8 +200,33 @@ def doctor(config_path: Path | None, production: bool, timeout: float) -> None:
 )
 def chat(url: str, name: str, token_file: Path) -> None:
     """Talk to the hub as a web chat customer (a development channel)."""
+    import aiohttp
+
     visitor_token = token_file.read_text().strip() if token_file.exists() else None
-    asyncio.run(_chat(url, name, token_file, visitor_token))
+    try:
+        asyncio.run(_chat(url, name, token_file, visitor_token))
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        sys.exit(130)
+    except (aiohttp.ClientConnectionError, aiohttp.WSServerHandshakeError) as exc:
+        raise click.ClickException(
+            f"cannot reach a hub at {url} ({exc.__class__.__name__}): start one with "
+            "`chorus serve`, or give its address with --url"
+        ) from None
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """Lines typed on stdin, read by a daemon thread so Ctrl-C never waits for Enter."""
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: chat has ended
+            for line in iter(sys.stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, "")  # end of input
+
+    threading.Thread(target=read, name="chat-stdin", daemon=True).start()
+    return lines
 
 
 async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None) -> None:
@@ -214,11 +258,8 @@ async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None
                     click.echo(f"! {frame['code']}: {frame['message']}", err=True)
 
         read_task = asyncio.create_task(reader())
-        loop = asyncio.get_running_loop()
-        while True:
-            line = await loop.run_in_executor(None, sys.stdin.readline)
-            if not line:
-                break
+        lines = _stdin_lines(asyncio.get_running_loop())
+        while line := await lines.get():
             if line.strip():
                 await ws.send_json({"type": "message", "text": line.rstrip("\n")})
         read_task.cancel()

@@ -1,5 +1,5 @@
-"""Serves the agents' web inbox (``/inbox/``), the customer widget (``/widget.js``) and
-the admin's read-only config view (``GET /api/v1/config``).
+"""Serves the landing page (``/``), the agents' web inbox (``/inbox/``), the customer
+widget (``/widget.js``) and the admin's read-only config view (``GET /api/v1/config``).
 
 Everything the browser needs ships in ``hub/web/``: plain HTML, CSS and ES modules, no
 build step and no fetch from another origin at run time.
@@ -58,6 +58,7 @@ async def _to_inbox(request: web.Request) -> web.StreamResponse:
 
 
 def install(app: web.Application, api: ApiRoutes) -> None:
+    app.router.add_get("/", _page("welcome.html"))  # a person opening the hub finds their way
     app.router.add_get("/inbox", _to_inbox)
     app.router.add_get("/inbox/", _page("index.html"))
     app.router.add_static("/inbox/assets/", WEB_DIR / "assets")

@@ -209,3 +209,10 @@ def setup_logging(
     root.setLevel(level)
     for name, quiet_level in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(quiet_level)
+
+
+def setup_command_logging(level: str = "INFO", json_format: bool | None = None) -> None:
+    """Log a one-off command's records (its progress) like the hub's, unless the process
+    hosting it configured logging already (a test runner, an embedding program)."""
+    if not logging.getLogger().handlers:
+        setup_logging(level, json_format)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from pymongo.errors import ConfigurationError, PyMongoError
 
 from hub.config import ChorusConfig
+from hub.logs import redact_text
 from hub.metrics import ReplicationMetrics
 from hub.metrics_http import metrics_listener
 from storage.changes import CursorExpired
@@ -93,10 +95,17 @@ async def _databases(
             "set mongo.uri (CHORUS_MONGO__URI) to the inbox's database: replicas are made "
             "from a running MongoDB, not from the embedded one"
         )
-    source = MongoStore(
-        make_client(config.mongo.uri), config.mongo.database, config.mongo.write_concern
+    timeout = config.mongo.server_selection_timeout_ms
+    source = await _reachable(
+        "the source (mongo.uri)", config.mongo.uri, config.mongo.database, timeout
     )
-    target = MongoStore(make_client(target_uri), target_database or config.mongo.database)
+    try:
+        target = await _reachable(
+            "the replica (--to)", target_uri, target_database or config.mongo.database, timeout
+        )
+    except click.ClickException:
+        await source.close()
+        raise
     try:
         yield source, target
     finally:
@@ -115,6 +124,28 @@ async def _metrics(config: ChorusConfig, port: int | None) -> AsyncIterator[Repl
     async with metrics_listener(metrics.render, token, config.metrics.host, port) as (host, bound):
         click.echo(f"metrics on http://{host}:{bound}/metrics", err=True)
         yield metrics
+
+
+async def _reachable(what: str, uri: str, database: str, timeout_ms: int) -> MongoStore:
+    """A store for ``uri`` that answered ping; a one-line error naming ``what`` otherwise."""
+    shown = redact_text(uri)
+    try:
+        store = MongoStore(make_client(uri, server_selection_timeout_ms=timeout_ms), database)
+    except ConfigurationError as exc:
+        raise click.ClickException(
+            f"{what} is not a valid MongoDB URI ({shown}): {exc}; "
+            "write it as mongodb://host[:port]/ or mongodb+srv://host/"
+        ) from None
+    try:
+        await store.db.command("ping")
+    except PyMongoError as exc:
+        await store.close()
+        reason = str(exc).split(",")[0].split(" (configured")[0]
+        raise click.ClickException(
+            f"cannot reach {what} at {shown} ({reason}): check the host, port and that "
+            "MongoDB is running"
+        ) from None
+    return store
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +185,17 @@ async def _replicate(
             click.echo("resuming from the saved token", err=True)
 
         async def report() -> None:
+            reported = 0
             while True:
                 await asyncio.sleep(options.status_seconds)
+                if stats.applied == reported:
+                    continue  # nothing new: a repeated line would read as another change
                 click.echo(
-                    f"applied {stats.applied} changes, lag {stats.lag_seconds:.3f}s", err=True
+                    f"applied {stats.applied - reported} more changes ({stats.applied} since "
+                    f"start), lag {stats.lag_seconds:.3f}s",
+                    err=True,
                 )
+                reported = stats.applied
 
         reporter = loop.create_task(report())
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+MISSING_CHROMIUM = (
+    f"{CHROMIUM} is missing: install the chromium package with "
+    "sudo apt-get install --no-install-recommends chromium"
+)
 PASSWORD = "s3cret-pass-phrase"
 
 expect.set_options(timeout=10_000)
@@ -27,6 +32,8 @@ expect.set_options(timeout=10_000)
 @pytest.fixture
 async def browser(client: Any) -> AsyncIterator[Browser]:
     """Chromium, closed before the hub stops so no open socket holds the shutdown."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

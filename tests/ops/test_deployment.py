@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -23,7 +24,8 @@ def _directives() -> dict[str, str]:
 
 
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    chorus = shutil.which("chorus")
+    # Installed beside the interpreter running the tests (the project venv), on PATH or not.
+    chorus = shutil.which("chorus", path=str(Path(sys.executable).parent)) or shutil.which("chorus")
     assert chorus is not None, "the chorus entry point is installed by make install"
     unit = tmp_path / "chorus.service"
     unit.write_text(UNIT.read_text().replace(INSTALLED, chorus))
