@@ -98,6 +98,10 @@ class Outbox:
             except PyMongoError as exc:
                 log.warning("outbox cannot reach the database", extra={"error": str(exc)})
                 delay = self.config.poll_seconds
+            except Exception:
+                # Whatever one pass hit, the outbox keeps running: it is every channel's.
+                log.exception("outbox pass failed")
+                delay = self.config.poll_seconds
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
@@ -155,7 +159,10 @@ class Outbox:
                 message.contact_id, message.channel, recipient_id, False
             )
         if result.retryable and attempt < self.config.max_attempts:
-            delay = result.retry_after_seconds or self.backoff(attempt)
+            # A platform's (or a webhook receiver's) Retry-After is honoured up to the
+            # longest backoff: a huge one must neither overflow the clock nor park a reply.
+            asked = result.retry_after_seconds
+            delay = min(asked, self.config.max_delay_seconds) if asked else self.backoff(attempt)
             await self.store.mark_retry(message.id, utcnow() + timedelta(seconds=delay), reason)
             log.info(
                 "outbound retry scheduled",

@@ -186,7 +186,10 @@ class ApiChannelAdapter:
         headers = {"Content-Type": "application/json", **signed_headers(channel.secret, body)}
         assert self._session is not None, "start() opens the session"
         try:
-            async with self._session.post(channel.webhook_url, data=body, headers=headers) as r:
+            # No redirects: a 3xx is not delivery, and it must not point the hub elsewhere.
+            async with self._session.post(
+                channel.webhook_url, data=body, headers=headers, allow_redirects=False
+            ) as r:
                 status, retry_after = r.status, r.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError) as exc:
             return DeliveryResult.failed(
@@ -195,7 +198,7 @@ class ApiChannelAdapter:
         if 200 <= status < 300:
             return DeliveryResult.sent(outbound.message_id)
         if status >= 500 or status in RETRY_STATUSES:
-            wait = float(retry_after) if retry_after.isdigit() else None
+            wait = float(retry_after) if retry_after.isdigit() and len(retry_after) < 9 else None
             return DeliveryResult.failed(
                 f"webhook answered {status}", retryable=True, retry_after_seconds=wait
             )

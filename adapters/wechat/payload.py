@@ -17,6 +17,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 from hub.domain import Attachment, InboundMessage
 
 MAX_FIELDS = 64
+MESSAGE_KINDS = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
 # Events WeChat documents for Official Accounts that are not stored as messages.
 KNOWN_EVENTS = {"unsubscribe", "SCAN", "LOCATION", "VIEW", "TEMPLATESENDJOBFINISH"}
 
@@ -108,6 +109,10 @@ def parse_message(fields: dict[str, str], account: str) -> Parsed:
             return Parsed(None, event.lower() if event in KNOWN_EVENTS else "other_event")
         external_id, text = found
         attachments: list[Attachment] = []
+    elif kind not in MESSAGE_KINDS:
+        # WeChat retries anything but "success" and then tells the customer the account
+        # failed: a kind Chorus does not read yet is answered and counted, not refused.
+        return Parsed(None, "other_message")
     else:
         if not fields.get("MsgId"):
             raise MalformedBody("a message has a MsgId")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
 from hub.api.schemas import ItemList
@@ -20,6 +20,14 @@ class NewApiChannel(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     webhook_url: AnyHttpUrl = Field(description="where agents' and the bot's replies are posted")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _no_credentials(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        # The listing shows the URL: credentials belong in the receiver's signature check.
+        if url.username or url.password:
+            raise ValueError("a webhook URL carries no user name or password")
+        return url
 
 
 class CreatedApiChannel(BaseModel):

@@ -90,7 +90,7 @@ class FakeWeChatAPI:
             return _error(42001, "access_token expired")
         if self.fail_next_sends:
             code = self.fail_next_sends.pop(0)
-            if code >= 500:
+            if 500 <= code < 600:  # an HTTP failure; WeChat's own codes are larger
                 return web.Response(status=code, text="busy")
             return _error(code, "scripted failure")
         body = await request.json()

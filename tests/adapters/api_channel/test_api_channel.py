@@ -187,3 +187,83 @@ def test_the_shared_signing_module_agrees_with_a_receivers_check() -> None:
         "s3cret", str(int(now) - 301), sign("s3cret", int(now) - 301, body), body, now=now
     )
     assert not verify("s3cret", "abc", signature, body, now=now)
+
+
+async def test_a_receivers_huge_retry_after_parks_nothing_and_stops_nothing(
+    make_client, receiver, db, aiohttp_server
+) -> None:
+    async def retry_much_later(request: web.Request) -> web.Response:
+        return web.Response(status=503, headers={"Retry-After": "999999999999"})
+
+    app = web.Application()
+    app.router.add_post("/hook", retry_much_later)
+    hostile = await aiohttp_server(app)
+    client = await make_client()
+    bad = await _inbox(client, type("R", (), {"url": str(hostile.make_url("/hook"))}))
+    good = await _inbox(client, receiver)
+    for inbox, text in ((bad, "to the hostile receiver"), (good, "to a healthy one")):
+        posted = await (await _post(client, inbox, {**MESSAGE, "message_id": text})).json()
+        resp = await client.post(
+            f"/api/v1/conversations/{posted['conversation_id']}/messages",
+            json={"text": text},
+            headers=bearer(client),
+        )
+        assert resp.status == 201
+
+    async def healthy_delivered() -> Any:
+        return receiver.deliveries or None
+
+    await wait_for(healthy_delivered, within=15)  # the outbox outlived the hostile answer
+
+    async def rescheduled() -> Any:
+        doc = await db.messages.find_one({"text": "to the hostile receiver"})
+        return doc if doc["delivery"].get("reason") else None
+
+    parked = await wait_for(rescheduled, within=15)
+    assert parked["delivery"]["status"] == "pending"
+    wait = parked["delivery"]["next_attempt_at"] - parked["delivery"]["updated_at"]
+    assert wait.total_seconds() <= 300 + 1  # at most outbox.max_delay_seconds
+
+
+async def test_a_redirecting_webhook_is_not_followed_nor_counted_as_delivery(
+    make_client, receiver, db, aiohttp_server
+) -> None:
+    followed: list[str] = []
+    app = web.Application()
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        followed.append(request.method)
+        return web.Response()
+
+    app.router.add_post("/hook", moved)
+    app.router.add_route("*", "/elsewhere", elsewhere)
+    server = await aiohttp_server(app)
+    client = await make_client()
+    inbox = await _inbox(client, type("R", (), {"url": str(server.make_url("/hook"))}))
+    posted = await (await _post(client, inbox, MESSAGE)).json()
+    resp = await client.post(
+        f"/api/v1/conversations/{posted['conversation_id']}/messages",
+        json={"text": "hi"},
+        headers=bearer(client),
+    )
+    reply_id = (await resp.json())["id"]
+
+    async def settled() -> Any:
+        doc = await db.messages.find_one({"_id": reply_id})
+        return doc if doc["delivery"]["status"] == "failed" else None
+
+    doc = await wait_for(settled, within=15)
+    assert "302" in doc["delivery"]["reason"] and followed == []
+
+
+async def test_webhook_urls_carry_no_credentials(make_client) -> None:
+    client = await make_client()
+    resp = await client.post(
+        "/api/v1/api-channels",
+        json={"name": "x", "webhook_url": "https://user:pw@bridge.example.com/hook"},
+        headers=bearer(client, role="admin"),
+    )
+    assert resp.status == 400
