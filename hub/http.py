@@ -72,15 +72,22 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
     except web.HTTPRequestEntityTooLarge as exc:
         raise PayloadTooLarge("request body is too large") from exc
     try:
-        json.loads(raw)
+        data = json.loads(raw, parse_float=_json_number)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: nesting deeper than the parser goes is refused, not a 500.
         raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
     # Strict JSON: no coercion (0 is not false, "5" is not 5), as the schema says.
     try:
-        return model.model_validate_json(raw, strict=True)
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise BadRequest(_details(exc), code="invalid_request") from None
+
+
+def _json_number(text: str) -> float | int:
+    """JSON Schema counts 3.0 as an integer, so an integral number is read as one (a
+    ``float`` field still takes it); the schema's ``integer`` then means what it says."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:

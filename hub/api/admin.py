@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from hub.api.access import AUDIT, SERVICE_TOKENS
 from hub.api.routes import ADMIN_ONLY, ApiRoutes, principal_of
@@ -74,9 +74,21 @@ def known_scopes(routes: ApiRoutes) -> set[str]:
     return {endpoint.scope for endpoint in routes.endpoints.values()}
 
 
-def _create_token(scopes: set[str]) -> Any:
+def _token_body(scopes: set[str]) -> type[ServiceTokenBody]:
+    """The body model with the scopes this hub knows as an enum, so the document lists them."""
+    scopes_field = Field(
+        min_length=1,
+        max_length=50,
+        json_schema_extra={"items": {"enum": list[JsonValue](sorted(scopes))}},
+    )
+    return create_model(
+        "ServiceTokenBody", __base__=ServiceTokenBody, scopes=(list[str], scopes_field)
+    )
+
+
+def _create_token(body_model: type[ServiceTokenBody], scopes: set[str]) -> Any:
     async def create_token(request: web.Request) -> web.Response:
-        body = await read_json(request, ServiceTokenBody)
+        body = await read_json(request, body_model)
         unknown = sorted(set(body.scopes) - scopes)
         if unknown:
             raise BadRequest(f"unknown scopes: {', '.join(unknown)}", code="unknown_scope")
@@ -135,13 +147,14 @@ def register(routes: ApiRoutes) -> None:
         response=AuditList,
     )
     scopes = known_scopes(routes) | {"service-tokens:write", "audit:read"}
+    body_model = _token_body(scopes)
     routes.add(
         "POST",
         "/service-tokens",
-        _create_token(scopes),
+        _create_token(body_model, scopes),
         roles=ADMIN_ONLY,
         summary="Create a service token with scopes; the secret is shown once",
-        body=ServiceTokenBody,
+        body=body_model,
         response=CreatedServiceToken,
         status=201,
     )

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import Page
+from hub.api.schemas import TEXT_SCHEMA, Page
 from hub.comments import CommentService, CommentSubmission, author_key, web_trust_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
 from hub.http import Handler, parse_query, read_json
@@ -52,7 +52,9 @@ class PublicComment(CommentFields):
 
 
 class ApiComment(CommentFields):
-    text: str = Field(max_length=100_000)
+    # The schema states what the pipeline refuses (blank text, control characters); the
+    # handler keeps its own codes for them (empty_comment, control_characters).
+    text: str = Field(max_length=100_000, json_schema_extra=TEXT_SCHEMA)
     source: Literal["web", "social"] = "web"
     author_key: str | None = Field(default=None, min_length=1, max_length=200)
 

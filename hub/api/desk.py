@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, ApiRoutes, principal_of
-from hub.api.schemas import ItemList, Timestamp
+from hub.api.schemas import ItemList, Label, Timestamp
 from hub.bot.service import BOT, CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
@@ -39,16 +39,13 @@ class NoteBody(BaseModel):
 class LabelsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    add: list[str] = Field(default_factory=list, max_length=50)
-    remove: list[str] = Field(default_factory=list, max_length=50)
+    add: list[Label] = Field(default_factory=list, max_length=50)
+    remove: list[Label] = Field(default_factory=list, max_length=50)
 
     @field_validator("add", "remove")
     @classmethod
     def _labels(cls, value: list[str]) -> list[str]:
-        cleaned = [label.strip() for label in value]
-        if any(not label or len(label) > 64 for label in cleaned):
-            raise ValueError("labels are 1 to 64 characters")
-        return cleaned
+        return [label.strip() for label in value]
 
 
 class CannedBody(BaseModel):

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import Page, Timestamp
+from hub.api.schemas import Label, Page, Timestamp
 from hub.domain import (
     Attachment,
     Author,
@@ -79,21 +79,19 @@ class ReplyBody(BaseModel):
 
 
 class ConversationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A patch changes something (``empty_patch`` otherwise).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     status: ConversationStatus | None = None
     assignee: str | None = Field(default=None, max_length=200)
-    labels: list[str] | None = Field(default=None, max_length=50)
+    labels: list[Label] | None = Field(default=None, max_length=50)
 
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        cleaned = sorted({label.strip() for label in value})
-        if any(not label or len(label) > 64 for label in cleaned):
-            raise ValueError("labels are 1 to 64 characters")
-        return cleaned
+        return sorted({label.strip() for label in value})
 
 
 def message_json(message: Message, *, raw: bool = False) -> dict[str, Any]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
-from hub.api.schemas import ItemList
+from hub.api.schemas import ItemList, Visible
 from hub.bot.knowledge import ENTRY_ID, KnowledgeEntry, Link
 from hub.bot.service import BOT
 from hub.errors import BadRequest, Conflict, NotFound
@@ -19,7 +20,9 @@ from storage.kb import EntryExists
 class EntryBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    questions: list[str] = Field(min_length=1, max_length=50)
+    questions: list[Annotated[Visible, StringConstraints(max_length=500)]] = Field(
+        min_length=1, max_length=50
+    )
     answer: str = Field(min_length=1, max_length=4000)
     links: list[Link] = Field(default_factory=list, max_length=10)
 

@@ -6,14 +6,14 @@ decided, when and why. Only admins replace or reload the rules.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from hub.api.comments import COMMENTS, full_view
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import Page
+from hub.api.schemas import VISIBLE_PATTERN, Page, Visible
 from hub.comments import ReviewAction
 from hub.errors import BadRequest, ChorusError
 from hub.http import parse_query, read_json
@@ -34,11 +34,31 @@ class ReviewBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
-class BulkReview(BaseModel):
+class RejectBody(BaseModel):
+    """A rejection says why: the reason is shown to whoever reviews the log."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    reason: Annotated[Visible, StringConstraints(max_length=500)]
+
+
+# JSON Schema states the rule the handler enforces: a bulk rejection needs a reason.
+_REJECT_NEEDS_REASON: dict[str, JsonValue] = {
+    "if": {"properties": {"action": {"const": "reject"}}},
+    "then": {
+        "required": ["reason"],
+        "properties": {"reason": {"minLength": 1, "pattern": VISIBLE_PATTERN}},
+    },
+}
+
+
+class BulkReview(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_REJECT_NEEDS_REASON)
+
     action: Literal["approve", "reject"]
-    ids: list[str] = Field(min_length=1, max_length=200)
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=200
+    )
     reason: str = Field(default="", max_length=500)
 
 
@@ -127,15 +147,15 @@ def register(api: ApiRoutes) -> None:
         query=QueueQuery,
         response=Page,
     )
-    for action, handler in (("approve", approve), ("reject", reject)):
+    for action, handler, body in (("approve", approve, ReviewBody), ("reject", reject, RejectBody)):
         api.add(
             "POST",
             f"/moderation/{{id}}/{action}",
             handler,
             roles=ANY_ROLE,
             summary=f"{action} a held comment",
-            body=ReviewBody,
-            body_optional=True,
+            body=body,
+            body_optional=action == "approve",
         )
     api.add(
         "POST",

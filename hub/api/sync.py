@@ -21,18 +21,24 @@ class CursorExpiredError(ChorusError):
     status = 410
 
 
+# The largest page any configuration allows (``sync.*_max_limit`` is at most this); a
+# larger ``limit`` up to it is served as a page of the configured size, and the answer
+# says whether more follows.
+LIMIT_BOUND = 10_000
+
+
 class ChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     since: str | None = Field(default=None, max_length=2048)
-    limit: int = Field(default=100, ge=1)
+    limit: int = Field(default=100, ge=1, le=LIMIT_BOUND)
 
 
 class SnapshotQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(default=None, max_length=2048)
-    limit: int = Field(default=100, ge=1)
+    limit: int = Field(default=100, ge=1, le=LIMIT_BOUND)
 
 
 class DigestQuery(BaseModel):
@@ -42,9 +48,7 @@ class DigestQuery(BaseModel):
 
 
 def _limit(value: int, ceiling: int) -> int:
-    if value > ceiling:
-        raise BadRequest(f"limit is at most {ceiling}", code="invalid_request")
-    return value
+    return min(value, ceiling)
 
 
 async def get_changes(request: web.Request) -> web.Response:

@@ -68,7 +68,16 @@ class PushedState(BaseModel):
 
 
 class PushBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A push carries at least one message or state change (``empty_push`` otherwise).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": [key], "properties": {key: {"minItems": 1}}}
+                for key in ("messages", "states")
+            ]
+        },
+    )
 
     messages: list[PushedMessage] = Field(default_factory=list)
     states: list[PushedState] = Field(default_factory=list)

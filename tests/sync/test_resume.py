@@ -11,6 +11,7 @@ import aiohttp
 
 from hub.auth import TokenService
 from hub.config import ChorusConfig
+from tests.conftest import ensure_agent
 from tests.reliability.hubproc import HubProcess
 
 CUSTOMERS = 3
@@ -90,6 +91,14 @@ async def test_every_customer_gets_every_reply_once_in_order_through_cuts(
     env["CHORUS_AUTH__JWT_SECRET_FILE"] = str(tmp_path / "jwt_secret")
     hubs = [HubProcess(mongo_uri, db_name, **env) for _ in range(2)]
     await asyncio.gather(*(hub.start() for hub in hubs))
+    ensure_agent(
+        config.model_copy(
+            update={
+                "mongo": config.mongo.model_copy(update={"uri": mongo_uri, "database": db_name})
+            }
+        ),
+        "agent-bo",
+    )
     auth = {"Authorization": f"Bearer {TokenService(config.auth).issue('agent-bo', 'agent')}"}
     try:
         async with aiohttp.ClientSession() as http:
