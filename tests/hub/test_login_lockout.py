@@ -17,6 +17,8 @@ PASSWORD = "correct horse battery"
 def config(config: ChorusConfig) -> ChorusConfig:
     config.sessions.trust_forwarded_for = True
     config.sessions.login_slow_seconds = 0.3
+    # Budgets refill so slowly that a loaded machine's slow logins cannot earn attempts back.
+    config.sessions.login_refill_per_second = 1e-6
     return config
 
 

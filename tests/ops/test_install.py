@@ -11,7 +11,10 @@ from tests.embedded_hub import ROOT
 
 def make_dry_run(target: str, venv: Path) -> list[str]:
     result = subprocess.run(
-        ["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()

@@ -44,6 +44,7 @@ AT_REST_ZERO = {"chorus_outbox_pending", "chorus_outbox_inflight", "chorus_fanou
 NOT_IN_SESSION = {
     "chorus_websocket_slow_reader_drops_total",  # tests/reliability/test_slow_reader.py
     "chorus_inbound_skipped_total",  # tests/adapters/{telegram,wechat}: skipped updates
+    "chorus_web_limited_total",  # tests/adapters/web/test_limits.py: over a rate or limit
 }
 
 
