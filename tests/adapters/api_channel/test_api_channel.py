@@ -52,6 +52,17 @@ def _post(client, inbox: dict, body: Any, token: str | None = None):
     return client.post(f"/api/v1/api-channels/{inbox['id']}/messages", json=body, headers=headers)
 
 
+async def _delivery(db: Any, message_id: str, status: str) -> dict:
+    """The reply's document once its delivery reached ``status``."""
+
+    async def reached() -> Any:
+        doc = await db.messages.find_one({"_id": message_id})
+        return doc if doc["delivery"]["status"] == status else None
+
+    found: dict = await wait_for(reached, within=15)
+    return found
+
+
 MESSAGE = {
     "message_id": "wamid.1",
     "contact": {"id": "+8613800000000", "name": "李雷"},
@@ -135,11 +146,7 @@ async def test_replies_reach_the_webhook_signed_and_survive_a_5xx(
     assert resp.status == 201
     reply_id = (await resp.json())["id"]
 
-    async def delivered() -> Any:
-        doc = await db.messages.find_one({"_id": reply_id})
-        return doc if doc["delivery"]["status"] == "sent" else None
-
-    await wait_for(delivered, within=15)
+    await _delivery(db, reply_id, "sent")
     assert len(receiver.deliveries) == 2  # the 503, then the retry
     headers, body = receiver.deliveries[-1]
     timestamp = headers["X-Chorus-Timestamp"]
@@ -166,11 +173,7 @@ async def test_a_refusing_webhook_marks_the_reply_failed(make_client, receiver, 
     )
     reply_id = (await resp.json())["id"]
 
-    async def settled() -> Any:
-        doc = await db.messages.find_one({"_id": reply_id})
-        return doc if doc["delivery"]["status"] == "failed" else None
-
-    doc = await wait_for(settled, within=15)
+    doc = await _delivery(db, reply_id, "failed")
     assert "410" in doc["delivery"]["reason"] and len(receiver.deliveries) == 1
 
 
@@ -251,11 +254,7 @@ async def test_a_redirecting_webhook_is_not_followed_nor_counted_as_delivery(
     )
     reply_id = (await resp.json())["id"]
 
-    async def settled() -> Any:
-        doc = await db.messages.find_one({"_id": reply_id})
-        return doc if doc["delivery"]["status"] == "failed" else None
-
-    doc = await wait_for(settled, within=15)
+    doc = await _delivery(db, reply_id, "failed")
     assert "302" in doc["delivery"]["reason"] and followed == []
 
 
