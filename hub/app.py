@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pymongo.errors import PyMongoError
 
-from hub import inbox_web
+from hub import archive_schedule, inbox_web, ops
 from hub.api import admin as admin_api
 from hub.api import agents as agents_api
 from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
+from hub.api import comment_setup
+from hub.api import config_view as config_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
 from hub.api import sync as sync_api
-from hub.api.routes import ApiRoutes
-from hub.archive_schedule import archive_schedule_context
+from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
 from hub.bot import service as bot_service
 from hub.channels import ChannelAdapter, ServesApi, channel_status
@@ -34,10 +36,9 @@ from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
 from hub.metrics import HubMetrics
-from hub.ops import install_ops
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
-from hub.sync.fanout import fanout_context
+from hub.sync import fanout as sync_fanout
 from hub.web_security import security_middleware
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
@@ -53,6 +54,12 @@ log = logging.getLogger(__name__)
 # The embedded database this app runs, if any: ``chorus serve`` stops it after a failed
 # start, since aiohttp does not run the app's cleanup when its startup fails.
 EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
+
+
+class Feature(Protocol):
+    """A feature module: ``setup`` adds its routes, state and lifetimes to the app."""
+
+    def setup(self, app: web.Application) -> None: ...
 
 
 def build_adapters(
@@ -89,10 +96,42 @@ def build_adapters(
     return adapters
 
 
+# Every feature joins the app the same way, ``setup(app)``, in this order (the order its
+# routes are added and its start-up runs). Each reads what it needs from the app's state.
+FEATURES: tuple[Feature, ...] = (
+    inbox_api,
+    agents_api,
+    sync_api,
+    kb_api,
+    api_channels_api,
+    desk_api,
+    insights_api,
+    auth_api,
+    config_api,
+    inbox_web,
+    comment_setup,
+    admin_api,
+    openapi_api,
+    sync_fanout,
+    bot_service,
+    archive_schedule,
+    ops,
+)
+
+
+def middlewares(config: ChorusConfig, api: ApiRoutes) -> list[Middleware]:
+    """The middleware chain, outermost first."""
+    return [
+        ops.request_middleware,  # log context, request metrics: it sees every final status
+        security_middleware(config.http),  # security and CORS headers, WebSocket origins
+        error_middleware,  # every failure as JSON with a stable code
+        api.auth_middleware,  # the route table's roles and scopes
+    ]
+
+
 def create_app(config: ChorusConfig) -> web.Application:
     app = web.Application(
         client_max_size=config.http.max_body_bytes,
-        middlewares=[security_middleware(config.http), error_middleware],
         # Room for every query the API documents: aiohttp's own refusal is plain text.
         handler_args={"max_line_size": config.http.max_request_line_bytes},
     )
@@ -141,41 +180,23 @@ def create_app(config: ChorusConfig) -> web.Application:
         session_check_seconds=config.web.agent_session_check_seconds,
     )
     hub.subscribe(feed.on_event)
+    app[API_ROUTES] = api = ApiRoutes()
+    app.middlewares.extend(middlewares(config, api))
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/inbox/ws", feed.handle)
     for adapter in adapters:
         app.router.add_routes(adapter.routes())
-    api = ApiRoutes()
-    inbox_api.register(api)
-    agents_api.register(api)
-    sync_api.register(api)
-    kb_api.register(api)
-    api_channels_api.register(api)
-    desk_api.register(api)
-    insights_api.register(api)
-    auth_api.install(app, api, mongo, config.sessions)
-    for adapter in adapters:
         if isinstance(adapter, ServesApi):
             for op in adapter.api_operations():
                 api.add(op.method, op.path, op.handler, roles=(), public=True,
                         summary=op.summary, body=op.body, status=op.status)  # fmt: skip
-    inbox_web.install(app, api)
-    if config.moderation.enabled:
-        from hub.api import comment_setup
-
-        comment_setup.install(app, api, config.moderation, hub, mongo)
-    admin_api.register(api)
-    openapi_api.register(api)
-    api.install(app)
-
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
-    app.cleanup_ctx.append(fanout_context)
-    bot_service.install(app, config, hub, mongo)
-    app.cleanup_ctx.append(archive_schedule_context)
-    install_ops(app, metrics)
+    for feature in FEATURES:
+        feature.setup(app)
+    api.install(app)
     return app
 
 

@@ -54,9 +54,10 @@ OPS = web.AppKey("ops", OpsState)
 # Set on the separate metrics listener's app: there, no token is needed (a private address).
 
 
-def install_ops(app: web.Application, metrics: HubMetrics) -> None:
-    """Add ``/metrics``, the request middleware and the shutdown drain to a built app."""
+def setup(app: web.Application) -> None:
+    """Add ``/metrics`` and the shutdown drain; ``request_middleware`` is in the app's chain."""
     install_log_context()
+    metrics = app[HUB].metrics
     config: MetricsConfig = app[CONFIG].metrics
     state = OpsState(metrics)
     for adapter in app[ADAPTERS].values():
@@ -86,7 +87,6 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
                 metrics.channel_next_poll.labels(channel).set(at.timestamp())
 
     metrics.add_refresher(refresh_polls)
-    app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
         token = config.token.get_secret_value()
         scrape = scrape_handler(metrics.render, token, refuse_without_token=not config.public)

@@ -8,7 +8,6 @@ fresh sender simply finds it due. Backoff is exponential with jitter; an adapter
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
+from hub.background import BackgroundLoop
 from hub.channels import ChannelAdapter
 from hub.config import OutboxConfig
 from hub.domain import Channel, Conversation, DeliveryResult, Message, OutboundMessage, utcnow
@@ -54,13 +54,19 @@ class Outbox:
         metrics: HubMetrics | None = None,
     ) -> None:
         self.metrics = metrics or HubMetrics()
-        self._stopping = False
         self.store = store
         self.inbox = inbox
         self.config = config
         self.adapters: Mapping[Channel, ChannelAdapter] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Whatever one pass hits, the loop keeps running: it is every channel's sender.
+        self._loop = BackgroundLoop(
+            "outbox",
+            self._pass,
+            interval=config.poll_seconds,
+            max_retry=max(config.poll_seconds, 30.0),
+            expected=(PyMongoError,),
+            logger=log,
+        )
         self._inflight: set[asyncio.Task[None]] = set()
 
     @property
@@ -68,42 +74,21 @@ class Outbox:
         return len(self._inflight)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self, adapters: Mapping[Channel, ChannelAdapter]) -> None:
         self.adapters = adapters
-        self._stopping = False
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+        self._loop.start()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let the pass under way finish its sends (up to ``grace``), then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            done, _ = await asyncio.wait({self._task}, timeout=grace)
-            if not done:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
+        await self._loop.stop(grace)
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=grace)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-                delay = await self._idle_delay()
-            except PyMongoError as exc:
-                log.warning("outbox cannot reach the database", extra={"error": str(exc)})
-                delay = self.config.poll_seconds
-            except Exception:
-                # Whatever one pass hit, the outbox keeps running: it is every channel's.
-                log.exception("outbox pass failed")
-                delay = self.config.poll_seconds
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+    async def _pass(self) -> float:
+        await self.deliver_due()
+        return await self._idle_delay()
 
     async def _idle_delay(self) -> float:
         due = await self.store.next_due_at()

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.auth import LOGIN
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import ItemList
 from hub.auth import ACCESS
 from hub.bot.service import ROUTER
@@ -109,7 +109,8 @@ async def enable_agent(request: web.Request) -> web.Response:
     return await _set_disabled(request, False)
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/agents",

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, ApiRoutes, principal_of
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, principal_of
 from hub.api.schemas import ItemList, Label, Timestamp
 from hub.bot.service import BOT, CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
@@ -189,7 +189,8 @@ async def bot_summary(app: web.Application, since: datetime) -> dict[str, Any]:
     return metrics
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     conv = "/conversations/{id}"
     routes.add(
         "POST",

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import Label, Page, Timestamp
 from hub.domain import (
     Attachment,
@@ -218,7 +218,8 @@ async def get_contact(request: web.Request) -> web.Response:
     return web.json_response(contact.model_dump(mode="json"))
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/conversations",

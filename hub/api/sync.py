@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
+from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Author
 from hub.errors import BadRequest, ChorusError, NotFound
 from hub.http import parse_query, read_json
@@ -104,7 +104,8 @@ async def post_push(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/sync/changes",

@@ -7,12 +7,11 @@ inbox listener, so changes made anywhere (API, bot, Slack) are recorded the same
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 
+from hub.background import BackgroundLoop
 from hub.config import AssignmentConfig
 from hub.core import Hub
 from hub.domain import Author, Conversation, utcnow
@@ -50,7 +49,14 @@ class Router:
         self.config = config
         self._lock = asyncio.Lock()
         self._handing_off: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        # A failed check (a bug, the database away) is retried; assignment never stops.
+        self._loop = BackgroundLoop(
+            "routing check",
+            self.tick,
+            interval=config.check_seconds,
+            expected=(PyMongoError,),
+            logger=log,
+        )
 
     # -- transitions ---------------------------------------------------------------
     async def record(self, event: InboxEvent) -> None:
@@ -195,26 +201,11 @@ class Router:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="routing")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def tick(self) -> None:
         await self.raise_priorities()
         await self.assign_waiting()
-
-    async def _run(self) -> None:
-        period = timedelta(seconds=self.config.check_seconds).total_seconds()
-        while True:
-            try:
-                await self.tick()
-            except PyMongoError as exc:
-                log.warning("routing check cannot reach the database", extra={"error": str(exc)})
-            except Exception:  # a bug in one check must not stop assignment for good
-                log.exception("routing check failed")
-            await asyncio.sleep(period)

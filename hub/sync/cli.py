@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from pymongo.errors import ConfigurationError, PyMongoError
 
+from hub.background import BackgroundLoop
 from hub.config import ChorusConfig
 from hub.logs import redact_text
 from hub.metrics import ReplicationMetrics
@@ -184,24 +185,25 @@ async def _replicate(
         else:
             click.echo("resuming from the saved token", err=True)
 
-        async def report() -> None:
-            reported = 0
-            while True:
-                await asyncio.sleep(options.status_seconds)
-                if stats.applied == reported:
-                    continue  # nothing new: a repeated line would read as another change
-                click.echo(
-                    f"applied {stats.applied - reported} more changes ({stats.applied} since "
-                    f"start), lag {stats.lag_seconds:.3f}s",
-                    err=True,
-                )
-                reported = stats.applied
+        reported = 0
 
-        reporter = loop.create_task(report())
+        async def report() -> None:
+            nonlocal reported
+            if stats.applied == reported:
+                return  # nothing new: a repeated line would read as another change
+            click.echo(
+                f"applied {stats.applied - reported} more changes ({stats.applied} since "
+                f"start), lag {stats.lag_seconds:.3f}s",
+                err=True,
+            )
+            reported = stats.applied
+
+        reporter = BackgroundLoop("sync status", report, interval=options.status_seconds)
+        reporter.start()
         try:
             await replicator.run(stop)
         finally:
-            reporter.cancel()
+            await reporter.stop()
         click.echo(f"stopped: copied {stats.copied}, applied {stats.applied} changes", err=True)
 
 

@@ -12,8 +12,6 @@ delivery is driven by the in-process event bus instead.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -23,6 +21,7 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from hub.background import BackgroundLoop
 from hub.channels import ChannelAdapter
 from hub.core import Hub
 from hub.domain import Channel, Message, OutboundMessage
@@ -67,7 +66,16 @@ class ReplyFanout:
             if isinstance(adapter, LiveDelivery)
         }
         self.mode = mode
-        self._task: asyncio.Task[None] | None = None
+        self._stream: AsyncChangeStream[Document] | None = None
+        self._resume_token: Any = None
+        self._loop = BackgroundLoop(
+            "reply fan-out",
+            self._tail,
+            interval=RETRY_SECONDS,
+            max_retry=30 * RETRY_SECONDS,
+            expected=(PyMongoError,),
+            logger=log,
+        )
 
     def _pipeline(self) -> list[Document]:
         return [
@@ -89,34 +97,31 @@ class ReplyFanout:
         if self.mode == "local":
             self.hub.subscribe(self._on_event)
             return
-        stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
-        self._task = asyncio.get_running_loop().create_task(self._tail(stream), name="fanout")
+        self._stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _tail(self, stream: AsyncChangeStream[Document]) -> None:
-        while True:
+    async def _tail(self) -> None:
+        """Deliver from the stream until it fails; the loop's retry resumes after the last
+        event seen (the driver resumes by itself after transient errors; this is the rest)."""
+        if self._stream is None:
             try:
-                async with stream:
-                    async for event in stream:
-                        await self.deliver(message_from_doc(event["fullDocument"]))
-            except PyMongoError as exc:
-                # The driver resumes on its own after transient errors; this is the rest.
-                log.warning("reply fan-out stream failed", extra={"error": str(exc)})
-            token = stream.resume_token
-            while True:
-                await asyncio.sleep(RETRY_SECONDS)
-                try:
-                    stream = await open_stream(self.db, self._pipeline(), token, max_await_ms=500)
-                    break
-                except Exception as exc:  # an expired token: live pushes resume from now
-                    log.warning("reply fan-out cannot resume", extra={"error": str(exc)})
-                    token = None
+                self._stream = await open_stream(
+                    self.db, self._pipeline(), self._resume_token, max_await_ms=500
+                )
+            except Exception:  # an expired token: live pushes resume from now
+                self._resume_token = None
+                raise
+        stream = self._stream
+        try:
+            async with stream:
+                async for event in stream:
+                    await self.deliver(message_from_doc(event["fullDocument"]))
+        finally:
+            self._resume_token = stream.resume_token
+            self._stream = None
 
     async def _on_event(self, event: InboxEvent) -> None:
         message = event.message
@@ -137,6 +142,10 @@ class ReplyFanout:
             return 0
         outbound = outbound_for(message, conversation)
         return target.push_live(outbound)
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(fanout_context)
 
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
