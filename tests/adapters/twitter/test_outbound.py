@@ -9,7 +9,7 @@ from tweepy.errors import BadRequest, Unauthorized
 
 from adapters.twitter.client import TwitterApiClient
 from tests.adapters.twitter.conftest import CUSTOMER_ID
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 
 
 async def _conversation(client: Any, db: Any, thread_key: str) -> str:

@@ -12,8 +12,8 @@ import time
 from adapters.wechat.api import WeChatApi
 from hub.state import HUB
 from tests.adapters.wechat.conftest import OPENID, encrypted_callback, post_callback, text_xml
-from tests.conftest import bearer, wait_for
 from tests.fakes.wechat_api import APP_ID, APP_SECRET
+from tests.helpers.hub import bearer, wait_for
 
 
 async def _conversation(client, fake, created: int | None = None) -> str:
