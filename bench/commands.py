@@ -237,6 +237,7 @@ def run(customers: int, messages: int) -> list[Row]:
             # proxy this loop serves, so start it from a thread.
             await asyncio.to_thread(hub.__enter__)
             try:
+                await asyncio.to_thread(hub.add_agent, "bench", "admin")
                 return await _drive(hub.base_url, counts, customers, messages)
             finally:
                 await asyncio.to_thread(hub.__exit__)

@@ -4,6 +4,8 @@ A customer's socket lives on one instance; the agent's reply may be stored throu
 other. Each instance watches inserts of outbound, non-private messages on the channels
 whose adapters can push live (``LiveDelivery``) and hands them to its own sockets, so
 every instance pushes each reply to the clients connected to it, once, with no broker.
+The instance that stored a reply pushes it at once, from the inbox event that carries its
+conversation, and skips it when the change stream brings it back.
 Delivery to platforms stays with the outbox, whose lease sends each message once.
 
 With ``sync.fanout: local`` (one process, or a server without change streams) the same
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -25,7 +28,7 @@ from pymongo.errors import PyMongoError
 
 from hub.channels import ChannelAdapter
 from hub.core import Hub
-from hub.domain import Channel, Message, OutboundMessage
+from hub.domain import Channel, Conversation, Message, OutboundMessage
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 RETRY_SECONDS = 1.0
+SEEN_LIMIT = 10_000
 
 
 @runtime_checkable
@@ -68,6 +72,11 @@ class ReplyFanout:
         }
         self.mode = mode
         self._task: asyncio.Task[None] | None = None
+        # Replies pushed by one path (this process's event, or the change stream) and not
+        # seen by the other yet: the second sighting is skipped, so each is pushed once.
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Conversations of other instances' replies: who receives them never changes.
+        self._recipients: OrderedDict[str, Conversation] = OrderedDict()
 
     def _pipeline(self) -> list[Document]:
         return [
@@ -86,8 +95,10 @@ class ReplyFanout:
         """Begin watching; returns once the stream is open, so no later reply is missed."""
         if not self.targets:
             return
+        # This process's own replies are pushed at once from the event that carries their
+        # conversation; the change stream brings the other instances'.
+        self.hub.subscribe(self._on_event)
         if self.mode == "local":
-            self.hub.subscribe(self._on_event)
             return
         stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
         self._task = asyncio.get_running_loop().create_task(self._tail(stream), name="fanout")
@@ -125,18 +136,38 @@ class ReplyFanout:
             and message is not None
             and message.direction == "outbound"
             and not message.private
+            and (self.mode == "local" or self._first_sighting(message.id))
         ):
-            await self.deliver(message)
+            self._push(message, event.conversation)
+
+    def _first_sighting(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            del self._seen[message_id]
+            return False
+        self._seen[message_id] = None
+        while len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return True
 
     async def deliver(self, message: Message) -> int:
+        """Push a reply the change stream brought (unless this process pushed it already)."""
+        if message.channel not in self.targets or not self._first_sighting(message.id):
+            return 0
+        conversation = self._recipients.get(message.conversation_id)
+        if conversation is None:
+            conversation = await self.hub.store.get_conversation(message.conversation_id)
+            if conversation is None:
+                return 0
+            self._recipients[conversation.id] = conversation
+            while len(self._recipients) > SEEN_LIMIT:
+                self._recipients.popitem(last=False)
+        return self._push(message, conversation)
+
+    def _push(self, message: Message, conversation: Conversation) -> int:
         target = self.targets.get(message.channel)
         if target is None:
             return 0
-        conversation = await self.hub.store.get_conversation(message.conversation_id)
-        if conversation is None:
-            return 0
-        outbound = outbound_for(message, conversation)
-        return target.push_live(outbound)
+        return target.push_live(outbound_for(message, conversation))
 
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
