@@ -2,8 +2,8 @@
 
 Sends survive restarts because the intent is the stored ``pending`` message itself: a
 fresh sender simply finds it due. Claims and outcomes are batched, and channels are
-independent: a slow one holds up only its own messages. Backoff is exponential with jitter; an adapter's
-``retry_after`` wins when the platform gave one.
+independent: a slow one holds up only its own messages. Backoff is exponential with
+jitter; an adapter's ``retry_after`` wins when the platform gave one.
 """
 
 from __future__ import annotations
