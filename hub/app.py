@@ -234,7 +234,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     await app[LIVE].close_all()
     await hub.outbox.stop(grace)
     await hub.events.drain(grace)
-    await hub.writer.close()
+    await hub.close()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -37,6 +37,7 @@ from hub.outbox import Outbox
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
+from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.sequence import page_after
@@ -77,6 +78,19 @@ class Hub:
         # A customer writing this soon after resolution reopens the conversation.
         self.reopen_window = timedelta(seconds=reopen_window_seconds)
         self.writer.before_open = self._reopen_recent
+        # Replies (bot and agents) share group commit too: one insert for concurrent ones.
+        self.replies: GroupCommit[Message, tuple[Message, bool]] = GroupCommit(
+            self._insert_replies, max_batch=ingest_batch, name="replies"
+        )
+
+    async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
+        stored, duplicate = await self.store.sequence.insert(messages)
+        return list(zip(stored, duplicate, strict=True))
+
+    async def close(self) -> None:
+        """Stop the group-commit writers (recency updates still pending are written)."""
+        await self.replies.close()
+        await self.writer.close()
 
     def subscribe(self, listener: Listener) -> None:
         self.events.subscribe(listener)
@@ -218,9 +232,15 @@ class Hub:
         attachments: Sequence[Attachment] = (),
         private: bool = False,
         client_id: str | None = None,
+        conversation: Conversation | None = None,
     ) -> Message:
-        """Record an outbound message; unless private, the outbox delivers it."""
-        conversation = await self.require_conversation(conversation_id)
+        """Record an outbound message; unless private, the outbox delivers it.
+
+        ``conversation``, when the caller holds it (the bot has it from the event), saves
+        reading it again. The reply is answered once its own insert is durable.
+        """
+        if conversation is None or conversation.id != conversation_id:
+            conversation = await self.require_conversation(conversation_id)
         if not text.strip() and not attachments:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
         now = utcnow()
@@ -242,13 +262,14 @@ class Hub:
             private=private,
             client_id=client_id,
         )
-        stored, duplicate = await self.store.insert_message(message)
+        stored, duplicate = await self.replies.submit(message)
         if duplicate:
             return stored
-        await self.store.touch_conversation(conversation.id, now, stored.seq)
+        # Recency is derived data, refreshed in bulk like the inbound messages' (ingest).
+        self.writer.note_activity([stored])
         log.info("outbound stored", extra={"message_id": stored.id, "private": private})
         if not private:
-            self.outbox.wake()
+            self.outbox.offer(stored, conversation)
         self.events.publish(InboxEvent("message", conversation, stored))
         return stored
 

@@ -63,6 +63,8 @@ class Delivery(Model):
     platform_id: str | None = None
     next_attempt_at: datetime | None = None
     lease_until: datetime | None = None
+    # Which claim holds the lease (storage's own bookkeeping, never shown).
+    lease_id: str | None = Field(default=None, exclude=True)
     updated_at: datetime | None = None
 
 
@@ -124,6 +126,9 @@ class Conversation(Model):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    # What the bot remembers between turns (hub.bot.flows.Session, with its ``turn``), kept
+    # on the conversation so the event that carries it saves a read; never shown.
+    bot: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 class Agent(Model):

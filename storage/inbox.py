@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -212,6 +212,11 @@ class InboxStore:
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         doc = await self.conversations.find_one({"_id": conversation_id})
         return self.conversation_seen(doc) if doc else None
+
+    async def conversations_by_id(self, ids: Sequence[str]) -> dict[str, Conversation]:
+        """Several conversations in one query (those that exist), by id."""
+        docs = await self.conversations.find({"_id": {"$in": list(ids)}}).to_list()
+        return {doc["_id"]: self.conversation_seen(doc) for doc in docs}
 
     def conversation_seen(self, doc: Document) -> Conversation:
         """A conversation document just read; its ``last_seq`` hint feeds the sequence."""

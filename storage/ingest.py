@@ -134,7 +134,7 @@ class InboundWriter:
                 for pending, result in zip(batch, results, strict=True):
                     if not pending.future.done():
                         pending.future.set_result(result)
-                self._note_activity([r.message for r in results if not r.duplicate])
+                self.note_activity([r.message for r in results if not r.duplicate])
 
     async def store_batch(
         self, items: Sequence[InboundMessage], message_ids: Sequence[str] | None = None
@@ -281,7 +281,8 @@ class InboundWriter:
         # costs a lookup and one more insert of the rest (storage/sequence.py).
         return await self.store.sequence.insert(messages)
 
-    def _note_activity(self, messages: Sequence[Message]) -> None:
+    def note_activity(self, messages: Sequence[Message]) -> None:
+        """Raise the conversations' recency for stored messages soon, in one bulk update."""
         for message in messages:
             at, seq = message.created_at, message.seq or 0
             current = self._touches.get(message.conversation_id)

@@ -4,6 +4,8 @@ A customer's socket lives on one instance; the agent's reply may be stored throu
 other. Each instance watches inserts of outbound, non-private messages on the channels
 whose adapters can push live (``LiveDelivery``) and hands them to its own sockets, so
 every instance pushes each reply to the clients connected to it, once, with no broker.
+The instance that stored a reply pushes it at once, from the inbox event that carries its
+conversation, and skips it when the change stream brings it back.
 Delivery to platforms stays with the outbox, whose lease sends each message once.
 
 With ``sync.fanout: local`` (one process, or a server without change streams) the same
@@ -13,6 +15,7 @@ delivery is driven by the in-process event bus instead.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,7 +27,7 @@ from pymongo.errors import PyMongoError
 from hub.background import BackgroundLoop
 from hub.channels import ChannelAdapter
 from hub.core import Hub
-from hub.domain import Channel, Message, OutboundMessage
+from hub.domain import Channel, Conversation, Message, OutboundMessage
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 RETRY_SECONDS = 1.0
+SEEN_LIMIT = 10_000
 
 
 @runtime_checkable
@@ -76,6 +80,11 @@ class ReplyFanout:
             expected=(PyMongoError,),
             logger=log,
         )
+        # Replies pushed by one path (this process's event, or the change stream) and not
+        # seen by the other yet: the second sighting is skipped, so each is pushed once.
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Conversations of other instances' replies: who receives them never changes.
+        self._recipients: OrderedDict[str, Conversation] = OrderedDict()
 
     def _pipeline(self) -> list[Document]:
         return [
@@ -94,8 +103,10 @@ class ReplyFanout:
         """Begin watching; returns once the stream is open, so no later reply is missed."""
         if not self.targets:
             return
+        # This process's own replies are pushed at once from the event that carries their
+        # conversation; the change stream brings the other instances'.
+        self.hub.subscribe(self._on_event)
         if self.mode == "local":
-            self.hub.subscribe(self._on_event)
             return
         self._stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
         self._loop.start()
@@ -130,18 +141,38 @@ class ReplyFanout:
             and message is not None
             and message.direction == "outbound"
             and not message.private
+            and (self.mode == "local" or self._first_sighting(message.id))
         ):
-            await self.deliver(message)
+            self._push(message, event.conversation)
+
+    def _first_sighting(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            del self._seen[message_id]
+            return False
+        self._seen[message_id] = None
+        while len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return True
 
     async def deliver(self, message: Message) -> int:
+        """Push a reply the change stream brought (unless this process pushed it already)."""
+        if message.channel not in self.targets or not self._first_sighting(message.id):
+            return 0
+        conversation = self._recipients.get(message.conversation_id)
+        if conversation is None:
+            conversation = await self.hub.store.get_conversation(message.conversation_id)
+            if conversation is None:
+                return 0
+            self._recipients[conversation.id] = conversation
+            while len(self._recipients) > SEEN_LIMIT:
+                self._recipients.popitem(last=False)
+        return self._push(message, conversation)
+
+    def _push(self, message: Message, conversation: Conversation) -> int:
         target = self.targets.get(message.channel)
         if target is None:
             return 0
-        conversation = await self.hub.store.get_conversation(message.conversation_id)
-        if conversation is None:
-            return 0
-        outbound = outbound_for(message, conversation)
-        return target.push_live(outbound)
+        return target.push_live(outbound_for(message, conversation))
 
 
 def setup(app: web.Application) -> None:
