@@ -7,6 +7,7 @@ then are listeners (bot, agent sockets, mirrors) told, each in its own task.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ from storage.ingest import InboundWriter
 from storage.sequence import page_after
 
 log = logging.getLogger(__name__)
+REPLYING_LIMIT = 10_000
 
 
 class CommentSink(Protocol):
@@ -82,10 +84,18 @@ class Hub:
         self.replies: GroupCommit[Message, tuple[Message, bool]] = GroupCommit(
             self._insert_replies, max_batch=ingest_batch, name="replies"
         )
+        # Conversations this process is replying in, noted before the insert: the change
+        # stream may bring a reply back before ``reply`` returns, and its pusher needs only
+        # the recipient, which never changes, so it need not read the conversation again.
+        self._replying: OrderedDict[str, Conversation] = OrderedDict()
 
     async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
         stored, duplicate = await self.store.sequence.insert(messages)
         return list(zip(stored, duplicate, strict=True))
+
+    def known_conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation this process replied in lately (its recipient is current)."""
+        return self._replying.get(conversation_id)
 
     async def close(self) -> None:
         """Stop the group-commit writers (recency updates still pending are written)."""
@@ -262,6 +272,10 @@ class Hub:
             private=private,
             client_id=client_id,
         )
+        self._replying[conversation.id] = conversation
+        self._replying.move_to_end(conversation.id)
+        while len(self._replying) > REPLYING_LIMIT:
+            self._replying.popitem(last=False)
         stored, duplicate = await self.replies.submit(message)
         if duplicate:
             return stored

@@ -160,6 +160,8 @@ class ReplyFanout:
             return 0
         conversation = self._recipients.get(message.conversation_id)
         if conversation is None:
+            conversation = self.hub.known_conversation(message.conversation_id)
+        if conversation is None:
             conversation = await self.hub.store.get_conversation(message.conversation_id)
             if conversation is None:
                 return 0

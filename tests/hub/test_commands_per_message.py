@@ -29,7 +29,7 @@ from hub.state import HUB
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 from storage.outbox import OutboxStore
-from tests.conftest import settle, wait_for
+from tests.helpers.hub import settle, wait_for
 from tests.hub.bot.conftest import SAMPLE_KB, chatting
 
 QUESTION = "What are your opening hours?"
