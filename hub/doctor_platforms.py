@@ -1,10 +1,10 @@
 """``chorus doctor`` checks of the outside world: channel credentials and archive stores.
 
 Each enabled channel of the registry checks its credentials with the one cheap,
-read-only call its ``ChannelSpec.doctor`` makes (Telegram ``getMe``, Slack ``auth.test``,
-X ``GET /2/users/me``, WeChat ``stable_token``) against the configured base URL, so the
-same check works against the real platform and a local fake. Store sections are read
-defensively (``getattr`` over the likely key names): a section that is absent is skipped.
+read-only call its ``ChannelSpec.doctor`` makes (``adapters/<channel>/doctor.py``) against
+the configured base URL, so the same check works against the real platform and a local
+fake. Store sections are read defensively (``getattr`` over the likely key names): a
+section that is absent is skipped.
 """
 
 from __future__ import annotations
