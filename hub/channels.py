@@ -190,12 +190,24 @@ class Drains(Protocol):
     async def drain(self) -> None: ...
 
 
+@runtime_checkable
+class LiveDelivery(Protocol):
+    """A channel that pushes stored replies to clients connected to this process."""
+
+    channel: Channel
+
+    def push_live(self, outbound: OutboundMessage) -> int:
+        """Queue ``outbound`` to the recipient's local sockets; returns how many."""
+        ...
+
+
 class Capability(StrEnum):
     """What a channel may do beyond ``ChannelAdapter``, declared in its ``ChannelSpec``."""
 
     PUBLIC_API = "public_api"  # ServesApi: operations under /api/v1
     STATUS = "status"  # ReportsStatus: shown by /readyz
     DRAIN = "drain"  # Drains: called before shutdown
+    LIVE = "live"  # LiveDelivery: replies pushed to this instance's sockets
     AGENT_USERS = "agent_users"  # its users can be linked to agents (HubPort.agent_for)
 
 
@@ -203,6 +215,7 @@ CAPABILITY_PROTOCOLS: dict[Capability, type] = {
     Capability.PUBLIC_API: ServesApi,
     Capability.STATUS: ReportsStatus,
     Capability.DRAIN: Drains,
+    Capability.LIVE: LiveDelivery,
 }
 
 

@@ -2,7 +2,7 @@
 
 A customer's socket lives on one instance; the agent's reply may be stored through any
 other. Each instance watches inserts of outbound, non-private messages on the channels
-whose adapters can push live (``LiveDelivery``) and hands them to its own sockets, so
+whose adapters declare they push live (``Capability.LIVE``) and hands them to its own sockets, so
 every instance pushes each reply to the clients connected to it, once, with no broker.
 Delivery to platforms stays with the outbox, whose lease sends each message once.
 
@@ -15,20 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 from aiohttp import web
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from hub.channels import ChannelAdapter
+from hub.channels import Capability, ChannelSet, LiveDelivery
 from hub.core import Hub
-from hub.domain import Channel, Message, OutboundMessage
+from hub.domain import Channel, Message
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO
+from hub.state import CHANNELS, CONFIG, HUB, MONGO
 from storage.changes import open_stream
 from storage.message_docs import message_from_doc
 
@@ -38,17 +38,6 @@ Document = dict[str, Any]
 RETRY_SECONDS = 1.0
 
 
-@runtime_checkable
-class LiveDelivery(Protocol):
-    """An adapter that pushes stored replies to clients connected to this process."""
-
-    channel: Channel
-
-    def push_live(self, outbound: OutboundMessage) -> int:
-        """Queue ``outbound`` to the recipient's local sockets; returns how many."""
-        ...
-
-
 class ReplyFanout:
     """Delivers every new reply to the live-delivery adapters of this instance."""
 
@@ -56,15 +45,15 @@ class ReplyFanout:
         self,
         hub: Hub,
         db: AsyncDatabase[Document],
-        adapters: Mapping[Channel, ChannelAdapter],
+        channels: ChannelSet,
         mode: str = "change_stream",
     ) -> None:
         self.hub = hub
         self.db = db
+        # The channels that declared they push live (``Capability.LIVE``).
         self.targets: dict[Channel, LiveDelivery] = {
-            channel: adapter
-            for channel, adapter in adapters.items()
-            if isinstance(adapter, LiveDelivery)
+            adapter.channel: cast(LiveDelivery, adapter)
+            for adapter in channels.able(Capability.LIVE)
         }
         self.mode = mode
         self._task: asyncio.Task[None] | None = None
@@ -141,8 +130,7 @@ class ReplyFanout:
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
-    adapters: dict[Channel, ChannelAdapter] = app[ADAPTERS]
-    fanout = ReplyFanout(app[HUB], app[MONGO].db, adapters, app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[MONGO].db, app[CHANNELS], app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from adapters.registry import BUILTIN_CHANNELS
 from hub.app import create_app
-from hub.channels import ChannelAdapter, ChannelServices, ChannelSpec, HubPort
+from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec, HubPort
 from hub.checks import CheckResult, ProbeContext
 from hub.config import ConfigError, load_config
 from hub.config_section import ChannelSection
@@ -146,3 +146,16 @@ async def test_a_registered_channel_routes_both_ways(
 
 async def _async(value: Any) -> Any:
     return value
+
+
+def test_a_declared_capability_the_adapter_lacks_stops_the_build(env: dict[str, str]) -> None:
+    boasting = ChannelSpec(
+        name="echo",
+        section="echo",
+        config=EchoConfig,
+        build=build_echo,
+        capabilities=frozenset({Capability.STATUS}),
+    )
+    config = load_config(None, env | {"CHORUS_ECHO__ENABLED": "true"}, channels=(boasting,))
+    with pytest.raises(TypeError, match="channel echo declares status but lacks it"):
+        create_app(config)
