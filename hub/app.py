@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -27,7 +27,15 @@ from hub.api import sync as sync_api
 from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
 from hub.bot import service as bot_service
-from hub.channels import ChannelAdapter, ServesApi, channel_status
+from hub.channels import (
+    Capability,
+    ChannelAdapter,
+    ChannelServices,
+    ChannelSet,
+    ServesApi,
+    build_channels,
+    channel_status,
+)
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.database import SERVE, start_recorded, stop_recorded
@@ -37,7 +45,7 @@ from hub.http import error_middleware
 from hub.live import AgentFeed
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
-from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
+from hub.state import ADAPTERS, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
 from hub.web_security import security_middleware
 from storage.agents import AgentStore
@@ -64,36 +72,15 @@ class Feature(Protocol):
 
 def build_adapters(
     config: ChorusConfig, hub: Hub, tokens: TokenService, mongo: MongoStore
-) -> list[ChannelAdapter]:
-    """The enabled channels. Adapters are imported here only, so the core stays SDK-free."""
-    adapters: list[ChannelAdapter] = []
-    if config.web.enabled:
-        from adapters.web import WebChatAdapter
+) -> ChannelSet:
+    """The enabled channels of the registry the config was built from (its ``channels``).
 
-        adapters.append(
-            WebChatAdapter(config.web, hub, tokens, config.sessions.trust_forwarded_for)
-        )
-    if config.telegram.enabled:
-        from adapters.telegram.adapter import TelegramAdapter
-
-        adapters.append(TelegramAdapter(config.telegram, hub))
-    if config.slack.enabled:
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(config.slack, hub))
-    if config.twitter.enabled:
-        from adapters.twitter import TwitterAdapter
-
-        adapters.append(TwitterAdapter(config.twitter, hub))
-    if config.wechat.enabled:
-        from adapters.wechat.adapter import WeChatAdapter
-
-        adapters.append(WeChatAdapter(config.wechat, hub))
-    if config.api_channels.enabled:
-        from adapters.api_channel.adapter import ApiChannelAdapter
-
-        adapters.append(ApiChannelAdapter(config.api_channels, hub, ApiChannelStore(mongo)))
-    return adapters
+    Each channel's factory imports its adapter, so the core stays SDK-free."""
+    for spec in config.channels:
+        for name, level in spec.quiet_loggers.items():
+            logging.getLogger(name).setLevel(level)
+    services = ChannelServices(hub, config, tokens, ApiChannelStore(mongo))
+    return build_channels(config.channels, services)
 
 
 # Every feature joins the app the same way, ``setup(app)``, in this order (the order its
@@ -164,13 +151,15 @@ def create_app(config: ChorusConfig) -> web.Application:
         reopen_window_seconds=config.bot.reopen_window_seconds,
         ingest_batch=config.mongo.ingest_batch,
     )
-    adapters = build_adapters(config, hub, tokens, mongo)
+    channels = build_adapters(config, hub, tokens, mongo)
+    adapters = list(channels.adapters.values())
 
     app[CONFIG] = config
     app[MONGO] = mongo
     app[TOKENS] = tokens
     app[HUB] = hub
-    app[ADAPTERS] = {adapter.channel: adapter for adapter in adapters}
+    app[ADAPTERS] = channels.adapters
+    app[CHANNELS] = channels
     app[LIVE] = feed = AgentFeed(
         tokens,
         queue_size=config.web.agent_send_queue_size,
@@ -188,10 +177,10 @@ def create_app(config: ChorusConfig) -> web.Application:
     app.router.add_get("/inbox/ws", feed.handle)
     for adapter in adapters:
         app.router.add_routes(adapter.routes())
-        if isinstance(adapter, ServesApi):
-            for op in adapter.api_operations():
-                api.add(op.method, op.path, op.handler, roles=(), public=True,
-                        summary=op.summary, body=op.body, status=op.status)  # fmt: skip
+    for adapter in channels.able(Capability.PUBLIC_API):
+        for op in cast(ServesApi, adapter).api_operations():
+            api.add(op.method, op.path, op.handler, roles=(), public=True,
+                    summary=op.summary, body=op.body, status=op.status)  # fmt: skip
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
     for feature in FEATURES:
@@ -250,8 +239,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {"mongo": "ok" if ready else "unreachable"}
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
     # Channels that poll their platform say where they stand (next poll, rate limits).
-    adapters = request.app[ADAPTERS]
-    channels = channel_status(adapters)
+    channels = channel_status(request.app[CHANNELS])
     if channels:
         body["channels"] = channels
     return web.json_response(body, status=200 if ready else 503)

@@ -111,32 +111,33 @@ class Hub:
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
         return await self.store.recent_messages({"conversation_id": conversation_id}, limit)
 
-    async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
-        return await self.agents.find_by_slack_user(slack_user_id)
+    async def agent_for(self, channel: Channel, user_id: str) -> Agent | None:
+        return await self.agents.find_by_channel_user(channel, user_id)
 
-    async def link_slack_user(
-        self, agent_id: str, slack_user_id: str | None, *, take_over: bool = False
+    async def link_agent(
+        self, channel: Channel, agent_id: str, user_id: str | None, *, take_over: bool = False
     ) -> Agent:
-        """Make ``slack_user_id`` act as the agent (None unlinks); the agent is created if new.
+        """Make ``user_id`` of ``channel`` act as the agent (None unlinks); the agent is
+        created if new.
 
-        A Slack user stands for one agent at most: if another agent holds it, this is a
-        ``Conflict`` unless ``take_over`` (configuration is the source of truth at start-up).
+        A channel's user stands for one agent at most: if another agent holds it, this is
+        a ``Conflict`` unless ``take_over`` (configuration is the source of truth at start).
         """
-        if slack_user_id is not None:
-            holder = await self.agents.find_by_slack_user(slack_user_id)
+        taken = f"{channel}_user_taken"
+        if user_id is not None:
+            holder = await self.agents.find_by_channel_user(channel, user_id)
             if holder is not None and holder.id != agent_id:
                 if not take_over:
                     raise Conflict(
-                        f"Slack user {slack_user_id} is already linked to agent {holder.id}",
-                        code="slack_user_taken",
+                        f"{channel} user {user_id} is already linked to agent {holder.id}",
+                        code=taken,
                     )
-                await self.agents.upsert(holder.id, {"slack_user_id": None})
+                await self.agents.link_channel_user(holder.id, channel, None)
         try:
-            return await self.agents.upsert(agent_id, {"slack_user_id": slack_user_id})
+            return await self.agents.link_channel_user(agent_id, channel, user_id)
         except DuplicateKeyError as exc:  # another request linked it meanwhile
             raise Conflict(
-                f"Slack user {slack_user_id} is already linked to another agent",
-                code="slack_user_taken",
+                f"{channel} user {user_id} is already linked to another agent", code=taken
             ) from exc
 
     async def conversations_with_status(

@@ -1,10 +1,9 @@
 """``chorus doctor``: check a configuration without starting the hub.
 
 Each check returns rows of pass / warn / fail / skip with, for anything not passing, the
-fix. Features contribute checks through ``doctor_check`` (whole-config checks) or
-``hub.doctor_platforms.CREDENTIAL_CHECKS`` (one cheap API call per enabled channel), and
-read their config section defensively, so a check for a section that is absent is
-skipped rather than broken.
+fix. Features contribute checks through ``doctor_check`` (whole-config checks); each
+channel declares its credential check (one cheap API call) in its ``ChannelSpec``, run
+for every enabled channel of the registry (``hub.doctor_platforms``).
 
 "Production" means ``--production`` was given or the hub listens on a non-loopback
 address; some findings (a standalone database, an open /metrics) only warn or fail there.
@@ -18,29 +17,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
+from hub.checks import CheckResult, ProbeContext, Status
 from hub.config import ChorusConfig, jwt_secret_problem
+from hub.doctor_platforms import check_channels, check_stores
 from storage.indexes import INDEXES
 
-Status = Literal["pass", "warn", "fail", "skip"]
+__all__ = ["CheckResult", "DoctorContext", "doctor_check", "render", "run_doctor"]
 
 CLOCK_SKEW_WARN_SECONDS = 1.0
 CLOCK_SKEW_FAIL_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One line of the report."""
-
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
 
 
 @dataclass
@@ -77,8 +68,6 @@ async def run_doctor(
     config: ChorusConfig, *, production: bool = False, check_seconds: float = 5.0
 ) -> list[CheckResult]:
     """Run every registered check; a check that raises is reported as a failure."""
-    import hub.doctor_platforms  # noqa: F401 - registers the platform and store checks
-
     production = production or not is_loopback(config.http.host)
     results: list[CheckResult] = []
     budget = aiohttp.ClientTimeout(total=check_seconds)
@@ -309,6 +298,18 @@ def _weak_secret_file(config: ChorusConfig) -> str | None:
     if auth.jwt_secret.get_secret_value() or not auth.jwt_secret_file.exists():
         return None
     return jwt_secret_problem(auth.jwt_secret_file.read_text(encoding="utf-8").strip())
+
+
+@doctor_check
+async def check_platforms(ctx: DoctorContext) -> list[CheckResult]:
+    """Each enabled channel's credentials, with the one cheap call its spec declares."""
+    return await check_channels(ctx.config, ProbeContext(ctx.http, ctx.timeout))
+
+
+@doctor_check
+async def check_archive_stores(ctx: DoctorContext) -> list[CheckResult]:
+    """Each configured archive or backup store accepts a write (then the probe is deleted)."""
+    return await check_stores(ctx.config)
 
 
 def run_doctor_sync(

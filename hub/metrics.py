@@ -5,8 +5,8 @@ built from this file alone and features that land later only have to call a help
 Each app gets a dedicated ``CollectorRegistry`` (never the process-global default), so
 several hubs in one process (the test suite) do not collide.
 
-Label values are bounded: channels come from ``hub.domain.CHANNELS``, causes and reasons
-from the small vocabularies below, commands from the MongoDB command names.
+Label values are bounded: channels come from the channel registry (``adapters.registry``),
+causes and reasons from the small vocabularies below, commands from the MongoDB command names.
 
 Metric (type) — labels — meaning. ``tests/ops/test_metrics.py`` parses this list and fails
 when a metric here (or named in README.md or docs/) has no sample after a scripted session:

@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from pymongo.errors import PyMongoError
 
+from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
     FrameError,
     HelloFrame,
@@ -35,9 +36,7 @@ from adapters.web.frames import (
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.auth import TokenService
-from hub.channels import HubPort
-from hub.config import WebChatConfig
+from hub.channels import HubPort, VisitorTokens
 from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
 from hub.errors import RateLimited, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
@@ -114,7 +113,7 @@ class WebChatAdapter:
         self,
         config: WebChatConfig,
         hub: HubPort,
-        tokens: TokenService,
+        tokens: VisitorTokens,
         trust_forwarded_for: bool = False,
     ) -> None:
         self.config = config

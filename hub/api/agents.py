@@ -81,7 +81,7 @@ async def patch_agent(request: web.Request) -> web.Response:
     agent_id = request.match_info["id"]
     if await hub.agents.get(agent_id) is None:
         raise NotFound(f"agent {agent_id} not found")
-    agent = await hub.link_slack_user(agent_id, body.slack_user_id)
+    agent = await hub.link_agent("slack", agent_id, body.slack_user_id)
     return web.json_response(agent.model_dump(mode="json"))
 
 

@@ -2,7 +2,7 @@
 
 A customer's socket lives on one instance; the agent's reply may be stored through any
 other. Each instance watches inserts of outbound, non-private messages on the channels
-whose adapters can push live (``LiveDelivery``) and hands them to its own sockets, so
+whose adapters declare they push live (``Capability.LIVE``) and hands them to its own sockets, so
 every instance pushes each reply to the clients connected to it, once, with no broker.
 The instance that stored a reply pushes it at once, from the inbox event that carries its
 conversation, and skips it when the change stream brings it back.
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 from aiohttp import web
 from pymongo.asynchronous.change_stream import AsyncChangeStream
@@ -25,12 +25,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from hub.background import BackgroundLoop
-from hub.channels import ChannelAdapter
+from hub.channels import Capability, ChannelSet, LiveDelivery
 from hub.core import Hub
-from hub.domain import Channel, Conversation, Message, OutboundMessage
+from hub.domain import Channel, Conversation, Message
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO
+from hub.state import CHANNELS, CONFIG, HUB, MONGO
 from storage.changes import open_stream
 from storage.message_docs import message_from_doc
 
@@ -41,17 +41,6 @@ RETRY_SECONDS = 1.0
 SEEN_LIMIT = 10_000
 
 
-@runtime_checkable
-class LiveDelivery(Protocol):
-    """An adapter that pushes stored replies to clients connected to this process."""
-
-    channel: Channel
-
-    def push_live(self, outbound: OutboundMessage) -> int:
-        """Queue ``outbound`` to the recipient's local sockets; returns how many."""
-        ...
-
-
 class ReplyFanout:
     """Delivers every new reply to the live-delivery adapters of this instance."""
 
@@ -59,15 +48,15 @@ class ReplyFanout:
         self,
         hub: Hub,
         db: AsyncDatabase[Document],
-        adapters: Mapping[Channel, ChannelAdapter],
+        channels: ChannelSet,
         mode: str = "change_stream",
     ) -> None:
         self.hub = hub
         self.db = db
+        # The channels that declared they push live (``Capability.LIVE``).
         self.targets: dict[Channel, LiveDelivery] = {
-            channel: adapter
-            for channel, adapter in adapters.items()
-            if isinstance(adapter, LiveDelivery)
+            adapter.channel: cast(LiveDelivery, adapter)
+            for adapter in channels.able(Capability.LIVE)
         }
         self.mode = mode
         self._stream: AsyncChangeStream[Document] | None = None
@@ -183,8 +172,7 @@ def setup(app: web.Application) -> None:
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
-    adapters: dict[Channel, ChannelAdapter] = app[ADAPTERS]
-    fanout = ReplyFanout(app[HUB], app[MONGO].db, adapters, app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[MONGO].db, app[CHANNELS], app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()
