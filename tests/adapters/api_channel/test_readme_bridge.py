@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from storage.embedded import free_port
-from tests.helpers.hub import bearer, wait_for
 from tests.embedded_hub import ROOT
+from tests.helpers.hub import bearer, wait_for
 
 BRIDGE = re.compile(r"```python\n(import hashlib, hmac.*?from_chorus.*?)```", re.S)
 
