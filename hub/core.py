@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from pymongo.errors import DuplicateKeyError
-
 from hub.domain import (
     Agent,
     Attachment,
@@ -29,7 +27,7 @@ from hub.domain import (
     new_id,
     utcnow,
 )
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.logs import bind, scoped_log_context
 from hub.metrics import HubMetrics
@@ -37,6 +35,7 @@ from hub.outbox import Outbox
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
+from storage.filters import ConversationFilter, MessageFilter
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.sequence import page_after
@@ -85,7 +84,9 @@ class Hub:
         return await self.store.get_contact(contact_id)
 
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        return await self.store.recent_messages({"conversation_id": conversation_id}, limit)
+        return await self.store.recent_messages(
+            MessageFilter(conversation_id=conversation_id), limit
+        )
 
     async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
         return await self.agents.find_by_slack_user(slack_user_id)
@@ -109,7 +110,7 @@ class Hub:
                 await self.agents.upsert(holder.id, {"slack_user_id": None})
         try:
             return await self.agents.upsert(agent_id, {"slack_user_id": slack_user_id})
-        except DuplicateKeyError as exc:  # another request linked it meanwhile
+        except DuplicateRecord as exc:  # another request linked it meanwhile
             raise Conflict(
                 f"Slack user {slack_user_id} is already linked to another agent",
                 code="slack_user_taken",
@@ -119,7 +120,9 @@ class Hub:
         self, status: ConversationStatus, limit: int
     ) -> list[Conversation]:
         """The most recently active conversations in ``status``."""
-        items, _ = await self.store.list_conversations({"status": status}, limit, None)
+        items, _ = await self.store.list_conversations(
+            ConversationFilter(status=status), limit, None
+        )
         return items
 
     async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
@@ -293,10 +296,10 @@ class Hub:
         contact = await self.store.find_contact(channel, sender_id)
         if contact is None:
             return HistoryPage([], {}, more=False)
-        filters: dict[str, Any] = {"contact_id": contact.id, "channel": channel, "private": False}
+        filters = MessageFilter(contact_id=contact.id, channels=frozenset({channel}), private=False)
         anchor = None
         if after_id is not None:
-            anchor = await self.store.find_message({**filters, "_id": after_id})
+            anchor = await self.store.find_message(after_id, filters)
         if anchor is None or anchor.seq is None:
             # No position (first visit, an unknown or pre-seq message): the newest messages.
             recent = await self.store.recent_messages(filters, limit)

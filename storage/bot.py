@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 
-class BotStore:
+class BotStore(StorageBoundary):
     """``bot_sessions`` (one per conversation), ``bot_counters`` and ``ratings``."""
 
     def __init__(self, mongo: MongoStore) -> None:

@@ -26,6 +26,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.domain import Author, Contact, Conversation, InboundMessage, Message, new_id, utcnow
 from hub.logs import current_context, log_context
+from storage.errors import StorageBoundary
 from storage.inbox import (
     InboxStore,
     contact_from_doc,
@@ -57,7 +58,7 @@ class _Pending:
     log_fields: dict[str, str] = field(default_factory=dict)
 
 
-class InboundWriter:
+class InboundWriter(StorageBoundary):
     """Stores inbound messages in shared batches of at most ``max_batch``."""
 
     def __init__(

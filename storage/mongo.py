@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 
+from storage.errors import StorageBoundary
 from storage.indexes import INDEXES
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def make_client(
     )
 
 
-class MongoStore:
+class MongoStore(StorageBoundary):
     """The connected database, with the write concern every acknowledged write uses."""
 
     def __init__(

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from pymongo import ReturnDocument
 
 from hub.domain import Message, utcnow
+from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc
 from storage.mongo import MongoStore
 
 
-class OutboxStore:
+class OutboxStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.messages = mongo.collection("messages")
 
