@@ -29,7 +29,7 @@ from hub.domain import (
 )
 from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
-from hub.logs import bind, scoped_log_context
+from hub.logs import bind, current_context, log_context, scoped_log_context
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.routing.states import reopen_status
@@ -72,7 +72,9 @@ class Hub:
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
-        self.writer = InboundWriter(store, max_batch=ingest_batch)
+        self.writer = InboundWriter(
+            store, max_batch=ingest_batch, log_fields=current_context, log_scope=log_context
+        )
         # A customer writing this soon after resolution reopens the conversation.
         self.reopen_window = timedelta(seconds=reopen_window_seconds)
         self.writer.before_open = self._reopen_recent

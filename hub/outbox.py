@@ -14,11 +14,10 @@ import random
 from collections.abc import Mapping
 from datetime import timedelta
 
-from pymongo.errors import PyMongoError
-
 from hub.channels import ChannelAdapter
 from hub.config import OutboxConfig
 from hub.domain import Channel, Conversation, DeliveryResult, Message, OutboundMessage, utcnow
+from hub.errors import StorageError
 from hub.logs import context_with
 from hub.metrics import DeliveryReason, HubMetrics
 from storage.inbox import InboxStore
@@ -95,7 +94,7 @@ class Outbox:
             try:
                 await self.deliver_due()
                 delay = await self._idle_delay()
-            except PyMongoError as exc:
+            except StorageError as exc:
                 log.warning("outbox cannot reach the database", extra={"error": str(exc)})
                 delay = self.config.poll_seconds
             except Exception:

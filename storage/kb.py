@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from hub.bot.knowledge import KnowledgeEntry
-from hub.domain import utcnow
+from hub.domain import KnowledgeEntry, utcnow
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 

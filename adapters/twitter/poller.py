@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from pymongo.errors import PyMongoError
 from tweepy.errors import HTTPException, TooManyRequests
 
 from adapters.twitter.client import RateWindow, TwitterApiClient
@@ -41,6 +40,7 @@ from adapters.twitter.normalize import (
 )
 from hub.channels import ChannelState
 from hub.domain import InboundMessage
+from hub.errors import StorageError
 
 PAGE_SIZE = 100
 # What each poll asks for (tweepy's keyword names): the fields normalize.py reads.
@@ -162,7 +162,7 @@ class TwitterPoller:
                 if reset is not None:
                     next_at = max(next_at, reset + RESET_MARGIN_SECONDS)
                 log.info("X rate limit reached", extra={"stream": stream.name, "reset": reset})
-            except (HTTPException, aiohttp.ClientError, TimeoutError, PyMongoError) as exc:
+            except (HTTPException, aiohttp.ClientError, TimeoutError, StorageError) as exc:
                 stream.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("X poll failed", extra={"stream": stream.name, "error": str(exc)})
             except Exception:  # a bug in one poll must not end polling
