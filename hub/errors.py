@@ -69,6 +69,18 @@ class StorageUnavailable(StorageError):
     status = 503
 
 
+class StorageRefused(StorageError):
+    """The database answered and refused: credentials, permissions, or a bad command."""
+
+    code = "storage_refused"
+
+
+class StorageMisconfigured(StorageError):
+    """The database address or its options cannot be used (an invalid URI)."""
+
+    code = "storage_misconfigured"
+
+
 class DuplicateRecord(StorageError, Conflict):
     """A write met a unique index: the record (or its key) is already stored."""
 

@@ -1,11 +1,12 @@
 """The driver's exceptions become the hub's own, here and nowhere else.
 
 Every store derives from :class:`StorageBoundary`, which wraps its public coroutine methods
-(and async generators) so a ``PyMongoError`` leaves storage as a :class:`~hub.errors.StorageError`:
+(and async generators) so a ``PyMongoError`` leaves storage as a ``hub.errors.StorageError``:
 ``StorageUnavailable`` when the database did not answer (callers retry), ``DuplicateRecord``
-when a unique index refused a write, ``StorageError`` for anything else. The driver's
-exception stays attached as ``__cause__``; its text (which may quote stored values) is not
-copied into the message a client sees.
+when a unique index refused a write, ``StorageRefused`` when the server refused (credentials,
+a bad command), ``StorageMisconfigured`` for an unusable address, ``StorageError`` otherwise.
+The driver's exception stays attached as ``__cause__`` (operators' tools quote it); its text,
+which may hold stored values, is not copied into the message a client sees.
 """
 
 from __future__ import annotations
@@ -16,9 +17,21 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any, ParamSpec, TypeVar
 
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+)
 
-from hub.errors import DuplicateRecord, StorageError, StorageUnavailable
+from hub.errors import (
+    DuplicateRecord,
+    StorageError,
+    StorageMisconfigured,
+    StorageRefused,
+    StorageUnavailable,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,8 +47,12 @@ def translate(exc: PyMongoError) -> StorageError:
         error = DuplicateRecord("a record with that key is already stored")
     elif isinstance(exc, ConnectionFailure) or any(map(exc.has_error_label, _TRANSIENT_LABELS)):
         error = StorageUnavailable("the database is unavailable, retry")
+    elif isinstance(exc, OperationFailure):
+        error = StorageRefused(f"the database refused the operation ({type(exc).__name__})")
+    elif isinstance(exc, ConfigurationError):
+        error = StorageMisconfigured("the database address or its options are not valid")
     else:
-        error = StorageError(f"the database refused the operation ({type(exc).__name__})")
+        error = StorageError(f"the database operation failed ({type(exc).__name__})")
     error.__cause__ = exc
     return error
 

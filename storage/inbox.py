@@ -215,6 +215,11 @@ class InboxStore(StorageBoundary):
         doc = await self.conversations.find_one({"_id": conversation_id})
         return self.conversation_seen(doc) if doc else None
 
+    async def conversation_document(self, conversation_id: str) -> Document | None:
+        """The stored conversation as is, ``changed_at`` (per-field change times) included:
+        what sync's merge of pushed states compares against."""
+        return await self.conversations.find_one({"_id": conversation_id})
+
     def conversation_seen(self, doc: Document) -> Conversation:
         """A conversation document just read; its ``last_seq`` hint feeds the sequence."""
         self.sequence.observe(doc["_id"], doc.get("last_seq"))

@@ -19,18 +19,16 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
-from pymongo.asynchronous.change_stream import AsyncChangeStream
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from hub.channels import ChannelAdapter
 from hub.core import Hub
 from hub.domain import Channel, Message, OutboundMessage
+from hub.errors import StorageError
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
 from hub.state import ADAPTERS, CONFIG, HUB, MONGO
-from storage.changes import open_stream
-from storage.message_docs import message_from_doc
+from storage.mongo import MongoStore
+from storage.reply_stream import ReplyStream
 
 log = logging.getLogger(__name__)
 
@@ -55,32 +53,19 @@ class ReplyFanout:
     def __init__(
         self,
         hub: Hub,
-        db: AsyncDatabase[Document],
+        mongo: MongoStore,
         adapters: Mapping[Channel, ChannelAdapter],
         mode: str = "change_stream",
     ) -> None:
         self.hub = hub
-        self.db = db
         self.targets: dict[Channel, LiveDelivery] = {
             channel: adapter
             for channel, adapter in adapters.items()
             if isinstance(adapter, LiveDelivery)
         }
+        self.replies = ReplyStream(mongo, self.targets)
         self.mode = mode
         self._task: asyncio.Task[None] | None = None
-
-    def _pipeline(self) -> list[Document]:
-        return [
-            {
-                "$match": {
-                    "operationType": "insert",
-                    "ns.coll": "messages",
-                    "fullDocument.direction": "outbound",
-                    "fullDocument.private": False,
-                    "fullDocument.channel": {"$in": sorted(self.targets)},
-                }
-            }
-        ]
 
     async def start(self) -> None:
         """Begin watching; returns once the stream is open, so no later reply is missed."""
@@ -89,8 +74,8 @@ class ReplyFanout:
         if self.mode == "local":
             self.hub.subscribe(self._on_event)
             return
-        stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
-        self._task = asyncio.get_running_loop().create_task(self._tail(stream), name="fanout")
+        await self.replies.open()
+        self._task = asyncio.get_running_loop().create_task(self._tail(), name="fanout")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -99,24 +84,21 @@ class ReplyFanout:
                 await self._task
             self._task = None
 
-    async def _tail(self, stream: AsyncChangeStream[Document]) -> None:
+    async def _tail(self) -> None:
         while True:
             try:
-                async with stream:
-                    async for event in stream:
-                        await self.deliver(message_from_doc(event["fullDocument"]))
-            except PyMongoError as exc:
+                async for message in self.replies.replies():
+                    await self.deliver(message)
+            except StorageError as exc:
                 # The driver resumes on its own after transient errors; this is the rest.
-                log.warning("reply fan-out stream failed", extra={"error": str(exc)})
-            token = stream.resume_token
+                log.warning("reply fan-out stream failed", extra={"error": str(exc.__cause__)})
             while True:
                 await asyncio.sleep(RETRY_SECONDS)
                 try:
-                    stream = await open_stream(self.db, self._pipeline(), token, max_await_ms=500)
+                    await self.replies.reopen()
                     break
                 except Exception as exc:  # an expired token: live pushes resume from now
                     log.warning("reply fan-out cannot resume", extra={"error": str(exc)})
-                    token = None
 
     async def _on_event(self, event: InboxEvent) -> None:
         message = event.message
@@ -142,7 +124,7 @@ class ReplyFanout:
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
     adapters: dict[Channel, ChannelAdapter] = app[ADAPTERS]
-    fanout = ReplyFanout(app[HUB], app[MONGO].db, adapters, app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[MONGO], adapters, app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()
