@@ -42,5 +42,8 @@ async def test_a_stopped_database_is_a_storage_error_on_the_polled_stream(
         status = await wait_for(failed, within=30)
         assert status["last_error"].startswith("StorageUnavailable: "), status["last_error"]
     finally:
+        # Back on the same address before the hub stops, as an operator would bring it.
+        restarted = EmbeddedMongo(tmp_path / "db", port=database.port)
+        await restarted.astart()
         await client.close()
-        await database.astop()
+        await restarted.astop()

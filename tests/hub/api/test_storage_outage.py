@@ -44,5 +44,8 @@ async def test_a_stopped_database_is_a_503_and_the_hubs_own_error(
         with pytest.raises(StorageUnavailable):
             await client.app[HUB].conversation_messages("c1", 0, 5)
     finally:
+        # Back on the same address before the hub stops, as an operator would bring it.
+        restarted = EmbeddedMongo(tmp_path / "db", port=database.port)
+        await restarted.astart()
         await client.close()
-        await database.astop()
+        await restarted.astop()
