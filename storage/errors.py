@@ -71,8 +71,10 @@ def translated(function: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any
 
     @functools.wraps(function)
     async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        with storage_errors():
+        try:  # not ``storage_errors()``: a context manager costs more than the call itself
             return await function(*args, **kwargs)
+        except PyMongoError as exc:
+            raise translate(exc) from exc
 
     return call
 
