@@ -9,7 +9,6 @@ from typing import Any, Protocol, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from pymongo.errors import PyMongoError
 
 from hub import archive_schedule, inbox_web, ops
 from hub.api import admin as admin_api
@@ -40,6 +39,7 @@ from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.database import SERVE, start_recorded, stop_recorded
 from hub.domain import Channel
+from hub.errors import StorageError
 from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
@@ -54,6 +54,7 @@ from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
+from storage.monitoring import CommandTimer
 from storage.outbox import OutboxStore
 from storage.sessions import SessionStore
 
@@ -133,7 +134,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         make_client(
             uri,
             server_selection_timeout_ms=config.mongo.server_selection_timeout_ms,
-            event_listeners=[metrics.storage_listener],
+            event_listeners=[CommandTimer(metrics.storage_latency)],
         ),
         config.mongo.database,
         config.mongo.write_concern,
@@ -197,7 +198,7 @@ def _database_context(embedded: EmbeddedMongo | None, config: ChorusConfig) -> A
         mongo = app[MONGO]
         try:
             await mongo.ensure_indexes()
-        except PyMongoError as exc:
+        except StorageError as exc:
             await mongo.close()
             if embedded is not None:
                 await stop_recorded(embedded, config)

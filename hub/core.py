@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from pymongo.errors import DuplicateKeyError
-
 from hub.domain import (
     Agent,
     Attachment,
@@ -30,14 +28,15 @@ from hub.domain import (
     new_id,
     utcnow,
 )
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
-from hub.logs import bind, scoped_log_context
+from hub.logs import bind, current_context, log_context, scoped_log_context
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
+from storage.filters import ConversationFilter, MessageFilter
 from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
@@ -76,7 +75,9 @@ class Hub:
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
-        self.writer = InboundWriter(store, max_batch=ingest_batch)
+        self.writer = InboundWriter(
+            store, max_batch=ingest_batch, log_fields=current_context, log_scope=log_context
+        )
         # A customer writing this soon after resolution reopens the conversation.
         self.reopen_window = timedelta(seconds=reopen_window_seconds)
         self.writer.before_open = self._reopen_recent
@@ -109,7 +110,9 @@ class Hub:
         return await self.store.get_contact(contact_id)
 
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        return await self.store.recent_messages({"conversation_id": conversation_id}, limit)
+        return await self.store.recent_messages(
+            MessageFilter(conversation_id=conversation_id), limit
+        )
 
     async def agent_for(self, channel: Channel, user_id: str) -> Agent | None:
         return await self.agents.find_by_channel_user(channel, user_id)
@@ -135,7 +138,7 @@ class Hub:
                 await self.agents.link_channel_user(holder.id, channel, None)
         try:
             return await self.agents.link_channel_user(agent_id, channel, user_id)
-        except DuplicateKeyError as exc:  # another request linked it meanwhile
+        except DuplicateRecord as exc:  # another request linked it meanwhile
             raise Conflict(
                 f"{channel} user {user_id} is already linked to another agent", code=taken
             ) from exc
@@ -144,7 +147,9 @@ class Hub:
         self, status: ConversationStatus, limit: int
     ) -> list[Conversation]:
         """The most recently active conversations in ``status``."""
-        items, _ = await self.store.list_conversations({"status": status}, limit, None)
+        items, _ = await self.store.list_conversations(
+            ConversationFilter(status=status), limit, None
+        )
         return items
 
     async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
@@ -329,10 +334,10 @@ class Hub:
         contact = await self.store.find_contact(channel, sender_id)
         if contact is None:
             return HistoryPage([], {}, more=False)
-        filters: dict[str, Any] = {"contact_id": contact.id, "channel": channel, "private": False}
+        filters = MessageFilter(contact_id=contact.id, channels=frozenset({channel}), private=False)
         anchor = None
         if after_id is not None:
-            anchor = await self.store.find_message({**filters, "_id": after_id})
+            anchor = await self.store.find_message(after_id, filters)
         if anchor is None or anchor.seq is None:
             # No position (first visit, an unknown or pre-seq message): the newest messages.
             recent = await self.store.recent_messages(filters, limit)

@@ -17,12 +17,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
 
-from pymongo.errors import PyMongoError
-
 from hub.background import BackgroundLoop
 from hub.channels import ChannelAdapter
 from hub.config import OutboxConfig
 from hub.domain import Channel, Conversation, DeliveryResult, Message, OutboundMessage, utcnow
+from hub.errors import StorageError
 from hub.logs import context_with
 from hub.metrics import DeliveryReason, HubMetrics
 from storage.group_commit import GroupCommit
@@ -80,7 +79,7 @@ class Outbox:
             self._pass,
             interval=config.poll_seconds,
             max_retry=max(config.poll_seconds, 30.0),
-            expected=(PyMongoError,),
+            expected=(StorageError,),
             logger=log,
         )
         self._inflight: set[asyncio.Task[None]] = set()

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pymongo import ReturnDocument
 
 from hub.domain import Agent, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 # Agent documents may carry storage-only fields (a password hash, say) that never leave here.
@@ -20,7 +21,7 @@ def agent_from_doc(doc: Document) -> Agent:
     )
 
 
-class AgentStore:
+class AgentStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.agents = mongo.collection("agents")
 

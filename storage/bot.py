@@ -10,12 +10,13 @@ from typing import Any
 from pymongo import UpdateOne
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 COUNTER_FLUSH_SECONDS = 1.0
 
 
-class BotStore:
+class BotStore(StorageBoundary):
     """The bot's session on each conversation (``conversations.bot``), ``bot_counters``
     and ``ratings``. Sessions written before they moved onto the conversation are read
     once from ``bot_sessions``."""

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pymongo import UpdateOne
 
 from hub.domain import Message, new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
 
@@ -34,7 +35,7 @@ class Outcome:
     fields: Document
 
 
-class OutboxStore:
+class OutboxStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.messages = mongo.collection("messages")
 

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pymongo.errors import PyMongoError
 
 from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
@@ -38,7 +37,7 @@ from adapters.web.frames import (
 from adapters.web.ordering import ClientPosition
 from hub.channels import HubPort, VisitorTokens
 from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
-from hub.errors import RateLimited, Unauthorized
+from hub.errors import RateLimited, StorageError, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
 from hub.rate_limit import AddressBuckets, client_address
@@ -194,7 +193,7 @@ class WebChatAdapter:
             if start is not None and seq > start + 1:
                 try:
                     missing = await self.hub.conversation_messages(conversation_id, start, seq)
-                except PyMongoError:
+                except StorageError:
                     # Without the gap the reply would break the order: the client resyncs.
                     log.warning("web chat gap unreadable: asking the client to resync")
                     await sock.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
@@ -289,7 +288,7 @@ class WebChatAdapter:
         except Unauthorized as exc:
             self.hub.metrics.rejected("web", "signature")
             sock.push(error_frame(exc.code, exc.message))
-        except PyMongoError:
+        except StorageError:
             log.warning("web chat frame refused: database unavailable")
             sock.push(
                 error_frame(

@@ -20,19 +20,17 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 from aiohttp import web
-from pymongo.asynchronous.change_stream import AsyncChangeStream
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from hub.background import BackgroundLoop
 from hub.channels import Capability, ChannelSet, LiveDelivery
 from hub.core import Hub
 from hub.domain import Channel, Conversation, Message
+from hub.errors import StorageError
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
 from hub.state import CHANNELS, CONFIG, HUB, MONGO
-from storage.changes import open_stream
-from storage.message_docs import message_from_doc
+from storage.mongo import MongoStore
+from storage.reply_stream import ReplyStream
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +45,25 @@ class ReplyFanout:
     def __init__(
         self,
         hub: Hub,
-        db: AsyncDatabase[Document],
+        mongo: MongoStore,
         channels: ChannelSet,
         mode: str = "change_stream",
     ) -> None:
         self.hub = hub
-        self.db = db
         # The channels that declared they push live (``Capability.LIVE``).
         self.targets: dict[Channel, LiveDelivery] = {
             adapter.channel: cast(LiveDelivery, adapter)
             for adapter in channels.able(Capability.LIVE)
         }
+        self.replies = ReplyStream(mongo, self.targets)
         self.mode = mode
-        self._stream: AsyncChangeStream[Document] | None = None
-        self._resume_token: Any = None
+        self._open = False
         self._loop = BackgroundLoop(
             "reply fan-out",
             self._tail,
             interval=RETRY_SECONDS,
             max_retry=30 * RETRY_SECONDS,
-            expected=(PyMongoError,),
+            expected=(StorageError,),
             logger=log,
         )
         # Replies pushed by one path (this process's event, or the change stream) and not
@@ -74,19 +71,6 @@ class ReplyFanout:
         self._seen: OrderedDict[str, None] = OrderedDict()
         # Conversations of other instances' replies: who receives them never changes.
         self._recipients: OrderedDict[str, Conversation] = OrderedDict()
-
-    def _pipeline(self) -> list[Document]:
-        return [
-            {
-                "$match": {
-                    "operationType": "insert",
-                    "ns.coll": "messages",
-                    "fullDocument.direction": "outbound",
-                    "fullDocument.private": False,
-                    "fullDocument.channel": {"$in": sorted(self.targets)},
-                }
-            }
-        ]
 
     async def start(self) -> None:
         """Begin watching; returns once the stream is open, so no later reply is missed."""
@@ -97,31 +81,25 @@ class ReplyFanout:
         self.hub.subscribe(self._on_event)
         if self.mode == "local":
             return
-        self._stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
+        await self.replies.open()
+        self._open = True
         self._loop.start()
 
     async def stop(self) -> None:
         await self._loop.stop()
 
     async def _tail(self) -> None:
-        """Deliver from the stream until it fails; the loop's retry resumes after the last
-        event seen (the driver resumes by itself after transient errors; this is the rest)."""
-        if self._stream is None:
-            try:
-                self._stream = await open_stream(
-                    self.db, self._pipeline(), self._resume_token, max_await_ms=500
-                )
-            except Exception:  # an expired token: live pushes resume from now
-                self._resume_token = None
-                raise
-        stream = self._stream
+        """Deliver from the stream until it fails; the loop's retry reopens it after the
+        last reply read (the driver resumes by itself after transient errors; this is the
+        rest), or from now when that position is gone."""
+        if not self._open:
+            await self.replies.reopen()
+            self._open = True
         try:
-            async with stream:
-                async for event in stream:
-                    await self.deliver(message_from_doc(event["fullDocument"]))
+            async for message in self.replies.replies():
+                await self.deliver(message)
         finally:
-            self._resume_token = stream.resume_token
-            self._stream = None
+            self._open = False
 
     async def _on_event(self, event: InboxEvent) -> None:
         message = event.message
@@ -172,7 +150,7 @@ def setup(app: web.Application) -> None:
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
-    fanout = ReplyFanout(app[HUB], app[MONGO].db, app[CHANNELS], app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[MONGO], app[CHANNELS], app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()
