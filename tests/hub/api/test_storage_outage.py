@@ -12,7 +12,7 @@ from hub.config import ChorusConfig
 from hub.errors import StorageUnavailable
 from hub.state import HUB
 from storage.embedded import EmbeddedMongo
-from tests.conftest import MakeClient, bearer
+from tests.helpers.hub import MakeClient, bearer
 
 
 async def test_a_stopped_database_is_a_503_and_the_hubs_own_error(
