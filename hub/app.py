@@ -45,11 +45,12 @@ from hub.http import error_middleware
 from hub.live import AgentFeed
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
-from hub.state import ADAPTERS, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
+from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
 from hub.web_security import security_middleware
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
+from storage.bot import BotStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
@@ -161,6 +162,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     app[HUB] = hub
     app[ADAPTERS] = channels.adapters
     app[CHANNELS] = channels
+    app[BOT_STORE] = BotStore(mongo)
     app[LIVE] = feed = AgentFeed(
         tokens,
         queue_size=config.web.agent_send_queue_size,

@@ -18,7 +18,7 @@ from aiohttp import web
 from hub.api.queries import QUERIES, InboxQueries
 from hub.auth import ACCESS, ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
-from hub.state import MONGO, TOKENS
+from hub.state import BOT_STORE, MONGO, TOKENS
 from hub.visibility import may_see_channel
 from storage.audit import AuditLog
 from storage.service_tokens import PREFIX, ServiceTokenStore
@@ -31,7 +31,7 @@ def install_access(app: web.Application) -> None:
     mongo = app[MONGO]
     app[AUDIT] = AuditLog(mongo)
     app[SERVICE_TOKENS] = ServiceTokenStore(mongo)
-    app[QUERIES] = InboxQueries(mongo)
+    app[QUERIES] = InboxQueries(mongo, app[BOT_STORE])
 
 
 async def authenticate(request: web.Request) -> Principal:

@@ -39,10 +39,10 @@ class BotActivity:
 class InboxQueries:
     """Read-only questions handlers ask of the inbox."""
 
-    def __init__(self, mongo: MongoStore) -> None:
+    def __init__(self, mongo: MongoStore, bot: BotStore) -> None:
         self._inbox = InboxStore(mongo)
         self._routing = RoutingStore(mongo)
-        self._bot = BotStore(mongo)
+        self._bot = bot
 
     async def conversations(
         self, filters: ConversationFilter, limit: int, cursor: str | None
