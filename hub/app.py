@@ -20,6 +20,7 @@ from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
+from hub.api import reports as reports_api
 from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
 from hub.archive_schedule import archive_schedule_context
@@ -155,6 +156,8 @@ def create_app(config: ChorusConfig) -> web.Application:
     api_channels_api.register(api)
     desk_api.register(api)
     insights_api.register(api)
+    reports_api.register(api)
+    reports_api.install(app)
     auth_api.install(app, api, mongo, config.sessions)
     for adapter in adapters:
         if isinstance(adapter, ServesApi):

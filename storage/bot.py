@@ -10,12 +10,14 @@ from storage.mongo import Document, MongoStore
 
 
 class BotStore:
-    """``bot_sessions`` (one per conversation), ``bot_counters`` and ``ratings``."""
+    """``bot_sessions`` (one per conversation), ``bot_counters``, ``ratings`` and
+    ``bot_misses`` (turns it had no answer for, which reports list)."""
 
     def __init__(self, mongo: MongoStore) -> None:
         self.sessions = mongo.collection("bot_sessions")
         self.counters = mongo.collection("bot_counters")
         self.ratings = mongo.collection("ratings")
+        self.misses = mongo.collection("bot_misses")
 
     async def session(self, conversation_id: str) -> Document:
         doc = await self.sessions.find_one({"_id": conversation_id})
@@ -53,3 +55,14 @@ class BotStore:
 
     async def ratings_since(self, since: datetime) -> list[Document]:
         return [doc async for doc in self.ratings.find({"at": {"$gte": since}})]
+
+    async def record_miss(self, conversation_id: str, channel: str, text: str) -> None:
+        """A question the bot had no answer for (what the knowledge base is missing)."""
+        await self.misses.insert_one(
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "text": text[:200],
+                "at": utcnow(),
+            }
+        )

@@ -1,0 +1,215 @@
+"""Daily report buckets: one small document per UTC day, rolled up from bounded ranges.
+
+A report over 30 days reads 30 ``report_days`` documents instead of the month's messages.
+A day is rolled up from indexed ranges only (conversations started, resolved and moved
+that day, ratings and comments of that day, the bot's unanswered turns of that day), and
+the messages of the conversations started that day (for their first agent reply, read
+through the ``thread`` index). A bucket is recomputed when it is older than
+``REFRESH`` until ``SETTLE`` after its day ended; from then on it is final and only read.
+
+Each row of a bucket is one (channel, agent) pair and keeps raw seconds for first
+response and resolution, so medians and p90s over any filter and range are exact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hub.domain import utcnow
+from storage.mongo import Document, MongoStore
+
+REFRESH = timedelta(seconds=60)
+SETTLE = timedelta(days=2)
+HUMAN_STAGES = ("open", "assigned", "pending")
+UNANSWERED_PER_DAY = 50
+
+RowKey = tuple[str, str | None]
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _row(channel: str, agent: str | None) -> Document:
+    return {
+        "channel": channel,
+        "agent": agent,
+        "new": 0,
+        "reopened": 0,
+        "frt": [],
+        "res": [],
+        "resolved": 0,
+        "contained": 0,
+        "handoffs": {},
+        "ratings": [0, 0, 0, 0, 0],
+    }
+
+
+class ReportStore:
+    """``report_days`` buckets, and the rollup that fills them from the live collections."""
+
+    def __init__(self, mongo: MongoStore) -> None:
+        self.days = mongo.collection("report_days")
+        self.conversations = mongo.collection("conversations")
+        self.messages = mongo.collection("messages")
+        self.events = mongo.collection("conversation_events")
+        self.ratings = mongo.collection("ratings")
+        self.comments = mongo.collection("comments")
+        self.misses = mongo.collection("bot_misses")
+
+    async def buckets(self, first: date, last: date, now: datetime | None = None) -> list[Document]:
+        """The buckets of ``first`` .. ``last`` (inclusive), rolling up stale ones."""
+        now = now or utcnow()
+        ids = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        stored = {
+            doc["_id"]: doc
+            async for doc in self.days.find({"_id": {"$gte": ids[0], "$lte": ids[-1]}})
+        }
+        result = []
+        for day_id in ids:
+            doc = stored.get(day_id)
+            if doc is None or (not doc["final"] and now - _aware(doc["computed_at"]) > REFRESH):
+                doc = await self.rollup(date.fromisoformat(day_id), now)
+            result.append(doc)
+        return result
+
+    async def rollup(self, day: date, now: datetime | None = None) -> Document:
+        """Compute and store the bucket of ``day``."""
+        now = now or utcnow()
+        start = day_start(day)
+        span = {"$gte": start, "$lt": start + timedelta(days=1)}
+        rows: dict[RowKey, Document] = {}
+
+        def row(channel: str, agent: str | None) -> Document:
+            return rows.setdefault((channel, agent), _row(channel, agent))
+
+        started = await self._started(span)
+        first_replies = await self._first_agent_replies([c["_id"] for c in started])
+        for conv in started:
+            target = row(conv["channel"], conv.get("assignee"))
+            target["new"] += 1
+            replied = first_replies.get(conv["_id"])
+            if replied is not None:
+                target["frt"].append(_seconds(replied - conv["created_at"]))
+        resolved = await self.conversations.find(
+            {"resolved_at": span}, {"channel": 1, "assignee": 1, "created_at": 1, "resolved_at": 1}
+        ).to_list()
+        humans = await self._ever_human([c["_id"] for c in resolved])
+        for conv in resolved:
+            target = row(conv["channel"], conv.get("assignee"))
+            target["resolved"] += 1
+            target["res"].append(_seconds(conv["resolved_at"] - conv["created_at"]))
+            if conv["_id"] not in humans:
+                target["contained"] += 1
+        await self._moves(span, row)
+        await self._rated(span, row)
+        doc: Document = {
+            "_id": day.isoformat(),
+            "computed_at": now,
+            "final": now >= start + timedelta(days=1) + SETTLE,
+            "rows": list(rows.values()),
+            "unanswered": await self._unanswered(span),
+            "moderation": await self._moderation(span),
+        }
+        await self.days.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        return doc
+
+    async def _started(self, span: Document) -> list[Document]:
+        projection = {"channel": 1, "assignee": 1, "created_at": 1}
+        return await self.conversations.find({"created_at": span}, projection).to_list()
+
+    async def _first_agent_replies(self, conversation_ids: list[str]) -> dict[str, datetime]:
+        if not conversation_ids:
+            return {}
+        pipeline: list[Document] = [
+            {
+                "$match": {
+                    "conversation_id": {"$in": conversation_ids},
+                    "direction": "outbound",
+                    "author.kind": "agent",
+                    "private": {"$ne": True},
+                }
+            },
+            {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
+        ]
+        rows = await (await self.messages.aggregate(pipeline)).to_list()
+        return {row["_id"]: row["first"] for row in rows}
+
+    async def _ever_human(self, conversation_ids: list[str]) -> set[str]:
+        if not conversation_ids:
+            return set()
+        query = {"conversation_id": {"$in": conversation_ids}, "to": {"$in": list(HUMAN_STAGES)}}
+        return set(await self.events.distinct("conversation_id", query))
+
+    async def _channels(self, conversation_ids: set[str]) -> dict[str, Document]:
+        if not conversation_ids:
+            return {}
+        cursor = self.conversations.find(
+            {"_id": {"$in": sorted(conversation_ids)}}, {"channel": 1, "assignee": 1}
+        )
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def _moves(self, span: Document, row: Any) -> None:
+        """Reopenings and the bot's handoffs (with their reasons) of the day."""
+        moves = await self.events.find({"at": span}).to_list()
+        moves = [
+            m
+            for m in moves
+            if m.get("reason") == "reopened" or (m["from"] == "bot" and m["to"] in HUMAN_STAGES)
+        ]
+        owners = await self._channels({m["conversation_id"] for m in moves})
+        for move in moves:
+            conv = owners.get(move["conversation_id"])
+            if conv is None:
+                continue
+            target = row(conv["channel"], move.get("assignee") or conv.get("assignee"))
+            if move.get("reason") == "reopened":
+                target["reopened"] += 1
+            else:
+                reason = str(move.get("reason") or "unknown")
+                target["handoffs"][reason] = target["handoffs"].get(reason, 0) + 1
+
+    async def _rated(self, span: Document, row: Any) -> None:
+        ratings = await self.ratings.find({"at": span}).to_list()
+        owners = await self._channels({r["_id"] for r in ratings})
+        for rating in ratings:
+            conv = owners.get(rating["_id"])
+            score = int(rating.get("score", 0))
+            if conv is None or not 1 <= score <= 5:
+                continue
+            row(conv["channel"], rating.get("assignee"))["ratings"][score - 1] += 1
+
+    async def _unanswered(self, span: Document) -> list[Document]:
+        counts: Counter[tuple[str, str]] = Counter()
+        async for miss in self.misses.find({"at": span}, {"channel": 1, "text": 1}):
+            counts[(miss["channel"], " ".join(str(miss["text"]).lower().split()))] += 1
+        return [
+            {"channel": channel, "text": text, "count": n}
+            for (channel, text), n in counts.most_common(UNANSWERED_PER_DAY)
+        ]
+
+    async def _moderation(self, span: Document) -> list[Document]:
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        projection = {"status": 1, "decision.stage": 1, "decision.reason": 1}
+        async for doc in self.comments.find({"created_at": span}, projection):
+            decision = doc.get("decision") or {}
+            key = (
+                str(doc.get("status")),
+                str(decision.get("stage") or ""),
+                str(decision.get("reason") or ""),
+            )
+            counts[key] += 1
+        return [
+            {"status": status, "stage": stage, "reason": reason, "count": n}
+            for (status, stage, reason), n in sorted(counts.items())
+        ]
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(0, round(delta.total_seconds()))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

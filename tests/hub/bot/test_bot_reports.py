@@ -1,0 +1,17 @@
+"""What the bot could not answer reaches the bot report: the knowledge base's gaps."""
+
+from __future__ import annotations
+
+from tests.conftest import bearer
+
+
+async def test_unanswered_questions_are_listed_and_answered_ones_are_not(client, customer) -> None:
+    await customer.say("Do you sell gift cards?")
+    await customer.hear()
+    await customer.say("How long does shipping take?")
+    await customer.hear()
+    admin = bearer(client, "root", role="admin")
+    resp = await client.get("/api/v1/reports/bot", params={"range": "today"}, headers=admin)
+    assert resp.status == 200
+    unanswered = (await resp.json())["tables"]["unanswered"]
+    assert unanswered == [{"question": "do you sell gift cards?", "count": 1}]
