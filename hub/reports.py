@@ -34,12 +34,12 @@ class ReportFilter:
         ]
 
 
-def percentile(values: Sequence[int], share: float) -> float | None:
+def percentile(values: Sequence[int], share: float) -> int | None:
     """Nearest-rank percentile (``share`` in 0..1); None for no values."""
     if not values:
         return None
     ordered = sorted(values)
-    return float(ordered[max(0, math.ceil(share * len(ordered)) - 1)])
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _timing(values: Sequence[int]) -> dict[str, Any]:
