@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ async def test_a_panel_downloads_its_table_as_csv(
     async with page.expect_download() as info:
         await page.locator('[data-csv="moderation.days"]').click()
     download = await info.value
-    saved = Path(await download.path()).read_bytes().decode()
+    saved = (await asyncio.to_thread(Path(await download.path()).read_bytes)).decode()
     admin = bearer(client, "root", role="admin")
     resp = await client.get(
         "/api/v1/reports/moderation",
