@@ -12,6 +12,7 @@ from pymongo.errors import PyMongoError
 
 from hub import inbox_web
 from hub.api import admin as admin_api
+from hub.api import agent_admin as agent_admin_api
 from hub.api import agents as agents_api
 from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
@@ -151,6 +152,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     api = ApiRoutes()
     inbox_api.register(api)
     agents_api.register(api)
+    agent_admin_api.register(api)
     sync_api.register(api)
     kb_api.register(api)
     api_channels_api.register(api)
