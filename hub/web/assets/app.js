@@ -2,7 +2,8 @@
 import { h } from "./dom.js";
 import { current, login, logout } from "./session.js";
 import { InboxView } from "./inbox.js";
-import { renderAdmin, renderModeration } from "./pages.js";
+import { renderModeration } from "./pages.js";
+import { renderAdministration } from "./admin.js";
 import { renderReports } from "./reports.js";
 
 const main = document.getElementById("main");
@@ -69,7 +70,7 @@ function route() {
   if (!inbox) inbox = new InboxView(() => { location.hash = "#/login"; route(); });
   inbox.showLiveState();
   if (page === "moderation") renderModeration(main);
-  else if (page === "admin") renderAdmin(main);
+  else if (page === "admin") renderAdministration(main, hash.split("/")[2] || "agents");
   else if (page === "reports") renderReports(main);
   else inbox.mount(main, hash.startsWith("#/c/") ? decodeURIComponent(hash.slice(4)) : null);
 }
