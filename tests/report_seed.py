@@ -63,47 +63,50 @@ def _move(cid: str, src: str, dst: str, at: datetime, reason: str | None, who: A
     }
 
 
-async def seed_reports(db: Any, base: datetime) -> None:
-    """Insert the history; ``base`` is early today (UTC) so that every time stays today."""
+async def seed_reports(db: Any, base: datetime, tag: str = "") -> None:
+    """Insert the history; ``base`` is early today (UTC) so that every time stays today.
+    ``tag`` prefixes the ids, so the same day can be seeded more than once."""
     at = base
     await db.conversations.insert_many(
         [
-            _conversation("c1", "web", "alice", at, status="resolved", resolved_at=at + timedelta(hours=1)),
-            _conversation("c2", "web", "alice", at + timedelta(minutes=5)),
-            _conversation("c3", "web", "bob", at + timedelta(minutes=10)),
-            _conversation("c4", "telegram", None, at, status="resolved", resolved_at=at + timedelta(minutes=20)),
+            _conversation(tag + "c1", "web", "alice", at, status="resolved", resolved_at=at + timedelta(hours=1)),
+            _conversation(tag + "c2", "web", "alice", at + timedelta(minutes=5)),
+            _conversation(tag + "c3", "web", "bob", at + timedelta(minutes=10)),
+            _conversation(tag + "c4", "telegram", None, at, status="resolved", resolved_at=at + timedelta(minutes=20)),
         ]
     )  # fmt: skip
     await db.messages.insert_many(
         [
-            _message("c1", "web", "contact", at),
-            _message("c1", "web", "bot", at + timedelta(seconds=1)),
-            _message("c1", "web", "agent", at + timedelta(seconds=60)),
-            _message("c1", "web", "agent", at + timedelta(seconds=90)),
-            _message("c2", "web", "contact", at + timedelta(minutes=5)),
-            _message("c2", "web", "agent", at + timedelta(minutes=5, seconds=5), private=True),
-            _message("c2", "web", "agent", at + timedelta(minutes=15)),
-            _message("c3", "web", "contact", at + timedelta(minutes=10)),
-            _message("c3", "web", "agent", at + timedelta(minutes=10, seconds=30)),
-            _message("c4", "telegram", "contact", at),
-            _message("c4", "telegram", "bot", at + timedelta(seconds=1)),
+            _message(tag + "c1", "web", "contact", at),
+            _message(tag + "c1", "web", "bot", at + timedelta(seconds=1)),
+            _message(tag + "c1", "web", "agent", at + timedelta(seconds=60)),
+            _message(tag + "c1", "web", "agent", at + timedelta(seconds=90)),
+            _message(tag + "c2", "web", "contact", at + timedelta(minutes=5)),
+            _message(
+                tag + "c2", "web", "agent", at + timedelta(minutes=5, seconds=5), private=True
+            ),
+            _message(tag + "c2", "web", "agent", at + timedelta(minutes=15)),
+            _message(tag + "c3", "web", "contact", at + timedelta(minutes=10)),
+            _message(tag + "c3", "web", "agent", at + timedelta(minutes=10, seconds=30)),
+            _message(tag + "c4", "telegram", "contact", at),
+            _message(tag + "c4", "telegram", "bot", at + timedelta(seconds=1)),
         ]
     )
     await db.conversation_events.insert_many(
         [
-            _move("c1", "bot", "open", at + timedelta(seconds=2), "customer_request"),
-            _move("c1", "open", "assigned", at + timedelta(seconds=3), None, "alice"),
-            _move("c2", "bot", "open", at + timedelta(minutes=6), "low_confidence"),
-            _move("c3", "bot", "open", at + timedelta(minutes=11), "low_confidence"),
-            _move("c4", "bot", "resolved", at + timedelta(minutes=20), "resolved"),
-            _move("c1", "resolved", "assigned", at + timedelta(hours=2), "reopened", "alice"),
+            _move(tag + "c1", "bot", "open", at + timedelta(seconds=2), "customer_request"),
+            _move(tag + "c1", "open", "assigned", at + timedelta(seconds=3), None, "alice"),
+            _move(tag + "c2", "bot", "open", at + timedelta(minutes=6), "low_confidence"),
+            _move(tag + "c3", "bot", "open", at + timedelta(minutes=11), "low_confidence"),
+            _move(tag + "c4", "bot", "resolved", at + timedelta(minutes=20), "resolved"),
+            _move(tag + "c1", "resolved", "assigned", at + timedelta(hours=2), "reopened", "alice"),
         ]
     )
     await db.ratings.insert_many(
         [
-            {"_id": "c1", "contact_id": "x", "score": 5, "assignee": "alice", "at": at},
-            {"_id": "c2", "contact_id": "x", "score": 3, "assignee": "alice", "at": at},
-            {"_id": "c3", "contact_id": "x", "score": 1, "assignee": "bob", "at": at},
+            {"_id": tag + "c1", "contact_id": "x", "score": 5, "assignee": "alice", "at": at},
+            {"_id": tag + "c2", "contact_id": "x", "score": 3, "assignee": "alice", "at": at},
+            {"_id": tag + "c3", "contact_id": "x", "score": 1, "assignee": "bob", "at": at},
         ]
     )
     await db.comments.insert_many(
@@ -116,9 +119,24 @@ async def seed_reports(db: Any, base: datetime) -> None:
     )
     await db.bot_misses.insert_many(
         [
-            {"conversation_id": "c2", "channel": "web", "text": "Do you ship to Mars?", "at": at},
-            {"conversation_id": "c3", "channel": "web", "text": "do you  ship to mars?", "at": at},
-            {"conversation_id": "c4", "channel": "telegram", "text": "=HYPERLINK()", "at": at},
+            {
+                "conversation_id": tag + "c2",
+                "channel": "web",
+                "text": "Do you ship to Mars?",
+                "at": at,
+            },
+            {
+                "conversation_id": tag + "c3",
+                "channel": "web",
+                "text": "do you  ship to mars?",
+                "at": at,
+            },
+            {
+                "conversation_id": tag + "c4",
+                "channel": "telegram",
+                "text": "=HYPERLINK()",
+                "at": at,
+            },
         ]
     )
 

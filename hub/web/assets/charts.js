@@ -40,7 +40,8 @@ function legend(svg, series) {
   series.forEach((serie, i) => {
     svg.append(s("rect", { x, y: H - 14, width: 10, height: 10, fill: COLOURS[i % COLOURS.length] }),
       s("text", { x: x + 14, y: H - 5, class: "tick" }, serie.name));
-    x += 24 + serie.name.length * 7;
+    // CJK characters take about twice the width of Latin ones at this size.
+    x += 24 + [...serie.name].reduce((w, ch) => w + (ch.codePointAt(0) > 0x2e80 ? 11 : 6.5), 0);
   });
 }
 

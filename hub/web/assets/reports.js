@@ -55,12 +55,13 @@ function csvButton(path, name) {
     link.click();
     link.remove();
     announce(t("csv"));
-  } }, `${t("csv")} (${name})`);
+  } }, `${t("csv")} (${t(name)})`);
 }
 
 function tables(path, data, options = {}) {
-  return Object.entries(data).map(([name, rows]) => h("details", { class: "report-data", open: true },
-    h("summary", {}, `${t("table")}: ${name}`), csvButton(path, name), table(path, name, rows, options)));
+  const downloads = h("p", { class: "downloads" }, Object.keys(data).map((name) => csvButton(path, name)));
+  return [downloads, ...Object.entries(data).map(([name, rows]) => h("details", { class: "report-data", open: options.open },
+    h("summary", {}, `${t("table")}: ${t(name)}`), table(path, name, rows, options)))];
 }
 
 const PANELS = [
@@ -140,7 +141,7 @@ export async function renderReports(main) {
     "aria-labelledby": `h-report-${panel.path}`, "aria-busy": "true" },
   h("h2", { id: `h-report-${panel.path}` }, t(panel.title)), h("p", { class: "meta" }, t("loading"))));
   main.replaceChildren(h("div", { class: "admin reports" }, h("h1", { class: "sr-only" }, t("reports")),
-    controls(main), ...sections));
+    controls(main), h("div", { class: "report-grid" }, sections)));
   await Promise.all(panels.map(async (panel, i) => {
     const section = sections[i];
     try {
@@ -148,7 +149,7 @@ export async function renderReports(main) {
       section.replaceChildren(section.firstChild,
         h("p", { class: "meta range" }, `${report.range.since} – ${report.range.until}`),
         h("div", { class: "charts" }, panel.charts(report.tables)),
-        ...tables(panel.path, report.tables, { sortable: panel.sortable }));
+        ...tables(panel.path, report.tables, { sortable: panel.sortable, open: panel.sortable }));
     } catch (err) {
       section.replaceChildren(section.firstChild, h("p", { class: "error", role: "alert" }, err.message));
     }
