@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,29 @@ async def test_a_disabled_agents_open_inbox_is_logged_out(
     await expect(row.get_by_role("button", name="Disable")).to_be_visible()
     await log_in(theirs, hub_url, "di@example.org", PASSWORD)
     await expect(theirs.locator(".top .me")).to_have_text("Di (agent)")
+
+
+async def test_a_rule_edited_in_the_browser_holds_a_comment(
+    browser: Browser, client: Any, hub_url: str, agent: dict[str, str]
+) -> None:
+    page = await _admin_page(browser, hub_url, agent, "rules")
+    editor = page.get_by_label("Rules (JSON)")
+    rules = json.loads(await editor.input_value())
+    words = next(stage for stage in rules["web"] if stage["stage"] == "words")
+    words["hold"].append("tarpaulin")
+    sizes = next(stage for stage in rules["web"] if stage["stage"] == "size")
+    sizes["max_chars"] = -5
+    await editor.fill(json.dumps(rules))
+    await page.get_by_role("button", name="Save").click()
+    # The refusal names the field by its path; nothing is stored.
+    await expect(page.locator("#rules-errors .path")).to_contain_text(["web.0"])
+    sizes["max_chars"] = 5000
+    await editor.fill(json.dumps(rules))
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("tr[data-version]")).to_have_count(1)
+    await expect(page.locator("tr[data-version]")).to_contain_text("in force")
+
+    resp = await client.post("/comment", json={"comment": "The tarpaulin tore in a week"})
+    assert (await resp.json())["moderation"] == "held"
+    await page.get_by_role("link", name="Moderation", exact=True).click()
+    await expect(page.locator(".held blockquote")).to_have_text(["The tarpaulin tore in a week"])
