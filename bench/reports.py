@@ -48,6 +48,9 @@ def _conversation(c: int, cid: str, at: datetime) -> dict[str, Any]:
         "created_at": at,
         "updated_at": at,
         "last_message_at": at + timedelta(minutes=PER_CONVERSATION),
+        # As the report listener keeps them: handed off at 30 s, first agent reply at 1 min.
+        "human_at": at + timedelta(seconds=30),
+        "first_reply_at": at + timedelta(minutes=1),
     }
     if resolved:
         doc["resolved_at"] = at + timedelta(minutes=30 + c % 90)

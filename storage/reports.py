@@ -2,10 +2,13 @@
 
 A report over 30 days reads 30 ``report_days`` documents instead of the month's messages.
 A day is rolled up from indexed ranges only (conversations started, resolved and moved
-that day, ratings and comments of that day, the bot's unanswered turns of that day), and
-the messages of the conversations started that day (for their first agent reply, read
-through the ``thread`` index). A bucket is recomputed when it is older than
-``REFRESH`` until ``SETTLE`` after its day ended; from then on it is final and only read.
+that day, ratings and comments of that day, the bot's unanswered turns of that day);
+no message is read. Two times kept on the conversation by an inbox listener
+(``note_first_reply``, ``note_human``) give first response and containment: the embedded
+server answers ``$in`` on a secondary index with a collection scan, so looking them up
+in ``messages`` or ``conversation_events`` per conversation is not an option.
+A bucket is recomputed when it is older than ``REFRESH`` until ``SETTLE`` after its day
+ended; from then on it is final and only read.
 
 Each row of a bucket is one (channel, agent) pair and keeps raw seconds for first
 response and resolution, so medians and p90s over any filter and range are exact.
@@ -85,23 +88,20 @@ class ReportStore:
         def row(channel: str, agent: str | None) -> Document:
             return rows.setdefault((channel, agent), _row(channel, agent))
 
-        started = await self._started(span)
-        first_replies = await self._first_agent_replies([c["_id"] for c in started])
-        for conv in started:
+        for conv in await self._started(span):
             target = row(conv["channel"], conv.get("assignee"))
             target["new"] += 1
-            replied = first_replies.get(conv["_id"])
-            if replied is not None:
-                target["frt"].append(_seconds(replied - conv["created_at"]))
+            if conv.get("first_reply_at") is not None:
+                target["frt"].append(_seconds(conv["first_reply_at"] - conv["created_at"]))
         resolved = await self.conversations.find(
-            {"resolved_at": span}, {"channel": 1, "assignee": 1, "created_at": 1, "resolved_at": 1}
+            {"resolved_at": span},
+            {"channel": 1, "assignee": 1, "created_at": 1, "resolved_at": 1, "human_at": 1},
         ).to_list()
-        humans = await self._ever_human([c["_id"] for c in resolved])
         for conv in resolved:
             target = row(conv["channel"], conv.get("assignee"))
             target["resolved"] += 1
             target["res"].append(_seconds(conv["resolved_at"] - conv["created_at"]))
-            if conv["_id"] not in humans:
+            if conv.get("human_at") is None:
                 target["contained"] += 1
         await self._moves(span, row)
         await self._rated(span, row)
@@ -117,31 +117,22 @@ class ReportStore:
         return doc
 
     async def _started(self, span: Document) -> list[Document]:
-        projection = {"channel": 1, "assignee": 1, "created_at": 1}
+        projection = {"channel": 1, "assignee": 1, "created_at": 1, "first_reply_at": 1}
         return await self.conversations.find({"created_at": span}, projection).to_list()
 
-    async def _first_agent_replies(self, conversation_ids: list[str]) -> dict[str, datetime]:
-        if not conversation_ids:
-            return {}
-        pipeline: list[Document] = [
-            {
-                "$match": {
-                    "conversation_id": {"$in": conversation_ids},
-                    "direction": "outbound",
-                    "author.kind": "agent",
-                    "private": {"$ne": True},
-                }
-            },
-            {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
-        ]
-        rows = await (await self.messages.aggregate(pipeline)).to_list()
-        return {row["_id"]: row["first"] for row in rows}
+    async def note_first_reply(self, conversation_id: str, at: datetime) -> None:
+        """Keep a conversation's first public agent reply time (the first one only)."""
+        await self.conversations.update_one(
+            {"_id": conversation_id, "first_reply_at": {"$exists": False}},
+            {"$set": {"first_reply_at": at}},
+        )
 
-    async def _ever_human(self, conversation_ids: list[str]) -> set[str]:
-        if not conversation_ids:
-            return set()
-        query = {"conversation_id": {"$in": conversation_ids}, "to": {"$in": list(HUMAN_STAGES)}}
-        return set(await self.events.distinct("conversation_id", query))
+    async def note_human(self, conversation_id: str, at: datetime) -> None:
+        """Keep when a person first held the conversation (the bot did not contain it)."""
+        await self.conversations.update_one(
+            {"_id": conversation_id, "human_at": {"$exists": False}},
+            {"$set": {"human_at": at}},
+        )
 
     async def _channels(self, conversation_ids: set[str]) -> dict[str, Document]:
         if not conversation_ids:

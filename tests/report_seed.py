@@ -2,6 +2,7 @@
 
 Today (UTC, from ``base``): three web conversations and one Telegram one. Alice answers
 two (after 60 s and 600 s), Bob one (after 30 s) and the bot contains the Telegram one.
+The conversations carry ``first_reply_at`` and ``human_at`` as the report listener keeps them.
 Two are resolved, one of them reopened later; three ratings; comments of each verdict;
 two unanswered questions, one asked twice.
 """
@@ -69,9 +70,12 @@ async def seed_reports(db: Any, base: datetime, tag: str = "") -> None:
     at = base
     await db.conversations.insert_many(
         [
-            _conversation(tag + "c1", "web", "alice", at, status="resolved", resolved_at=at + timedelta(hours=1)),
-            _conversation(tag + "c2", "web", "alice", at + timedelta(minutes=5)),
-            _conversation(tag + "c3", "web", "bob", at + timedelta(minutes=10)),
+            _conversation(tag + "c1", "web", "alice", at, status="resolved", resolved_at=at + timedelta(hours=1),
+                          first_reply_at=at + timedelta(seconds=60), human_at=at + timedelta(seconds=2)),
+            _conversation(tag + "c2", "web", "alice", at + timedelta(minutes=5),
+                          first_reply_at=at + timedelta(minutes=15), human_at=at + timedelta(minutes=6)),
+            _conversation(tag + "c3", "web", "bob", at + timedelta(minutes=10),
+                          first_reply_at=at + timedelta(minutes=10, seconds=30), human_at=at + timedelta(minutes=11)),
             _conversation(tag + "c4", "telegram", None, at, status="resolved", resolved_at=at + timedelta(minutes=20)),
         ]
     )  # fmt: skip

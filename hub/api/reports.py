@@ -22,10 +22,12 @@ from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
 from hub.bot.service import ROUTER
 from hub.domain import Channel, utcnow
 from hub.errors import BadRequest, Forbidden
+from hub.events import InboxEvent
 from hub.http import parse_query
-from hub.state import MONGO
+from hub.routing.states import stage_of
+from hub.state import HUB, MONGO
 from storage.agents import AgentStore
-from storage.reports import ReportStore
+from storage.reports import HUMAN_STAGES, ReportStore
 
 MAX_REPORT_DAYS = 92
 RANGES = {"today": 1, "7d": 7, "30d": 30}
@@ -184,7 +186,31 @@ PANELS: tuple[tuple[str, Figures, frozenset[str], str], ...] = (
 
 
 def install(app: web.Application) -> None:
-    app[REPORTS] = ReportStore(app[MONGO])
+    app[REPORTS] = store = ReportStore(app[MONGO])
+    app[HUB].subscribe(ReportListener(store).on_event)
+
+
+class ReportListener:
+    """Inbox listener: the times reports need that no indexed range can give cheaply,
+    kept on the conversation (its first public agent reply; when a person first held it)."""
+
+    def __init__(self, store: ReportStore) -> None:
+        self.store = store
+
+    async def on_event(self, event: InboxEvent) -> None:
+        message = event.message
+        conversation, previous = event.conversation, event.previous
+        if event.kind == "message" and message is not None:
+            public_reply = message.direction == "outbound" and not message.private
+            if public_reply and message.author.kind == "agent":
+                await self.store.note_first_reply(conversation.id, message.created_at)
+            if not event.new_conversation:
+                return
+        now_human = stage_of(conversation.status, conversation.assignee) in HUMAN_STAGES
+        if now_human and (
+            previous is None or stage_of(previous.status, previous.assignee) not in HUMAN_STAGES
+        ):
+            await self.store.note_human(conversation.id, conversation.updated_at)
 
 
 def register(routes: ApiRoutes) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from hub.domain import utcnow
-from tests.conftest import bearer
+from tests.conftest import bearer, wait_for
 from tests.hub.api.conftest import Client
 from tests.report_seed import seed_reports
 
@@ -144,3 +144,39 @@ async def test_ranges_are_bounded(client: Client) -> None:
         "channel": None,
         "agent": None,
     }
+
+
+async def test_first_reply_and_containment_are_kept_from_the_inbox(client: Client, db: Any) -> None:
+    async with client.ws_connect("/chat") as ws:
+        await ws.send_json({"type": "message", "text": "my order is late", "client_id": "1"})
+        while (await ws.receive_json(timeout=10))["type"] != "ack":
+            pass
+    conversation = await wait_for(
+        lambda: db.conversations.find_one({"human_at": {"$exists": True}})
+    )
+    alice = bearer(client, "alice")
+    path = f"/api/v1/conversations/{conversation['_id']}/messages"
+    note = await client.post(
+        path, json={"text": "checking the depot", "private": True}, headers=alice
+    )
+    assert note.status == 201, await note.text()
+    reply = await client.post(path, json={"text": "It ships today."}, headers=alice)
+    sent = await reply.json()
+    later = await client.post(path, json={"text": "Tracking to follow."}, headers=alice)
+    assert later.status == 201
+
+    async def first_reply() -> Any:
+        doc = await db.conversations.find_one({"_id": conversation["_id"]})
+        return doc.get("first_reply_at")
+
+    kept = await wait_for(first_reply)
+    assert kept.isoformat().replace("+00:00", "Z")[:19] == sent["created_at"][:19]
+    admin = bearer(client, "root", role="admin")
+    resolved = await client.patch(
+        f"/api/v1/conversations/{conversation['_id']}", json={"status": "resolved"}, headers=admin
+    )
+    assert resolved.status == 200
+    bot = await _tables(client, "bot", admin)
+    assert (bot["days"][0]["resolved"], bot["days"][0]["contained"]) == (1, 0)
+    times = await _tables(client, "response-times", admin)
+    assert times["days"][0]["first_response_count"] == 1
