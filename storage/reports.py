@@ -7,8 +7,9 @@ no message is read. Two times kept on the conversation by an inbox listener
 (``note_first_reply``, ``note_human``) give first response and containment: the embedded
 server answers ``$in`` on a secondary index with a collection scan, so looking them up
 in ``messages`` or ``conversation_events`` per conversation is not an option.
-A bucket is recomputed when it is older than ``REFRESH`` until ``SETTLE`` after its day
-ended; from then on it is final and only read.
+A bucket is recomputed (in the background, the report answering with the one it has)
+when it is older than ``REFRESH``, until ``SETTLE`` after its day ended; from then on it
+is final and only read.
 
 Each row of a bucket is one (channel, agent) pair and keeps raw seconds for first
 response and resolution, so medians and p90s over any filter and range are exact.
@@ -16,12 +17,16 @@ response and resolution, so medians and p90s over any filter and range are exact
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from hub.domain import utcnow
 from storage.mongo import Document, MongoStore
+
+log = logging.getLogger(__name__)
 
 REFRESH = timedelta(seconds=60)
 SETTLE = timedelta(days=2)
@@ -61,6 +66,7 @@ class ReportStore:
         self.ratings = mongo.collection("ratings")
         self.comments = mongo.collection("comments")
         self.misses = mongo.collection("bot_misses")
+        self._refreshing: dict[date, asyncio.Task[Document | None]] = {}
 
     async def buckets(self, first: date, last: date, now: datetime | None = None) -> list[Document]:
         """The buckets of ``first`` .. ``last`` (inclusive), rolling up stale ones."""
@@ -73,10 +79,28 @@ class ReportStore:
         result = []
         for day_id in ids:
             doc = stored.get(day_id)
-            if doc is None or (not doc["final"] and now - _aware(doc["computed_at"]) > REFRESH):
+            if doc is None:
                 doc = await self.rollup(date.fromisoformat(day_id), now)
+            elif not doc["final"] and now - _aware(doc["computed_at"]) > REFRESH:
+                self._refresh_later(date.fromisoformat(day_id))
             result.append(doc)
         return result
+
+    def _refresh_later(self, day: date) -> None:
+        """Roll a stale day up again in the background: the report answers with the
+        bucket it has (at most a refresh period old) instead of waiting for the rollup."""
+        if day in self._refreshing:
+            return
+        task = asyncio.get_running_loop().create_task(self._quiet_rollup(day), name=f"report {day}")
+        self._refreshing[day] = task
+        task.add_done_callback(lambda _: self._refreshing.pop(day, None))
+
+    async def _quiet_rollup(self, day: date) -> Document | None:
+        try:
+            return await self.rollup(day)
+        except Exception:  # the next report tries again; this one already has its answer
+            log.warning("report rollup failed", extra={"day": day.isoformat()}, exc_info=True)
+            return None
 
     async def rollup(self, day: date, now: datetime | None = None) -> Document:
         """Compute and store the bucket of ``day``."""

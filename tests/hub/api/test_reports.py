@@ -180,3 +180,22 @@ async def test_first_reply_and_containment_are_kept_from_the_inbox(client: Clien
     assert (bot["days"][0]["resolved"], bot["days"][0]["contained"]) == (1, 0)
     times = await _tables(client, "response-times", admin)
     assert times["days"][0]["first_response_count"] == 1
+
+
+async def test_a_stale_day_answers_at_once_and_is_rolled_up_behind(client: Client, db: Any) -> None:
+    await _seeded(db)
+    admin = bearer(client, "root", role="admin")
+    first = await _tables(client, "conversations", admin, channel="telegram")
+    assert first["days"][0]["new"] == 1
+    await seed_reports(db, datetime.combine(utcnow().date(), time(), tzinfo=UTC), "again-")
+    await db.report_days.update_many(
+        {}, {"$set": {"computed_at": datetime(2000, 1, 1, tzinfo=UTC)}}
+    )
+    stale = await _tables(client, "conversations", admin, channel="telegram")
+    assert stale["days"][0]["new"] == 1  # the bucket it had, not a wait for the rollup
+
+    async def refreshed() -> bool:
+        again = await _tables(client, "conversations", admin, channel="telegram")
+        return bool(again["days"][0]["new"] == 2)
+
+    await wait_for(refreshed)
