@@ -12,6 +12,7 @@ from aiohttp.typedefs import Middleware
 
 from hub import archive_schedule, inbox_web, ops
 from hub.api import admin as admin_api
+from hub.api import agent_admin as agent_admin_api
 from hub.api import agents as agents_api
 from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
@@ -22,6 +23,7 @@ from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
+from hub.api import reports as reports_api
 from hub.api import sync as sync_api
 from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
@@ -90,11 +92,13 @@ def build_adapters(
 FEATURES: tuple[Feature, ...] = (
     inbox_api,
     agents_api,
+    agent_admin_api,
     sync_api,
     kb_api,
     api_channels_api,
     desk_api,
     insights_api,
+    reports_api,
     auth_api,
     config_api,
     inbox_web,

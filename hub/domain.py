@@ -5,6 +5,7 @@ Common fields are first-class; whatever a platform sent is kept untouched in ``r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -145,6 +146,11 @@ class Agent(Model):
     # A disabled agent cannot log in, and their tokens and sessions stop working.
     disabled: bool = False
     created_at: datetime
+
+
+def agent_id_for(email: str) -> str:
+    """A readable id from the address's local part: ``Ada.L@x.org`` → ``ada-l``."""
+    return re.sub(r"[^a-z0-9]+", "-", email.split("@", 1)[0].lower()).strip("-") or "agent"
 
 
 class ApiChannel(Model):

@@ -17,9 +17,10 @@ COUNTER_FLUSH_SECONDS = 1.0
 
 
 class BotStore(StorageBoundary):
-    """The bot's session on each conversation (``conversations.bot``), ``bot_counters``
-    and ``ratings``. Sessions written before they moved onto the conversation are read
-    once from ``bot_sessions``."""
+    """The bot's session on each conversation (``conversations.bot``), ``bot_counters``,
+    ``ratings`` and ``bot_misses`` (turns it had no answer for, which reports list).
+    Sessions written before they moved onto the conversation are read once from
+    ``bot_sessions``."""
 
     def __init__(self, mongo: MongoStore, counter_flush_seconds: float = COUNTER_FLUSH_SECONDS):
         self.conversations = mongo.collection("conversations")
@@ -29,6 +30,7 @@ class BotStore(StorageBoundary):
         self.counter_flush_seconds = counter_flush_seconds
         self._unflushed: Counter[str] = Counter()
         self._flusher: asyncio.Task[None] | None = None
+        self.misses = mongo.collection("bot_misses")
 
     async def legacy_session(self, conversation_id: str) -> Document | None:
         return await self.legacy_sessions.find_one({"_id": conversation_id})
@@ -88,3 +90,14 @@ class BotStore(StorageBoundary):
 
     async def ratings_since(self, since: datetime) -> list[Document]:
         return [doc async for doc in self.ratings.find({"at": {"$gte": since}})]
+
+    async def record_miss(self, conversation_id: str, channel: str, text: str) -> None:
+        """A question the bot had no answer for (what the knowledge base is missing)."""
+        await self.misses.insert_one(
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "text": text[:200],
+                "at": utcnow(),
+            }
+        )

@@ -173,3 +173,10 @@ class CommentStore(StorageBoundary):
 
     async def load_rules(self, version: str) -> Document | None:
         return await self.rules.find_one({"_id": version})
+
+    async def rule_versions(self, limit: int) -> list[Document]:
+        """Stored rule versions, newest first, without their rules (a handful per year)."""
+        cursor = self.rules.find(
+            {"_id": {"$ne": RULES_POINTER}}, {"created_by": 1, "created_at": 1}
+        ).sort("created_at", -1)
+        return (await cursor.to_list())[:limit]

@@ -87,6 +87,8 @@ def _operation(components: _Components, endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.status != 204:
         schema = components.ref(endpoint.response, "serialization") if endpoint.response else {}
         success["content"] = {"application/json": {"schema": schema}}
+        if endpoint.csv:
+            success["content"]["text/csv"] = {"schema": {"type": "string"}}
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     for status, description in ERROR_STATUSES.items():

@@ -48,6 +48,7 @@ class Endpoint:
     audit: bool = False
     body_optional: bool = False
     public: bool = False
+    csv: bool = False
 
     @property
     def scope(self) -> str:
@@ -81,9 +82,11 @@ class ApiRoutes:
         audit: bool | None = None,
         body_optional: bool = False,
         public: bool = False,
+        csv: bool = False,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
-        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``."""
+        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``;
+        ``csv``: it also answers ``text/csv`` (with ``format=csv``)."""
         allowed = set(roles)
         if public and allowed:
             raise ValueError(f"public endpoint {method} {path} cannot also list roles")
@@ -107,6 +110,7 @@ class ApiRoutes:
             audit,
             body_optional,
             public,
+            csv,
         )
 
     def install(self, app: web.Application) -> None:

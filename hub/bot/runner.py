@@ -15,7 +15,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from hub.bot.flows import ExternalAnswer, Session, Turn, capture_email, decide, parse_rating
+from hub.bot.flows import (
+    LOW_CONFIDENCE,
+    ExternalAnswer,
+    Session,
+    Turn,
+    capture_email,
+    decide,
+    parse_rating,
+)
 from hub.bot.knowledge import load_knowledge_files
 from hub.bot.retrieval import KnowledgeIndex
 from hub.bot.text import prepare, tokenize
@@ -32,6 +40,10 @@ from storage.kb import KnowledgeStore
 log = logging.getLogger(__name__)
 # Conversations whose last written session this process remembers.
 SESSION_CACHE = 10_000
+
+
+# A turn the knowledge base could not answer: the fallback, or the handoff it led to.
+UNANSWERED = (None, LOW_CONFIDENCE)
 
 
 class BotRunner:
@@ -168,15 +180,19 @@ class BotRunner:
         match = None
         if external is None:
             match = self.index.answer(message.text, self.config.confidence_threshold)
-        return decide(
+        small_talk = not tokenize(message.text)
+        turn = decide(
             message.text,
             session,
             self.config,
             match=match,
             now=self.clock(),
             external=external,
-            small_talk=not tokenize(message.text),
+            small_talk=small_talk,
         )
+        if external is None and match is None and not small_talk and turn.handoff in UNANSWERED:
+            await self.store.record_miss(conversation.id, conversation.channel, message.text)
+        return turn
 
     async def _ask_external(
         self, conversation: Conversation, message: Message

@@ -64,6 +64,16 @@ export async function api(method, path, body) {
   }
 }
 
+// A download (CSV): the same token and refresh as api(), the body as a Blob.
+export async function apiBlob(path) {
+  if (!session) throw new ApiError(401, "missing_token", "not logged in");
+  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.access}` } });
+  let resp = await get();
+  if (resp.status === 401) { await refresh(); resp = await get(); }
+  if (!resp.ok) throw new ApiError(resp.status, "http_error", resp.statusText);
+  return resp.blob();
+}
+
 // The live feed: authenticates with the first frame and reconnects with backoff. The hub
 // closes it with 4401 when its token is refused, expires or its session is revoked: the
 // feed then refreshes the token and reconnects at once, or calls onLoggedOut when the
