@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _row(channel: str, agent: str | None) -> Document:
     }
 
 
-class ReportStore:
+class ReportStore(StorageBoundary):
     """``report_days`` buckets, and the rollup that fills them from the live collections."""
 
     def __init__(self, mongo: MongoStore) -> None:
