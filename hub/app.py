@@ -19,6 +19,7 @@ from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
+from hub.api import media as media_api
 from hub.api import openapi as openapi_api
 from hub.api import sync as sync_api
 from hub.api.routes import ApiRoutes
@@ -26,13 +27,14 @@ from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
 from hub.bot import service as bot_service
 from hub.channels import ChannelAdapter, ServesApi, channel_status
-from hub.config import ChorusConfig
+from hub.config import ChorusConfig, jwt_secret
 from hub.core import Hub
 from hub.database import SERVE, start_recorded, stop_recorded
 from hub.domain import Channel
 from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
+from hub.media import MEDIA, MediaService, open_objects
 from hub.metrics import HubMetrics
 from hub.ops import install_ops
 from hub.outbox import Outbox
@@ -44,6 +46,7 @@ from storage.api_channels import ApiChannelStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
+from storage.media import MediaStore
 from storage.mongo import MongoStore, make_client
 from storage.outbox import OutboxStore
 from storage.sessions import SessionStore
@@ -125,12 +128,16 @@ def create_app(config: ChorusConfig) -> web.Application:
         reopen_window_seconds=config.bot.reopen_window_seconds,
         ingest_batch=config.mongo.ingest_batch,
     )
+    media = config.media
+    objects = open_objects(media.store, media.local_dir, media.s3)
+    hub.media = MediaService(media, MediaStore(mongo, objects), jwt_secret(config.auth))
     adapters = build_adapters(config, hub, tokens, mongo)
 
     app[CONFIG] = config
     app[MONGO] = mongo
     app[TOKENS] = tokens
     app[HUB] = hub
+    app[MEDIA] = hub.media
     app[ADAPTERS] = {adapter.channel: adapter for adapter in adapters}
     app[LIVE] = feed = AgentFeed(
         tokens,
@@ -149,6 +156,8 @@ def create_app(config: ChorusConfig) -> web.Application:
         app.router.add_routes(adapter.routes())
     api = ApiRoutes()
     inbox_api.register(api)
+    media_api.register(api)
+    media_api.install(app)
     agents_api.register(api)
     sync_api.register(api)
     kb_api.register(api)

@@ -48,6 +48,8 @@ class Endpoint:
     audit: bool = False
     body_optional: bool = False
     public: bool = False
+    # A multipart/form-data body (files), described by this model; alone or beside ``body``.
+    form: type[BaseModel] | None = None
 
     @property
     def scope(self) -> str:
@@ -81,6 +83,7 @@ class ApiRoutes:
         audit: bool | None = None,
         body_optional: bool = False,
         public: bool = False,
+        form: type[BaseModel] | None = None,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
         ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``."""
@@ -107,6 +110,7 @@ class ApiRoutes:
             audit,
             body_optional,
             public,
+            form,
         )
 
     def install(self, app: web.Application) -> None:
