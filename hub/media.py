@@ -45,7 +45,7 @@ Variant = Literal["file", "thumbnail"]
 VARIANTS: tuple[Variant, ...] = ("file", "thumbnail")
 MEDIA_PATH = "/media"
 # Executables are refused whatever ``allowed_types`` says.
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!")
+_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"#!/")
 
 
 class MediaUnavailable(ChorusError):
