@@ -18,7 +18,6 @@ import hmac
 import io
 import logging
 import time
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePath
 from typing import Any, Literal
@@ -26,7 +25,7 @@ from urllib.parse import unquote
 
 import filetype
 from aiohttp import web
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hub.config import MediaConfig, S3ArchiveConfig
 from hub.domain import Attachment, AttachmentKind
@@ -131,20 +130,21 @@ class MediaService:
     def _image(self, data: bytes, name: str, mime_type: str) -> MediaFile:
         size = self.config.thumbnail_px
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(data)) as probe:
-                    width, height = probe.size
-                    if width * height > self.config.max_image_pixels:
-                        raise MediaRefused("the image has too many pixels", code="image_too_large")
-                    probe.verify()
-                with Image.open(io.BytesIO(data)) as image:
-                    image.thumbnail((size, size))
-                    thumb = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-                    out = io.BytesIO()
-                    thumb.save(out, format="PNG" if thumb.mode == "RGBA" else "JPEG")
+            # Opening reads the header only: the size is checked before any pixel is decoded.
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+                if width * height > self.config.max_image_pixels:
+                    raise MediaRefused("the image has too many pixels", code="image_too_large")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                upright = ImageOps.exif_transpose(image)  # phone photos carry their rotation
+                upright.thumbnail((size, size))
+                mode = "RGBA" if upright.mode in ("RGBA", "LA", "P", "PA") else "RGB"
+                thumb = upright.convert(mode)
+                out = io.BytesIO()
+                thumb.save(out, format="PNG" if mode == "RGBA" else "JPEG")
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-                Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # fmt: skip
+                Image.DecompressionBombError) as exc:  # fmt: skip
             raise MediaRefused(f"the image does not decode: {exc}", code="invalid_image") from None
         return MediaFile(data, name, mime_type, "image", width, height, out.getvalue())
 

@@ -55,8 +55,16 @@
   picker.type = "file";
   picker.hidden = true;
   picker.accept = "image/*,application/pdf,audio/*,video/mp4";
-  const attach = el("button", "cw-attach", "📎");
+  const attach = el("button", "cw-attach");
   attach.type = "button";
+  const clip = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  clip.setAttribute("viewBox", "0 0 24 24");
+  clip.setAttribute("aria-hidden", "true");
+  const clipPath = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  clipPath.setAttribute("d", "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z");
+  clipPath.setAttribute("fill", "currentColor");
+  clip.append(clipPath);
+  attach.append(clip);
   attach.setAttribute("aria-label", "Attach a file");
   form.append(attach, picker, input, send);
   box.append(head, log, form);
