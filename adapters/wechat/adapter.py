@@ -155,6 +155,10 @@ class WeChatAdapter:
             return DeliveryResult.failed(
                 "outside WeChat's 48-hour reply window: the customer must write again first"
             )
+        if any(a.media_id and not a.url for a in outbound.attachments):
+            return DeliveryResult.failed(
+                "WeChat replies cannot carry files yet; send the text, or a link to the file"
+            )
         text = outbound.text
         for attachment in outbound.attachments:
             if attachment.url:  # files go as links until the media store uploads them
