@@ -137,8 +137,10 @@ class MediaService:
                     raise MediaRefused("the image has too many pixels", code="image_too_large")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
-                upright = ImageOps.exif_transpose(image)  # phone photos carry their rotation
-                upright.thumbnail((size, size))
+                # Shrink first (a JPEG is decoded at reduced scale), then turn upright: a
+                # phone photo carries its rotation in EXIF; the bounding box is a square.
+                image.thumbnail((size, size), reducing_gap=1.0)
+                upright = ImageOps.exif_transpose(image)
                 mode = "RGBA" if upright.mode in ("RGBA", "LA", "P", "PA") else "RGB"
                 thumb = upright.convert(mode)
                 out = io.BytesIO()

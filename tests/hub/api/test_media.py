@@ -10,7 +10,8 @@ from typing import Any
 import aiohttp
 from PIL import Image
 
-from hub.media import MEDIA
+from hub.config import MediaConfig
+from hub.media import MEDIA, MediaService
 from hub.state import CONFIG, TOKENS
 from tests.conftest import bearer, ensure_agent
 from tests.hub.api.conftest import Client
@@ -199,3 +200,17 @@ async def test_the_openapi_document_describes_the_upload(client: Client) -> None
     assert set(reply["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     schema = document["components"]["schemas"]["AttachmentForm"]
     assert schema["properties"]["file"]["format"] == "binary"
+
+
+def test_a_phone_photo_thumbnail_is_upright() -> None:
+    """A camera stores the pixels as shot and the rotation in EXIF (Orientation 6: turn 90°)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (800, 400), (10, 120, 200)).save(out, format="JPEG", exif=exif)
+    service = MediaService(MediaConfig(), None, "secret")  # type: ignore[arg-type]
+    checked = service.check(out.getvalue(), "IMG_0001.JPG")
+    assert (checked.width, checked.height) == (800, 400)  # the stored file is as sent
+    assert checked.thumbnail is not None
+    with Image.open(io.BytesIO(checked.thumbnail)) as thumb:
+        assert thumb.size == (160, 320)
