@@ -12,8 +12,9 @@ from typing import Any, Literal
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["web", "slack", "telegram", "twitter", "wechat", "api"]
-CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter", "wechat", "api")
+# A channel's name as its package declares it (``adapters.registry``); the domain keeps
+# no list of channels, so adding one never touches this file.
+Channel = str
 Direction = Literal["inbound", "outbound"]
 AuthorKind = Literal["contact", "agent", "bot"]
 ConversationStatus = Literal["bot", "open", "pending", "resolved"]
@@ -72,6 +73,8 @@ class Delivery(Model):
     platform_id: str | None = None
     next_attempt_at: datetime | None = None
     lease_until: datetime | None = None
+    # Which claim holds the lease (storage's own bookkeeping, never shown).
+    lease_id: str | None = Field(default=None, exclude=True)
     updated_at: datetime | None = None
 
 
@@ -133,6 +136,9 @@ class Conversation(Model):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    # What the bot remembers between turns (hub.bot.flows.Session, with its ``turn``), kept
+    # on the conversation so the event that carries it saves a read; never shown.
+    bot: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 class Agent(Model):
@@ -249,3 +255,32 @@ class HistoryPage:
     messages: list[Message]
     positions: dict[str, int]
     more: bool
+
+
+# -- knowledge base ---------------------------------------------------------------
+ENTRY_ID = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+
+
+class KnowledgeEntry(BaseModel):
+    """One FAQ entry: the wordings that should find it, and what the bot answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ENTRY_ID)
+    questions: list[str] = Field(min_length=1, max_length=50)
+    answer: str = Field(min_length=1, max_length=4000)
+    links: list[Link] = Field(default_factory=list, max_length=10)
+    source: Literal["file", "api"] = "api"
+
+    def reply_text(self) -> str:
+        """The answer as sent to a customer, with its links listed below it."""
+        lines = [self.answer.strip()]
+        lines.extend(f"{link.title}: {link.url}" for link in self.links)
+        return "\n".join(lines)

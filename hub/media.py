@@ -36,6 +36,7 @@ from storage.archive_store import (
     LocalArchiveStore,
     S3ArchiveStore,
 )
+from storage.inbox import InboxStore
 from storage.media import MediaFile, MediaMissing, MediaRecord, MediaStore
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,12 @@ class MediaService:
         store: MediaStore,
         secret: str,
         clock: Callable[[], float] = time.time,
+        *,
+        inbox: InboxStore | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.inbox = inbox  # where a fetched file joins its message
         self._key = hmac.new(secret.encode(), b"chorus media links", hashlib.sha256).digest()
         self.clock = clock
 
@@ -176,7 +180,9 @@ class MediaService:
 
     async def attach_to_message(self, message_id: str, index: int, attachment: Attachment) -> None:
         """Record that attachment ``index`` of a stored message is this stored file."""
-        await self.store.attach_to_message(message_id, index, attachment)
+        if self.inbox is None:
+            raise RuntimeError("this media service was built without the inbox")
+        await self.inbox.set_attachment(message_id, index, attachment)
 
     async def owned(
         self, media_ids: Iterable[str], owner: str, conversation_id: str | None

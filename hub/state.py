@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth import TokenService
-from hub.channels import ChannelAdapter
+from hub.channels import ChannelAdapter, ChannelSet
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.domain import Channel
@@ -17,4 +17,5 @@ MONGO = web.AppKey("mongo", MongoStore)
 HUB = web.AppKey("hub", Hub)
 TOKENS = web.AppKey("tokens", TokenService)
 ADAPTERS = web.AppKey("adapters", dict[Channel, ChannelAdapter])
+CHANNELS = web.AppKey("channels", ChannelSet)
 LIVE = web.AppKey("live", AgentFeed)

@@ -14,13 +14,14 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from storage.errors import StorageBoundary
 from storage.inbox import InvalidCursor, decode_cursor, encode_cursor
 from storage.mongo import Document, MongoStore
 
 RULES_POINTER = "current"
 
 
-class CommentStore:
+class CommentStore(StorageBoundary):
     """Reads and writes of ``comments`` and ``moderation_rules``."""
 
     def __init__(self, mongo: MongoStore) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.domain import Attachment, AttachmentKind, new_id, utcnow
 from storage.archive_store import ArchiveStore, ObjectMissing, sha256_hex
+from storage.errors import StorageBoundary
 from storage.mongo import MongoStore
 
 
@@ -49,12 +50,11 @@ def _object_key(data: bytes, suffix: str = "") -> tuple[str, str]:
     return f"media/{digest[:2]}/{digest}{suffix}", digest
 
 
-class MediaStore:
+class MediaStore(StorageBoundary):
     """Stores checked files and finds them again by media id."""
 
     def __init__(self, mongo: MongoStore, objects: ArchiveStore) -> None:
         self.records = mongo.collection("media")
-        self.messages = mongo.collection("messages")
         self.objects = objects
 
     async def _put_once(self, key: str, data: bytes, digest: str) -> None:
@@ -116,10 +116,3 @@ class MediaStore:
             return await self.objects.get(key, None if thumbnail else attachment.sha256)
         except ObjectMissing as exc:
             raise MediaMissing(key) from exc
-
-    async def attach_to_message(self, message_id: str, index: int, attachment: Attachment) -> None:
-        """Replace one attachment of a stored message by the stored file's (an inbound
-        platform file fetched after the message was acknowledged)."""
-        await self.messages.update_one(
-            {"_id": message_id}, {"$set": {f"attachments.{index}": attachment.model_dump()}}
-        )

@@ -32,11 +32,11 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from adapters.slack import render
 from adapters.slack.agent_view import AgentThreads
 from adapters.slack.commands import AgentCommands
+from adapters.slack.config import SlackConfig
 from adapters.slack.files import SlackFiles
 from adapters.slack.inbound import SlackInbound
 from adapters.slack.web_api import delivery_failure, make_client
 from hub.channels import HubPort
-from hub.config import SlackConfig
 from hub.domain import Channel, DeliveryResult, OutboundMessage
 from hub.errors import ChorusError, Unauthorized
 
@@ -97,7 +97,7 @@ class SlackAdapter:
 
     async def start(self) -> None:
         for slack_user_id, agent_id in self.config.agents.items():
-            await self.hub.link_slack_user(agent_id, slack_user_id, take_over=True)
+            await self.hub.link_agent("slack", agent_id, slack_user_id, take_over=True)
         self.hub.subscribe(self.threads.on_inbox_event)
 
     async def stop(self) -> None:

@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.config import SlackConfig
 from adapters.slack.files import SlackFiles, upload_quietly
 from hub.channels import HubPort
-from hub.config import SlackConfig
 from hub.domain import Conversation, Message
 from hub.events import InboxEvent
 

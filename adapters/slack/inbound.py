@@ -106,7 +106,7 @@ class SlackInbound:
 
     async def _from_agent(self, conversation_id: str, event: dict[str, Any]) -> None:
         channel, user, ts = event["channel"], event["user"], event["ts"]
-        agent = await self.hub.agent_for_slack_user(user)
+        agent = await self.hub.agent_for("slack", user)
         if agent is None:
             log.info("reply from unlinked slack user refused", extra={"slack_user": user})
             explain = post_ephemeral(

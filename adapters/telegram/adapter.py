@@ -19,12 +19,12 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.normalize import NormalizedUpdate, TelegramFile, normalize_update
 from adapters.telegram.polling import UpdatePoller
 from adapters.telegram.sender import send_files, send_text
 from adapters.telegram.webhook import verified_update
 from hub.channels import HubPort
-from hub.config import TelegramConfig
 from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
 from hub.errors import ChorusError, StorageUnavailable
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pymongo.errors import PyMongoError
 
+from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
     FrameError,
     HelloFrame,
@@ -35,9 +35,7 @@ from adapters.web.frames import (
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.auth import TokenService
-from hub.channels import HubPort
-from hub.config import WebChatConfig
+from hub.channels import HubPort, VisitorTokens
 from hub.domain import (
     Attachment,
     Channel,
@@ -46,7 +44,7 @@ from hub.domain import (
     Message,
     OutboundMessage,
 )
-from hub.errors import BadRequest, NotFound, RateLimited, Unauthorized
+from hub.errors import BadRequest, NotFound, RateLimited, StorageError, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
 from hub.rate_limit import AddressBuckets, client_address
@@ -141,7 +139,7 @@ class WebChatAdapter:
         self,
         config: WebChatConfig,
         hub: HubPort,
-        tokens: TokenService,
+        tokens: VisitorTokens,
         trust_forwarded_for: bool = False,
     ) -> None:
         self.config = config
@@ -250,7 +248,7 @@ class WebChatAdapter:
             if start is not None and seq > start + 1:
                 try:
                     missing = await self.hub.conversation_messages(conversation_id, start, seq)
-                except PyMongoError:
+                except StorageError:
                     # Without the gap the reply would break the order: the client resyncs.
                     log.warning("web chat gap unreadable: asking the client to resync")
                     await sock.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
@@ -345,7 +343,7 @@ class WebChatAdapter:
         except Unauthorized as exc:
             self.hub.metrics.rejected("web", "signature")
             sock.push(error_frame(exc.code, exc.message))
-        except PyMongoError:
+        except StorageError:
             log.warning("web chat frame refused: database unavailable")
             sock.push(
                 error_frame(

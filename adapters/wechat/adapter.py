@@ -17,11 +17,11 @@ import aiohttp
 from aiohttp import web
 
 from adapters.wechat.api import WeChatApi, WeChatError, delivery_failure
+from adapters.wechat.config import WeChatConfig
 from adapters.wechat.crypto import SafeModeCipher
 from adapters.wechat.payload import MalformedBody, parse_message
 from adapters.wechat.webhook import verified_fields, verify_server
 from hub.channels import HubPort
-from hub.config import WeChatConfig
 from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
 from hub.errors import BadRequest, ChorusError, StorageUnavailable
 from hub.request_body import read_limited

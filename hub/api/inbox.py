@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.media import MAX_FILES, MessageView, attachments_json, keep_files, media_of, resolve
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.queries import QUERIES
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import Label, Page, Timestamp
 from hub.domain import (
     Attachment,
@@ -22,12 +21,12 @@ from hub.domain import (
     Direction,
     Message,
 )
-from hub.errors import BadRequest, NotFound
+from hub.errors import BadRequest
 from hub.http import parse_model, parse_query, read_json
 from hub.state import HUB
 from hub.uploads import is_multipart, read_upload
-from hub.visibility import channel_filter
-from storage.inbox import InvalidCursor
+from hub.visibility import visible_channels
+from storage.filters import ConversationFilter, MessageFilter
 
 MAX_PAGE = 200
 
@@ -60,15 +59,6 @@ class MessageQuery(TimeRange):
     channel: Channel | None = None
     direction: Direction | None = None
     text: str | None = Field(default=None, min_length=1, max_length=200)
-
-
-def time_filter(query: TimeRange) -> dict[str, datetime] | None:
-    span = {}
-    if query.since is not None:
-        span["$gte"] = query.since
-    if query.until is not None:
-        span["$lt"] = query.until
-    return span or None
 
 
 class ReplyBody(BaseModel):
@@ -117,20 +107,16 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
 
 async def list_conversations(request: web.Request) -> web.Response:
     query: ConversationQuery = _query(request, ConversationQuery)
-    filters = {
-        "status": query.status,
-        "channel": channel_filter(principal_of(request), query.channel),
-        "assignee": query.assignee,
-        "contact_id": query.contact_id,
-        "labels": query.label,
-        "last_message_at": time_filter(query),
-    }
-    try:
-        items, cursor = await request.app[HUB].store.list_conversations(
-            filters, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
+    filters = ConversationFilter(
+        status=query.status,
+        channels=visible_channels(principal_of(request), query.channel),
+        assignee=query.assignee,
+        contact_id=query.contact_id,
+        label=query.label,
+        since=query.since,
+        until=query.until,
+    )
+    items, cursor = await request.app[QUERIES].conversations(filters, query.limit, query.cursor)
     return _page([c.model_dump(mode="json") for c in items], cursor)
 
 
@@ -155,38 +141,28 @@ async def list_conversation_messages(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     conversation = await hub.require_conversation(request.match_info["id"])
     query: Query = _query(request, Query)
-    try:
-        items, cursor = await hub.store.list_messages(
-            {"conversation_id": conversation.id}, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
+    items, cursor = await request.app[QUERIES].messages(
+        MessageFilter(conversation_id=conversation.id), query.limit, query.cursor
+    )
     return _page([message_json(m, request=request) for m in items], cursor)
 
 
 async def list_messages(request: web.Request) -> web.Response:
     query: MessageQuery = _query(request, MessageQuery)
-    filters: dict[str, Any] = {
-        "channel": channel_filter(principal_of(request), query.channel),
-        "direction": query.direction,
-        "contact_id": query.contact_id,
-        "created_at": time_filter(query),
-    }
-    if query.text is not None:
-        filters["text"] = {"$regex": re.escape(query.text), "$options": "i"}
-    try:
-        items, cursor = await request.app[HUB].store.list_messages(
-            filters, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
+    filters = MessageFilter(
+        channels=visible_channels(principal_of(request), query.channel),
+        direction=query.direction,
+        contact_id=query.contact_id,
+        text=query.text,
+        since=query.since,
+        until=query.until,
+    )
+    items, cursor = await request.app[QUERIES].messages(filters, query.limit, query.cursor)
     return _page([message_json(m, request=request) for m in items], cursor)
 
 
 async def get_message(request: web.Request) -> web.Response:
-    message = await request.app[HUB].store.get_message(request.match_info["id"])
-    if message is None:
-        raise NotFound(f"message {request.match_info['id']} not found")
+    message = await request.app[QUERIES].message(request.match_info["id"])
     return web.json_response(message_json(message, raw=True, request=request))
 
 
@@ -248,13 +224,12 @@ async def patch_conversation(request: web.Request) -> web.Response:
 
 
 async def get_contact(request: web.Request) -> web.Response:
-    contact = await request.app[HUB].store.get_contact(request.match_info["id"])
-    if contact is None:
-        raise NotFound(f"contact {request.match_info['id']} not found")
+    contact = await request.app[QUERIES].contact(request.match_info["id"])
     return web.json_response(contact.model_dump(mode="json"))
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/conversations",

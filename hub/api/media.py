@@ -16,7 +16,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import ANY_ROLE, ApiRoutes
+from hub.api.routes import ANY_ROLE, API_ROUTES
 from hub.domain import Attachment, Message
 from hub.errors import BadRequest, Forbidden, NotFound
 from hub.media import MEDIA, MEDIA_PATH, VARIANTS, MediaService
@@ -131,12 +131,9 @@ async def download(request: web.Request) -> web.Response:
     )
 
 
-def install(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app.router.add_get(MEDIA_PATH + "/{media_id}/{variant}", download)
-
-
-def register(routes: ApiRoutes) -> None:
-    routes.add(
+    app[API_ROUTES].add(
         "POST",
         "/conversations/{id}/attachments",
         upload_attachment,

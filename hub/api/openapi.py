@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub.api.routes import ApiRoutes, Endpoint
+from hub.api.routes import API_ROUTES, ApiRoutes, Endpoint
 
 REF = "#/components/schemas/{model}"
 ERROR_STATUSES = {
@@ -138,8 +138,9 @@ def build_document(routes: ApiRoutes, version: str = "1") -> dict[str, Any]:
     }
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
     """Call after every other module: the document is built once, at install."""
+    routes = app[API_ROUTES]
     document: dict[str, Any] = {}
 
     async def openapi_json(request: web.Request) -> web.Response:

@@ -62,7 +62,7 @@ class Endpoint:
 
 
 class ApiRoutes:
-    """Collects endpoints, then installs them on an app together with the auth check."""
+    """Collects endpoints (features add theirs at setup), then serves them on the app."""
 
     def __init__(self) -> None:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
@@ -114,11 +114,10 @@ class ApiRoutes:
         )
 
     def install(self, app: web.Application) -> None:
+        """Serve every endpoint; ``auth_middleware`` must be in the app's middleware chain."""
         for endpoint in self.endpoints.values():
             app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         install_access(app)
-        app[API_ROUTES] = self
-        app.middlewares.append(self.auth_middleware)
 
     def endpoint_for(self, request: web.Request) -> Endpoint | None:
         route = request.match_info.route

@@ -3,7 +3,8 @@
 It serves ``POST /cgi-bin/stable_token``, ``POST /cgi-bin/message/custom/send`` and
 ``GET /cgi-bin/media/get`` (the bytes with their Content-Type and a Content-disposition
 naming the file, or ``{"errcode": 40007}`` for an unknown media id), and
-refuses what WeChat refuses: a wrong app id or secret (40013, 40125), an unknown, expired
+refuses what WeChat refuses: a wrong app id or secret (40013, 40125), a caller outside the
+account's IP whitelist (40164, when ``whitelisted`` is false), an unknown, expired
 or replaced access token (40001, 42001), a customer who has not written in the last 48
 hours (45015), more replies than the window allows (45047), a text over 2,048 bytes
 (45002). Errors come as ``{"errcode", "errmsg"}`` with HTTP 200, as WeChat sends them.
@@ -43,6 +44,7 @@ class FakeWeChatAPI:
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, bytes)
     media_calls: list[str] = field(default_factory=list)
     fail_next_sends: list[int] = field(default_factory=list)
+    whitelisted: bool = True
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- what tests do ------------------------------------------------------------
@@ -83,6 +85,8 @@ class FakeWeChatAPI:
             return _error(40013, "invalid appid")
         if body.get("secret") != self.app_secret:
             return _error(40125, "invalid appsecret")
+        if not self.whitelisted:
+            return _error(40164, f"invalid ip {request.remote}, not in whitelist")
         # stable_token hands every caller the same token while it lasts.
         token = None if body.get("force_refresh") else self._current_token()
         if token is None:

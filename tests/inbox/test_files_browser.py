@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.hub.api.test_media import EXECUTABLE, PDF, png
+from tests.helpers.media import EXECUTABLE, PDF, png
 from tests.inbox.conftest import log_in
 
 

@@ -15,8 +15,8 @@ from tests.adapters.telegram.conftest import (  # noqa: F401 - fixtures for this
     text_update,
     tg_config,
 )
-from tests.conftest import MakeClient, wait_for
-from tests.hub.api.test_media import PDF
+from tests.helpers.hub import MakeClient, wait_for
+from tests.helpers.media import PDF
 from tests.inbox.conftest import log_in
 
 

@@ -7,8 +7,8 @@ import boto3
 
 from hub.config import ChorusConfig, S3ArchiveConfig
 from hub.media import MEDIA
-from tests.conftest import MakeClient, bearer
-from tests.hub.api.test_media import PDF, conversation, form, png, upload
+from tests.helpers.hub import MakeClient, bearer
+from tests.helpers.media import PDF, conversation, form, png, upload
 
 
 async def test_files_live_in_the_bucket_and_leave_by_signed_link(

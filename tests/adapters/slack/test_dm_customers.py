@@ -9,8 +9,8 @@ from tests.adapters.slack.conftest import (
     hand_off,
     slack_calls,
 )
-from tests.conftest import bearer, wait_for
 from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
 
 DM = "D0LINUS"
 

@@ -17,9 +17,9 @@ from tests.adapters.slack.conftest import (
     quiet,
     web_customer_writes,
 )
-from tests.conftest import bearer, wait_for
 from tests.fakes.slack_api import FakeSlackApi
-from tests.hub.api.test_media import PDF, form, png
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form, png
 
 DM = "D0LINUS"
 

@@ -15,7 +15,7 @@ from tests.adapters.telegram.conftest import (
     text_update,
     update,
 )
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 from tests.rawhttp import raw_request
 
 

@@ -9,8 +9,8 @@ from tweepy.errors import BadRequest, Unauthorized
 
 from adapters.twitter.client import TwitterApiClient
 from tests.adapters.twitter.conftest import CUSTOMER_ID
-from tests.conftest import bearer, wait_for
-from tests.hub.api.test_media import PDF, form
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form
 
 
 async def _conversation(client: Any, db: Any, thread_key: str) -> str:

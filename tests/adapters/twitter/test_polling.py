@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, adapter_of
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 
 
 async def _twitter_messages(client: Any) -> list[dict[str, Any]]:

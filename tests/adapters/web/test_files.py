@@ -8,13 +8,13 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse
 
 from hub.media import MEDIA
-from tests.adapters.web.test_chat import _frame
-from tests.hub.api.test_media import EXECUTABLE, PDF, form, png, stored_counts
+from tests.helpers.media import EXECUTABLE, PDF, form, png, stored_counts
+from tests.helpers.web_chat import next_frame
 
 
 async def _visitor(ws: ClientWebSocketResponse) -> str:
     await ws.send_json({"type": "hello"})
-    return str((await _frame(ws, "welcome"))["visitor_token"])
+    return str((await next_frame(ws, "welcome"))["visitor_token"])
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -38,9 +38,9 @@ async def test_a_visitor_sends_an_image_and_sees_it_with_links(client: Any, db: 
                 "attachments": [uploaded["media_id"]],
             }
         )
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
         await ws.send_json({"type": "history"})
-        history = await _frame(ws, "history")
+        history = await next_frame(ws, "history")
     stored = await db.messages.find_one({"_id": ack["id"]})
     assert stored["attachments"][0]["media_id"] == uploaded["media_id"]
     assert stored["attachments"][0]["storage_key"].startswith("media/")
@@ -69,7 +69,7 @@ async def test_strangers_and_bad_files_store_nothing(client: Any, db: Any, tmp_p
         await ws.send_json(
             {"type": "message", "text": "", "client_id": "s1", "attachments": [other["media_id"]]}
         )
-        error = await _frame(ws, "error")
+        error = await next_frame(ws, "error")
         assert (error["code"], error["client_id"]) == ("unknown_attachment", "s1")
     assert await stored_counts(db, tmp_path) == before
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from hub.state import ADAPTERS
 from tests.adapters.wechat.conftest import OPENID, post_callback, signed_query
-from tests.conftest import bearer, wait_for
-from tests.hub.api.test_media import png
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import png
 
 AMR = b"#!AMR\n" + b"\x3c" * 64
 

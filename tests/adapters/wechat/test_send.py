@@ -12,9 +12,9 @@ import time
 from adapters.wechat.api import WeChatApi
 from hub.state import HUB
 from tests.adapters.wechat.conftest import OPENID, encrypted_callback, post_callback, text_xml
-from tests.conftest import bearer, wait_for
 from tests.fakes.wechat_api import APP_ID, APP_SECRET
-from tests.hub.api.test_media import PDF, form
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form
 
 
 async def _conversation(client, fake, created: int | None = None) -> str:

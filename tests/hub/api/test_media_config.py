@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image
 
 from hub.config import ChorusConfig, load_config
-from tests.conftest import MakeClient, bearer
-from tests.hub.api.test_media import PDF, conversation, png, upload
+from tests.helpers.hub import MakeClient, bearer
+from tests.helpers.media import PDF, conversation, png, upload
 
 
 async def test_each_media_key_takes_effect(

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from hub.api.routes import API_ROUTES
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.hub.api.conftest import Client
 
 A, G, V, P = "admin", "agent", "viewer", "public"
