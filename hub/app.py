@@ -22,6 +22,7 @@ from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
+from hub.api import media as media_api
 from hub.api import openapi as openapi_api
 from hub.api import reports as reports_api
 from hub.api import sync as sync_api
@@ -37,7 +38,7 @@ from hub.channels import (
     build_channels,
     channel_status,
 )
-from hub.config import ChorusConfig
+from hub.config import ChorusConfig, jwt_secret
 from hub.core import Hub
 from hub.database import SERVE, start_recorded, stop_recorded
 from hub.domain import Channel
@@ -45,6 +46,7 @@ from hub.errors import StorageError
 from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
+from hub.media import MEDIA, MediaService, open_objects
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
@@ -56,6 +58,7 @@ from storage.bot import BotStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
+from storage.media import MediaStore
 from storage.mongo import MongoStore, make_client
 from storage.monitoring import CommandTimer
 from storage.outbox import OutboxStore
@@ -91,6 +94,7 @@ def build_adapters(
 # routes are added and its start-up runs). Each reads what it needs from the app's state.
 FEATURES: tuple[Feature, ...] = (
     inbox_api,
+    media_api,
     agents_api,
     agent_admin_api,
     sync_api,
@@ -157,6 +161,11 @@ def create_app(config: ChorusConfig) -> web.Application:
         reopen_window_seconds=config.bot.reopen_window_seconds,
         ingest_batch=config.mongo.ingest_batch,
     )
+    media = config.media
+    objects = open_objects(media.store, media.local_dir, media.s3)
+    hub.media = MediaService(
+        media, MediaStore(mongo, objects), jwt_secret(config.auth), inbox=inbox
+    )
     channels = build_adapters(config, hub, tokens, mongo)
     adapters = list(channels.adapters.values())
 
@@ -164,6 +173,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     app[MONGO] = mongo
     app[TOKENS] = tokens
     app[HUB] = hub
+    app[MEDIA] = hub.media
     app[ADAPTERS] = channels.adapters
     app[CHANNELS] = channels
     app[BOT_STORE] = BotStore(mongo)

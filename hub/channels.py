@@ -7,11 +7,11 @@ storage; the hub never imports a platform SDK.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import click
 from aiohttp import web
@@ -57,8 +57,45 @@ class ChannelState(Protocol):
     async def save_checkpoint(self, name: str, value: Any) -> datetime: ...
 
 
+class MediaPort(Protocol):
+    """Files on messages, as adapters see them: bytes in, attachments and links out.
+
+    ``keep`` checks a file by its content and stores it (``unsupported_media_type`` or
+    ``file_too_large`` errors otherwise); ``owner`` names who sent it (``web:<visitor>``,
+    ``telegram:<chat>``), and ``owned`` finds a sender's own uploads again.
+    """
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest file kept (``media.max_bytes``)."""
+        ...
+
+    async def keep(
+        self, data: bytes, name: str, *, owner: str, conversation_id: str | None = None
+    ) -> Attachment: ...
+
+    async def owned(
+        self, media_ids: Iterable[str], owner: str, conversation_id: str | None
+    ) -> list[Attachment]: ...
+
+    async def attach_to_message(
+        self, message_id: str, index: int, attachment: Attachment
+    ) -> None: ...
+
+    async def read(
+        self, attachment: Attachment, variant: Literal["file", "thumbnail"]
+    ) -> bytes: ...
+
+    def links(self, attachment: Attachment) -> dict[str, str]: ...
+
+
 class HubPort(Protocol):
     """What the hub offers adapters."""
+
+    @property
+    def media(self) -> MediaPort | None:
+        """The media store (None when the hub runs without one, as in some tests)."""
+        ...
 
     @property
     def channel_state(self) -> ChannelState: ...

@@ -250,6 +250,33 @@ class ArchiveConfig(Section):
     schedule_seconds: float = Field(default=0, ge=0)
 
 
+MEDIA_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "audio/ogg",
+    "audio/mpeg",
+    "audio/amr",
+    "video/mp4",
+]
+
+
+class MediaConfig(Section):
+    """Files on messages: where they are kept, what is accepted, how long a link works."""
+
+    store: Literal["local", "s3"] = "local"
+    local_dir: Path = Path("data/media")
+    s3: S3ArchiveConfig = S3ArchiveConfig(prefix="chorus-media/")
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Checked against the type read from the content (magic bytes), not the file's name.
+    allowed_types: list[str] = Field(default_factory=lambda: list(MEDIA_TYPES))
+    url_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
+    thumbnail_px: int = Field(default=320, ge=16, le=2048)
+    max_image_pixels: int = Field(default=40_000_000, ge=1)
+
+
 class MetricsConfig(Section):
     """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
     main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set. On the
@@ -274,6 +301,7 @@ class CoreConfig(Section):
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    media: MediaConfig = MediaConfig()
     metrics: MetricsConfig = MetricsConfig()
     sessions: SessionsConfig = SessionsConfig()
 

@@ -31,6 +31,7 @@ from hub.domain import (
 from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.logs import bind, current_context, log_context, scoped_log_context
+from hub.media import MediaService
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.routing.states import reopen_status
@@ -56,6 +57,8 @@ class Hub:
     """The inbox as the rest of the product sees it."""
 
     comment_sink: CommentSink | None = None
+    # Files on messages (set by the app factory).
+    media: MediaService | None = None
 
     def __init__(
         self,

@@ -48,12 +48,21 @@ WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"
 
 
 class Attachment(Model):
+    """A file on a message. ``url`` is a link kept elsewhere; a file the hub holds has a
+    ``media_id`` in the media store (its bytes under ``storage_key``, an image's thumbnail
+    under ``thumbnail_key``) and is downloaded through short-lived signed hub URLs."""
+
     kind: AttachmentKind = "file"
-    name: str = ""
+    name: str = Field(default="", max_length=255)
     mime_type: str = "application/octet-stream"
     size: int | None = None
     url: str | None = Field(default=None, pattern=WEB_URL)
     storage_key: str | None = None
+    media_id: str | None = Field(default=None, max_length=64)
+    sha256: str | None = None
+    thumbnail_key: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 class Delivery(Model):

@@ -13,15 +13,18 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from storage.errors import StorageBoundary
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class GroupCommit(Generic[Item, Result]):
+class GroupCommit(StorageBoundary, Generic[Item, Result]):
     """Writes submitted items in shared batches of at most ``max_batch`` with ``write``.
 
     ``write`` gets the batch and returns one result per item, in order; if it raises,
-    every caller of that batch gets the exception (none is told its item was stored).
+    every caller of that batch gets the exception (none is told its item was stored), a
+    driver error as the hub's own, like every store's.
     """
 
     def __init__(

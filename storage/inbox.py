@@ -12,6 +12,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import (
+    Attachment,
     Contact,
     Conversation,
     ConversationStatus,
@@ -405,6 +406,13 @@ class InboxStore(StorageBoundary):
         """The newest ``limit`` messages matching ``filters``, oldest first."""
         docs = await self.messages.find(filters.query()).sort("_id", -1).limit(limit).to_list()
         return [message_from_doc(doc) for doc in reversed(docs)]
+
+    async def set_attachment(self, message_id: str, index: int, attachment: Attachment) -> None:
+        """Replace one attachment of a stored message: a platform's file, fetched into the
+        media store after the message was acknowledged."""
+        await self.messages.update_one(
+            {"_id": message_id}, {"$set": {f"attachments.{index}": attachment.model_dump()}}
+        )
 
     async def set_delivery(self, message_id: str, delivery: Delivery) -> None:
         await self.messages.update_one(

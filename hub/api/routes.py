@@ -49,6 +49,8 @@ class Endpoint:
     body_optional: bool = False
     public: bool = False
     csv: bool = False
+    # A multipart/form-data body (files), described by this model; alone or beside ``body``.
+    form: type[BaseModel] | None = None
 
     @property
     def scope(self) -> str:
@@ -83,6 +85,7 @@ class ApiRoutes:
         body_optional: bool = False,
         public: bool = False,
         csv: bool = False,
+        form: type[BaseModel] | None = None,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
         ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``;
@@ -111,6 +114,7 @@ class ApiRoutes:
             body_optional,
             public,
             csv,
+            form,
         )
 
     def install(self, app: web.Application) -> None:

@@ -1,6 +1,8 @@
 """A local WeChat API server for tests: ``api.weixin.qq.com``'s JSON shapes, on loopback.
 
-It serves ``POST /cgi-bin/stable_token`` and ``POST /cgi-bin/message/custom/send`` and
+It serves ``POST /cgi-bin/stable_token``, ``POST /cgi-bin/message/custom/send`` and
+``GET /cgi-bin/media/get`` (the bytes with their Content-Type and a Content-disposition
+naming the file, or ``{"errcode": 40007}`` for an unknown media id), and
 refuses what WeChat refuses: a wrong app id or secret (40013, 40125), a caller outside the
 account's IP whitelist (40164, when ``whitelisted`` is false), an unknown, expired
 or replaced access token (40001, 42001), a customer who has not written in the last 48
@@ -39,6 +41,8 @@ class FakeWeChatAPI:
     replies_in_window: dict[str, int] = field(default_factory=dict)
     token_calls: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, bytes)
+    media_calls: list[str] = field(default_factory=list)
     fail_next_sends: list[int] = field(default_factory=list)
     whitelisted: bool = True
     _seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -49,6 +53,10 @@ class FakeWeChatAPI:
         self.last_inbound[openid] = time.time() if at is None else at
         self.replies_in_window[openid] = 0
 
+    def add_media(self, media_id: str, content_type: str, content: bytes) -> None:
+        """A file a customer sent: the media API serves it under its MediaId."""
+        self.media[media_id] = (content_type, content)
+
     def expire_tokens(self) -> None:
         self.tokens = {token: 0.0 for token in self.tokens}
 
@@ -58,6 +66,7 @@ class FakeWeChatAPI:
         app = web.Application()
         app.router.add_post("/cgi-bin/stable_token", self.stable_token)
         app.router.add_post("/cgi-bin/message/custom/send", self.custom_send)
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
         return app
 
     def _current_token(self) -> str | None:
@@ -86,12 +95,34 @@ class FakeWeChatAPI:
         remaining = int(self.tokens[token] - time.monotonic())
         return web.json_response({"access_token": token, "expires_in": remaining})
 
-    async def custom_send(self, request: web.Request) -> web.Response:
+    def _token_error(self, request: web.Request) -> web.Response | None:
         token = request.query.get("access_token", "")
         if token not in self.tokens:
             return _error(40001, "invalid credential, access_token is invalid or not latest")
         if self.tokens[token] <= time.monotonic():
             return _error(42001, "access_token expired")
+        return None
+
+    async def media_get(self, request: web.Request) -> web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
+        media_id = request.query.get("media_id", "")
+        self.media_calls.append(media_id)
+        if media_id not in self.media:
+            return _error(40007, "invalid media_id")
+        content_type, content = self.media[media_id]
+        extension = content_type.split("/")[-1]
+        return web.Response(
+            body=content,
+            content_type=content_type,
+            headers={"Content-disposition": f'attachment; filename="{media_id}.{extension}"'},
+        )
+
+    async def custom_send(self, request: web.Request) -> web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
         if self.fail_next_sends:
             code = self.fail_next_sends.pop(0)
             if 500 <= code < 600:  # an HTTP failure; WeChat's own codes are larger

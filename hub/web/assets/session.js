@@ -18,10 +18,12 @@ export class ApiError extends Error {
 
 async function send(method, path, body, token) {
   const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A FormData body (files) goes as multipart/form-data, with the boundary the browser sets.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   const resp = await fetch(`/api/v1${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body),
   });
   if (resp.status === 204) return null;
   const data = await resp.json().catch(() => ({}));

@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[str]] = {
     "PATCH /conversations/{id}": {A, G},
     "GET /conversations/{id}/messages": {A, G, V},
     "POST /conversations/{id}/messages": {A, G},
+    "POST /conversations/{id}/attachments": {A, G},
     "GET /messages": {A, G, V},
     "GET /messages/{id}": {A, G, V},
     "GET /contacts": {A},
