@@ -2,7 +2,7 @@
 
 The hub iterates this tuple for config sections, adapters, doctor checks, CLI commands
 and capabilities (as Rasa's ``BUILTIN_CHANNELS`` or Matterbridge's bridge map). Adding a
-channel is one package under ``adapters/`` and one line here.
+channel is one package under ``adapters/`` plus its import and its entry here.
 """
 
 from __future__ import annotations
