@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pymongo.errors import PyMongoError
 
-from hub import archive_schedule, inbox_web, ops
+from hub import archive_schedule, inbox_web, ops, retention
 from hub.api import admin as admin_api
 from hub.api import agents as agents_api
 from hub.api import api_channels as api_channels_api
@@ -23,6 +23,7 @@ from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
+from hub.api import privacy as privacy_api
 from hub.api import sync as sync_api
 from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
@@ -111,10 +112,12 @@ FEATURES: tuple[Feature, ...] = (
     inbox_web,
     comment_setup,
     admin_api,
+    privacy_api,
     openapi_api,
     sync_fanout,
     bot_service,
     archive_schedule,
+    retention,
     ops,
 )
 

@@ -269,10 +269,11 @@ register_sync_commands(main, config_option, _load)
 
 
 def _register_extensions() -> None:
-    from hub import agent_cli, archive_cli
+    from hub import agent_cli, archive_cli, privacy_cli
 
     archive_cli.register(main, _load, config_option)
     agent_cli.register(main, config_option, _load)
+    privacy_cli.register(main, _load, config_option)
 
 
 _register_extensions()

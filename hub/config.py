@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from hub.config_paths import anchor_defaults, anchor_file_paths
+from hub.domain import Channel
 from moderation.rules import ModerationRules
 
 ENV_PREFIX = "CHORUS_"
@@ -416,6 +417,21 @@ class ArchiveConfig(Section):
     schedule_seconds: float = Field(default=0, ge=0)
 
 
+class RetentionConfig(Section):
+    """How long data is kept; ``chorus retention run`` and the hub's schedule apply it.
+
+    ``0`` keeps for ever. Messages go only with their conversation, and only once it is in
+    the archive; legal holds (``/api/v1/holds``) exempt a contact or conversation."""
+
+    schedule_seconds: float = Field(default=0, ge=0)
+    conversations_days: int = Field(default=0, ge=0)
+    channels: dict[Channel, int] = Field(default_factory=dict)
+    rejected_comments_days: int = Field(default=0, ge=0)
+    audit_days: int = Field(default=0, ge=0)
+    backups_days: int = Field(default=35, ge=1)
+    batch: int = Field(default=500, ge=1, le=10_000)
+
+
 class MetricsConfig(Section):
     """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
     main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set. On the
@@ -447,6 +463,7 @@ class ChorusConfig(Section):
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()
     metrics: MetricsConfig = MetricsConfig()
+    retention: RetentionConfig = RetentionConfig()
     sessions: SessionsConfig = SessionsConfig()
 
 

@@ -31,7 +31,9 @@ class AuditLog:
         target: dict[str, str],
         status: int,
         request_id: str,
+        detail: dict[str, Any] | None = None,
     ) -> None:
+        """``detail`` carries what the action needs said (an erasure's reason and counts)."""
         await self.entries.insert_one(
             {
                 "who": who,
@@ -41,6 +43,7 @@ class AuditLog:
                 "status": status,
                 "request_id": request_id,
                 "at": utcnow(),
+                **({"detail": detail} if detail else {}),
             }
         )
 

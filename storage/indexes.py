@@ -31,6 +31,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="assignee_recent",
         ),
         IndexModel([("contact_id", ASCENDING), ("_id", DESCENDING)], name="contact"),
+        # Retention: resolved conversations by age, read in bounded time windows.
+        IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="resolved_age"),
         # The assignment queue (open, unassigned; most urgent, then longest waiting first)
         # and agents' loads, read on every handoff and every SLA check.
         IndexModel(
@@ -156,10 +158,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
     ],
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
-    "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
+    "archive_catalog": [
+        IndexModel([("resolved_at", ASCENDING)], name="resolved_at"),
+        # A person's archived conversations (erasure, export) and an object's entries.
+        IndexModel([("contact_id", ASCENDING)], name="contact"),
+        IndexModel([("key", ASCENDING)], name="object"),
+    ],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
     "backup_runs": [
         IndexModel([("outcome", ASCENDING), ("finished_at", DESCENDING)], name="outcome_finished")
     ],
+    "retention_runs": [IndexModel([("finished_at", DESCENDING)], name="finished")],
     "api_channels": [IndexModel([("token_hash", ASCENDING)], name="token_unique", unique=True)],
 }

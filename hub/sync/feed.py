@@ -111,7 +111,8 @@ async def snapshot_page(
     while len(items) < limit and index < len(collections):
         name = collections[index]
         query: Document = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await db[name].find(query).sort("_id", 1).limit(limit - len(items)).to_list()
+        wanted = limit - len(items)
+        docs = await db[name].find(query).sort("_id", 1).limit(wanted).to_list()
         items.extend(
             {
                 "collection": name,
@@ -120,8 +121,9 @@ async def snapshot_page(
                 "hash": document_hash(doc),
             }
             for doc in docs
+            if not doc.get("erased")  # erasure's tombstones are not a device's to keep
         )
-        if len(items) < limit:
+        if len(docs) < wanted:
             index, after = index + 1, None
         else:
             after = docs[-1]["_id"]
