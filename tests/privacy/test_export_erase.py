@@ -1,0 +1,147 @@
+"""Export → erase → export: nothing personal left in MongoDB, the archive or a replica.
+
+Ada has two conversations (one archived to S3 and gone from MongoDB, one open with an
+attachment), a web comment under her email and a rating; Bo shares her archive object.
+After erasure every string that identified Ada or that she wrote is gone everywhere,
+Bo's data is untouched, counts still add up, and the audit log says who and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from hub.privacy import SECTIONS, item_digest_line
+from hub.state import MONGO
+from storage.inbox import InboxStore
+from storage.replicator import STATE_COLLECTION, Replicator
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.privacy import (
+    archive_text,
+    customer_writes,
+    database_text,
+    rate,
+    resolve_and_archive,
+)
+
+ADA_SECRETS = [
+    "Ada Lovelace",
+    "ada@example.org",
+    "my card ends 4242",
+    "call me on 555-0101",
+    "ada-visitor",
+    "Ada Lovelace-passport.png",
+    "analytical engine review",
+]
+
+
+async def _arrange(client: Any, db: Any, archive: Any) -> tuple[str, str]:
+    first = await customer_writes(client, "ada-visitor", "Ada Lovelace", "my card ends 4242", "a1")
+    bo = await customer_writes(client, "bo-visitor", "Bo Diddley", "Bo keeps his data", "b1")
+    contact_id = first.message.contact_id
+    await InboxStore(client.app[MONGO]).set_contact_email(contact_id, "ada@example.org")
+    await rate(client, first.conversation.id, contact_id, 4)
+    await resolve_and_archive(client, db, archive, [first.conversation.id, bo.conversation.id])
+    await customer_writes(
+        client, "ada-visitor", "Ada Lovelace", "call me on 555-0101", "x2", attachment=True
+    )
+    posted = await client.post(
+        "/comment",
+        json={"comment": "analytical engine review", "author": "Ada", "email": "ada@example.org"},
+    )
+    assert posted.status == 201, await posted.text()
+    return contact_id, bo.conversation.id
+
+
+async def _export(client: Any, contact_id: str, admin: dict[str, str]) -> dict[str, Any]:
+    resp = await client.get(f"/api/v1/contacts/{contact_id}/export", headers=admin)
+    assert resp.status == 200, await resp.text()
+    assert resp.headers["Content-Type"].startswith("application/json")
+    return json.loads(await resp.read())
+
+
+def _check_manifest(export: dict[str, Any]) -> None:
+    for name, entry in export["manifest"]["sections"].items():
+        items = [export[name]] if name == "contact" else export[name]
+        digest = hashlib.sha256(b"".join(item_digest_line(i) for i in items)).hexdigest()
+        assert (entry["count"], entry["sha256"]) == (len(items), digest), name
+
+
+async def test_export_then_erase_leaves_nothing_personal_anywhere(
+    client, db, archive, mongo_uri, db_name
+) -> None:
+    admin = bearer(client, "root", "admin")
+    contact_id, bo_conversation = await _arrange(client, db, archive)
+    replica_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, tz_aware=True)
+    replica = replica_client[db_name + "_replica"]
+    stop = asyncio.Event()
+    replicating = asyncio.create_task(Replicator(db, replica, batch_size=50).run(stop))
+    try:
+        await wait_for(lambda: replica[STATE_COLLECTION].find_one({}))
+        cursor = (await (await client.get("/api/v1/sync/changes", headers=admin)).json())["cursor"]
+
+        before = await _export(client, contact_id, admin)
+        assert set(SECTIONS) <= set(before) and before["format"] == "chorus-export/1"
+        _check_manifest(before)
+        text = json.dumps(before)
+        assert all(secret in text for secret in ADA_SECRETS)
+        assert len(before["conversations"]) == 2 and len(before["messages"]) == 2
+        assert [c.get("archived_copy") for c in before["conversations"]].count(True) == 1
+        assert len(before["attachments"]) == 1 and len(before["comments"]) == 1
+        assert len(before["ratings"]) == 1
+        assert "Bo keeps his data" not in text
+
+        erased = await client.post(
+            f"/api/v1/contacts/{contact_id}/erase",
+            json={"reason": "GDPR art. 17 request #88"},
+            headers=admin,
+        )
+        assert erased.status == 200, await erased.text()
+        report = await erased.json()
+        assert report["erased"]["conversations"] == 1 and report["erased"]["messages"] == 1
+        assert report["erased"]["comments"] == 1 and report["erased"]["archive_objects"] == 1
+
+        after = await _export(client, contact_id, admin)
+        _check_manifest(after)
+        assert not [s for s in ADA_SECRETS if s in json.dumps(after)]
+
+        stored = await database_text(db)
+        assert not [s for s in ADA_SECRETS if s in stored]
+        assert "Bo keeps his data" in await archive_text(archive)
+        archived = await archive_text(archive)
+        assert not [s for s in ADA_SECRETS if s in archived]
+
+        # Tombstones keep the counts: the messages and conversation are still there.
+        assert await db.messages.count_documents({"contact_id": contact_id}) == 1
+        assert await db.contacts.count_documents({"_id": contact_id, "erased": {"$ne": None}}) == 1
+
+        async def replica_clean() -> bool:
+            return not [s for s in ADA_SECRETS if s in await database_text(replica)]
+
+        await wait_for(replica_clean)
+
+        feed = await client.get(f"/api/v1/sync/changes?since={cursor}&limit=500", headers=admin)
+        changes = (await feed.json())["changes"]
+        deleted = {(c["collection"], c["id"]) for c in changes if c["op"] == "delete"}
+        assert ("contacts", contact_id) in deleted
+        assert any(name == "messages" for name, _ in deleted)
+        assert not [c for c in changes if c["op"] == "upsert" and c["doc"].get("erased")]
+
+        audit = await (await client.get("/api/v1/audit?action=erase contact", headers=admin)).json()
+        [entry] = audit["items"]
+        assert entry["who"] == "root" and entry["detail"]["reason"] == "GDPR art. 17 request #88"
+
+        # Bo's archived conversation still restores, and his object's digest is current.
+        from storage.archiver import Archiver
+
+        archiver = Archiver(client.app[MONGO], archive, after_days=0, delete_after_archive=True)
+        assert await archiver.restore_conversation(bo_conversation) == (1, 1)
+    finally:
+        stop.set()
+        await replicating
+        await replica_client.drop_database(db_name + "_replica")
+        await replica_client.close()

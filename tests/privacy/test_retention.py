@@ -1,0 +1,123 @@
+"""Retention deletes only what is archived and not held; a dry run deletes nothing; with
+two hub instances only one runs the scheduled job."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+from click.testing import CliRunner
+
+from hub.cli import main
+from hub.domain import new_id, utcnow
+from hub.retention import RetentionSchedule
+from hub.state import MONGO
+from storage.archiver import Archiver
+from tests.helpers.hub import bearer
+from tests.helpers.privacy import customer_writes
+
+OLD = timedelta(days=40)
+
+
+async def _arrange(client: Any, db: Any, archive: Any) -> dict[str, str]:
+    """Four resolved conversations 40 days old: archived, not archived, archived but held,
+    archived on Telegram's longer policy; an old rejected comment, an old audit entry."""
+    ids = {}
+    for name in ("archived", "unarchived", "held", "telegram"):
+        said = await customer_writes(client, name, name.title(), f"{name} text", name)
+        ids[name] = said.conversation.id
+    await db.conversations.update_many({}, {"$set": {"status": "resolved"}})
+    await db.conversations.update_one({"_id": ids["telegram"]}, {"$set": {"channel": "telegram"}})
+    await db.conversations.update_one({"_id": ids["unarchived"]}, {"$set": {"status": "open"}})
+    archiver = Archiver(client.app[MONGO], archive, after_days=0, delete_after_archive=False)
+    await archiver.run()
+    await db.conversations.update_many({}, {"$set": {"status": "resolved", "updated_at": utcnow() - OLD}})
+    held = await client.post(
+        "/api/v1/holds",
+        json={"kind": "conversation", "target": ids["held"], "reason": "court order"},
+        headers=bearer(client, "root", "admin"),
+    )
+    assert held.status == 201
+    old_id = str(ObjectId.from_datetime(utcnow() - OLD))
+    await db.comments.insert_many(
+        [
+            {"_id": old_id, "status": "rejected", "text": "spam", "created_at": utcnow() - OLD},
+            {"_id": new_id(), "status": "rejected", "text": "fresh", "created_at": utcnow()},
+        ]
+    )
+    await db.audit_log.insert_one({"who": "x", "action": "old", "at": utcnow() - OLD})
+    return ids
+
+
+def _policy(config: Any) -> Any:
+    config.retention.conversations_days = 30
+    config.retention.channels = {"telegram": 60}
+    config.retention.rejected_comments_days = 30
+    config.retention.audit_days = 30
+    return config
+
+
+def _cli(config: Any, *args: str) -> dict[str, Any]:
+    env = {
+        "CHORUS_MONGO__URI": config.mongo.uri,
+        "CHORUS_MONGO__DATABASE": config.mongo.database,
+        "CHORUS_RETENTION__CONVERSATIONS_DAYS": "30",
+        "CHORUS_RETENTION__CHANNELS": '{"telegram": 60}',
+        "CHORUS_RETENTION__REJECTED_COMMENTS_DAYS": "30",
+        "CHORUS_RETENTION__AUDIT_DAYS": "30",
+    }
+    result = CliRunner().invoke(main, ["retention", "run", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output[result.output.index("{") :])
+
+
+async def _remaining(db: Any) -> tuple[set[str], int, set[str], int]:
+    conversations = set(await db.conversations.distinct("_id"))
+    comments = set(await db.comments.distinct("text"))
+    return (
+        conversations,
+        await db.messages.count_documents({}),
+        comments,
+        await db.audit_log.count_documents({"action": "old"}),
+    )
+
+
+async def test_dry_run_deletes_nothing_and_the_run_spares_holds_and_unarchived(
+    make_client, config, db, archive
+) -> None:
+    client = await make_client(_policy(config))
+    ids = await _arrange(client, db, archive)
+    before = await _remaining(db)
+
+    dry = await asyncio.to_thread(_cli, config, "--dry-run")
+    assert dry["dry_run"] is True
+    assert dry["deleted"] == {"conversations": 1, "messages": 1, "comments": 1, "audit_log": 1}
+    assert dry["sample"]["conversations"] == [ids["archived"]]
+    assert dry["held"] == 1 and dry["not_archived"] == 1
+    assert await _remaining(db) == before
+
+    done = await asyncio.to_thread(_cli, config)
+    assert done["deleted"] == dry["deleted"] and done["dry_run"] is False
+    conversations, messages, comments, audit = await _remaining(db)
+    assert conversations == {ids["unarchived"], ids["held"], ids["telegram"]}
+    assert messages == 3 and comments == {"fresh"} and audit == 0
+
+    policy = await client.get("/api/v1/retention", headers=bearer(client, "root", "admin"))
+    assert (await policy.json())["channels"] == {"telegram": 60}
+    metrics = await (await client.get("/metrics")).text()
+    assert 'chorus_retention_deleted_total{collection="conversations"} 1.0' in metrics
+
+
+async def test_two_instances_only_one_runs_the_schedule(make_client, config, db, archive) -> None:
+    client = await make_client(_policy(config))  # its own schedule is off
+    await _arrange(client, db, archive)
+    scheduled = config.retention.model_copy(update={"schedule_seconds": 60})
+    first = RetentionSchedule(client.app[MONGO], scheduled)
+    second = RetentionSchedule(client.app[MONGO], scheduled)
+    reports = [await first.tick(), await second.tick(), await first.tick(), await second.tick()]
+    assert [r is not None for r in reports] == [True, False, True, False]
+    assert reports[0] is not None and reports[0].deleted["conversations"] == 1
+    assert await db.retention_runs.count_documents({"dry_run": False}) == 2
