@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,8 @@ async def test_dry_run_deletes_nothing_and_the_run_spares_holds_and_unarchived(
     assert (await policy.json())["channels"] == {"telegram": 60}
     metrics = await (await client.get("/metrics")).text()
     assert 'chorus_retention_deleted_total{collection="conversations"} 1.0' in metrics
+    last_run = re.search(r"^chorus_retention_last_run_timestamp_seconds (\S+)$", metrics, re.M)
+    assert last_run and abs(float(last_run[1]) - utcnow().timestamp()) < 600
 
 
 async def test_two_instances_only_one_runs_the_schedule(make_client, config, db, archive) -> None:
