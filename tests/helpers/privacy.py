@@ -55,7 +55,8 @@ async def resolve_and_archive(
 ) -> None:
     """Resolve the conversations and archive them (deleted from MongoDB afterwards)."""
     await db.conversations.update_many(
-        {"_id": {"$in": conversation_ids}}, {"$set": {"status": "resolved"}, "$unset": {"open_key": ""}}
+        {"_id": {"$in": conversation_ids}},
+        {"$set": {"status": "resolved"}, "$unset": {"open_key": ""}},
     )
     archiver = Archiver(client.app[MONGO], store, after_days=0, delete_after_archive=True)
     report = await archiver.run()

@@ -85,8 +85,10 @@ async def test_strangers_get_stable_json_errors_and_change_nothing(
         assert wrong.status == 404 and (await wrong.json())["error"]["code"].endswith("not_found")
     if method == "POST":
         huge = await client.request(
-            method, url, data=b'{"reason": "' + b"x" * 2_000_000 + b'"}', headers=admin
-            | {"Content-Type": "application/json"},
+            method,
+            url,
+            data=b'{"reason": "' + b"x" * 2_000_000 + b'"}',
+            headers=admin | {"Content-Type": "application/json"},
         )
         assert huge.status == 413 and (await huge.json())["error"]["code"] == "payload_too_large"
         bad = await client.request(method, url, json={"reason": ""}, headers=admin)

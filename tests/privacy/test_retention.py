@@ -35,7 +35,9 @@ async def _arrange(client: Any, db: Any, archive: Any) -> dict[str, str]:
     await db.conversations.update_one({"_id": ids["unarchived"]}, {"$set": {"status": "open"}})
     archiver = Archiver(client.app[MONGO], archive, after_days=0, delete_after_archive=False)
     await archiver.run()
-    await db.conversations.update_many({}, {"$set": {"status": "resolved", "updated_at": utcnow() - OLD}})
+    await db.conversations.update_many(
+        {}, {"$set": {"status": "resolved", "updated_at": utcnow() - OLD}}
+    )
     held = await client.post(
         "/api/v1/holds",
         json={"kind": "conversation", "target": ids["held"], "reason": "court order"},
