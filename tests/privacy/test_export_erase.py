@@ -13,8 +13,10 @@ import hashlib
 import json
 from typing import Any
 
+from click.testing import CliRunner
 from pymongo import AsyncMongoClient
 
+from hub.cli import main
 from hub.privacy import SECTIONS, item_digest_line
 from hub.state import MONGO
 from storage.inbox import InboxStore
@@ -145,3 +147,34 @@ async def test_export_then_erase_leaves_nothing_personal_anywhere(
         await replicating
         await replica_client.drop_database(db_name + "_replica")
         await replica_client.close()
+
+
+async def test_the_cli_exports_to_a_file_and_erases_with_a_reason(
+    client, db, config, tmp_path
+) -> None:
+    said = await customer_writes(client, "eve-visitor", "Eve Example", "eve's secret", "e1")
+    contact_id = said.message.contact_id
+    env = {"CHORUS_MONGO__URI": config.mongo.uri, "CHORUS_MONGO__DATABASE": db.name}
+    env |= {f"CHORUS_ARCHIVE__S3__{k.upper()}": str(v) for k, v in
+            config.archive.s3.model_dump().items() if v is not None}  # fmt: skip
+    env["CHORUS_ARCHIVE__STORE"] = "s3"
+    out = tmp_path / "eve.json"
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, ["contact", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    await asyncio.to_thread(cli, "export", contact_id, "--output", str(out))
+    assert "eve's secret" in out.read_text()
+    report = json.loads(
+        await asyncio.to_thread(cli, "erase", contact_id, "--reason", "asked", "--by", "dpo")
+    )
+    assert report["erased"]["messages"] == 1
+    assert "eve's secret" not in await asyncio.to_thread(cli, "export", contact_id)
+    entry = await db.audit_log.find_one({"action": "erase contact"})
+    assert entry["who"] == "dpo" and entry["detail"]["reason"] == "asked"
+    missing = await asyncio.to_thread(
+        CliRunner().invoke, main, ["contact", "erase", "nobody", "--reason", "asked"], env=env
+    )
+    assert missing.exit_code == 1 and "contact_not_found" in missing.output
