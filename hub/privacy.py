@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from hub.domain import utcnow
@@ -29,7 +29,7 @@ from hub.sync.feed import extended_json
 from storage.archive_store import ArchiveStore
 from storage.archived_personal import ArchivedPersonalData
 from storage.audit import AuditLog
-from storage.backup_runs import BackupRunStore
+from storage.backup_expiry import backup_expiries
 from storage.legal_holds import LegalHoldStore
 from storage.mongo import Document, MongoStore
 from storage.personal_data import PersonalDataStore
@@ -179,7 +179,7 @@ class ErasureReport:
     comments: int = 0
     archive_objects: list[str] = field(default_factory=list)
     holders: dict[str, int] = field(default_factory=dict)
-    backups: list[Document] = field(default_factory=list)
+    backups: list[dict[str, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -211,7 +211,7 @@ class ContactErasure:
         self.archived = ArchivedPersonalData(mongo, store)
         self.holds = LegalHoldStore(mongo)
         self.audit = AuditLog(mongo)
-        self.backup_runs = BackupRunStore(mongo.db)
+        self.store = store
         self.backups_days = backups_days
         self.holders = holders or []
 
@@ -257,22 +257,10 @@ class ContactErasure:
         )
         return report
 
-    async def _backups_before(self, at: datetime) -> list[Document]:
-        """Backups that still hold the data, with when they expire."""
-        keep = timedelta(days=self.backups_days)
-        found = (
-            await self.backup_runs.runs.find(
-                {"outcome": "success", "finished_at": {"$gte": at - keep, "$lt": at}}
-            )
-            .sort("finished_at", 1)
-            .to_list()
-        )
+    async def _backups_before(self, at: datetime) -> list[dict[str, str | None]]:
+        """Backups taken before ``at`` that have not expired: they still hold the data."""
         return [
-            {
-                "backup_id": str(doc["_id"]),
-                "kind": doc.get("kind"),
-                "finished_at": doc["finished_at"].isoformat(),
-                "expires_at": (doc["finished_at"] + keep).isoformat(),
-            }
-            for doc in found
+            expiry.as_dict()
+            for expiry in await backup_expiries(self.store, self.backups_days)
+            if expiry.finished_at < at and (expiry.expires_at is None or expiry.expires_at > at)
         ]

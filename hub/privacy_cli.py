@@ -112,11 +112,12 @@ def register(
     @click.option("--dry-run", is_flag=True, help="Print what would go; delete nothing.")
     def retention_run(config_path: Path | None, dry_run: bool) -> None:
         """Delete what has outlived the policy (archived conversations, rejected
-        comments, audit entries), sparing legal holds."""
+        comments, audit entries, expired backups), sparing legal holds."""
         config = load(config_path)
 
         async def work(mongo: MongoStore) -> dict[str, Any]:
-            report = await retention_for(mongo, config.retention).run(dry_run=dry_run)
+            store = open_archive_store(config.archive)
+            report = await retention_for(mongo, config.retention, store).run(dry_run=dry_run)
             return report.as_dict()
 
         click.echo(json.dumps(_run(config, work), indent=2))

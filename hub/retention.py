@@ -6,7 +6,7 @@ run`` from any process) are recorded in ``retention_runs``, which every instance
 ``/metrics`` reads:
 
 - ``chorus_retention_deleted_total`` (counter) — documents deleted by retention, by
-  collection (conversations, messages, comments, audit_log)
+  collection (conversations, messages, comments, audit_log, backups)
 - ``chorus_retention_last_run_timestamp_seconds`` (gauge) — when the last run ended
 """
 
@@ -25,6 +25,7 @@ from hub.config import RetentionConfig
 from hub.domain import new_id
 from hub.metrics import HubMetrics, StoredCounter
 from hub.state import CONFIG, HUB, MONGO
+from storage.archive_store import ArchiveStore, open_archive_store
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore
 from storage.retention import Retention, RetentionPolicy, RetentionReport
@@ -33,22 +34,28 @@ log = logging.getLogger(__name__)
 LEASE = "retention-schedule"
 
 
-def retention_for(mongo: MongoStore, config: RetentionConfig) -> Retention:
+def retention_for(
+    mongo: MongoStore, config: RetentionConfig, store: ArchiveStore | None = None
+) -> Retention:
+    """The configured retention; with ``store``, expired backups are deleted too."""
     policy = RetentionPolicy(
         conversations_days=config.conversations_days,
         channels={str(k): v for k, v in config.channels.items()},
         rejected_comments_days=config.rejected_comments_days,
         audit_days=config.audit_days,
+        backups_days=config.backups_days,
     )
-    return Retention(mongo, policy, batch=config.batch)
+    return Retention(mongo, policy, batch=config.batch, store=store)
 
 
 class RetentionSchedule:
-    def __init__(self, mongo: MongoStore, config: RetentionConfig) -> None:
+    def __init__(
+        self, mongo: MongoStore, config: RetentionConfig, store: ArchiveStore | None = None
+    ) -> None:
         self.interval = config.schedule_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()}"
         self.leases = LeaseStore(mongo)
-        self.retention = retention_for(mongo, config)
+        self.retention = retention_for(mongo, config, store)
 
     async def tick(self) -> RetentionReport | None:
         """Apply the policy if this instance holds the lease; the report when it did."""
@@ -102,7 +109,10 @@ def setup(app: web.Application) -> None:
 async def retention_schedule_context(app: web.Application) -> AsyncIterator[None]:
     """Runs the schedule for the app's lifetime when ``retention.schedule_seconds`` > 0."""
     config = app[CONFIG].retention
-    loop = RetentionSchedule(app[MONGO], config).loop() if config.schedule_seconds > 0 else None
+    loop = None
+    if config.schedule_seconds > 0:
+        store = open_archive_store(app[CONFIG].archive)
+        loop = RetentionSchedule(app[MONGO], config, store).loop()
     if loop is not None:
         loop.start()
     yield

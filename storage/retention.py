@@ -7,7 +7,8 @@ limit) and deletes what is due:
 - resolved conversations, with their messages, ``keep`` days after they were last
   updated, per channel, and only once the archiver has stored them (``archived`` set);
 - rejected comments ``rejected_comments_days`` after they arrived;
-- audit entries ``audit_days`` after they were written.
+- audit entries ``audit_days`` after they were written;
+- backup chains ``backups_days`` after their last backup, never the newest chain.
 
 Legal holds on a contact or conversation exempt it. A dry run reads the same windows and
 deletes nothing. Every run, dry or not, is recorded in ``retention_runs``.
@@ -25,6 +26,8 @@ from bson import ObjectId
 from pymongo import DeleteMany
 
 from hub.domain import new_id, utcnow
+from storage.archive_store import ArchiveStore
+from storage.backup_expiry import backup_expiries, delete_backup
 from storage.legal_holds import LegalHoldStore
 from storage.mongo import Document, MongoStore
 from storage.progress import Progress
@@ -42,6 +45,7 @@ class RetentionPolicy:
     channels: Mapping[str, int] = field(default_factory=dict)
     rejected_comments_days: int = 0
     audit_days: int = 0
+    backups_days: int = 0  # backup chains expire this long after their last backup
 
 
 @dataclass
@@ -53,6 +57,8 @@ class RetentionReport:
     sample: dict[str, list[str]] = field(default_factory=dict)
 
     def note(self, collection: str, ids: list[Any], count: int | None = None) -> None:
+        if not ids and not count:
+            return
         self.deleted[collection] += len(ids) if count is None else count
         kept = self.sample.setdefault(collection, [])
         kept.extend(str(i) for i in ids[: max(SAMPLE - len(kept), 0)])
@@ -73,8 +79,15 @@ def oid_at(at: datetime) -> str:
 
 
 class Retention:
-    def __init__(self, mongo: MongoStore, policy: RetentionPolicy, batch: int = 500) -> None:
+    def __init__(
+        self,
+        mongo: MongoStore,
+        policy: RetentionPolicy,
+        batch: int = 500,
+        store: ArchiveStore | None = None,
+    ) -> None:
         self.policy = policy
+        self.store = store
         self.batch = batch
         self.conversations = mongo.collection("conversations")
         self.messages = mongo.collection("messages")
@@ -93,6 +106,8 @@ class Retention:
             await self._comments(now - timedelta(days=self.policy.rejected_comments_days), report)
         if self.policy.audit_days:
             await self._audit(now - timedelta(days=self.policy.audit_days), report)
+        if self.policy.backups_days and self.store is not None:
+            await self._backups(self.store, now, report)
         progress.done()
         record = {"_id": new_id(), "started_at": started, "finished_at": utcnow()}
         await self.runs.insert_one(record | report.as_dict())
@@ -176,6 +191,18 @@ class Retention:
                 await self.audit.delete_many({"_id": {"$in": ids}})
             report.note("audit_log", ids)
             start = end
+
+    async def _backups(self, store: ArchiveStore, now: datetime, report: RetentionReport) -> None:
+        """Delete backup chains past their expiry (``storage.backup_expiry``)."""
+        expired = [
+            e.backup_id
+            for e in await backup_expiries(store, self.policy.backups_days)
+            if e.expires_at is not None and e.expires_at <= now
+        ]
+        if not report.dry_run:
+            for backup_id in expired:
+                await delete_backup(store, backup_id)
+        report.note("backups", expired)
 
     async def totals(self) -> tuple[dict[str, int], datetime | None]:
         """Documents deleted by all runs that were not dry, and when the last run ended."""

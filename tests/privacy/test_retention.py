@@ -14,9 +14,12 @@ from click.testing import CliRunner
 
 from hub.cli import main
 from hub.domain import new_id, utcnow
+from hub.privacy import ContactErasure
 from hub.retention import RetentionSchedule
 from hub.state import MONGO
 from storage.archiver import Archiver
+from storage.backup import BackupService
+from storage.retention import Retention, RetentionPolicy
 from tests.helpers.hub import bearer
 from tests.helpers.privacy import customer_writes
 
@@ -126,3 +129,31 @@ async def test_two_instances_only_one_runs_the_schedule(make_client, config, db,
     assert [r is not None for r in reports] == [True, False, True, False]
     assert reports[0] is not None and reports[0].deleted["conversations"] == 1
     assert await db.retention_runs.count_documents({"dry_run": False}) == 2
+
+
+async def test_backups_expire_as_whole_chains_and_erasure_lists_those_still_holding_data(
+    client, db, archive
+) -> None:
+    said = await customer_writes(client, "fay", "Fay Example", "in every backup", "f1")
+    backups = BackupService(db, archive)
+    old_full, old_incremental = await backups.full(), await backups.incremental()
+    new_full = await backups.full()
+    erasure = ContactErasure(client.app[MONGO], archive, backups_days=35)
+    report = await erasure.erase(said.message.contact_id, by="dpo", role="admin", reason="asked")
+    stored = {m["id"]: m for m in await backups.manifests()}  # times as stored: milliseconds
+    expires = (stored[old_incremental["id"]]["finished_at"] + timedelta(days=35)).isoformat()
+    assert [(b["backup_id"], b["expires_at"]) for b in report.backups] == [
+        (old_full["id"], expires),
+        (old_incremental["id"], expires),
+        (new_full["id"], None),  # the newest chain is kept until a newer one exists
+    ]
+    policy = RetentionPolicy(backups_days=35)
+    retention = Retention(client.app[MONGO], policy, store=archive)
+    later = utcnow() + timedelta(days=36)
+    dry = await retention.run(dry_run=True, now=later)
+    assert dry.sample["backups"] == [old_full["id"], old_incremental["id"]]
+    assert len(await archive.list(f"backups/{old_full['id']}/")) > 1
+    await retention.run(dry_run=False, now=later)
+    assert await archive.list(f"backups/{old_full['id']}/") == []
+    assert await archive.list(f"backups/{old_incremental['id']}/") == []
+    assert [m["id"] for m in await backups.manifests()] == [new_full["id"]]
