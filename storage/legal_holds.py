@@ -25,6 +25,18 @@ def hold_id(kind: str, target: str) -> str:
 class LegalHoldStore:
     def __init__(self, mongo: MongoStore) -> None:
         self.holds = mongo.collection("legal_holds")
+        self.contacts = mongo.collection("contacts")
+        self.conversations = mongo.collection("conversations")
+        self.catalog = mongo.collection("archive_catalog")
+
+    async def target_exists(self, kind: HoldKind, target: str) -> bool:
+        """A contact, or a conversation in MongoDB or the archive."""
+        if kind == "contact":
+            return await self.contacts.find_one({"_id": target}, {"_id": 1}) is not None
+        for collection in (self.conversations, self.catalog):
+            if await collection.find_one({"_id": target}, {"_id": 1}) is not None:
+                return True
+        return False
 
     async def place(
         self, kind: HoldKind, target: str, *, by: str, reason: str, at: datetime

@@ -114,8 +114,10 @@ async def _audit_hold(request: web.Request, action: str, doc: Document, reason: 
 
 async def place_hold(request: web.Request) -> web.Response:
     body = await read_json(request, HoldBody)
-
-    doc, created = await LegalHoldStore(request.app[MONGO]).place(
+    holds = LegalHoldStore(request.app[MONGO])
+    if not await holds.target_exists(body.kind, body.target):
+        raise NotFound(f"{body.kind} {body.target} not found", code=f"{body.kind}_not_found")
+    doc, created = await holds.place(
         body.kind,
         body.target,
         by=principal_of(request).subject,

@@ -78,9 +78,10 @@ async def test_strangers_get_stable_json_errors_and_change_nothing(
     agent = await client.request(method, url, json=payload, headers=bearer(client, "al"))
     assert agent.status == 403 and (await agent.json())["error"]["code"] == "forbidden"
     admin = bearer(client, "root", "admin")
-    if "{id}" in path:
+    if "{id}" in path or "{id}" in str(body):
+        nobody_id = "000000000000000000000000"
         wrong = await client.request(
-            method, path.replace("{id}", "000000000000000000000000"), json=body, headers=admin
+            method, path.replace("{id}", nobody_id), json=_fill(body, nobody_id), headers=admin
         )
         assert wrong.status == 404 and (await wrong.json())["error"]["code"].endswith("not_found")
     if method == "POST":
