@@ -61,7 +61,7 @@ class RetentionSchedule:
         """Apply the policy if this instance holds the lease; the report when it did."""
         if not await self.leases.acquire(LEASE, self.owner, self.interval * 3):
             return None
-        report = await self.retention.run(dry_run=False)
+        report = await self.retention.run(dry_run=False, owner=self.owner)
         log.info("retention run finished", extra={"deleted": dict(report.deleted)})
         return report
 

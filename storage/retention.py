@@ -96,7 +96,10 @@ class Retention:
         self.runs = mongo.collection("retention_runs")
         self.holds = LegalHoldStore(mongo)
 
-    async def run(self, *, dry_run: bool, now: datetime | None = None) -> RetentionReport:
+    async def run(
+        self, *, dry_run: bool, now: datetime | None = None, owner: str = "cli"
+    ) -> RetentionReport:
+        """Apply the policy once (``owner`` says who ran it, in the run's record)."""
         now = now or utcnow()
         started = utcnow()
         report = RetentionReport(dry_run)
@@ -109,7 +112,7 @@ class Retention:
         if self.policy.backups_days and self.store is not None:
             await self._backups(self.store, now, report)
         progress.done()
-        record = {"_id": new_id(), "started_at": started, "finished_at": utcnow()}
+        record = {"_id": new_id(), "owner": owner, "started_at": started, "finished_at": utcnow()}
         await self.runs.insert_one(record | report.as_dict())
         if not dry_run and report.deleted:
             increments = {f"deleted.{name}": n for name, n in report.deleted.items()}

@@ -20,7 +20,7 @@ from hub.state import MONGO
 from storage.archiver import Archiver
 from storage.backup import BackupService
 from storage.retention import Retention, RetentionPolicy
-from tests.helpers.hub import bearer
+from tests.helpers.hub import bearer, wait_for
 from tests.helpers.privacy import customer_writes
 
 OLD = timedelta(days=40)
@@ -119,7 +119,25 @@ async def test_dry_run_deletes_nothing_and_the_run_spares_holds_and_unarchived(
     assert last_run and abs(float(last_run[1]) - utcnow().timestamp()) < 600
 
 
-async def test_two_instances_only_one_runs_the_schedule(make_client, config, db, archive) -> None:
+async def test_two_hub_instances_run_the_schedule_on_one_of_them(make_client, config, db) -> None:
+    config.retention.schedule_seconds = 0.2
+    config.retention.audit_days = 30
+    await make_client(config)
+    await make_client(config)
+
+    async def runs() -> list[str]:
+        found = await db.retention_runs.distinct("owner", {"finished_at": {"$type": "date"}})
+        return (
+            found if await db.retention_runs.count_documents({"owner": {"$in": found}}) >= 6 else []
+        )
+
+    owners = await wait_for(runs)
+    assert len(owners) == 1
+
+
+async def test_schedules_sharing_a_lease_take_turns_with_none(
+    make_client, config, db, archive
+) -> None:
     client = await make_client(_policy(config))  # its own schedule is off
     await _arrange(client, db, archive)
     scheduled = config.retention.model_copy(update={"schedule_seconds": 60})
