@@ -24,11 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pymongo.errors import PyMongoError
 
 from hub.auth import Principal, TokenService
 from hub.background import BackgroundLoop, LoopDone
-from hub.errors import Unauthorized
+from hub.errors import StorageError, Unauthorized
 from hub.events import InboxEvent
 from hub.send_queue import SendQueue
 from hub.visibility import may_see
@@ -126,7 +125,7 @@ class AgentFeed:
         if isinstance(sid, str) and self.session_active is not None:
             try:
                 active = await self.session_active(sid)
-            except PyMongoError:
+            except StorageError:
                 # Not known to be revoked: the next check asks again.
                 log.warning("agent socket session not checked: database unavailable")
                 return None

@@ -23,17 +23,18 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from aiohttp import web
 
-from hub.channels import channel_status
+from hub.channels import Capability, Drains, channel_status
 from hub.config import MetricsConfig
 from hub.http import Handler
 from hub.job_metrics import install_job_metrics
 from hub.logs import install_log_context, log_context, new_trace_id
 from hub.metrics import HubMetrics, rejection_cause
 from hub.metrics_http import metrics_listener, scrape_handler
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO
+from hub.state import ADAPTERS, CHANNELS, CONFIG, HUB, MONGO
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,7 @@ def setup(app: web.Application) -> None:
     metrics.add_refresher(refresh_pending)
 
     async def refresh_polls() -> None:
-        adapters = app[ADAPTERS]
-        for channel, status in channel_status(adapters).items():
+        for channel, status in channel_status(app[CHANNELS]).items():
             next_poll = status.get("next_poll_at") if isinstance(status, dict) else None
             if next_poll:
                 at = datetime.fromisoformat(str(next_poll))
@@ -157,12 +157,10 @@ async def drain(app: web.Application) -> None:
     deadline = loop.time() + grace
     hub = app[HUB]
     started = time.perf_counter()
-    for adapter in app[ADAPTERS].values():
-        stop_input = getattr(adapter, "drain", None)
-        if stop_input is None:
-            continue
+    for adapter in app[CHANNELS].able(Capability.DRAIN):
         try:
-            await asyncio.wait_for(stop_input(), timeout=max(deadline - loop.time(), 0.01))
+            drains = cast(Drains, adapter)
+            await asyncio.wait_for(drains.drain(), timeout=max(deadline - loop.time(), 0.01))
         except TimeoutError:
             log.warning("adapter did not drain in time", extra={"channel": adapter.channel})
         except Exception:

@@ -1,14 +1,14 @@
 """Data-subject requests: a contact's export, and their erasure.
 
 **Export** is one JSON document streamed section by section (contact, conversations,
-messages, attachments, comments, ratings, events, bot sessions), archived conversations
+messages, attachments, comments, ratings, events, bot sessions, bot misses), archived conversations
 included, so memory stays bounded by a page. It ends with a ``manifest``: for each section
 its item count and the SHA-256 of its items, each in canonical JSON (sorted keys, no
 spaces, UTF-8) followed by a newline (``item_digest_line``), so anyone can recompute it.
 
 **Erasure** tombstones the contact everywhere it lives (``storage.personal_data``),
 rewrites the archived objects that hold them (``storage.archived_personal``), calls
-every registered ``PersonalDataHolder`` (a media store adds one), and writes an audit
+every registered ``PersonalDataHolder`` (the media store is one), and writes an audit
 entry with who asked and why. Backups taken before stay as they are until they expire;
 the answer lists them. A legal hold on the contact or any of its conversations refuses
 erasure with 409 ``legal_hold``.
@@ -44,6 +44,7 @@ SECTIONS = (
     "ratings",
     "events",
     "bot_sessions",
+    "bot_misses",
 )
 
 
@@ -53,14 +54,15 @@ class LegalHoldError(ChorusError):
 
 
 class PersonalDataHolder(Protocol):
-    """Something outside MongoDB and the archive that keeps a person's data (a media store).
+    """Something outside MongoDB and the archive that keeps a person's data (the media store).
 
-    ``erase`` removes what belongs to the contact given their messages (attachments with
-    their ``storage_key``) and returns how many objects it removed."""
+    ``erase`` removes what belongs to the contact given the contact document and the
+    attachments of their messages (``media_id``, ``sha256``, ``storage_key``, archived
+    ones included) and returns how many objects it removed."""
 
     name: str
 
-    async def erase(self, contact_id: str, attachments: list[Document]) -> int: ...
+    async def erase(self, contact: Document, attachments: list[Document]) -> int: ...
 
 
 def item_digest_line(item: Any) -> bytes:
@@ -69,11 +71,26 @@ def item_digest_line(item: Any) -> bytes:
     return text.encode("utf-8") + b"\n"
 
 
+ATTACHMENT_FIELDS = (
+    "kind",
+    "name",
+    "mime_type",
+    "size",
+    "url",
+    "media_id",
+    "sha256",
+    "storage_key",
+    "thumbnail_key",
+    "width",
+    "height",
+)
+
+
 def _attachment_refs(message: Document) -> list[Document]:
     return [
         {
             "message_id": message["_id"],
-            **{k: a.get(k) for k in ("kind", "name", "mime_type", "size", "url", "storage_key")},
+            **{k: a.get(k) for k in ATTACHMENT_FIELDS},
         }
         for a in message.get("attachments") or []
     ]
@@ -134,12 +151,12 @@ class ContactExport:
                 for doc in page:
                     yield doc
             return
-        extras = {"events": 0, "ratings": 1, "bot_sessions": 2}
+        extras = {"events": 0, "ratings": 1, "bot_sessions": 2, "bot_misses": 3}
         async for conversation, messages in self._conversations(contact):
             if name == "conversations":
                 yield conversation
             elif name in extras:
-                found = await self.data.conversation_extras(conversation["_id"])
+                found = await self.data.conversation_extras(conversation)
                 for doc in found[extras[name]]:
                     yield doc
             else:
@@ -240,9 +257,14 @@ class ContactErasure:
                 report.messages += await self.data.erase_conversation(conversation, report.at)
                 report.conversations += 1
         report.comments = await self.data.erase_comments(contact, report.at)
+        archived: list[str] = []
+        async for conversation, messages in self.archived.records(contact_id):
+            archived.append(conversation["_id"])
+            attachments += [a for m in messages for a in _attachment_refs(m)]
         report.archive_objects = await self.archived.erase(contact_id, report.at)
+        await self.data.forget_archived(archived)
         for holder in self.holders:
-            report.holders[holder.name] = await holder.erase(contact_id, attachments)
+            report.holders[holder.name] = await holder.erase(contact, attachments)
         if contact.get("erased") is None:
             await self.data.erase_contact(contact, report.at)
         report.backups = await self._backups_before(report.at)

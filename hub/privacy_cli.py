@@ -17,6 +17,7 @@ from hub.config import ChorusConfig
 from hub.database import connected
 from hub.errors import ChorusError
 from hub.logs import setup_command_logging
+from hub.media import media_personal_data
 from hub.privacy import ContactErasure, ContactExport
 from hub.retention import retention_for
 from storage.archive_store import ArchiveStoreError, open_archive_store
@@ -96,6 +97,7 @@ def register(
                 mongo,
                 open_archive_store(config.archive),
                 backups_days=config.retention.backups_days,
+                holders=[media_personal_data(config.media, mongo)],
             )
             who = by or f"cli:{getpass.getuser()}"
             report = await erasure.erase(contact_id, by=who, role="admin", reason=reason)

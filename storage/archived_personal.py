@@ -16,12 +16,13 @@ from datetime import datetime
 
 from storage.archive_store import ArchiveStore, verify
 from storage.archiver import manifest_key
+from storage.errors import StorageBoundary
 from storage.jsonl import decode_lines, encode_lines
 from storage.mongo import Document, MongoStore
 from storage.personal_data import scrubbed_conversation, scrubbed_message
 
 
-class ArchivedPersonalData:
+class ArchivedPersonalData(StorageBoundary):
     def __init__(self, mongo: MongoStore, store: ArchiveStore) -> None:
         self.store = store
         self.catalog = mongo.collection("archive_catalog")

@@ -54,6 +54,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("status", ASCENDING), ("archived", ASCENDING), ("updated_at", ASCENDING)],
             name="archive_due",
         ),
+        # Daily report rollups (storage/reports.py): conversations started or resolved on a day.
+        IndexModel([("created_at", ASCENDING)], name="started"),
+        IndexModel([("resolved_at", ASCENDING)], name="resolved"),
     ],
     "messages": [
         # Every message has an external id (outbound ones get a hub-made one), so a platform
@@ -89,6 +92,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "conversation_events": [
         IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
         IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),
+        IndexModel([("at", ASCENDING)], name="at"),  # a day's moves, for reports
     ],
     "agents": [
         IndexModel(
@@ -156,13 +160,24 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
         IndexModel([("author.trust_key", ASCENDING), ("status", ASCENDING)], name="trust_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
+        IndexModel([("created_at", ASCENDING)], name="created"),  # a day's verdicts, for reports
     ],
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
+    # The bot's unanswered turns, read a day at a time by reports.
+    "bot_misses": [
+        IndexModel([("at", ASCENDING)], name="expire", expireAfterSeconds=400 * 24 * 3600),
+        IndexModel([("conversation_id", ASCENDING)], name="conversation"),  # erasure
+    ],
     "archive_catalog": [
         IndexModel([("resolved_at", ASCENDING)], name="resolved_at"),
         # A person's archived conversations (erasure, export) and an object's entries.
         IndexModel([("contact_id", ASCENDING)], name="contact"),
         IndexModel([("key", ASCENDING)], name="object"),
+    ],
+    # Erasure: a person's uploads, and whether anyone else's message holds the same file.
+    "media": [
+        IndexModel([("owner", ASCENDING)], name="owner"),
+        IndexModel([("attachment.sha256", ASCENDING)], name="content"),
     ],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
     "backup_runs": [

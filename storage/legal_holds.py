@@ -12,6 +12,7 @@ from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 HoldKind = Literal["contact", "conversation"]
@@ -22,7 +23,7 @@ def hold_id(kind: str, target: str) -> str:
     return f"{kind}:{target}"
 
 
-class LegalHoldStore:
+class LegalHoldStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.holds = mongo.collection("legal_holds")
         self.contacts = mongo.collection("contacts")

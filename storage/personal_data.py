@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ReplaceOne
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 PAGE = 500
@@ -51,17 +52,27 @@ def scrubbed_contact(contact: Document, at: datetime) -> Document:
     }
 
 
+# What a tombstone keeps of the bot's session on a conversation: its counts. The last
+# answer goes (an external bot's may repeat what the customer said), and nothing is left
+# pending (an email asked for, a rating awaited).
+BOT_SESSION_KEPT = ("turn", "greeted", "misses", "updated_at")
+
+
 def scrubbed_conversation(doc: Document, at: datetime) -> Document:
-    """A conversation's tombstone: status, times and assignment kept; where it was held
-    on the platform (thread key, recipient, route, labels) removed."""
+    """A conversation's tombstone: status, times (``first_reply_at``, ``human_at``) and
+    assignment kept; where it was held on the platform (thread key, recipient, route,
+    labels) and what the bot remembered of it removed."""
     kept = {k: v for k, v in doc.items() if k not in {"open_key", "route", "labels"}}
-    return kept | {
+    out = kept | {
         "thread_key": f"erased:{doc['_id']}",
         "recipient_id": "",
         "route": {},
         "labels": [],
         "erased": {"at": at},
     }
+    if isinstance(doc.get("bot"), dict):
+        out["bot"] = {k: doc["bot"][k] for k in BOT_SESSION_KEPT if k in doc["bot"]}
+    return out
 
 
 def scrubbed_message(doc: Document, at: datetime) -> Document:
@@ -104,7 +115,7 @@ def scrubbed_comment(doc: Document, at: datetime) -> Document:
     }
 
 
-class PersonalDataStore:
+class PersonalDataStore(StorageBoundary):
     """Reads a contact's data for export, and erases it, in bounded queries."""
 
     def __init__(self, mongo: MongoStore) -> None:
@@ -114,7 +125,8 @@ class PersonalDataStore:
         self.events = mongo.collection("conversation_events")
         self.ratings = mongo.collection("ratings")
         self.comments = mongo.collection("comments")
-        self.bot_sessions = mongo.collection("bot_sessions")
+        self.bot_sessions = mongo.collection("bot_sessions")  # before sessions moved
+        self.bot_misses = mongo.collection("bot_misses")
         self.links = mongo.collection("links")
 
     async def contact(self, contact_id: str) -> Document | None:
@@ -149,14 +161,22 @@ class PersonalDataStore:
         if legacy:
             yield legacy
 
-    async def conversation_extras(self, conversation_id: str) -> tuple[list[Document], ...]:
-        """(events, ratings, bot sessions) of one conversation."""
+    async def conversation_extras(self, conversation: Document) -> tuple[list[Document], ...]:
+        """(events, ratings, bot sessions, bot misses) of one conversation. The bot's
+        session is on the conversation (``bot``); one from before that is in
+        ``bot_sessions``."""
+        conversation_id = conversation["_id"]
         events = (
             await self.events.find({"conversation_id": conversation_id}).sort("at", 1).to_list()
         )
         ratings = await self.ratings.find({"_id": conversation_id}).to_list()
         sessions = await self.bot_sessions.find({"_id": conversation_id}).to_list()
-        return events, ratings, sessions
+        if isinstance(conversation.get("bot"), dict):
+            sessions.append({"_id": conversation_id, **conversation["bot"]})
+        misses = (
+            await self.bot_misses.find({"conversation_id": conversation_id}).sort("at", 1).to_list()
+        )
+        return events, ratings, sessions, misses
 
     async def comment_pages(self, contact: Document) -> AsyncIterator[list[Document]]:
         """Comments under each of the contact's author keys, oldest first, by time ranges."""
@@ -187,8 +207,18 @@ class PersonalDataStore:
             {"_id": conversation["_id"]}, scrubbed_conversation(conversation, at)
         )
         await self.bot_sessions.delete_one({"_id": conversation["_id"]})
+        await self.bot_misses.delete_many({"conversation_id": conversation["_id"]})
         await self.links.delete_many({"conversation_id": conversation["_id"]})
         return erased
+
+    async def forget_archived(self, conversation_ids: list[str]) -> None:
+        """What stays in MongoDB of conversations now only in the archive: the bot's
+        session from before it moved, its misses, the platform thread links."""
+        for start in range(0, len(conversation_ids), PAGE):
+            ids = conversation_ids[start : start + PAGE]
+            await self.bot_sessions.delete_many({"_id": {"$in": ids}})
+            await self.bot_misses.delete_many({"conversation_id": {"$in": ids}})
+            await self.links.delete_many({"conversation_id": {"$in": ids}})
 
     async def erase_comments(self, contact: Document, at: datetime) -> int:
         erased = 0

@@ -28,6 +28,7 @@ from pymongo import DeleteMany
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore
 from storage.backup_expiry import backup_expiries, delete_backup
+from storage.errors import StorageBoundary
 from storage.legal_holds import LegalHoldStore
 from storage.mongo import Document, MongoStore
 from storage.progress import Progress
@@ -78,7 +79,7 @@ def oid_at(at: datetime) -> str:
     return str(ObjectId.from_datetime(at))
 
 
-class Retention:
+class Retention(StorageBoundary):
     def __init__(
         self,
         mongo: MongoStore,

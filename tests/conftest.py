@@ -54,6 +54,7 @@ def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
             "CHORUS_MONGO__DATABASE": db_name,
             "CHORUS_AUTH__JWT_SECRET": "test-secret-" + "x" * 32,
             "CHORUS_AUTH__JWT_SECRET_FILE": str(tmp_path / "jwt_secret"),
+            "CHORUS_MEDIA__LOCAL_DIR": str(tmp_path / "media"),
             "CHORUS_OUTBOX__BASE_DELAY_SECONDS": "0.05",
             "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
             "CHORUS_HTTP__SHUTDOWN_GRACE_SECONDS": "2",

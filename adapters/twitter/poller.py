@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from pymongo.errors import PyMongoError
 from tweepy.errors import HTTPException, TooManyRequests
 
 from adapters.twitter.client import RateWindow, TwitterApiClient
@@ -41,6 +40,7 @@ from adapters.twitter.normalize import (
 from hub.background import BackgroundLoop
 from hub.channels import ChannelState
 from hub.domain import InboundMessage
+from hub.errors import StorageError
 
 PAGE_SIZE = 100
 # What each poll asks for (tweepy's keyword names): the fields normalize.py reads.
@@ -69,7 +69,7 @@ POLL_ERRORS: tuple[type[Exception], ...] = (
     HTTPException,
     aiohttp.ClientError,
     TimeoutError,
-    PyMongoError,
+    StorageError,
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.api import comments, moderation
+from hub.api import comments, moderation, rule_versions
 from hub.api.routes import API_ROUTES
 from hub.comment_classifier import WebhookClassifier
 from hub.comments import CommentService
@@ -34,6 +34,7 @@ def setup(app: web.Application) -> None:
     app.router.add_routes(comments.public_routes())
     comments.register(api)
     moderation.register(api)
+    rule_versions.register(api)
 
     async def close_classifier(app: web.Application) -> AsyncIterator[None]:
         yield

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import ItemList, Visible
-from hub.bot.knowledge import ENTRY_ID, KnowledgeEntry, Link
 from hub.bot.service import BOT
+from hub.domain import ENTRY_ID, KnowledgeEntry, Link
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.http import parse_model, parse_query, read_json
 from storage.kb import EntryExists

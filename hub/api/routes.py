@@ -48,6 +48,9 @@ class Endpoint:
     audit: bool = False
     body_optional: bool = False
     public: bool = False
+    csv: bool = False
+    # A multipart/form-data body (files), described by this model; alone or beside ``body``.
+    form: type[BaseModel] | None = None
 
     @property
     def scope(self) -> str:
@@ -81,9 +84,12 @@ class ApiRoutes:
         audit: bool | None = None,
         body_optional: bool = False,
         public: bool = False,
+        csv: bool = False,
+        form: type[BaseModel] | None = None,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
-        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``."""
+        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``;
+        ``csv``: it also answers ``text/csv`` (with ``format=csv``)."""
         allowed = set(roles)
         if public and allowed:
             raise ValueError(f"public endpoint {method} {path} cannot also list roles")
@@ -107,6 +113,8 @@ class ApiRoutes:
             audit,
             body_optional,
             public,
+            csv,
+            form,
         )
 
     def install(self, app: web.Application) -> None:

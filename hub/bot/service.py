@@ -9,8 +9,7 @@ from aiohttp import web
 from hub.bot.knowledge import KnowledgeFileError
 from hub.bot.runner import BotRunner
 from hub.routing.router import Router
-from hub.state import CONFIG, HUB, MONGO
-from storage.bot import BotStore
+from hub.state import BOT_STORE, CONFIG, HUB, MONGO
 from storage.canned import CannedResponseStore
 from storage.kb import KnowledgeStore
 from storage.routing import RoutingStore
@@ -24,7 +23,7 @@ def setup(app: web.Application) -> None:
     """Routing always runs (agents assign and claim); the bot answers when enabled."""
     config, hub, mongo = app[CONFIG], app[HUB], app[MONGO]
     router = Router(hub, RoutingStore(mongo), config.bot.assignment)
-    bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), BotStore(mongo), router)
+    bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), app[BOT_STORE], router)
     hub.subscribe(router.record)
     hub.subscribe(bot.on_event if config.bot.enabled else router.hand_off_without_bot)
     app[ROUTER] = router

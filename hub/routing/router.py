@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-from pymongo.errors import PyMongoError
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from hub.background import BackgroundLoop
 from hub.config import AssignmentConfig
-from hub.core import Hub
-from hub.domain import Author, Conversation, utcnow
-from hub.events import InboxEvent
+from hub.domain import Agent, Author, Conversation, utcnow
+from hub.errors import StorageError
+from hub.events import EventBus, InboxEvent
+from hub.metrics import HubMetrics
 from hub.routing.assignment import pick_agent, sla_priority
 from hub.routing.metrics import HUMAN_STAGES
 from hub.routing.states import (
@@ -26,6 +27,7 @@ from hub.routing.states import (
     apply,
     stage_of,
 )
+from storage.agents import AgentStore
 from storage.routing import RoutingStore
 
 log = logging.getLogger(__name__)
@@ -40,10 +42,36 @@ def actor_name(actor: Author | None) -> str:
     return "bot" if actor.kind == "bot" else f"{actor.kind}:{actor.id}"
 
 
+class RoutedHub(Protocol):
+    """What the router needs of the hub core (``hub.core.Hub``), named here so routing
+    does not import the core that imports routing's state machine."""
+
+    @property
+    def metrics(self) -> HubMetrics: ...
+    @property
+    def agents(self) -> AgentStore: ...
+    @property
+    def events(self) -> EventBus: ...
+
+    async def require_conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def update_conversation(
+        self,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Author | None = None,
+        reason: str | None = None,
+        previous: Conversation | None = None,
+    ) -> Conversation: ...
+
+    async def set_agent_online(self, agent_id: str, online: bool) -> Agent: ...
+
+
 class Router:
     """Handoff, manual claims, policy assignment and the periodic SLA check."""
 
-    def __init__(self, hub: Hub, store: RoutingStore, config: AssignmentConfig) -> None:
+    def __init__(self, hub: RoutedHub, store: RoutingStore, config: AssignmentConfig) -> None:
         self.hub = hub
         self.store = store
         self.config = config
@@ -54,7 +82,7 @@ class Router:
             "routing check",
             self.tick,
             interval=config.check_seconds,
-            expected=(PyMongoError,),
+            expected=(StorageError,),
             logger=log,
         )
 

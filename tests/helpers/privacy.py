@@ -11,24 +11,43 @@ from aiohttp.test_utils import TestClient
 from bson import json_util
 
 from hub.domain import Attachment, InboundMessage
-from hub.state import HUB, MONGO
+from hub.media import MEDIA
+from hub.state import HUB, MONGO, TOKENS
 from storage.archive_store import ArchiveStore
 from storage.archiver import Archiver
 from storage.bot import BotStore
 from storage.jsonl import decode_lines
+from tests.helpers.media import form
 
 Client = TestClient[web.Request, web.Application]
 
 
-async def customer_writes(
-    client: Client, visitor: str, name: str, text: str, key: str, *, attachment: bool = False
-) -> Any:
-    """A web customer's message as the web adapter hands it over, raw payload included."""
-    attachments = (
-        (Attachment(kind="image", name=f"{name}-passport.png", url="https://files.example/p.png"),)
-        if attachment
-        else ()
+async def customer_uploads(client: Client, visitor: str, name: str, data: bytes) -> Attachment:
+    """A web customer's file through the widget's upload endpoint, as the hub stored it."""
+    token = client.app[TOKENS].issue_visitor(visitor)
+    resp = await client.post(
+        "/chat/uploads", data=form((name, data)), headers={"Authorization": f"Bearer {token}"}
     )
+    assert resp.status == 201, await resp.text()
+    record = await client.app[MEDIA].record((await resp.json())["media_id"])
+    assert record is not None
+    return record.attachment
+
+
+async def customer_writes(
+    client: Client,
+    visitor: str,
+    name: str,
+    text: str,
+    key: str,
+    *,
+    attachment: bool = False,
+    files: tuple[Attachment, ...] = (),
+) -> Any:
+    """A web customer's message as the web adapter hands it over, raw payload included;
+    ``files`` are uploads (``customer_uploads``) the message carries."""
+    link = Attachment(kind="image", name=f"{name}-passport.png", url="https://files.example/p.png")
+    attachments = ((link,) if attachment else ()) + files
     result = await client.app[HUB].receive(
         InboundMessage(
             channel="web",

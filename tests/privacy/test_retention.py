@@ -9,10 +9,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from bson import ObjectId
 from click.testing import CliRunner
 
 from hub.cli import main
+from hub.config import ConfigError, load_config
 from hub.domain import new_id, utcnow
 from hub.privacy import ContactErasure
 from hub.retention import RetentionSchedule
@@ -175,3 +177,11 @@ async def test_backups_expire_as_whole_chains_and_erasure_lists_those_still_hold
     assert await archive.list(f"backups/{old_full['id']}/") == []
     assert await archive.list(f"backups/{old_incremental['id']}/") == []
     assert [m["id"] for m in await backups.manifests()] == [new_full["id"]]
+
+
+def test_per_channel_days_name_a_channel_of_the_registry() -> None:
+    """Channel names are the registry's: a misspelt one is refused, not silently kept."""
+    overrides = {"CHORUS_RETENTION__CHANNELS": '{"telegram": 90}'}
+    assert load_config(None, overrides).retention.channels == {"telegram": 90}
+    with pytest.raises(ConfigError, match=r"retention\.channels: unknown channel telgram"):
+        load_config(None, {"CHORUS_RETENTION__CHANNELS": '{"telgram": 90}'})

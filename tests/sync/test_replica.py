@@ -19,7 +19,7 @@ from pymongo import AsyncMongoClient
 
 from hub.metrics import ReplicationMetrics
 from hub.metrics_http import metrics_listener
-from hub.sync.verify import repair, verify
+from storage.replica_check import repair, verify
 from storage.replicator import STATE_COLLECTION, Replicator
 from tests.helpers.hub import bearer, wait_for
 from tests.ops.scrape import Scrape, scrape

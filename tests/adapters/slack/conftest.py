@@ -17,7 +17,8 @@ import pytest
 from aiohttp import ClientResponse, ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient
 
-from hub.config import ChorusConfig, SlackConfig
+from adapters.slack.config import SlackConfig
+from hub.config import ChorusConfig
 from hub.state import ADAPTERS
 from tests.fakes.slack_api import (
     FakeSlackApi,

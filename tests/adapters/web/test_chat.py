@@ -216,7 +216,7 @@ async def test_a_reply_that_overtakes_another_arrives_after_it_and_once(
         await next_frame(ws, "history")
         await ws.send_json({"type": "message", "text": "anyone?", "client_id": "c1"})
         ack = await next_frame(ws, "ack")
-        stored = await hub.store.find_message({"_id": ack["id"]})
+        stored = await hub.store.get_message(ack["id"])
         conversation = await hub.require_conversation(stored.conversation_id)
 
         async def store_reply(text: str) -> Message:  # another writer's: no event here
