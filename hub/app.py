@@ -10,7 +10,7 @@ from typing import Any, Protocol, cast
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from hub import archive_schedule, inbox_web, ops
+from hub import archive_schedule, inbox_web, ops, retention
 from hub.api import admin as admin_api
 from hub.api import agent_admin as agent_admin_api
 from hub.api import agents as agents_api
@@ -24,6 +24,7 @@ from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import media as media_api
 from hub.api import openapi as openapi_api
+from hub.api import privacy as privacy_api
 from hub.api import reports as reports_api
 from hub.api import sync as sync_api
 from hub.api.routes import API_ROUTES, ApiRoutes
@@ -108,10 +109,12 @@ FEATURES: tuple[Feature, ...] = (
     inbox_web,
     comment_setup,
     admin_api,
+    privacy_api,
     openapi_api,
     sync_fanout,
     bot_service,
     archive_schedule,
+    retention,
     ops,
 )
 

@@ -238,10 +238,11 @@ register_sync_commands(main, config_option, _load)
 
 def _register_extensions() -> None:
     from adapters.registry import BUILTIN_CHANNELS
-    from hub import agent_cli, archive_cli
+    from hub import agent_cli, archive_cli, privacy_cli
 
     archive_cli.register(main, _load, config_option)
     agent_cli.register(main, config_option, _load)
+    privacy_cli.register(main, _load, config_option)
     for spec in BUILTIN_CHANNELS:  # each channel's own commands (`chorus telegram …`)
         if spec.cli is not None:
             spec.cli(main, config_option, _load)

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from adapters.registry import BUILTIN_CHANNELS
 from hub.channels import ChannelSpec
@@ -250,6 +257,21 @@ class ArchiveConfig(Section):
     schedule_seconds: float = Field(default=0, ge=0)
 
 
+class RetentionConfig(Section):
+    """How long data is kept; ``chorus retention run`` and the hub's schedule apply it.
+
+    ``0`` keeps for ever. Messages go only with their conversation, and only once it is in
+    the archive; legal holds (``/api/v1/holds``) exempt a contact or conversation."""
+
+    schedule_seconds: float = Field(default=0, ge=0)
+    conversations_days: int = Field(default=0, ge=0)
+    channels: dict[str, int] = Field(default_factory=dict)  # channel name: days, checked below
+    rejected_comments_days: int = Field(default=0, ge=0)
+    audit_days: int = Field(default=0, ge=0)
+    backups_days: int = Field(default=35, ge=1)
+    batch: int = Field(default=500, ge=1, le=10_000)
+
+
 MEDIA_TYPES = [
     "image/png",
     "image/jpeg",
@@ -303,10 +325,19 @@ class CoreConfig(Section):
     archive: ArchiveConfig = ArchiveConfig()
     media: MediaConfig = MediaConfig()
     metrics: MetricsConfig = MetricsConfig()
+    retention: RetentionConfig = RetentionConfig()
     sessions: SessionsConfig = SessionsConfig()
 
     # The channels whose sections this model holds, in registry order.
     channels: ClassVar[tuple[ChannelSpec[Any], ...]] = ()
+
+    @model_validator(mode="after")
+    def _retention_channels_known(self) -> CoreConfig:
+        known = {spec.name for spec in type(self).channels}
+        unknown = sorted(set(self.retention.channels) - known)
+        if unknown and known:
+            raise ValueError(f"retention.channels: unknown channel {', '.join(unknown)}")
+        return self
 
 
 @functools.cache
@@ -371,7 +402,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
         reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"{key}: {reason.removeprefix('Value error, ')}")
+        reason = reason.removeprefix("Value error, ")
+        lines.append(f"{key}: {reason}" if key else reason)  # a whole-tree check names its key
     if len(lines) == 1:  # the usual case reads as one line
         return f"invalid configuration: {lines[0]}"
     return "invalid configuration:\n" + "\n".join(f"  {line}" for line in lines)

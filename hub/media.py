@@ -38,6 +38,7 @@ from storage.archive_store import (
 )
 from storage.inbox import InboxStore
 from storage.media import MediaFile, MediaMissing, MediaRecord, MediaStore
+from storage.mongo import MongoStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,28 @@ def open_objects(store: str, local_dir: Any, s3: S3ArchiveConfig) -> ArchiveStor
     if store == "s3":
         return S3ArchiveStore(s3)
     return LocalArchiveStore(local_dir)
+
+
+class MediaPersonalData:
+    """The media store as a ``hub.privacy.PersonalDataHolder``: erasing a contact deletes
+    the files on their messages and those they uploaded, except a file (kept once per
+    SHA-256) that someone else's message also holds."""
+
+    name = "media"
+
+    def __init__(self, store: MediaStore) -> None:
+        self.store = store
+
+    async def erase(self, contact: dict[str, Any], attachments: list[dict[str, Any]]) -> int:
+        media_ids = [a["media_id"] for a in attachments if a.get("media_id")]
+        # Uploads are stored for the platform identity that sent them (``web:<visitor>``).
+        return await self.store.forget(media_ids, list(contact.get("identity_keys") or []))
+
+
+def media_personal_data(config: MediaConfig, mongo: MongoStore) -> MediaPersonalData:
+    """The holder for a process without the app (``chorus contact erase``)."""
+    objects = open_objects(config.store, config.local_dir, config.s3)
+    return MediaPersonalData(MediaStore(mongo, objects))
 
 
 def _kind(mime_type: str) -> AttachmentKind:

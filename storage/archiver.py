@@ -54,7 +54,12 @@ def manifest_key(run_id: str) -> str:
 
 
 def _selected(conversation: Document) -> Document:
-    return {"id": conversation["_id"], "updated_at": conversation["updated_at"]}
+    # The contact goes into the catalog, so erasure finds a person's archived conversations.
+    return {
+        "id": conversation["_id"],
+        "updated_at": conversation["updated_at"],
+        "contact_id": conversation.get("contact_id"),
+    }
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -108,7 +113,10 @@ class Archiver(StorageBoundary):
         cutoff = now - timedelta(days=self.after_days)
         query = {"status": "resolved", "updated_at": {"$lt": cutoff}, "archived": None}
         found = await self.conversations.find(
-            query, {"_id": 1, "updated_at": 1}, sort=[("_id", 1)], limit=self.batch_limit
+            query,
+            {"_id": 1, "updated_at": 1, "contact_id": 1},
+            sort=[("_id", 1)],
+            limit=self.batch_limit,
         ).to_list()
         found = await not_restored(self.catalog, found)
         if not found:
@@ -209,7 +217,8 @@ class Archiver(StorageBoundary):
             entries = [
                 ReplaceOne({"_id": item["id"]}, {
                     "key": obj["key"], "sha256": obj["sha256"], "run_id": run["_id"],
-                    "resolved_at": item["updated_at"], "archived_at": at}, upsert=True)
+                    "resolved_at": item["updated_at"], "archived_at": at,
+                    "contact_id": item.get("contact_id")}, upsert=True)
                 for item in obj["conversations"] if item["id"] in marked
             ]  # fmt: skip
             if entries:

@@ -32,7 +32,9 @@ class AuditLog(StorageBoundary):
         target: dict[str, str],
         status: int,
         request_id: str,
+        detail: dict[str, Any] | None = None,
     ) -> None:
+        """``detail`` carries what the action needs said (an erasure's reason and counts)."""
         await self.entries.insert_one(
             {
                 "who": who,
@@ -42,6 +44,7 @@ class AuditLog(StorageBoundary):
                 "status": status,
                 "request_id": request_id,
                 "at": utcnow(),
+                **({"detail": detail} if detail else {}),
             }
         )
 

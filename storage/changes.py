@@ -67,12 +67,13 @@ def change_from_event(event: Mapping[str, Any]) -> Change:
 
     Updates carry the document as it is when read (``updateLookup``); if it has been
     deleted since, the change is a delete, which the later delete event repeats harmlessly.
+    A tombstone left by erasure (``erased`` set) is a delete too.
     """
     collection = event["ns"]["coll"]
     doc_id = event["documentKey"]["_id"]
     at = event.get("wallTime")
     doc = event.get("fullDocument") if event["operationType"] != "delete" else None
-    if doc is None:
+    if doc is None or doc.get("erased"):  # an erased person's tombstone: gone for devices
         return Change("delete", collection, doc_id, None, None, at)
     return Change("upsert", collection, doc_id, doc, document_hash(doc), at)
 

@@ -31,6 +31,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="assignee_recent",
         ),
         IndexModel([("contact_id", ASCENDING), ("_id", DESCENDING)], name="contact"),
+        # Retention: resolved conversations by age, read in bounded time windows.
+        IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="resolved_age"),
         # The assignment queue (open, unassigned; most urgent, then longest waiting first)
         # and agents' loads, read on every handoff and every SLA check.
         IndexModel(
@@ -163,12 +165,24 @@ INDEXES: dict[str, list[IndexModel]] = {
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
     # The bot's unanswered turns, read a day at a time by reports.
     "bot_misses": [
-        IndexModel([("at", ASCENDING)], name="expire", expireAfterSeconds=400 * 24 * 3600)
+        IndexModel([("at", ASCENDING)], name="expire", expireAfterSeconds=400 * 24 * 3600),
+        IndexModel([("conversation_id", ASCENDING)], name="conversation"),  # erasure
     ],
-    "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
+    "archive_catalog": [
+        IndexModel([("resolved_at", ASCENDING)], name="resolved_at"),
+        # A person's archived conversations (erasure, export) and an object's entries.
+        IndexModel([("contact_id", ASCENDING)], name="contact"),
+        IndexModel([("key", ASCENDING)], name="object"),
+    ],
+    # Erasure: a person's uploads, and whether anyone else's message holds the same file.
+    "media": [
+        IndexModel([("owner", ASCENDING)], name="owner"),
+        IndexModel([("attachment.sha256", ASCENDING)], name="content"),
+    ],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
     "backup_runs": [
         IndexModel([("outcome", ASCENDING), ("finished_at", DESCENDING)], name="outcome_finished")
     ],
+    "retention_runs": [IndexModel([("finished_at", DESCENDING)], name="finished")],
     "api_channels": [IndexModel([("token_hash", ASCENDING)], name="token_unique", unique=True)],
 }

@@ -8,6 +8,8 @@ points at something missing, and a refused or failed upload leaves no record to 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,3 +118,34 @@ class MediaStore(StorageBoundary):
             return await self.objects.get(key, None if thumbnail else attachment.sha256)
         except ObjectMissing as exc:
             raise MediaMissing(key) from exc
+
+    async def forget(self, media_ids: Collection[str], owners: Collection[str]) -> int:
+        """Erase files: the records ``media_ids`` and those stored for ``owners`` go, then
+        each file (and thumbnail) that no remaining record references, since a file is
+        kept once per SHA-256 and another person's message may hold the same one. Returns
+        the number of objects deleted."""
+        found = await self.records.find(
+            {"owner": {"$in": list(owners)}}, {"_id": 1, "attachment": 1}
+        ).to_list()
+        found += await self.records.find(
+            {"_id": {"$in": list(media_ids)}}, {"_id": 1, "attachment": 1}
+        ).to_list()
+        if not found:
+            return 0
+        keys: dict[str, set[str]] = defaultdict(set)
+        for doc in found:
+            attachment = doc.get("attachment") or {}
+            if attachment.get("sha256"):
+                keys[attachment["sha256"]].update(
+                    key for key in (attachment.get("storage_key"), attachment.get("thumbnail_key"))
+                    if key
+                )  # fmt: skip
+        await self.records.delete_many({"_id": {"$in": list({doc["_id"] for doc in found})}})
+        deleted = 0
+        for digest, objects in keys.items():
+            if await self.records.find_one({"attachment.sha256": digest}, {"_id": 1}):
+                continue  # someone else's message holds the same file
+            for key in sorted(objects):
+                await self.objects.delete(key)
+                deleted += 1
+        return deleted

@@ -16,10 +16,11 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.privacy import HOLDERS
 from hub.api.routes import ANY_ROLE, API_ROUTES
 from hub.domain import Attachment, Message
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.media import MEDIA, MEDIA_PATH, VARIANTS, MediaService
+from hub.media import MEDIA, MEDIA_PATH, VARIANTS, MediaPersonalData, MediaService
 from hub.state import HUB
 from hub.uploads import UploadedFile, read_upload
 
@@ -132,6 +133,8 @@ async def download(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    # Erasure deletes the contact's files (``hub.privacy``).
+    app.setdefault(HOLDERS, []).append(MediaPersonalData(app[MEDIA].store))
     app.router.add_get(MEDIA_PATH + "/{media_id}/{variant}", download)
     app[API_ROUTES].add(
         "POST",

@@ -107,7 +107,8 @@ async def snapshot_page(
     after: str | None = state["after"] or None
     while len(items) < limit and index < len(collections):
         name = collections[index]
-        docs = await store.documents_after(name, after, limit - len(items))
+        wanted = limit - len(items)
+        docs = await store.documents_after(name, after, wanted)
         items.extend(
             {
                 "collection": name,
@@ -116,8 +117,9 @@ async def snapshot_page(
                 "hash": document_hash(doc),
             }
             for doc in docs
+            if not doc.get("erased")  # erasure's tombstones are not a device's to keep
         )
-        if len(items) < limit:
+        if len(docs) < wanted:
             index, after = index + 1, None
         else:
             after = docs[-1]["_id"]

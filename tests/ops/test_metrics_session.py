@@ -45,6 +45,8 @@ NOT_IN_SESSION = {
     "chorus_websocket_slow_reader_drops_total",  # tests/reliability/test_slow_reader.py
     "chorus_inbound_skipped_total",  # tests/adapters/{telegram,wechat}: skipped updates
     "chorus_web_limited_total",  # tests/adapters/web/test_limits.py: over a rate or limit
+    "chorus_retention_deleted_total",  # tests/privacy/test_retention.py: a retention run
+    "chorus_retention_last_run_timestamp_seconds",  # tests/privacy/test_retention.py
 }
 
 

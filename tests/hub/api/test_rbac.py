@@ -88,6 +88,12 @@ EXPECTED: dict[str, set[str]] = {
     "GET /openapi.json": {A, G, V},
     "POST /api-channels": {A},
     "GET /api-channels": {A},
+    "GET /contacts/{id}/export": {A},
+    "POST /contacts/{id}/erase": {A},
+    "GET /holds": {A},
+    "POST /holds": {A},
+    "POST /holds/{kind}/{id}/lift": {A},
+    "GET /retention": {A},
 }
 
 
