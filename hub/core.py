@@ -84,6 +84,11 @@ class Hub:
         self.replies: GroupCommit[Message, tuple[Message, bool]] = GroupCommit(
             self._insert_replies, max_batch=ingest_batch, name="replies"
         )
+        # A reply that does not bring its conversation (an agent's, through the API) reads
+        # it for the 404 check; concurrent replies share that read, one query for them all.
+        self.reply_reads: GroupCommit[str, Conversation | None] = GroupCommit(
+            self._read_conversations, max_batch=ingest_batch, name="reply reads"
+        )
         # Conversations this process is replying in, noted before the insert: the change
         # stream may bring a reply back before ``reply`` returns, and its pusher needs only
         # the recipient, which never changes, so it need not read the conversation again.
@@ -93,12 +98,17 @@ class Hub:
         stored, duplicate = await self.store.sequence.insert(messages)
         return list(zip(stored, duplicate, strict=True))
 
+    async def _read_conversations(self, ids: Sequence[str]) -> list[Conversation | None]:
+        found = await self.store.conversations_by_id(ids)
+        return [found.get(conversation_id) for conversation_id in ids]
+
     def known_conversation(self, conversation_id: str) -> Conversation | None:
         """A conversation this process replied in lately (its recipient is current)."""
         return self._replying.get(conversation_id)
 
     async def close(self) -> None:
         """Stop the group-commit writers (recency updates still pending are written)."""
+        await self.reply_reads.close()
         await self.replies.close()
         await self.writer.close()
 
@@ -213,24 +223,25 @@ class Hub:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
         return message
 
-    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> None:
-        """Reopen the thread's conversation if it was resolved within the reopen window."""
+    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> bool:
+        """Reopen the thread's conversation if it was resolved within the reopen window;
+        True if it did."""
         if self.reopen_window <= timedelta(0):
-            return
+            return False
         since = inbound.created_at - self.reopen_window
         resolved = await self.store.last_resolved(
             contact.id, inbound.channel, inbound.thread_key, since
         )
         if resolved is None:
-            return
+            return False
         reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
-        if reopened is not None:
-            actor = Author(kind="contact", id=contact.id, name=contact.name)
-            self.events.publish(
-                InboxEvent(
-                    "conversation", reopened, previous=resolved, actor=actor, reason="reopened"
-                )
-            )
+        if reopened is None:
+            return False
+        actor = Author(kind="contact", id=contact.id, name=contact.name)
+        self.events.publish(
+            InboxEvent("conversation", reopened, previous=resolved, actor=actor, reason="reopened")
+        )
+        return True
 
     @scoped_log_context
     async def reply(
@@ -247,12 +258,15 @@ class Hub:
         """Record an outbound message; unless private, the outbox delivers it.
 
         ``conversation``, when the caller holds it (the bot has it from the event), saves
-        reading it again. The reply is answered once its own insert is durable.
+        reading it again; otherwise concurrent replies read theirs in one query. The reply
+        is answered once its own insert is durable.
         """
-        if conversation is None or conversation.id != conversation_id:
-            conversation = await self.require_conversation(conversation_id)
         if not text.strip() and not attachments:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
+        if conversation is None or conversation.id != conversation_id:
+            conversation = await self.reply_reads.submit(conversation_id)
+            if conversation is None:
+                raise NotFound(f"conversation {conversation_id} not found")
         now = utcnow()
         message_id = new_id()
         bind(message_id=message_id)

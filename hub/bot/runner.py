@@ -77,7 +77,7 @@ class BotRunner:
     async def stop(self) -> None:
         if self.external is not None:
             await self.external.stop()
-        await self.store.flush_counters()
+        await self.store.close()
 
     async def reload(self) -> None:
         """Rebuild the index from the stored knowledge base (after an edit, say)."""

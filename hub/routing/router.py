@@ -205,6 +205,7 @@ class Router:
 
     async def stop(self) -> None:
         await self._loop.stop()
+        await self.store.close()
 
     async def tick(self) -> None:
         await self.raise_priorities()
