@@ -106,10 +106,12 @@ class BotRunner:
     async def _session(self, conversation: Conversation, new: bool) -> tuple[int, Session]:
         """The newest of the session the conversation carries and the one last written here."""
         stored = conversation.bot
-        if stored is None and not new:
-            stored = await self.store.legacy_session(conversation.id)  # from before the move
-        carried = (int((stored or {}).get("turn", 0)), Session.from_doc(stored or {}))
         cached = self._sessions.get(conversation.id)
+        if stored is None and not new and cached is None:
+            # Only a conversation from before the session moved onto it has one there; a
+            # session written here (the event was read before it) is newer than that.
+            stored = await self.store.legacy_session(conversation.id)
+        carried = (int((stored or {}).get("turn", 0)), Session.from_doc(stored or {}))
         return cached if cached is not None and cached[0] > carried[0] else carried
 
     async def _on_conversation_change(self, event: InboxEvent) -> None:

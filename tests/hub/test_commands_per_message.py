@@ -24,6 +24,7 @@ from hub.domain import (
     utcnow,
 )
 from hub.errors import NotFound
+from hub.events import InboxEvent
 from hub.outbox import Outbox
 from hub.state import HUB
 from storage.inbox import InboxStore
@@ -295,3 +296,20 @@ async def test_a_burst_of_api_calls_checks_its_agent_once(client: Any, db: Any) 
         )
     assert [r.status for r in responses] == [200] * 8
     assert COMMANDS.reads_by_id("agents") == 1  # the token's agent, enabled or not
+
+
+async def test_a_turn_read_before_the_last_session_write_looks_for_no_older_session(
+    client: Any, db: Any
+) -> None:
+    hub, bot = client.app[HUB], client.app[BOT]
+    (first,) = await hub.writer.store_batch([_newcomer(1)])
+    await bot.on_event(InboxEvent("message", first.conversation, first.message, True))
+    later = _newcomer(1).model_copy(update={"external_id": "later", "text": QUESTION})
+    (second,) = await hub.writer.store_batch([later])
+    # The event carries the conversation as read before the first turn saved its session.
+    stale = InboxEvent("message", first.conversation, second.message)
+    with COMMANDS.recording(db.name):
+        await bot.on_event(stale)
+    assert COMMANDS.count("find", "bot_sessions") == 0
+    doc = await db.conversations.find_one({"_id": first.conversation.id})
+    assert doc["bot"]["turn"] >= 2  # the second turn continued from the first's session
