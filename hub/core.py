@@ -47,6 +47,12 @@ log = logging.getLogger(__name__)
 REPLYING_LIMIT = 10_000
 
 
+class ConversationChanged(Conflict):
+    """A conditional change found the conversation's routing changed since it was read."""
+
+    code = "conversation_changed"
+
+
 class CommentSink(Protocol):
     """Where public posts go to be moderated as comments (set by the app factory)."""
 
@@ -315,17 +321,25 @@ class Hub:
         actor: Author | None = None,
         reason: str | None = None,
         previous: Conversation | None = None,
+        expect_routing: bool = False,
     ) -> Conversation:
         """Apply ``changes`` and publish the transition; ``previous``, when the caller has
-        just read the conversation, saves reading it again."""
+        just read the conversation, saves reading it again. With ``expect_routing``,
+        ``previous`` may be older: the change applies only if the stored status and
+        assignee are still its own (``ConversationChanged`` otherwise)."""
         if previous is None:
             previous = await self.require_conversation(conversation_id)
+        expect = (
+            {"status": previous.status, "assignee": previous.assignee} if expect_routing else None
+        )
         try:
             updated = await self.store.update_conversation(
-                conversation_id, changes, current=previous
+                conversation_id, changes, current=previous, expect=expect
             )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc
+        if updated is None and expect is not None:
+            raise ConversationChanged(f"conversation {conversation_id} changed meanwhile")
         if updated is None:
             raise NotFound(f"conversation {conversation_id} not found")
         self.events.publish(

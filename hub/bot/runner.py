@@ -150,7 +150,9 @@ class BotRunner:
         # an agent may claim the conversation, and the handoff must not undo that claim.
         if turn.handoff is not None:
             try:
-                await self.router.handoff(conversation.id, turn.handoff, self.author)
+                await self.router.handoff(
+                    conversation.id, turn.handoff, self.author, seen=conversation
+                )
             except InvalidTransition:
                 log.info("handoff skipped: an agent took the conversation first")
         if turn.email is not None:

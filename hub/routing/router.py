@@ -7,13 +7,14 @@ inbox listener, so changes made anywhere (API, bot, Slack) are recorded the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pymongo.errors import PyMongoError
 
 from hub.background import BackgroundLoop
 from hub.config import AssignmentConfig
-from hub.core import Hub
+from hub.core import ConversationChanged, Hub
 from hub.domain import Author, Conversation, utcnow
 from hub.events import InboxEvent
 from hub.routing.assignment import pick_agent, sla_priority
@@ -96,12 +97,36 @@ class Router:
             at=conversation.updated_at,
         )
 
-    async def handoff(self, conversation_id: str, reason: str, actor: Author) -> Conversation:
-        """The bot gives up the conversation: it joins the open queue, then the policy runs."""
-        conversation = await self.hub.require_conversation(conversation_id)
+    async def handoff(
+        self,
+        conversation_id: str,
+        reason: str,
+        actor: Author,
+        seen: Conversation | None = None,
+    ) -> Conversation:
+        """The bot gives up the conversation: it joins the open queue, then the policy runs.
+
+        ``seen``, the conversation as an event carried it, saves reading it: the change
+        applies only if its status and assignee are still those (say, no agent claimed it
+        meanwhile); otherwise the conversation is read and the transition checked again.
+        """
+        updated = None
+        if seen is not None and seen.id == conversation_id:
+            with contextlib.suppress(ConversationChanged, InvalidTransition):
+                updated = await self._hand_off(seen, reason, actor, expect_routing=True)
+        if updated is None:
+            conversation = await self.hub.require_conversation(conversation_id)
+            updated = await self._hand_off(conversation, reason, actor)
+        if await self.assign_waiting():
+            return await self.hub.require_conversation(conversation_id)
+        return updated
+
+    async def _hand_off(
+        self, conversation: Conversation, reason: str, actor: Author, expect_routing: bool = False
+    ) -> Conversation:
         new = apply(RoutingState(conversation.status, conversation.assignee), Handoff(reason))
-        updated = await self.hub.update_conversation(
-            conversation_id,
+        return await self.hub.update_conversation(
+            conversation.id,
             {
                 "status": new.status,
                 "assignee": None,
@@ -111,10 +136,8 @@ class Router:
             actor=actor,
             reason=reason,
             previous=conversation,
+            expect_routing=expect_routing,
         )
-        if await self.assign_waiting():
-            return await self.hub.require_conversation(conversation_id)
-        return updated
 
     async def hand_off_without_bot(self, event: InboxEvent) -> None:
         """Inbox listener used when the bot is disabled: customers go straight to humans."""
@@ -125,7 +148,9 @@ class Router:
             return  # a burst's later messages find the first one's handoff under way
         self._handing_off.add(event.conversation.id)
         try:
-            await self.handoff(event.conversation.id, "bot_disabled", BOT_DISABLED)
+            await self.handoff(
+                event.conversation.id, "bot_disabled", BOT_DISABLED, seen=event.conversation
+            )
         except InvalidTransition:
             return  # an earlier message already handed it off
         finally:

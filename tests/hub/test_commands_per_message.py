@@ -26,6 +26,7 @@ from hub.domain import (
 from hub.errors import NotFound
 from hub.events import InboxEvent
 from hub.outbox import Outbox
+from hub.routing.states import InvalidTransition
 from hub.state import HUB
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
@@ -313,3 +314,35 @@ async def test_a_turn_read_before_the_last_session_write_looks_for_no_older_sess
     assert COMMANDS.count("find", "bot_sessions") == 0
     doc = await db.conversations.find_one({"_id": first.conversation.id})
     assert doc["bot"]["turn"] >= 2  # the second turn continued from the first's session
+
+
+async def test_a_handoff_from_an_event_reads_no_conversation(client: Any, db: Any) -> None:
+    hub, router = client.app[HUB], client.app[ROUTER]
+    (stored,) = await hub.writer.store_batch([_newcomer(1)])
+    with COMMANDS.recording(db.name):
+        updated = await router.handoff(
+            stored.conversation.id,
+            "asked",
+            Author(kind="bot", id="bot", name=""),
+            stored.conversation,
+        )
+    assert updated.status == "open"
+    assert COMMANDS.reads_by_id("conversations") == 0, COMMANDS.commands
+
+
+async def test_a_claim_made_after_the_event_still_wins_over_the_handoff(
+    client: Any, db: Any
+) -> None:
+    hub, router = client.app[HUB], client.app[ROUTER]
+    (stored,) = await hub.writer.store_batch([_newcomer(1)])
+    alice = Author(kind="agent", id="alice", name="Alice")
+    await router.claim(stored.conversation.id, "alice", alice)
+    with pytest.raises(InvalidTransition):  # read again: assigned, so no handoff
+        await router.handoff(
+            stored.conversation.id,
+            "asked",
+            Author(kind="bot", id="bot", name=""),
+            stored.conversation,
+        )
+    doc = await db.conversations.find_one({"_id": stored.conversation.id})
+    assert (doc["status"], doc["assignee"]) == ("open", "alice")  # still hers
