@@ -50,6 +50,7 @@ class Router:
         self.config = config
         self._lock = asyncio.Lock()
         self._handing_off: set[str] = set()
+        self._next_pass: asyncio.Future[int] | None = None
         # A failed check (a bug, the database away) is retried; assignment never stops.
         self._loop = BackgroundLoop(
             "routing check",
@@ -175,38 +176,61 @@ class Router:
             await self.assign_waiting()
 
     async def assign_waiting(self) -> int:
-        """Give waiting conversations to available agents, most urgent first."""
+        """Give waiting conversations to available agents, most urgent first.
+
+        Every call is served by a pass that starts after it: callers arriving while one
+        runs share the next (a burst of handoffs reads agents and loads once, not each)."""
+        if self._next_pass is not None:
+            return await asyncio.shield(self._next_pass)
+        future = self._next_pass = asyncio.get_running_loop().create_future()
+        try:
+            async with self._lock:
+                if self._next_pass is future:
+                    self._next_pass = None  # later callers wait for the pass after this one
+                assigned = await self._assign_pass()
+        except BaseException as exc:
+            if self._next_pass is future:
+                self._next_pass = None
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # the callers sharing it may be none: retrieved here
+            raise
+        future.set_result(assigned)
+        return assigned
+
+    async def _assign_pass(self) -> int:
         assigned = 0
-        async with self._lock:
-            agents = await self.hub.agents.list()
-            # Every handoff runs this: with nobody free, skip the queue scan entirely, and
-            # otherwise read no more of the queue than there are free seats.
-            if not any(a.online for a in agents):
-                return 0
-            loads = await self.store.loads()
-            seats = sum(max(0, a.capacity - loads.get(a.id, 0)) for a in agents if a.online)
-            if seats == 0:
-                return 0
-            last = await self.store.last_assigned()
-            for conversation, _ in await self.store.waiting(min(QUEUE_BATCH, seats)):
-                agent = pick_agent(agents, loads, self.config.policy, last)
-                if agent is None:
-                    break
-                updated = await self.store.assign_if_waiting(conversation.id, agent.id)
-                if updated is None:
-                    continue  # claimed by hand meanwhile: the claim wins
-                self.hub.events.publish(
-                    InboxEvent(
-                        "conversation",
-                        updated,
-                        previous=conversation,
-                        reason=f"policy:{self.config.policy}",
-                    )
+        agents = await self.hub.agents.list()
+        # Every handoff runs this: with nobody free, skip the queue scan entirely, and
+        # otherwise read no more of the queue than there are free seats.
+        if not any(a.online for a in agents):
+            return 0
+        loads = await self.store.loads()
+        seats = sum(max(0, a.capacity - loads.get(a.id, 0)) for a in agents if a.online)
+        if seats == 0:
+            return 0
+        last = await self.store.last_assigned()
+        for conversation, _ in await self.store.waiting(min(QUEUE_BATCH, seats)):
+            agent = pick_agent(agents, loads, self.config.policy, last)
+            if agent is None:
+                break
+            updated = await self.store.assign_if_waiting(conversation.id, agent.id)
+            if updated is None:
+                continue  # claimed by hand meanwhile: the claim wins
+            self.hub.events.publish(
+                InboxEvent(
+                    "conversation",
+                    updated,
+                    previous=conversation,
+                    reason=f"policy:{self.config.policy}",
                 )
-                loads[agent.id] += 1
-                last = agent.id
-                await self.store.remember_assigned(agent.id)
-                assigned += 1
+            )
+            loads[agent.id] += 1
+            last = agent.id
+            await self.store.remember_assigned(agent.id)
+            assigned += 1
         return assigned
 
     async def raise_priorities(self) -> int:

@@ -346,3 +346,17 @@ async def test_a_claim_made_after_the_event_still_wins_over_the_handoff(
         )
     doc = await db.conversations.find_one({"_id": stored.conversation.id})
     assert (doc["status"], doc["assignee"]) == ("open", "alice")  # still hers
+
+
+async def test_handoffs_arriving_during_an_assignment_pass_share_the_next(
+    client: Any, db: Any
+) -> None:
+    router = client.app[ROUTER]
+    with COMMANDS.recording(db.name):
+        async with router._lock:  # a pass under way (the SLA check's, say)
+            calls = [asyncio.create_task(router.assign_waiting()) for _ in range(8)]
+            await asyncio.sleep(0)  # let each call arrive; none can pass the lock yet
+        assert await asyncio.gather(*calls) == [0] * 8
+    # One pass, started after all of them arrived, serves them all (the periodic routing
+    # check, started with the hub, may run one of its own meanwhile).
+    assert COMMANDS.count("find", "agents") <= 2, COMMANDS.commands
