@@ -35,6 +35,8 @@ def main() -> None:
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
         ("commands", lambda: commands.run(10 if quick else 50, 3 if quick else 10)),
         ("ingest", lambda: ingest.run([20, 100] if quick else [100, 1000], 5)),
+        # Every customer opens a conversation the bot answers: the new-conversation cost.
+        ("ingest, bot on", lambda: ingest.run([20] if quick else [100], 5, bot=True)),
         # The target rate, and a rate the embedded storage sustains, for comparison.
         ("latency", lambda: latency.run(200 if quick else 1000, 2.0 if quick else 5.0)),
         ("latency", lambda: latency.run(100 if quick else 200, 2.0 if quick else 5.0)),

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import multiprocessing
 import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
@@ -43,10 +45,17 @@ async def _drive(
         if auth is not None:
             await agent.send_json(auth)
         done = asyncio.Event()
+        # The hub's feed says "ready" once the agent is subscribed; probes sent earlier
+        # would be missed. The bare relay subscribes its agent before the handshake ends.
+        subscribed = asyncio.Event()
+        if auth is None:
+            subscribed.set()
 
         async def read_agent() -> None:
             async for msg in agent:
                 frame = msg.json()
+                if frame.get("type") == "ready":
+                    subscribed.set()
                 text = (frame.get("message") or {}).get("text") or frame.get("text")
                 if text in sent:
                     latencies.append(time.perf_counter() - sent.pop(text))
@@ -54,6 +63,7 @@ async def _drive(
                         done.set()
 
         reader = asyncio.create_task(read_agent())
+        await asyncio.wait_for(subscribed.wait(), timeout=60)
         sockets = [await session.ws_connect(customer_url) for _ in range(customers)]
         start = time.perf_counter()
         for n in range(total):
@@ -75,7 +85,7 @@ async def _drive(
     return latencies
 
 
-def _relay_main(port: int) -> None:
+def _relay_main(port: int, ready: Connection) -> None:
     agents: set[web.WebSocketResponse] = set()
 
     async def customer(request: web.Request) -> web.WebSocketResponse:
@@ -96,28 +106,48 @@ def _relay_main(port: int) -> None:
         agents.discard(ws)
         return ws
 
-    app = web.Application()
-    app.router.add_get("/chat", customer)
-    app.router.add_get("/agent", agent)
-    web.run_app(app, host="127.0.0.1", port=port, print=None)
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_get("/chat", customer)
+        app.router.add_get("/agent", agent)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        ready.send("listening")  # the parent connects only after this: no race with start-up
+        await asyncio.Event().wait()  # until the parent terminates this process
+
+    asyncio.run(serve())
+
+
+@contextlib.contextmanager
+def relay(timeout: float = 120.0) -> Iterator[int]:
+    """The bare relay in its own process, yielding its port once it accepts connections."""
+    port = free_port()
+    parent, child = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_relay_main, args=(port, child), daemon=True
+    )
+    process.start()
+    child.close()
+    try:
+        # A spawned interpreter importing aiohttp can take seconds on a loaded machine.
+        if not parent.poll(timeout):
+            raise RuntimeError(f"the relay did not start listening within {timeout:.0f}s")
+        parent.recv()
+        yield port
+    finally:
+        process.terminate()
+        process.join(10)
 
 
 def run(rate: int, seconds: float) -> list[Row]:
     rows = []
-    port = free_port()
-    relay = multiprocessing.get_context("spawn").Process(
-        target=_relay_main, args=(port,), daemon=True
-    )
-    relay.start()
-    try:
-        time.sleep(1.5)  # the relay has no readiness endpoint; it starts in well under this
+    with relay() as port:
         base = asyncio.run(
             _drive(
                 f"ws://127.0.0.1:{port}/chat", f"ws://127.0.0.1:{port}/agent", None, rate, seconds
             )
         )
-    finally:
-        relay.terminate()
     with database() as server, HubProcess(server.uri) as hub:
         secret = hub.extra_env.get("CHORUS_AUTH__JWT_SECRET", "bench-secret-" + "x" * 32)
         tokens = TokenService(load_config(None, environ={"CHORUS_AUTH__JWT_SECRET": secret}).auth)

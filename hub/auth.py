@@ -7,6 +7,7 @@ whether a verified token still speaks for an enabled agent and a live session.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -211,6 +212,8 @@ class AccessCheck:
         self.clock = clock
         self.max_entries = max_entries
         self._cache: OrderedDict[tuple[str, str], tuple[str | None, float]] = OrderedDict()
+        self._looking_up: dict[tuple[str, str], asyncio.Future[str | None]] = {}
+        self._generation = 0
 
     async def refusal(self, principal: Principal) -> str | None:
         """None while the token is good, else why not (``unknown``, ``disabled``, ``revoked``,
@@ -227,11 +230,28 @@ class AccessCheck:
         if cached is not None and 0 <= now - cached[1] < self.ttl:
             self._cache[key] = cached
             return cached[0]
-        reason = await self._look_up(*key)
-        self._cache[key] = (reason, now)
-        while len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
-        return reason
+        # Concurrent requests of one caller share one look-up: a burst after the answer
+        # expired would otherwise ask the database once per request.
+        pending = self._looking_up.get(key) or self._start_look_up(key, now)
+        return await asyncio.shield(pending)
+
+    def _start_look_up(self, key: tuple[str, str], now: float) -> asyncio.Future[str | None]:
+        generation = self._generation
+        task = asyncio.ensure_future(self._look_up(*key))
+        self._looking_up[key] = task
+
+        def done(task: asyncio.Future[str | None]) -> None:
+            if self._looking_up.get(key) is task:
+                del self._looking_up[key]
+            if task.cancelled() or task.exception() is not None:
+                return
+            if generation == self._generation:  # not asked before a forget()
+                self._cache[key] = (task.result(), now)
+                while len(self._cache) > self.max_entries:
+                    self._cache.popitem(last=False)
+
+        task.add_done_callback(done)
+        return task
 
     async def still_valid(self, principal: Principal) -> bool:
         """The one question other code asks: may this caller still act (or keep a socket)?"""
@@ -248,6 +268,8 @@ class AccessCheck:
     def forget(self) -> None:
         """Drop every cached answer: called after this process revokes or disables."""
         self._cache.clear()
+        self._looking_up.clear()
+        self._generation += 1
 
     async def _look_up(self, agent_id: str, sid: str) -> str | None:
         state = await self.agent_state(agent_id)

@@ -28,7 +28,7 @@ from hub.domain import (
     new_id,
     utcnow,
 )
-from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
+from hub.errors import BadRequest, Conflict, ConversationChanged, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
 from hub.logs import bind, current_context, log_context, scoped_log_context
 from hub.media import MediaService
@@ -88,6 +88,11 @@ class Hub:
         self.replies: GroupCommit[Message, tuple[Message, bool]] = GroupCommit(
             self._insert_replies, max_batch=ingest_batch, name="replies"
         )
+        # A reply that does not bring its conversation (an agent's, through the API) reads
+        # it for the 404 check; concurrent replies share that read, one query for them all.
+        self.reply_reads: GroupCommit[str, Conversation | None] = GroupCommit(
+            self._read_conversations, max_batch=ingest_batch, name="reply reads"
+        )
         # Conversations this process is replying in, noted before the insert: the change
         # stream may bring a reply back before ``reply`` returns, and its pusher needs only
         # the recipient, which never changes, so it need not read the conversation again.
@@ -97,12 +102,17 @@ class Hub:
         stored, duplicate = await self.store.sequence.insert(messages)
         return list(zip(stored, duplicate, strict=True))
 
+    async def _read_conversations(self, ids: Sequence[str]) -> list[Conversation | None]:
+        found = await self.store.conversations_by_id(ids)
+        return [found.get(conversation_id) for conversation_id in ids]
+
     def known_conversation(self, conversation_id: str) -> Conversation | None:
         """A conversation this process replied in lately (its recipient is current)."""
         return self._replying.get(conversation_id)
 
     async def close(self) -> None:
         """Stop the group-commit writers (recency updates still pending are written)."""
+        await self.reply_reads.close()
         await self.replies.close()
         await self.writer.close()
 
@@ -222,24 +232,25 @@ class Hub:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
         return message
 
-    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> None:
-        """Reopen the thread's conversation if it was resolved within the reopen window."""
+    async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> bool:
+        """Reopen the thread's conversation if it was resolved within the reopen window;
+        True if it did."""
         if self.reopen_window <= timedelta(0):
-            return
+            return False
         since = inbound.created_at - self.reopen_window
         resolved = await self.store.last_resolved(
             contact.id, inbound.channel, inbound.thread_key, since
         )
         if resolved is None:
-            return
+            return False
         reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
-        if reopened is not None:
-            actor = Author(kind="contact", id=contact.id, name=contact.name)
-            self.events.publish(
-                InboxEvent(
-                    "conversation", reopened, previous=resolved, actor=actor, reason="reopened"
-                )
-            )
+        if reopened is None:
+            return False
+        actor = Author(kind="contact", id=contact.id, name=contact.name)
+        self.events.publish(
+            InboxEvent("conversation", reopened, previous=resolved, actor=actor, reason="reopened")
+        )
+        return True
 
     @scoped_log_context
     async def reply(
@@ -256,12 +267,15 @@ class Hub:
         """Record an outbound message; unless private, the outbox delivers it.
 
         ``conversation``, when the caller holds it (the bot has it from the event), saves
-        reading it again. The reply is answered once its own insert is durable.
+        reading it again; otherwise concurrent replies read theirs in one query. The reply
+        is answered once its own insert is durable.
         """
-        if conversation is None or conversation.id != conversation_id:
-            conversation = await self.require_conversation(conversation_id)
         if not text.strip() and not attachments:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
+        if conversation is None or conversation.id != conversation_id:
+            conversation = await self.reply_reads.submit(conversation_id)
+            if conversation is None:
+                raise NotFound(f"conversation {conversation_id} not found")
         now = utcnow()
         message_id = new_id()
         bind(message_id=message_id)
@@ -310,17 +324,25 @@ class Hub:
         actor: Author | None = None,
         reason: str | None = None,
         previous: Conversation | None = None,
+        expect_routing: bool = False,
     ) -> Conversation:
         """Apply ``changes`` and publish the transition; ``previous``, when the caller has
-        just read the conversation, saves reading it again."""
+        just read the conversation, saves reading it again. With ``expect_routing``,
+        ``previous`` may be older: the change applies only if the stored status and
+        assignee are still its own (``ConversationChanged`` otherwise)."""
         if previous is None:
             previous = await self.require_conversation(conversation_id)
+        expect = (
+            {"status": previous.status, "assignee": previous.assignee} if expect_routing else None
+        )
         try:
             updated = await self.store.update_conversation(
-                conversation_id, changes, current=previous
+                conversation_id, changes, current=previous, expect=expect
             )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc
+        if updated is None and expect is not None:
+            raise ConversationChanged(f"conversation {conversation_id} changed meanwhile")
         if updated is None:
             raise NotFound(f"conversation {conversation_id} not found")
         self.events.publish(

@@ -86,3 +86,9 @@ class DuplicateRecord(StorageError, Conflict):
 
     code = "duplicate"
     status = 409
+
+
+class ConversationChanged(Conflict):
+    """A conditional change found the conversation's routing changed since it was read."""
+
+    code = "conversation_changed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from pymongo import UpdateOne
 
 from hub.domain import utcnow
 from storage.errors import StorageBoundary
+from storage.group_commit import GroupCommit
 from storage.mongo import Document, MongoStore
 
 COUNTER_FLUSH_SECONDS = 1.0
@@ -31,14 +33,30 @@ class BotStore(StorageBoundary):
         self._unflushed: Counter[str] = Counter()
         self._flusher: asyncio.Task[None] | None = None
         self.misses = mongo.collection("bot_misses")
+        self._sessions: GroupCommit[UpdateOne, None] = GroupCommit(
+            self._write_sessions, name="bot sessions"
+        )
 
     async def legacy_session(self, conversation_id: str) -> Document | None:
         return await self.legacy_sessions.find_one({"_id": conversation_id})
 
     async def save_session(self, conversation_id: str, fields: dict[str, Any]) -> None:
-        await self.conversations.update_one(
-            {"_id": conversation_id}, {"$set": {"bot": {**fields, "updated_at": utcnow()}}}
+        """Store the conversation's session; returns once it is durable. Sessions of
+        concurrent conversations are written together, in the order they were saved."""
+        await self._sessions.submit(
+            UpdateOne(
+                {"_id": conversation_id}, {"$set": {"bot": {**fields, "updated_at": utcnow()}}}
+            )
         )
+
+    async def _write_sessions(self, updates: Sequence[UpdateOne]) -> list[None]:
+        await self.conversations.bulk_write(list(updates), ordered=True)
+        return [None] * len(updates)
+
+    async def close(self) -> None:
+        """Write pending counters and stop the session writer."""
+        await self._sessions.close()
+        await self.flush_counters()
 
     async def count(self, name: str, by: int = 1) -> None:
         """Add to a counter; increments are written together about once a second."""

@@ -262,6 +262,7 @@ class InboxStore(StorageBoundary):
         *,
         unless_changed_after: datetime | None = None,
         current: Conversation | None = None,
+        expect: Mapping[str, Any] | None = None,
     ) -> Conversation | None:
         """Apply ``changes``; each changed field's server time is kept in ``changed_at``.
 
@@ -270,11 +271,13 @@ class InboxStore(StorageBoundary):
 
         With ``unless_changed_after``, nothing is written (and None returned) if any of
         the fields changed on the server after that time (offline sync's conflict rule).
+        With ``expect``, nothing is written (and None returned) unless the stored fields
+        still have those values.
         """
         now = utcnow()
         stamps = {f"changed_at.{field}": now for field in changes}
         update: Document = {"$set": {**changes, **stamps, "updated_at": now}}
-        match: Document = {"_id": conversation_id}
+        match: Document = {**(expect or {}), "_id": conversation_id}
         if unless_changed_after is not None:
             match["$nor"] = [
                 {f"changed_at.{field}": {"$gt": unless_changed_after}} for field in changes

@@ -85,8 +85,8 @@ class InboundWriter(StorageBoundary):
         self.touch_interval = touch_interval
         self._touches: dict[str, tuple[datetime, int]] = {}
         # Called for a message that would open a new conversation, so a recently resolved
-        # one can be reopened instead.
-        self.before_open: Callable[[Contact, InboundMessage], Awaitable[None]] | None = None
+        # one can be reopened instead; True when it reopened one.
+        self.before_open: Callable[[Contact, InboundMessage], Awaitable[bool]] | None = None
         self._toucher: asyncio.Task[None] | None = None
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -157,8 +157,8 @@ class InboundWriter(StorageBoundary):
         self, items: Sequence[InboundMessage], message_ids: Sequence[str] | None = None
     ) -> list[Stored]:
         ids = list(message_ids) if message_ids is not None else [new_id() for _ in items]
-        contacts = await self._resolve_contacts(items)
-        conversations, created = await self._resolve_conversations(items, contacts)
+        contacts, new_contacts = await self._resolve_contacts(items)
+        conversations, created = await self._resolve_conversations(items, contacts, new_contacts)
         messages: list[Message] = []
         for inbound, message_id in zip(items, ids, strict=True):
             contact = contacts[identity_key(inbound.channel, inbound.sender_id)]
@@ -193,11 +193,15 @@ class InboundWriter(StorageBoundary):
             results.append(Stored(message, owner, owner.id in created and not dup, dup))
         return results
 
-    async def _resolve_contacts(self, items: Sequence[InboundMessage]) -> dict[str, Document]:
-        """Contacts by identity key: one read for the known, one bulk upsert for the rest."""
+    async def _resolve_contacts(
+        self, items: Sequence[InboundMessage]
+    ) -> tuple[dict[str, Document], set[str]]:
+        """Contacts by identity key, and the keys whose contact this batch created: one read
+        for the known, one bulk upsert for the rest (read again only after a race)."""
         wanted = {identity_key(i.channel, i.sender_id): i for i in items}
         found = await self._contacts_by_key(list(wanted))
-        ops = []
+        ops: list[UpdateOne] = []
+        written: list[tuple[str, Document]] = []  # per op: its key and the document it makes
         for key, inbound in wanted.items():
             doc = found.get(key)
             if doc is not None and (
@@ -206,7 +210,7 @@ class InboundWriter(StorageBoundary):
                 continue
             on_insert: Document = {
                 "_id": new_id(),
-                "created_at": utcnow(),
+                "created_at": _stored_time(),
                 "identities": [
                     {
                         "channel": inbound.channel,
@@ -224,10 +228,22 @@ class InboundWriter(StorageBoundary):
             else:
                 on_insert["name"] = ""
             ops.append(UpdateOne({"identity_keys": key}, update, upsert=True))
+            named = {"name": inbound.sender_name} if inbound.sender_name else {}
+            written.append((key, {**on_insert, **named} if doc is None else {**doc, **named}))
+        created: set[str] = set()
         if ops:
-            await _bulk_tolerating_races(self.store.contacts, ops)
-            found = await self._contacts_by_key(list(wanted))
-        return found
+            upserted = await _bulk_tolerating_races(self.store.contacts, ops)
+            for index, (key, doc) in enumerate(written):
+                if index in upserted:  # this batch created it, as written
+                    created.add(key)
+                    found[key] = doc
+                elif key in found:  # renamed
+                    found[key] = doc
+            if len(found) < len(wanted):  # another writer created some first: read them
+                found = {**await self._contacts_by_key(list(wanted)), **found}
+                ours = {key: doc["_id"] for key, doc in written}
+                created |= {key for key, doc in found.items() if ours.get(key) == doc["_id"]}
+        return found, created
 
     async def _contacts_by_key(self, keys: list[str]) -> dict[str, Document]:
         docs = await self.store.contacts.find({"identity_keys": {"$in": keys}}).to_list()
@@ -235,9 +251,15 @@ class InboundWriter(StorageBoundary):
         return {key: doc for doc in docs for key in doc["identity_keys"] if key in wanted}
 
     async def _resolve_conversations(
-        self, items: Sequence[InboundMessage], contacts: dict[str, Document]
+        self,
+        items: Sequence[InboundMessage],
+        contacts: dict[str, Document],
+        new_contacts: set[str],
     ) -> tuple[dict[str, Conversation], set[str]]:
-        """Active conversations by open key, opening the missing ones in one bulk upsert."""
+        """Active conversations by open key, opening the missing ones in one bulk upsert.
+
+        A contact created by this batch has no resolved conversation to reopen, and a
+        conversation this batch inserted is known as written: neither is read again."""
         wanted: dict[str, tuple[str, InboundMessage]] = {}
         for inbound in items:
             contact_id = contacts[identity_key(inbound.channel, inbound.sender_id)]["_id"]
@@ -246,47 +268,52 @@ class InboundWriter(StorageBoundary):
             )
         found = await self._conversations_by_key(list(wanted))
         if self.before_open is not None and len(found) < len(wanted):
+            reopened = False
             for key, (_, inbound) in wanted.items():
-                if key not in found:
-                    contact = contacts[identity_key(inbound.channel, inbound.sender_id)]
-                    await self.before_open(contact_from_doc(contact), inbound)
-            found = await self._conversations_by_key(list(wanted))
-        fresh_ids: dict[str, str] = {}
-        ops = []
-        now = utcnow()
+                contact_key = identity_key(inbound.channel, inbound.sender_id)
+                if key not in found and contact_key not in new_contacts:
+                    contact = contact_from_doc(contacts[contact_key])
+                    reopened = await self.before_open(contact, inbound) or reopened
+            if reopened:
+                found = await self._conversations_by_key(list(wanted))
+        fresh: dict[str, Document] = {}
+        now = _stored_time()
         for key, (contact_id, inbound) in wanted.items():
             if key in found:
                 continue
-            fresh_ids[key] = new_id()
-            ops.append(
-                UpdateOne(
-                    {"open_key": key},
-                    {
-                        "$setOnInsert": {
-                            "_id": fresh_ids[key],
-                            "contact_id": contact_id,
-                            "channel": inbound.channel,
-                            "thread_key": inbound.thread_key,
-                            "recipient_id": inbound.sender_id,
-                            "status": "bot",
-                            "assignee": None,
-                            "labels": [],
-                            "route": dict(inbound.route),
-                            "created_at": now,
-                            "updated_at": now,
-                            "last_message_at": now,
-                        }
-                    },
-                    upsert=True,
-                )
-            )
-        if ops:
-            await _bulk_tolerating_races(self.store.conversations, ops)
-            found = await self._conversations_by_key(list(wanted))
+            fresh[key] = {
+                "_id": new_id(),
+                "contact_id": contact_id,
+                "channel": inbound.channel,
+                "thread_key": inbound.thread_key,
+                "recipient_id": inbound.sender_id,
+                "status": "bot",
+                "assignee": None,
+                "labels": [],
+                "route": dict(inbound.route),
+                "created_at": now,
+                "updated_at": now,
+                "last_message_at": now,
+            }
+        created: set[str] = set()
+        if fresh:
+            ops = [
+                UpdateOne({"open_key": key}, {"$setOnInsert": doc}, upsert=True)
+                for key, doc in fresh.items()
+            ]
+            upserted = await _bulk_tolerating_races(self.store.conversations, ops)
+            for index, (key, doc) in enumerate(fresh.items()):
+                if index in upserted:
+                    found[key] = self.store.conversation_seen({**doc, "open_key": key})
+                    created.add(found[key].id)
+            if len(found) < len(wanted):  # another writer opened some first: read them
+                found = {**await self._conversations_by_key(list(wanted)), **found}
+                created |= {
+                    c.id for key, c in found.items() if key in fresh and fresh[key]["_id"] == c.id
+                }
         missing = set(wanted) - set(found)
         if missing:
             raise RuntimeError(f"{len(missing)} conversations closed while messages arrived")
-        created = {c.id for key, c in found.items() if fresh_ids.get(key) == c.id}
         return found, created
 
     async def _conversations_by_key(self, keys: list[str]) -> dict[str, Conversation]:
@@ -339,13 +366,24 @@ class InboundWriter(StorageBoundary):
                 self._touches[cid] = (max(at, at0), max(seq, seq0))
 
 
-async def _bulk_tolerating_races(collection: Any, ops: list[UpdateOne]) -> None:
-    """Run upserts; a duplicate key means another writer created the document first."""
+async def _bulk_tolerating_races(collection: Any, ops: list[UpdateOne]) -> dict[int, Any]:
+    """Run upserts; returns the ids they inserted, by op index. A duplicate key means
+    another writer created the document first; then none is known as inserted here and
+    the caller reads them all."""
     if not ops:
-        return
+        return {}
     try:
-        await collection.bulk_write(ops, ordered=False)
+        result = await collection.bulk_write(ops, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
+        return {}
+    return dict(result.upserted_ids)
+
+
+def _stored_time() -> datetime:
+    """Now, at the millisecond precision MongoDB stores, so a document known as written
+    equals the one read back."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

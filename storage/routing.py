@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from hub.domain import Conversation, new_id, utcnow
 from storage.errors import StorageBoundary
+from storage.group_commit import GroupCommit
 from storage.inbox import conversation_from_doc
 from storage.mongo import Document, MongoStore
 
@@ -21,6 +23,18 @@ class RoutingStore(StorageBoundary):
         self.conversations = mongo.collection("conversations")
         self.messages = mongo.collection("messages")
         self.state = mongo.collection("routing_state")
+        # Transitions of concurrent conversations (a burst of newcomers) share one insert.
+        self._records: GroupCommit[Document, None] = GroupCommit(
+            self._insert_transitions, name="transitions"
+        )
+
+    async def close(self) -> None:
+        """Stop the transition writer (callers still waiting learn nothing was written)."""
+        await self._records.close()
+
+    async def _insert_transitions(self, docs: Sequence[Document]) -> list[None]:
+        await self.events.insert_many(list(docs), ordered=False)
+        return [None] * len(docs)
 
     async def record_transition(
         self,
@@ -43,7 +57,7 @@ class RoutingStore(StorageBoundary):
             "assignee": assignee,
             "at": at or utcnow(),
         }
-        await self.events.insert_one(doc)
+        await self._records.submit(doc)
         return doc
 
     async def transitions(self, conversation_id: str) -> list[Document]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections import OrderedDict
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,6 +27,7 @@ from hub.events import InboxEvent
 log = logging.getLogger(__name__)
 
 THREAD = "thread"
+THREAD_CACHE = 10_000
 
 
 class AgentThreads:
@@ -37,6 +39,10 @@ class AgentThreads:
         self.config = config
         self.files = SlackFiles(client, config.api_base_url, config.request_timeout_seconds)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Threads by conversation: a conversation's thread is its first link and links are
+        # only ever added, so a thread once found never changes (not finding one is not
+        # remembered: another process may open it).
+        self._threads: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     async def conversation_for_thread(self, channel: str, thread_ts: str) -> str | None:
         key = render.thread_key(channel, thread_ts)
@@ -44,10 +50,17 @@ class AgentThreads:
 
     async def thread_of(self, conversation_id: str) -> tuple[str, str] | None:
         """The (channel, ts) of the conversation's header, if it has one."""
+        thread = self._threads.get(conversation_id)
+        if thread is not None:
+            self._threads.move_to_end(conversation_id)
+            return thread
         keys = await self.hub.channel_state.keys_for(conversation_id, "slack", THREAD)
         if not keys:
             return None
         channel, _, ts = keys[0].partition(":")
+        self._threads[conversation_id] = (channel, ts)
+        while len(self._threads) > THREAD_CACHE:
+            self._threads.popitem(last=False)
         return channel, ts
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
@@ -111,13 +124,15 @@ class AgentThreads:
     ) -> None:
         if (message.client_id or "").startswith(render.THREAD_REPLY_PREFIX):
             return  # written in this very thread: mirroring it would echo
-        contact = await self.hub.get_contact(conversation.contact_id)
+        # A customer's message carries the contact's name as stored with it; no other
+        # line names the customer, so mirroring reads no contact.
+        customer = message.author.name if message.author.kind == "contact" else ""
         channel, ts = thread
         try:
             await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=ts,
-                text=render.mirror_line(message, contact.name if contact else ""),
+                text=render.mirror_line(message, customer),
                 unfurl_links=False,
             )
         except SlackApiError as exc:

@@ -89,7 +89,7 @@ class BotRunner:
     async def stop(self) -> None:
         if self.external is not None:
             await self.external.stop()
-        await self.store.flush_counters()
+        await self.store.close()
 
     async def reload(self) -> None:
         """Rebuild the index from the stored knowledge base (after an edit, say)."""
@@ -118,10 +118,12 @@ class BotRunner:
     async def _session(self, conversation: Conversation, new: bool) -> tuple[int, Session]:
         """The newest of the session the conversation carries and the one last written here."""
         stored = conversation.bot
-        if stored is None and not new:
-            stored = await self.store.legacy_session(conversation.id)  # from before the move
-        carried = (int((stored or {}).get("turn", 0)), Session.from_doc(stored or {}))
         cached = self._sessions.get(conversation.id)
+        if stored is None and not new and cached is None:
+            # Only a conversation from before the session moved onto it has one there; a
+            # session written here (the event was read before it) is newer than that.
+            stored = await self.store.legacy_session(conversation.id)
+        carried = (int((stored or {}).get("turn", 0)), Session.from_doc(stored or {}))
         return cached if cached is not None and cached[0] > carried[0] else carried
 
     async def _on_conversation_change(self, event: InboxEvent) -> None:
@@ -160,7 +162,9 @@ class BotRunner:
         # an agent may claim the conversation, and the handoff must not undo that claim.
         if turn.handoff is not None:
             try:
-                await self.router.handoff(conversation.id, turn.handoff, self.author)
+                await self.router.handoff(
+                    conversation.id, turn.handoff, self.author, seen=conversation
+                )
             except InvalidTransition:
                 log.info("handoff skipped: an agent took the conversation first")
         if turn.email is not None:

@@ -7,6 +7,7 @@ inbox listener, so changes made anywhere (API, bot, Slack) are recorded the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from hub.background import BackgroundLoop
 from hub.config import AssignmentConfig
 from hub.domain import Agent, Author, Conversation, utcnow
-from hub.errors import StorageError
+from hub.errors import ConversationChanged, StorageError
 from hub.events import EventBus, InboxEvent
 from hub.metrics import HubMetrics
 from hub.routing.assignment import pick_agent, sla_priority
@@ -63,6 +64,7 @@ class RoutedHub(Protocol):
         actor: Author | None = None,
         reason: str | None = None,
         previous: Conversation | None = None,
+        expect_routing: bool = False,
     ) -> Conversation: ...
 
     async def set_agent_online(self, agent_id: str, online: bool) -> Agent: ...
@@ -77,6 +79,7 @@ class Router:
         self.config = config
         self._lock = asyncio.Lock()
         self._handing_off: set[str] = set()
+        self._next_pass: asyncio.Future[int] | None = None
         # A failed check (a bug, the database away) is retried; assignment never stops.
         self._loop = BackgroundLoop(
             "routing check",
@@ -124,12 +127,36 @@ class Router:
             at=conversation.updated_at,
         )
 
-    async def handoff(self, conversation_id: str, reason: str, actor: Author) -> Conversation:
-        """The bot gives up the conversation: it joins the open queue, then the policy runs."""
-        conversation = await self.hub.require_conversation(conversation_id)
+    async def handoff(
+        self,
+        conversation_id: str,
+        reason: str,
+        actor: Author,
+        seen: Conversation | None = None,
+    ) -> Conversation:
+        """The bot gives up the conversation: it joins the open queue, then the policy runs.
+
+        ``seen``, the conversation as an event carried it, saves reading it: the change
+        applies only if its status and assignee are still those (say, no agent claimed it
+        meanwhile); otherwise the conversation is read and the transition checked again.
+        """
+        updated = None
+        if seen is not None and seen.id == conversation_id:
+            with contextlib.suppress(ConversationChanged, InvalidTransition):
+                updated = await self._hand_off(seen, reason, actor, expect_routing=True)
+        if updated is None:
+            conversation = await self.hub.require_conversation(conversation_id)
+            updated = await self._hand_off(conversation, reason, actor)
+        if await self.assign_waiting():
+            return await self.hub.require_conversation(conversation_id)
+        return updated
+
+    async def _hand_off(
+        self, conversation: Conversation, reason: str, actor: Author, expect_routing: bool = False
+    ) -> Conversation:
         new = apply(RoutingState(conversation.status, conversation.assignee), Handoff(reason))
-        updated = await self.hub.update_conversation(
-            conversation_id,
+        return await self.hub.update_conversation(
+            conversation.id,
             {
                 "status": new.status,
                 "assignee": None,
@@ -139,10 +166,8 @@ class Router:
             actor=actor,
             reason=reason,
             previous=conversation,
+            expect_routing=expect_routing,
         )
-        if await self.assign_waiting():
-            return await self.hub.require_conversation(conversation_id)
-        return updated
 
     async def hand_off_without_bot(self, event: InboxEvent) -> None:
         """Inbox listener used when the bot is disabled: customers go straight to humans."""
@@ -153,7 +178,9 @@ class Router:
             return  # a burst's later messages find the first one's handoff under way
         self._handing_off.add(event.conversation.id)
         try:
-            await self.handoff(event.conversation.id, "bot_disabled", BOT_DISABLED)
+            await self.handoff(
+                event.conversation.id, "bot_disabled", BOT_DISABLED, seen=event.conversation
+            )
         except InvalidTransition:
             return  # an earlier message already handed it off
         finally:
@@ -178,38 +205,61 @@ class Router:
             await self.assign_waiting()
 
     async def assign_waiting(self) -> int:
-        """Give waiting conversations to available agents, most urgent first."""
+        """Give waiting conversations to available agents, most urgent first.
+
+        Every call is served by a pass that starts after it: callers arriving while one
+        runs share the next (a burst of handoffs reads agents and loads once, not each)."""
+        if self._next_pass is not None:
+            return await asyncio.shield(self._next_pass)
+        future = self._next_pass = asyncio.get_running_loop().create_future()
+        try:
+            async with self._lock:
+                if self._next_pass is future:
+                    self._next_pass = None  # later callers wait for the pass after this one
+                assigned = await self._assign_pass()
+        except BaseException as exc:
+            if self._next_pass is future:
+                self._next_pass = None
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # the callers sharing it may be none: retrieved here
+            raise
+        future.set_result(assigned)
+        return assigned
+
+    async def _assign_pass(self) -> int:
         assigned = 0
-        async with self._lock:
-            agents = await self.hub.agents.list()
-            # Every handoff runs this: with nobody free, skip the queue scan entirely, and
-            # otherwise read no more of the queue than there are free seats.
-            if not any(a.online for a in agents):
-                return 0
-            loads = await self.store.loads()
-            seats = sum(max(0, a.capacity - loads.get(a.id, 0)) for a in agents if a.online)
-            if seats == 0:
-                return 0
-            last = await self.store.last_assigned()
-            for conversation, _ in await self.store.waiting(min(QUEUE_BATCH, seats)):
-                agent = pick_agent(agents, loads, self.config.policy, last)
-                if agent is None:
-                    break
-                updated = await self.store.assign_if_waiting(conversation.id, agent.id)
-                if updated is None:
-                    continue  # claimed by hand meanwhile: the claim wins
-                self.hub.events.publish(
-                    InboxEvent(
-                        "conversation",
-                        updated,
-                        previous=conversation,
-                        reason=f"policy:{self.config.policy}",
-                    )
+        agents = await self.hub.agents.list()
+        # Every handoff runs this: with nobody free, skip the queue scan entirely, and
+        # otherwise read no more of the queue than there are free seats.
+        if not any(a.online for a in agents):
+            return 0
+        loads = await self.store.loads()
+        seats = sum(max(0, a.capacity - loads.get(a.id, 0)) for a in agents if a.online)
+        if seats == 0:
+            return 0
+        last = await self.store.last_assigned()
+        for conversation, _ in await self.store.waiting(min(QUEUE_BATCH, seats)):
+            agent = pick_agent(agents, loads, self.config.policy, last)
+            if agent is None:
+                break
+            updated = await self.store.assign_if_waiting(conversation.id, agent.id)
+            if updated is None:
+                continue  # claimed by hand meanwhile: the claim wins
+            self.hub.events.publish(
+                InboxEvent(
+                    "conversation",
+                    updated,
+                    previous=conversation,
+                    reason=f"policy:{self.config.policy}",
                 )
-                loads[agent.id] += 1
-                last = agent.id
-                await self.store.remember_assigned(agent.id)
-                assigned += 1
+            )
+            loads[agent.id] += 1
+            last = agent.id
+            await self.store.remember_assigned(agent.id)
+            assigned += 1
         return assigned
 
     async def raise_priorities(self) -> int:
@@ -233,6 +283,7 @@ class Router:
 
     async def stop(self) -> None:
         await self._loop.stop()
+        await self.store.close()
 
     async def tick(self) -> None:
         await self.raise_priorities()

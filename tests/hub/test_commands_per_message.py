@@ -7,75 +7,35 @@ conversation costs the bot nothing; replies and deliveries share their commands.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 
+from hub.bot.service import BOT, ROUTER
 from hub.config import ChorusConfig
 from hub.domain import (
     Author,
     Conversation,
     DeliveryResult,
     Identity,
+    InboundMessage,
     Message,
     OutboundMessage,
     utcnow,
 )
+from hub.errors import NotFound
+from hub.events import InboxEvent
 from hub.outbox import Outbox
+from hub.routing.states import InvalidTransition
 from hub.state import HUB
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 from storage.outbox import OutboxStore
-from tests.helpers.hub import settle, wait_for
+from tests.helpers.commands import COMMANDS
+from tests.helpers.hub import bearer, settle, wait_for
 from tests.hub.bot.conftest import SAMPLE_KB, chatting
 
 QUESTION = "What are your opening hours?"
-
-
-class CommandLog(monitoring.CommandListener):
-    """Commands sent to one database while recording (registered once for the run)."""
-
-    def __init__(self) -> None:
-        self.database: str | None = None
-        self.commands: list[tuple[str, str, dict[str, Any]]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.database is None or event.database_name != self.database:
-            return
-        name = event.command_name
-        target = event.command.get(name)
-        self.commands.append((name, target if isinstance(target, str) else "", event.command))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    @contextlib.contextmanager
-    def recording(self, database: str) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
-        self.commands, self.database = [], database
-        try:
-            yield self.commands
-        finally:
-            self.database = None
-
-    def reads_by_id(self, collection: str) -> int:
-        return sum(
-            1
-            for name, target, command in self.commands
-            if name == "find" and target == collection and "_id" in command.get("filter", {})
-        )
-
-    def count(self, name: str, collection: str) -> int:
-        return sum(1 for n, t, _ in self.commands if n == name and t == collection)
-
-
-COMMANDS = CommandLog()
-monitoring.register(COMMANDS)  # clients made after this (every test's hub) report to it
 
 
 @pytest.fixture
@@ -236,3 +196,167 @@ async def test_the_hub_keeps_the_session_on_the_conversation(client: Any, db: An
     assert conversation["bot"]["greeted"] is True
     assert await db.bot_sessions.count_documents({}) == 0
     assert client.app[HUB].replies.items >= 1  # the bot's reply went through group commit
+
+
+def _newcomer(n: int) -> InboundMessage:
+    return InboundMessage(
+        channel="telegram",
+        external_id=f"first-{n}",
+        sender_id=f"newcomer-{n}",
+        sender_name=f"Newcomer {n}",
+        thread_key=f"chat-{n}",
+        text="hello",
+    )
+
+
+async def test_newcomers_are_stored_with_one_command_per_step(client: Any, db: Any) -> None:
+    hub = client.app[HUB]
+    with COMMANDS.recording(db.name):
+        stored = await hub.writer.store_batch([_newcomer(n) for n in range(6)])
+    # One read and one upsert of the contacts, the same of the conversations, one insert:
+    # nothing is read back after the upserts, and contacts created by this very batch
+    # are not searched for a recently resolved conversation to reopen.
+    assert COMMANDS.count("find", "contacts") == 1, COMMANDS.commands
+    assert COMMANDS.count("update", "contacts") == 1
+    assert COMMANDS.count("find", "conversations") == 1
+    assert COMMANDS.count("update", "conversations") == 1
+    assert COMMANDS.count("insert", "messages") == 1
+    assert all(s.new_conversation and not s.duplicate for s in stored)
+    for result in stored:  # known as written: the same as what a read returns
+        assert await hub.store.get_conversation(result.conversation.id) == result.conversation
+        contact = await hub.store.get_contact(result.message.contact_id)
+        assert contact is not None and contact.name == result.message.author.name
+
+
+async def test_a_returning_contact_is_still_checked_for_a_conversation_to_reopen(
+    client: Any, db: Any
+) -> None:
+    hub = client.app[HUB]
+    (first,) = await hub.writer.store_batch([_newcomer(1)])
+    await hub.update_conversation(first.conversation.id, {"status": "resolved"})
+    again = _newcomer(1).model_copy(update={"external_id": "again"})
+    (second,) = await hub.writer.store_batch([again])
+    assert second.conversation.id == first.conversation.id
+    assert second.conversation.status != "resolved"
+
+
+async def test_transitions_of_concurrent_conversations_share_one_insert(
+    client: Any, db: Any
+) -> None:
+    store = client.app[ROUTER].store
+    with COMMANDS.recording(db.name):
+        await asyncio.gather(
+            *(
+                store.record_transition(f"c{n}", None, "bot", actor="bot", reason="new")
+                for n in range(8)
+            )
+        )
+    assert COMMANDS.count("insert", "conversation_events") == 1
+    assert await db.conversation_events.count_documents({}) == 8
+
+
+async def test_bot_sessions_of_concurrent_conversations_share_one_write(
+    client: Any, db: Any
+) -> None:
+    stored = await client.app[HUB].writer.store_batch([_newcomer(n) for n in range(5)])
+    bot_store = client.app[BOT].store
+    with COMMANDS.recording(db.name):
+        await asyncio.gather(
+            *(
+                bot_store.save_session(s.conversation.id, {"greeted": True, "turn": 1})
+                for s in stored
+            )
+        )
+    assert COMMANDS.count("update", "conversations") == 1
+    for result in stored:
+        doc = await db.conversations.find_one({"_id": result.conversation.id})
+        assert doc["bot"]["greeted"] is True
+
+
+async def test_concurrent_agent_replies_read_their_conversations_in_one_query(
+    client: Any, db: Any
+) -> None:
+    hub = client.app[HUB]
+    stored = await hub.writer.store_batch([_newcomer(n) for n in range(5)])
+    agent = Author(kind="agent", id="alice", name="Alice")
+    with COMMANDS.recording(db.name):
+        replies = await asyncio.gather(
+            *(hub.reply(s.conversation.id, agent, f"answer {n}") for n, s in enumerate(stored))
+        )
+    assert COMMANDS.reads_by_id("conversations") == 1, COMMANDS.commands
+    assert [r.conversation_id for r in replies] == [s.conversation.id for s in stored]
+    with pytest.raises(NotFound):
+        await hub.reply("no-such-conversation", agent, "hello?")
+
+
+async def test_a_burst_of_api_calls_checks_its_agent_once(client: Any, db: Any) -> None:
+    headers = bearer(client, sub="alice")
+    with COMMANDS.recording(db.name):
+        responses = await asyncio.gather(
+            *(client.get("/api/v1/conversations", headers=headers) for _ in range(8))
+        )
+    assert [r.status for r in responses] == [200] * 8
+    assert COMMANDS.reads_by_id("agents") == 1  # the token's agent, enabled or not
+
+
+async def test_a_turn_read_before_the_last_session_write_looks_for_no_older_session(
+    client: Any, db: Any
+) -> None:
+    hub, bot = client.app[HUB], client.app[BOT]
+    (first,) = await hub.writer.store_batch([_newcomer(1)])
+    await bot.on_event(InboxEvent("message", first.conversation, first.message, True))
+    later = _newcomer(1).model_copy(update={"external_id": "later", "text": QUESTION})
+    (second,) = await hub.writer.store_batch([later])
+    # The event carries the conversation as read before the first turn saved its session.
+    stale = InboxEvent("message", first.conversation, second.message)
+    with COMMANDS.recording(db.name):
+        await bot.on_event(stale)
+    assert COMMANDS.count("find", "bot_sessions") == 0
+    doc = await db.conversations.find_one({"_id": first.conversation.id})
+    assert doc["bot"]["turn"] >= 2  # the second turn continued from the first's session
+
+
+async def test_a_handoff_from_an_event_reads_no_conversation(client: Any, db: Any) -> None:
+    hub, router = client.app[HUB], client.app[ROUTER]
+    (stored,) = await hub.writer.store_batch([_newcomer(1)])
+    with COMMANDS.recording(db.name):
+        updated = await router.handoff(
+            stored.conversation.id,
+            "asked",
+            Author(kind="bot", id="bot", name=""),
+            stored.conversation,
+        )
+    assert updated.status == "open"
+    assert COMMANDS.reads_by_id("conversations") == 0, COMMANDS.commands
+
+
+async def test_a_claim_made_after_the_event_still_wins_over_the_handoff(
+    client: Any, db: Any
+) -> None:
+    hub, router = client.app[HUB], client.app[ROUTER]
+    (stored,) = await hub.writer.store_batch([_newcomer(1)])
+    alice = Author(kind="agent", id="alice", name="Alice")
+    await router.claim(stored.conversation.id, "alice", alice)
+    with pytest.raises(InvalidTransition):  # read again: assigned, so no handoff
+        await router.handoff(
+            stored.conversation.id,
+            "asked",
+            Author(kind="bot", id="bot", name=""),
+            stored.conversation,
+        )
+    doc = await db.conversations.find_one({"_id": stored.conversation.id})
+    assert (doc["status"], doc["assignee"]) == ("open", "alice")  # still hers
+
+
+async def test_handoffs_arriving_during_an_assignment_pass_share_the_next(
+    client: Any, db: Any
+) -> None:
+    router = client.app[ROUTER]
+    with COMMANDS.recording(db.name):
+        async with router._lock:  # a pass under way (the SLA check's, say)
+            calls = [asyncio.create_task(router.assign_waiting()) for _ in range(8)]
+            await asyncio.sleep(0)  # let each call arrive; none can pass the lock yet
+        assert await asyncio.gather(*calls) == [0] * 8
+    # One pass, started after all of them arrived, serves them all (the periodic routing
+    # check, started with the hub, may run one of its own meanwhile).
+    assert COMMANDS.count("find", "agents") <= 2, COMMANDS.commands
