@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import Label, Page, Timestamp
+from hub.api.schemas import IdCursor, Label, Page, TimeCursor, Timestamp
 from hub.domain import (
     Attachment,
     Author,
@@ -22,10 +22,10 @@ from hub.domain import (
     Message,
 )
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_query, read_json
+from hub.http import not_null, parse_query, read_json
 from hub.state import HUB
 from hub.visibility import channel_filter
-from storage.inbox import InvalidCursor
+from storage.paging import InvalidCursor
 
 MAX_PAGE = 200
 
@@ -34,7 +34,7 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: IdCursor | None = None
 
 
 class TimeRange(Query):
@@ -46,6 +46,7 @@ class TimeRange(Query):
 class ConversationQuery(TimeRange):
     """Filters on conversations; the time range applies to their last message."""
 
+    cursor: TimeCursor | None = None
     status: ConversationStatus | None = None
     channel: Channel | None = None
     assignee: str | None = Field(default=None, max_length=200)
@@ -80,7 +81,10 @@ class ReplyBody(BaseModel):
 
 class ConversationPatch(BaseModel):
     # A patch changes something (``empty_patch`` otherwise).
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=not_null("status", one_of=("status", "assignee", "labels")),
+    )
 
     status: ConversationStatus | None = None
     assignee: str | None = Field(default=None, max_length=200)
