@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,15 +84,52 @@ async def by_id(
     *,
     descending: bool = False,
 ) -> tuple[list[Document], str | None]:
-    """One page of ``query`` in ``_id`` order, after the cursor's id."""
+    """One page of ``query`` in ``_id`` order, after the cursor's id.
+
+    After a cursor that is an ObjectId (the hub's ids are), the page is read in bands of
+    creation time from the cursor on, each twice as wide as the last; any other id is
+    read in one query (only its equality filters bound it).
+    """
     match: Document = {k: v for k, v in query.items() if v is not None}
-    if cursor:
-        after = parse_id_cursor(cursor)
-        match["_id"] = {**match.get("_id", {}), "$lt" if descending else "$gt": after}
-    direction = -1 if descending else 1
-    docs = await collection.find(match).sort("_id", direction).limit(limit + 1).to_list()
+    own: Document = match.pop("_id", None) or {}
+    after = parse_id_cursor(cursor) if cursor else None
+    step = "$lt" if descending else "$gt"
+    docs: list[Document] = []
+    for band in _id_bands(after, descending) if not own else [{}]:
+        ids = {**own, **({step: after} if after is not None else {}), **band}
+        found = collection.find({**match, "_id": ids} if ids else match)
+        order = -1 if descending else 1
+        docs += await found.sort("_id", order).limit(limit + 1 - len(docs)).to_list()
+        if len(docs) > limit:
+            break
     page = docs[:limit]
     return page, id_cursor(page[-1]["_id"]) if len(docs) > limit else None
+
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+_FUTURE = 86400  # ids this far past the clock are read in the last, open band
+
+
+def _id_bands(after: str | None, descending: bool) -> Iterator[Document]:
+    """Contiguous ``_id`` ranges from ``after`` on, the last one open-ended."""
+    if after is None or not _OBJECT_ID.match(after):
+        yield {}
+        return
+    start, width = int(after[:8], 16), 60
+    now = int(utcnow().timestamp())
+    edge: str | None = None
+    while True:
+        seconds = start - width if descending else start + width
+        last = seconds <= 0 if descending else seconds > now + _FUTURE
+        if last:
+            yield {} if edge is None else {"$lt" if descending else "$gte": edge}
+            return
+        bound = f"{seconds:08x}" + "0" * 16
+        if descending:
+            yield {"$gte": bound, **({"$lt": edge} if edge else {})}
+        else:
+            yield {"$lt": bound, **({"$gte": edge} if edge else {})}
+        edge, width = bound, 2 * width
 
 
 class NewestFirst:

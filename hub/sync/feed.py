@@ -27,7 +27,7 @@ from storage.changes import (
     read_changes,
 )
 from storage.digest import document_hash
-from storage.paging import ID_CURSOR_PATTERN
+from storage.paging import ID_CURSOR_PATTERN, by_id
 
 Document = dict[str, Any]
 _ROLE_COLLECTIONS: dict[str, tuple[str, ...]] = {
@@ -124,8 +124,7 @@ async def snapshot_page(
     after: str | None = state["after"] or None
     while len(items) < limit and index < len(collections):
         name = collections[index]
-        query: Document = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await db[name].find(query).sort("_id", 1).limit(limit - len(items)).to_list()
+        docs, _ = await by_id(db[name], {}, limit - len(items), after)
         items.extend(
             {
                 "collection": name,

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
-from bench.harness import FindRecorder
+from bench.harness import FindRecorder, message_doc
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
+from storage.paging import by_id
 
 
 @pytest.fixture
@@ -98,3 +100,48 @@ async def test_a_page_examines_about_a_page_of_documents(paged) -> None:
     after, _ = await finds.examined(mongo.db)
     assert max(cold, warm, after) <= 2 * (limit + 1), (cold, warm, after)
     assert items[0].id == "c00020"
+
+
+def _message(n: int, at: datetime) -> dict[str, Any]:
+    message_id = str(ObjectId.from_datetime(at))[:16] + f"{n:08x}"
+    return message_doc(message_id, "x", "k", f"e{n}", f"message {n}", at)
+
+
+async def test_id_pages_cover_every_match_once_either_way(paged) -> None:
+    mongo, store, _ = paged
+    now = datetime.now(UTC)
+    gaps = [0, 0, 1, 59, 3600, 86400 * 30, 86400 * 900]
+    docs = [_message(n, now - timedelta(seconds=gaps[n % 7] + n)) for n in range(60)]
+    await mongo.collection("messages").insert_many(docs)
+    ids = sorted(d["_id"] for d in docs)
+    for descending in (False, True):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page, cursor = await by_id(
+                mongo.collection("messages"), {}, 4, cursor, descending=descending
+            )
+            seen += [d["_id"] for d in page]
+            if cursor is None:
+                break
+        assert seen == (ids[::-1] if descending else ids)
+
+
+async def test_an_id_page_after_a_cursor_examines_about_a_page(mongo_uri, db_name, db) -> None:
+    finds = FindRecorder("messages")
+    mongo = MongoStore(make_client(mongo_uri, event_listeners=[finds]), db_name)
+    await mongo.ensure_indexes()
+    try:
+        now = datetime.now(UTC)
+        docs = [_message(n, now - timedelta(minutes=600 - n)) for n in range(600)]
+        await mongo.collection("messages").insert_many(docs)
+        store = InboxStore(mongo)
+        limit = 20
+        items, cursor = await store.list_messages({"conversation_id": "x"}, limit, None)
+        finds.sent.clear()
+        items, cursor = await store.list_messages({"conversation_id": "x"}, limit, cursor)
+        assert [m.id for m in items] == [d["_id"] for d in docs[limit : 2 * limit]]
+        examined, _ = await finds.examined(mongo.db)
+        assert examined <= 2 * (limit + 1)
+    finally:
+        await mongo.close()
