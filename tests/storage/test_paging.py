@@ -108,7 +108,7 @@ def _message(n: int, at: datetime) -> dict[str, Any]:
 
 
 async def test_id_pages_cover_every_match_once_either_way(paged) -> None:
-    mongo, store, _ = paged
+    mongo, _, _ = paged
     now = datetime.now(UTC)
     gaps = [0, 0, 1, 59, 3600, 86400 * 30, 86400 * 900]
     docs = [_message(n, now - timedelta(seconds=gaps[n % 7] + n)) for n in range(60)]
