@@ -152,8 +152,10 @@ class NewestFirst:
         self.field = field
         self.first_span = first_span
         self._remembered = remembered
-        # filter -> (lower bound of the first page's band or None for unbounded, span)
-        self._hints: OrderedDict[str, tuple[datetime | None, timedelta]] = OrderedDict()
+        # filter -> lower end of the first page's band (None: read every match at once)
+        self._anchors: OrderedDict[str, datetime | None] = OrderedDict()
+        # filter -> the time a full page covered
+        self._spans: OrderedDict[str, timedelta] = OrderedDict()
 
     async def page(
         self, query: Mapping[str, Any], limit: int, cursor: str | None
@@ -163,7 +165,8 @@ class NewestFirst:
         floor: datetime | None = own.get("$gte")
         upper: datetime | None = own.get("$lt")
         key = repr(sorted(match.items()))
-        anchor, span = self._hints.get(key, (utcnow() - self.first_span, self.first_span))
+        anchor = self._anchors.get(key, utcnow() - self.first_span)
+        span = self._spans.get(key, self.first_span)
         docs: list[Document] = []
         first_page = cursor is None and upper is None
         if cursor:
@@ -194,7 +197,8 @@ class NewestFirst:
             width = max(top - lower, 2 * width)
             upper = lower
             lower = lower - width if lower - _EPOCH > width else None
-        self._remember(key, docs, limit, first_page, start)
+        # A first page cut short by ``since`` says nothing about where the unfiltered one ends.
+        self._remember(key, docs, limit, first_page and floor is None, start)
         page = docs[:limit]
         next_cursor = None
         if len(docs) > limit:
@@ -208,16 +212,18 @@ class NewestFirst:
     def _remember(
         self, key: str, docs: list[Document], limit: int, first_page: bool, start: datetime | None
     ) -> None:
-        anchor, span = self._hints.get(key, (None, self.first_span))
         if len(docs) > limit:
             boundary: datetime = docs[limit][self.field]
             newest = start if start is not None else docs[0][self.field]
-            span = max(newest - boundary + _MS, _MS)
+            _keep(self._spans, key, max(newest - boundary + _MS, _MS), self._remembered)
             if first_page:
-                anchor = boundary
-        elif first_page:
-            anchor = None  # fewer than a page match: read them all at once next time
-        self._hints[key] = (anchor, span)
-        self._hints.move_to_end(key)
-        while len(self._hints) > self._remembered:
-            self._hints.popitem(last=False)
+                _keep(self._anchors, key, boundary, self._remembered)
+        elif first_page:  # fewer than a page match: read them all at once next time
+            _keep(self._anchors, key, None, self._remembered)
+
+
+def _keep(hints: OrderedDict[str, Any], key: str, value: Any, most: int) -> None:
+    hints[key] = value
+    hints.move_to_end(key)
+    while len(hints) > most:
+        hints.popitem(last=False)
