@@ -25,6 +25,7 @@ from bench.harness import FindRecorder, HubProcess, Row, database, message_doc, 
 from bench.latency import _percentile
 from hub.auth import TokenService
 from hub.config import load_config
+from storage.filters import ConversationFilter
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 
@@ -142,7 +143,7 @@ async def _examined(uri: str, db_name: str, status: str, page: int) -> list[tupl
     cursor = None
     for step in ("cold", "warm", "next"):
         _, next_cursor = await store.list_conversations(
-            {"status": status}, page, cursor if step == "next" else None
+            ConversationFilter(status=status), page, cursor if step == "next" else None
         )
         cursor = next_cursor
         counts.append(await finds.examined(mongo.db))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import (
+    Attachment,
     Contact,
     Conversation,
     ConversationStatus,
@@ -19,6 +20,8 @@ from hub.domain import (
     new_id,
     utcnow,
 )
+from storage.errors import StorageBoundary
+from storage.filters import ConversationFilter, MessageFilter
 from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
 from storage.paging import NewestFirst, by_id
@@ -46,7 +49,7 @@ def open_key(contact_id: str, channel: str, thread_key: str) -> str:
     return f"{contact_id}|{channel}|{thread_key}"
 
 
-class InboxStore:
+class InboxStore(StorageBoundary):
     """Reads and writes of the inbox collections. Every write is idempotent on retry."""
 
     def __init__(self, mongo: MongoStore) -> None:
@@ -191,6 +194,16 @@ class InboxStore:
         doc = await self.conversations.find_one({"_id": conversation_id})
         return self.conversation_seen(doc) if doc else None
 
+    async def conversations_by_id(self, ids: Sequence[str]) -> dict[str, Conversation]:
+        """Several conversations in one query (those that exist), by id."""
+        docs = await self.conversations.find({"_id": {"$in": list(ids)}}).to_list()
+        return {doc["_id"]: self.conversation_seen(doc) for doc in docs}
+
+    async def conversation_document(self, conversation_id: str) -> Document | None:
+        """The stored conversation as is, ``changed_at`` (per-field change times) included:
+        what sync's merge of pushed states compares against."""
+        return await self.conversations.find_one({"_id": conversation_id})
+
     def conversation_seen(self, doc: Document) -> Conversation:
         """A conversation document just read; its ``last_seq`` hint feeds the sequence."""
         self.sequence.observe(doc["_id"], doc.get("last_seq"))
@@ -269,10 +282,10 @@ class InboxStore:
         return conversation_from_doc(doc) if doc else None
 
     async def list_conversations(
-        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+        self, filters: ConversationFilter, limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
         """Newest last message first; ``InvalidCursor`` for a cursor of the wrong format."""
-        docs, next_cursor = await self._recent.page(filters, limit, cursor)
+        docs, next_cursor = await self._recent.page(filters.query(), limit, cursor)
         return [conversation_from_doc(doc) for doc in docs], next_cursor
 
     # -- messages -------------------------------------------------------------------
@@ -313,13 +326,14 @@ class InboxStore:
         return message_from_doc(doc) if doc else None
 
     async def list_messages(
-        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+        self, filters: MessageFilter, limit: int, cursor: str | None
     ) -> tuple[list[Message], str | None]:
-        docs, next_cursor = await by_id(self.messages, filters, limit, cursor)
+        docs, next_cursor = await by_id(self.messages, filters.query(), limit, cursor)
         return [message_from_doc(doc) for doc in docs], next_cursor
 
-    async def find_message(self, query: Mapping[str, Any]) -> Message | None:
-        doc = await self.messages.find_one(dict(query))
+    async def find_message(self, message_id: str, filters: MessageFilter) -> Message | None:
+        """The message ``message_id`` if it also matches ``filters``."""
+        doc = await self.messages.find_one({**filters.query(), "_id": message_id})
         return message_from_doc(doc) if doc else None
 
     async def later_conversations(
@@ -336,10 +350,17 @@ class InboxStore:
         )
         return [doc["_id"] for doc in docs if doc.get("channel") == channel]
 
-    async def recent_messages(self, filters: Mapping[str, Any], limit: int) -> list[Message]:
+    async def recent_messages(self, filters: MessageFilter, limit: int) -> list[Message]:
         """The newest ``limit`` messages matching ``filters``, oldest first."""
-        docs = await self.messages.find(dict(filters)).sort("_id", -1).limit(limit).to_list()
+        docs = await self.messages.find(filters.query()).sort("_id", -1).limit(limit).to_list()
         return [message_from_doc(doc) for doc in reversed(docs)]
+
+    async def set_attachment(self, message_id: str, index: int, attachment: Attachment) -> None:
+        """Replace one attachment of a stored message: a platform's file, fetched into the
+        media store after the message was acknowledged."""
+        await self.messages.update_one(
+            {"_id": message_id}, {"$set": {f"attachments.{index}": attachment.model_dump()}}
+        )
 
     async def set_delivery(self, message_id: str, delivery: Delivery) -> None:
         await self.messages.update_one(

@@ -25,6 +25,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 
 Document = dict[str, Any]
 
@@ -132,7 +133,7 @@ def _id_bands(after: str | None, descending: bool) -> Iterator[Document]:
         edge, width = bound, 2 * width
 
 
-class NewestFirst:
+class NewestFirst(StorageBoundary):
     """Pages of one collection newest first by ``field`` (then ``_id``), in time bands.
 
     Remembers, per filter, where the last full first page ended (its first band next

@@ -22,7 +22,7 @@ from adapters.slack import render
 from adapters.slack.agent_view import AgentThreads
 from adapters.slack.web_api import post_ephemeral
 from hub.channels import HubPort
-from hub.domain import Author, InboundMessage
+from hub.domain import Author, InboundMessage, Message
 from hub.errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,15 @@ class SlackInbound:
         if conversation_id is not None:
             await self._from_agent(conversation_id, event)
 
+    def _keep_files(self, message: Message, event: dict[str, Any]) -> None:
+        """Fetch the event's files into the media store, after the message is stored."""
+        files = event.get("files")
+        if files and isinstance(files, list) and self.hub.media is not None:
+            self.spawn(self.threads.files.keep(self.hub.media, message, files))
+
     async def _from_customer(self, event: dict[str, Any]) -> None:
         channel, user, ts = event["channel"], event["user"], event["ts"]
-        await self.hub.receive(
+        result = await self.hub.receive(
             InboundMessage(
                 channel="slack",
                 external_id=f"{channel}:{ts}",
@@ -95,10 +101,12 @@ class SlackInbound:
                 raw=event,
             )
         )
+        if not result.duplicate:
+            self._keep_files(result.message, event)
 
     async def _from_agent(self, conversation_id: str, event: dict[str, Any]) -> None:
         channel, user, ts = event["channel"], event["user"], event["ts"]
-        agent = await self.hub.agent_for_slack_user(user)
+        agent = await self.hub.agent_for("slack", user)
         if agent is None:
             log.info("reply from unlinked slack user refused", extra={"slack_user": user})
             explain = post_ephemeral(
@@ -107,7 +115,7 @@ class SlackInbound:
             self.spawn(explain)
             return
         try:
-            await self.hub.reply(
+            message = await self.hub.reply(
                 conversation_id,
                 Author(kind="agent", id=agent.id, name=agent.name or agent.id),
                 render.unescape(event.get("text") or ""),
@@ -116,6 +124,8 @@ class SlackInbound:
             )
         except BadRequest as exc:
             log.info("slack thread reply not stored", extra={"reason": exc.message})
+            return
+        self._keep_files(message, event)
 
     async def _name_of(self, user: str) -> str:
         """The Slack user's display name, best effort and cached: a name is not worth a delay."""

@@ -13,6 +13,7 @@ import pytest
 from bson import ObjectId
 
 from bench.harness import FindRecorder, message_doc
+from storage.filters import ConversationFilter, MessageFilter
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 from storage.paging import by_id
@@ -44,7 +45,7 @@ def _conversation(n: int, at: datetime, status: str = "open") -> dict[str, Any]:
     }
 
 
-async def _all_pages(store: InboxStore, filters: dict[str, Any], limit: int) -> list[str]:
+async def _all_pages(store: InboxStore, filters: ConversationFilter, limit: int) -> list[str]:
     seen: list[str] = []
     cursor = None
     for _ in range(1000):
@@ -73,14 +74,15 @@ async def test_pages_cover_every_match_once_newest_first(paged) -> None:
 
     for limit in (1, 4, 7, 50):
         for _ in range(2):  # without and then with the remembered band
-            assert await _all_pages(store, {"status": "open"}, limit) == newest_first(opened)
-            assert await _all_pages(store, {}, limit) == newest_first(docs)
+            assert await _all_pages(
+                store, ConversationFilter(status="open"), limit
+            ) == newest_first(opened)
+            assert await _all_pages(store, ConversationFilter(), limit) == newest_first(docs)
     # A time range, its lower end on a stored instant: that document is in.
     since, until = now - timedelta(seconds=3600), now - timedelta(seconds=1)
-    window = {"$gte": since, "$lt": until}
     inside = [d for d in opened if since <= d["last_message_at"] < until]
     assert any(d["last_message_at"] == since for d in inside)
-    got = await _all_pages(store, {"status": "open", "last_message_at": window}, 3)
+    got = await _all_pages(store, ConversationFilter(status="open", since=since, until=until), 3)
     assert got == newest_first(inside)
 
 
@@ -91,12 +93,12 @@ async def test_a_page_examines_about_a_page_of_documents(paged) -> None:
     docs += [_conversation(1000 + n, now - timedelta(minutes=n), "bot") for n in range(600)]
     await mongo.collection("conversations").insert_many(docs)
     limit = 20
-    items, cursor = await store.list_conversations({"status": "open"}, limit, None)
+    items, cursor = await store.list_conversations(ConversationFilter(status="open"), limit, None)
     assert len(items) == limit and cursor is not None
     cold, _ = await finds.examined(mongo.db)
-    items, cursor = await store.list_conversations({"status": "open"}, limit, None)
+    items, cursor = await store.list_conversations(ConversationFilter(status="open"), limit, None)
     warm, _ = await finds.examined(mongo.db)
-    items, _ = await store.list_conversations({"status": "open"}, limit, cursor)
+    items, _ = await store.list_conversations(ConversationFilter(status="open"), limit, cursor)
     after, _ = await finds.examined(mongo.db)
     assert max(cold, warm, after) <= 2 * (limit + 1), (cold, warm, after)
     assert items[0].id == "c00020"
@@ -137,9 +139,9 @@ async def test_an_id_page_after_a_cursor_examines_about_a_page(mongo_uri, db_nam
         await mongo.collection("messages").insert_many(docs)
         store = InboxStore(mongo)
         limit = 20
-        items, cursor = await store.list_messages({"conversation_id": "x"}, limit, None)
+        items, cursor = await store.list_messages(MessageFilter(conversation_id="x"), limit, None)
         finds.sent.clear()
-        items, cursor = await store.list_messages({"conversation_id": "x"}, limit, cursor)
+        items, cursor = await store.list_messages(MessageFilter(conversation_id="x"), limit, cursor)
         assert [m.id for m in items] == [d["_id"] for d in docs[limit : 2 * limit]]
         examined, _ = await finds.examined(mongo.db)
         assert examined <= 2 * (limit + 1)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.twitter import TwitterAdapter
-from hub.config import ChorusConfig, TwitterConfig
+from adapters.twitter.adapter import TwitterAdapter
+from adapters.twitter.config import TwitterConfig
+from hub.config import ChorusConfig
 from hub.state import ADAPTERS
 from tests.fakes.twitter_api import FakeTwitterApi
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 from tests.rawhttp import raw_request
 
 
