@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
 from storage.embedded import EmbeddedMongo, free_port
 
 
@@ -154,3 +157,32 @@ def print_table(rows: list[Row]) -> None:
         base = f"{row.baseline:,.{digits}f}" if row.baseline is not None else ""
         value = f"{row.value:>12,.{digits}f}"
         print(f"{row.name:<44} {value} {row.unit:<10} {base:>12} {row.ratio:>6}  {row.note}")
+
+
+class FindRecorder(monitoring.CommandListener):
+    """The ``find`` commands a client sends to ``collection``, to replay under ``explain``."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.sent: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command["find"] == self.collection:
+            keep = ("find", "filter", "sort", "limit")
+            self.sent.append({k: event.command[k] for k in keep if k in event.command})
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    async def examined(self, db: AsyncDatabase[dict[str, Any]]) -> tuple[int, int]:
+        """(documents examined, queries) over what was sent since the last call, as
+        ``explain`` (``executionStats``) counts them; the record starts again."""
+        sent, self.sent = self.sent, []
+        total = 0
+        for command in sent:
+            plan = await db.command({"explain": command, "verbosity": "executionStats"})
+            total += int(plan["executionStats"]["totalDocsExamined"])
+        return total, len(sent)

@@ -1,8 +1,10 @@
 """Queries over a large inbox: listing conversations and paging messages through the API.
 
-Populates N messages (default 1,000,000) in conversations of 20, then times API requests
-(p50/p99) against the same query sent straight to the database as the baseline, and
-checks with ``explain`` that each is served by an index.
+Populates N messages (default 1,000,000) in conversations of 20, the newest at the time
+of the run (a live inbox), then times API requests (p50/p99) against the plain query
+(``find(filter).sort(order).limit(51)``) sent straight to the database as the baseline,
+checks with ``explain`` that each is served by an index, and counts with ``explain``
+(``executionStats``) the documents the hub's own list queries examine for one page.
 Run: ``python -m bench.queries [--messages 1000000]``.
 """
 
@@ -19,10 +21,12 @@ import aiohttp
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
-from bench.harness import HubProcess, Row, database, message_doc, print_table
+from bench.harness import FindRecorder, HubProcess, Row, database, message_doc, print_table
 from bench.latency import _percentile
 from hub.auth import TokenService
 from hub.config import load_config
+from storage.filters import ConversationFilter
+from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
 
 PER_CONVERSATION = 20
@@ -32,7 +36,8 @@ SECRET = "bench-secret-" + "x" * 32
 async def populate(uri: str, db_name: str, total: int) -> list[str]:
     store = MongoStore(make_client(uri), db_name, "1")
     conversations = max(1, total // PER_CONVERSATION)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # The last conversation's last message a minute before now.
+    start = datetime.now(UTC) - timedelta(seconds=conversations * 7 + PER_CONVERSATION + 60)
     conversation_ids = []
     statuses = ["bot", "open", "pending", "resolved"]
     conv_docs = []
@@ -128,6 +133,24 @@ async def _time_direct(
     ]
 
 
+async def _examined(uri: str, db_name: str, status: str, page: int) -> list[tuple[int, int]]:
+    """(documents examined, queries) for the hub's list query of one status: the first
+    page in a fresh store, the first page again, and the page after it."""
+    finds = FindRecorder("conversations")
+    mongo = MongoStore(make_client(uri, event_listeners=[finds]), db_name, "1")
+    store = InboxStore(mongo)
+    counts = []
+    cursor = None
+    for step in ("cold", "warm", "next"):
+        _, next_cursor = await store.list_conversations(
+            ConversationFilter(status=status), page, cursor if step == "next" else None
+        )
+        cursor = next_cursor
+        counts.append(await finds.examined(mongo.db))
+    await mongo.close()
+    return counts
+
+
 def run(total: int, samples: int) -> list[Row]:
     rng = random.Random(7)
     rows = []
@@ -173,6 +196,7 @@ def run(total: int, samples: int) -> list[Row]:
                 [("messages", {"conversation_id": c}, [("_id", 1)]) for c in picks],
             )
         )
+        examined = asyncio.run(_examined(server.uri, "bench", "open", 50))
     for name, api, direct, plans in (
         ("list conversations", listing, direct_list, plans_list),
         ("page messages", paging, direct_page, plans_page),
@@ -187,6 +211,17 @@ def run(total: int, samples: int) -> list[Row]:
                     "/".join(sorted(set(plans))),
                 )
             )
+    (cold, cold_n), (warm, warm_n), (after, after_n) = examined
+    rows.append(
+        Row(
+            "list conversations, docs examined",
+            warm,
+            "docs",
+            50,
+            f"page of 50, {warm_n} queries; fresh store {cold} in {cold_n}; "
+            f"next page {after} in {after_n}",
+        )
+    )
     rows.append(Row("populate inbox", total / fill, "msg/s", None, f"{fill:.0f}s"))
     return rows
 

@@ -3,13 +3,17 @@
 Address syntax (RFC 5322/6531: dots, quoted parts, internationalized names, label rules)
 is left to a maintained validator rather than a pattern. Deliverability (a DNS lookup) is
 not checked: pydantic turns it off, and the hub never blocks on DNS for this.
+``AccountEmail`` (an agent's login) also takes the reserved ``test`` domain (RFC 6761):
+the hub never writes to it, and test and staging hubs name their agents there.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, EmailStr, Field, TypeAdapter, ValidationError
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 # Finds what could be an address in free text; each candidate is then validated. Linear:
@@ -18,6 +22,25 @@ _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 _PART = r"[^\s<>()\[\],;:\"'@]"
 _CANDIDATE = re.compile(rf"(?<!{_PART}){_PART}++@{_PART}++")
 _TRAILING = ".!?"
+
+
+def _account_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from exc
+
+
+AccountEmail = Annotated[
+    str,
+    Field(
+        max_length=254,
+        description="An email address; of the special-use domains only test is taken",
+        json_schema_extra={"format": "email"},
+    ),
+    AfterValidator(_account_email),
+]
+"""An agent's login address (see the module's note on the ``test`` domain)."""
 
 
 def valid_email(text: str) -> str | None:

@@ -91,6 +91,23 @@ def _json_number(text: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
+def not_null(*fields: str, one_of: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` stating that ``fields`` may be left out but not sent as null,
+    and that at least one of ``one_of`` is given (rules a pydantic ``X | None`` hides)."""
+
+    def adjust(schema: dict[str, Any]) -> None:
+        for name in fields:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            prop.pop("default", None)
+        if one_of:
+            schema["anyOf"] = [{"required": [name]} for name in one_of]
+
+    return adjust
+
+
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
     """Validate the query string; a parameter given twice is refused, not half-read."""
     repeated = sorted({key for key in request.query if len(request.query.getall(key)) > 1})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,21 +18,33 @@ from moderation.model import Source
 PiiAction = Literal["redact", "hold", "reject", "off"]
 
 
+def _stage_required(schema: dict[str, Any]) -> None:
+    # ``stage`` picks the settings' shape, so a client must name it (its default is for
+    # code that builds a stage directly).
+    if "stage" in schema.get("properties", {}):
+        schema["required"] = sorted({*schema.get("required", []), "stage"})
+
+
+# The largest count or length a rule may set: far above any useful setting, and within
+# what the stored rules document (BSON int64) and the matchers built from it can hold.
+MAX_COUNT = 2**31 - 1
+
+
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_stage_required)
 
 
 class SizeSpec(Spec):
     """Size and encoding: reject control characters and lone surrogates, NFKC-normalize."""
 
     stage: Literal["size"] = "size"
-    min_chars: int = Field(default=1, ge=1)
-    max_chars: int = Field(default=5000, ge=1)
-    max_lines: int = Field(default=100, ge=1)
+    min_chars: int = Field(default=1, ge=1, le=MAX_COUNT)
+    max_chars: int = Field(default=5000, ge=1, le=MAX_COUNT)
+    max_lines: int = Field(default=100, ge=1, le=MAX_COUNT)
 
 
 class Limit(Spec):
-    count: int = Field(ge=1)
+    count: int = Field(ge=1, le=MAX_COUNT)
     window_seconds: float = Field(gt=0)
 
 
@@ -50,7 +62,7 @@ class DuplicateSpec(Spec):
     stage: Literal["duplicate"] = "duplicate"
     window_seconds: float = Field(default=86_400, gt=0)
     max_candidates: int = Field(default=50, ge=1, le=1000)
-    min_chars: int = Field(default=12, ge=1)  # a Chinese character counts three
+    min_chars: int = Field(default=12, ge=1, le=MAX_COUNT)  # a Chinese character counts three
     near_threshold: float = Field(default=0.7, gt=0, le=1)
     exact_action: Literal["reject", "hold"] = "reject"
     near_action: Literal["reject", "hold", "pass"] = "hold"
@@ -68,14 +80,14 @@ class SpamSpec(Spec):
     """Spam signals (links, known phrases, shouting, repeated characters), scored."""
 
     stage: Literal["spam"] = "spam"
-    max_links: int = Field(default=2, ge=0)
+    max_links: int = Field(default=2, ge=0, le=MAX_COUNT)
     link_score: float = Field(default=1.0, ge=0)
     pattern_score: float = Field(default=2.0, ge=0)
     patterns: tuple[str, ...] = DEFAULT_SPAM_PATTERNS
     caps_ratio: float = Field(default=0.7, gt=0, le=1)
-    caps_min_letters: int = Field(default=12, ge=1)
+    caps_min_letters: int = Field(default=12, ge=1, le=MAX_COUNT)
     caps_score: float = Field(default=1.0, ge=0)
-    repeat_run: int = Field(default=6, ge=2)
+    repeat_run: int = Field(default=6, ge=2, le=1000)  # a regex repeat count
     repeat_score: float = Field(default=1.0, ge=0)
     hold_score: float = Field(default=2.0, gt=0)
     reject_score: float = Field(default=3.0, gt=0)
@@ -118,9 +130,9 @@ class TrustSpec(Spec):
     the same trust key, waive earlier holds."""
 
     stage: Literal["trust"] = "trust"
-    auto_approve_after: int = Field(default=3, ge=1)
+    auto_approve_after: int = Field(default=3, ge=1, le=MAX_COUNT)
     hold_new_authors: bool = False
-    hold_after_rejections: int = Field(default=0, ge=0)  # 0: never
+    hold_after_rejections: int = Field(default=0, ge=0, le=MAX_COUNT)  # 0: never
 
 
 class ClassifierSpec(Spec):

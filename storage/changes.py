@@ -29,6 +29,8 @@ CHANGE_OPERATIONS = ("insert", "update", "replace", "delete")
 HISTORY_LOST = 286  # ChangeStreamHistoryLost
 _CURSOR_PREFIX = "c1."
 _HEX = re.compile(r"^[0-9A-Fa-f]{2,4096}$")
+CHANGE_CURSOR_PATTERN = r"^c1\.[0-9A-Fa-f]{2,4096}$"
+"""A change cursor: ``c1.`` and the hex of the database's resume token."""
 
 
 class CursorExpired(Exception):
@@ -110,7 +112,9 @@ async def open_stream(
         if exc.code == HISTORY_LOST:
             raise CursorExpired(str(exc)) from exc
         if token is not None:
-            raise InvalidChangeCursor(f"cursor was refused: {exc.details or exc}") from exc
+            # A well-formed cursor this database cannot resume from (another database's,
+            # or made up): as with an expired one, the client resyncs from the snapshot.
+            raise CursorExpired("the database cannot resume from this cursor") from exc
         raise
 
 

@@ -15,8 +15,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from storage.errors import StorageBoundary
-from storage.inbox import InvalidCursor, decode_cursor, encode_cursor
 from storage.mongo import Document, MongoStore
+from storage.paging import NewestFirst, by_id
 
 RULES_POINTER = "current"
 
@@ -27,6 +27,7 @@ class CommentStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.comments = mongo.collection("comments")
         self.rules = mongo.collection("moderation_rules")
+        self._published = NewestFirst(self.comments, "published_at")
 
     async def insert(self, doc: Document) -> tuple[Document, bool]:
         """Store a comment; a social post seen before returns the stored one, ``True``."""
@@ -95,44 +96,14 @@ class CommentStore(StorageBoundary):
         self, target: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Document], str | None]:
         """Approved comments, most recently published first."""
-        query: Document = {"status": "approved"}
-        if target is not None:
-            query["target"] = target
-        if cursor:
-            after = decode_cursor(cursor, ("t", "id"))
-            try:
-                at = datetime.fromisoformat(after["t"])
-            except ValueError as exc:
-                raise InvalidCursor("cursor is not valid") from exc
-            query["$or"] = [
-                {"published_at": {"$lt": at}},
-                {"published_at": at, "_id": {"$lt": after["id"]}},
-            ]
-        docs = (
-            await self.comments.find(query)
-            .sort([("published_at", -1), ("_id", -1)])
-            .limit(limit + 1)
-            .to_list()
-        )
-        page = docs[:limit]
-        next_cursor = None
-        if len(docs) > limit:
-            next_cursor = encode_cursor({"t": page[-1]["published_at"], "id": page[-1]["_id"]})
-        return page, next_cursor
+        query: Document = {"status": "approved", "target": target}
+        return await self._published.page(query, limit, cursor)
 
     async def list_by_id(
         self, filters: Mapping[str, Any], limit: int, cursor: str | None, *, oldest_first: bool
     ) -> tuple[list[Document], str | None]:
         """Comments matching ``filters`` in id (arrival) order."""
-        query: Document = {k: v for k, v in filters.items() if v is not None}
-        if cursor:
-            after = decode_cursor(cursor, ("id",))["id"]
-            query["_id"] = {"$gt" if oldest_first else "$lt": after}
-        direction = 1 if oldest_first else -1
-        docs = await self.comments.find(query).sort("_id", direction).limit(limit + 1).to_list()
-        page = docs[:limit]
-        next_cursor = encode_cursor({"id": page[-1]["_id"]}) if len(docs) > limit else None
-        return page, next_cursor
+        return await by_id(self.comments, filters, limit, cursor, descending=not oldest_first)
 
     # -- reviews -----------------------------------------------------------------------
     async def review(

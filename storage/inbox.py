@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,32 +24,11 @@ from storage.errors import StorageBoundary
 from storage.filters import ConversationFilter, MessageFilter
 from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
+from storage.paging import NewestFirst, by_id
 from storage.sequence import MessageSequence
 
 # Fields a client sees on a conversation; storage-only fields stay inside.
 _CONVERSATION_FIELDS = set(Conversation.model_fields)
-
-
-class InvalidCursor(ValueError):
-    """A paging cursor that this server did not issue."""
-
-
-def encode_cursor(values: Mapping[str, Any]) -> str:
-    plain = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("cursor is not valid") from exc
-    if not isinstance(data, dict) or set(data) != set(keys):
-        raise InvalidCursor("cursor is not valid")
-    if not all(isinstance(data[key], str) for key in keys):
-        raise InvalidCursor("cursor is not valid")
-    return data
 
 
 def contact_from_doc(doc: Document) -> Contact:
@@ -80,6 +57,7 @@ class InboxStore(StorageBoundary):
         self.conversations = mongo.collection("conversations")
         self.messages = mongo.collection("messages")
         self.sequence = MessageSequence(self.messages)
+        self._recent = NewestFirst(self.conversations, "last_message_at")
 
     # -- contacts -----------------------------------------------------------------
     async def upsert_contact(self, identity: Identity, name: str) -> Contact:
@@ -309,33 +287,9 @@ class InboxStore(StorageBoundary):
     async def list_conversations(
         self, filters: ConversationFilter, limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
-        query: Document = filters.query()
-        if not cursor:
-            docs = await self._most_recent(query, limit + 1)
-        else:
-            after = decode_cursor(cursor, ("t", "id"))
-            try:
-                at = datetime.fromisoformat(after["t"])
-            except ValueError as exc:
-                raise InvalidCursor("cursor is not valid") from exc
-            # After (t, id) in (last_message_at, _id) descending: the rest of the same
-            # instant, then everything older. Two index-bounded queries, because a single
-            # $or of the two is planned as a collection scan by the embedded server.
-            same_time = {**query, "last_message_at": at, "_id": {"$lt": after["id"]}}
-            docs = await self._most_recent(same_time, limit + 1)
-            if len(docs) <= limit:
-                older = {**query, "last_message_at": {"$lt": at}}
-                docs += await self._most_recent(older, limit + 1 - len(docs))
-        items = [conversation_from_doc(doc) for doc in docs[:limit]]
-        next_cursor = None
-        if len(docs) > limit:
-            last = items[-1]
-            next_cursor = encode_cursor({"t": last.last_message_at, "id": last.id})
-        return items, next_cursor
-
-    async def _most_recent(self, query: Document, limit: int) -> list[Document]:
-        order = [("last_message_at", -1), ("_id", -1)]
-        return await self.conversations.find(query).sort(order).limit(limit).to_list()
+        """Newest last message first; ``InvalidCursor`` for a cursor of the wrong format."""
+        docs, next_cursor = await self._recent.page(filters.query(), limit, cursor)
+        return [conversation_from_doc(doc) for doc in docs], next_cursor
 
     # -- messages -------------------------------------------------------------------
     async def insert_message(self, message: Message) -> tuple[Message, bool]:
@@ -377,14 +331,8 @@ class InboxStore(StorageBoundary):
     async def list_messages(
         self, filters: MessageFilter, limit: int, cursor: str | None
     ) -> tuple[list[Message], str | None]:
-        query: Document = filters.query()
-        if cursor:
-            after = decode_cursor(cursor, ("id",))["id"]
-            query["_id"] = {**query.get("_id", {}), "$gt": after}
-        docs = await self.messages.find(query).sort("_id", 1).limit(limit + 1).to_list()
-        items = [message_from_doc(doc) for doc in docs[:limit]]
-        next_cursor = encode_cursor({"id": items[-1].id}) if len(docs) > limit else None
-        return items, next_cursor
+        docs, next_cursor = await by_id(self.messages, filters.query(), limit, cursor)
+        return [message_from_doc(doc) for doc in docs], next_cursor
 
     async def find_message(self, message_id: str, filters: MessageFilter) -> Message | None:
         """The message ``message_id`` if it also matches ``filters``."""

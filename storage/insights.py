@@ -16,6 +16,7 @@ from hub.domain import Contact
 from storage.errors import StorageBoundary
 from storage.inbox import contact_from_doc, open_key
 from storage.mongo import Document, MongoStore
+from storage.paging import by_id
 
 
 class ContactsMergeError(Exception):
@@ -42,11 +43,8 @@ class Insights(StorageBoundary):
         if q is not None:
             pattern = {"$regex": re.escape(q), "$options": "i"}
             query["$or"] = [{"name": pattern}, {"email": pattern}]
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        docs = await self.contacts.find(query).sort("_id", 1).limit(limit + 1).to_list()
-        items = [contact_from_doc(doc) for doc in docs[:limit]]
-        return items, items[-1].id if len(docs) > limit else None
+        docs, next_cursor = await by_id(self.contacts, query, limit, after)
+        return [contact_from_doc(doc) for doc in docs], next_cursor
 
     async def merge_contacts(self, keep_id: str, other_id: str) -> Contact:
         """Fold ``other`` into ``keep``: its identities, conversations and messages."""

@@ -9,6 +9,7 @@ from storage.changes import Change, ResumeToken, current_token, read_changes
 from storage.digest import Digest, conversation_digest
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
+from storage.paging import by_id
 
 
 class SyncFeedStore(StorageBoundary):
@@ -32,9 +33,9 @@ class SyncFeedStore(StorageBoundary):
     async def documents_after(
         self, collection: str, after: str | None, limit: int
     ) -> list[Document]:
-        """The next ``limit`` documents of ``collection`` by ``_id`` (bounded below)."""
-        query: Document = {"_id": {"$gt": after}} if after is not None else {}
-        return await self.db[collection].find(query).sort("_id", 1).limit(limit).to_list()
+        """The next ``limit`` documents of ``collection`` by ``_id``, in bounded bands."""
+        docs, _ = await by_id(self.db[collection], {}, limit, after)
+        return docs
 
     async def conversation_digest(self, conversation_id: str) -> Digest:
         return await conversation_digest(self.db, conversation_id)

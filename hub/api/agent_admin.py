@@ -10,8 +10,9 @@ import asyncio
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from hub.addresses import AccountEmail
 from hub.api.auth import LOGIN, hash_password
 from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes, principal_of
 from hub.auth import ACCESS
@@ -27,7 +28,7 @@ MIN_PASSWORD = 12
 class NewAgentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=254)
+    email: AccountEmail
     name: str = Field(default="", max_length=200)
     role: Literal["admin", "agent"] = "agent"
     password: str = Field(min_length=MIN_PASSWORD, max_length=1024)

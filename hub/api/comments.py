@@ -16,15 +16,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import TEXT_SCHEMA, Page
+from hub.api.schemas import TEXT_SCHEMA, IdCursor, Page, TimeCursor
 from hub.comments import CommentService, CommentSubmission, author_key, web_trust_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
 from hub.http import Handler, parse_query, read_json
 from hub.rate_limit import AddressBuckets
 from hub.state import CONFIG
 from moderation import Source
-from storage.inbox import InvalidCursor
 from storage.mongo import Document
+from storage.paging import InvalidCursor
 
 COMMENTS = web.AppKey("comments", CommentService)
 BUCKETS = web.AppKey("comment_buckets", AddressBuckets)
@@ -64,7 +64,7 @@ class PublicQuery(BaseModel):
 
     target: str | None = Field(default=None, min_length=1, max_length=200, pattern=TARGET_PATTERN)
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: TimeCursor | None = None
 
 
 class ListQuery(BaseModel):
@@ -74,7 +74,7 @@ class ListQuery(BaseModel):
     source: Literal["web", "social"] | None = None
     target: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: IdCursor | None = None
 
 
 class Throttled(RateLimited):

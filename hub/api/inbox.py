@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hub.api.media import MAX_FILES, MessageView, attachments_json, keep_files, media_of, resolve
 from hub.api.queries import QUERIES
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
-from hub.api.schemas import Label, Page, Timestamp
+from hub.api.schemas import IdCursor, Label, Page, TimeCursor, Timestamp
 from hub.domain import (
     Attachment,
     Author,
@@ -22,7 +22,7 @@ from hub.domain import (
     Message,
 )
 from hub.errors import BadRequest
-from hub.http import parse_model, parse_query, read_json
+from hub.http import not_null, parse_model, parse_query, read_json
 from hub.state import HUB
 from hub.uploads import is_multipart, read_upload
 from hub.visibility import visible_channels
@@ -35,7 +35,7 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: IdCursor | None = None
 
 
 class TimeRange(Query):
@@ -47,6 +47,7 @@ class TimeRange(Query):
 class ConversationQuery(TimeRange):
     """Filters on conversations; the time range applies to their last message."""
 
+    cursor: TimeCursor | None = None
     status: ConversationStatus | None = None
     channel: Channel | None = None
     assignee: str | None = Field(default=None, max_length=200)
@@ -61,18 +62,37 @@ class MessageQuery(TimeRange):
     text: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+def _hub_kept(schema: dict[str, Any]) -> None:
+    for name in HUB_KEPT:
+        schema["properties"][name] = {"type": "null", "default": None}
+
+
+HUB_KEPT = ("storage_key", "thumbnail_key", "sha256")
+
+
+class ReplyAttachment(Attachment):
+    """An attachment as a reply names it: a link, or a stored file by its ``media_id``.
+    Where the hub keeps a file is the hub's to say, so those fields are null if sent
+    (anything else is refused as ``invalid_attachment``)."""
+
+    model_config = ConfigDict(json_schema_extra=_hub_kept)
+
+
 class ReplyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(default="", max_length=20_000)
-    attachments: list[Attachment] = Field(default_factory=list, max_length=10)
+    attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=10)
     private: bool = False
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class ConversationPatch(BaseModel):
     # A patch changes something (``empty_patch`` otherwise).
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=not_null("status", one_of=("status", "assignee", "labels")),
+    )
 
     status: ConversationStatus | None = None
     assignee: str | None = Field(default=None, max_length=200)

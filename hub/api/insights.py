@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.desk import bot_summary
 from hub.api.routes import ADMIN_ONLY, API_ROUTES
-from hub.api.schemas import Page, Timestamp
+from hub.api.schemas import IdCursor, Page, Timestamp
 from hub.domain import Channel, Contact, utcnow
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import Conflict, NotFound
 from hub.http import parse_query, read_json
 from hub.state import MONGO
 from storage.insights import ContactMissing, ContactsMergeError, Insights
@@ -26,7 +26,7 @@ class ContactQuery(BaseModel):
 
     channel: Channel | None = None
     q: str | None = Field(default=None, min_length=1, max_length=200)
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: IdCursor | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
@@ -82,8 +82,9 @@ async def stats(request: web.Request) -> web.Response:
     query = parse_query(request, StatsRange)
     until = query.until or utcnow()
     since = query.since or until - timedelta(days=30)
-    if not timedelta(0) < until - since <= timedelta(days=MAX_STATS_DAYS):
-        raise BadRequest(f"since must be before until, at most {MAX_STATS_DAYS} days apart")
+    # Any range is answered: one longer than MAX_STATS_DAYS covers its last days (the
+    # answer's ``since`` says from when), and one that ends before it starts is empty.
+    since = min(max(since, until - timedelta(days=MAX_STATS_DAYS)), until)
     insights = _insights(request)
     body = Stats(
         since=since.isoformat(),
@@ -122,7 +123,10 @@ def setup(app: web.Application) -> None:
         "/stats",
         stats,
         roles=ADMIN_ONLY,
-        summary="Volumes per channel and day, response and resolution times, bot, moderation",
+        summary=(
+            "Volumes per channel and day, response and resolution times, bot, moderation "
+            f"(over the last {MAX_STATS_DAYS} days of the range at most)"
+        ),
         query=StatsRange,
         response=Stats,
     )

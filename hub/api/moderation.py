@@ -13,19 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from hub.api.comments import COMMENTS, full_view
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
-from hub.api.schemas import VISIBLE_PATTERN, Page, Visible
+from hub.api.schemas import VISIBLE_PATTERN, IdCursor, Page, Visible
 from hub.comments import ReviewAction
 from hub.errors import BadRequest, ChorusError
 from hub.http import parse_query, read_json
 from moderation import ModerationRules
-from storage.inbox import InvalidCursor
+from storage.paging import InvalidCursor
 
 
 class QueueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: IdCursor | None = None
 
 
 class ReviewBody(BaseModel):

@@ -17,8 +17,9 @@ from hub.domain import Contact, Conversation, Message
 from hub.errors import BadRequest, NotFound
 from storage.bot import BotStore
 from storage.filters import ConversationFilter, MessageFilter
-from storage.inbox import InboxStore, InvalidCursor
+from storage.inbox import InboxStore
 from storage.mongo import MongoStore
+from storage.paging import InvalidCursor
 from storage.routing import RoutingStore
 
 Row = dict[str, Any]

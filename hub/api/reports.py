@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from hub import reports
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, ApiRoutes, principal_of
@@ -33,6 +33,8 @@ MAX_REPORT_DAYS = 92
 RANGES = {"today": 1, "7d": 7, "30d": 30}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+TABLE_PATTERN = r"^[a-z_]{1,40}$"
+
 REPORTS = web.AppKey("report_store", ReportStore)
 
 
@@ -45,7 +47,7 @@ class ReportQuery(BaseModel):
     channel: Channel | None = None
     agent: str | None = Field(default=None, min_length=1, max_length=200)
     format: Literal["json", "csv"] = "json"
-    table: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$")
+    table: str | None = Field(default=None, pattern=TABLE_PATTERN)  # see ``panel_query``
 
 
 class ReportRange(BaseModel):
@@ -63,20 +65,25 @@ class Report(BaseModel):
 
 
 def report_days(query: ReportQuery, today: date) -> tuple[date, date]:
-    """The first and last day (inclusive, UTC) the query covers."""
-    if query.range != "custom":
-        if query.since is not None or query.until is not None:
-            raise BadRequest("since and until go with range=custom", code="invalid_range")
-        return today - timedelta(days=RANGES[query.range] - 1), today
-    if query.since is None or query.until is None:
-        raise BadRequest("range=custom needs since and until (dates)", code="invalid_range")
-    if not query.since <= query.until <= today:
-        raise BadRequest(
-            "since must not be after until, nor until after today", code="invalid_range"
-        )
-    if (query.until - query.since).days >= MAX_REPORT_DAYS:
-        raise BadRequest(f"a report covers at most {MAX_REPORT_DAYS} days", code="invalid_range")
-    return query.since, query.until
+    """The first and last day (inclusive, UTC) the query covers.
+
+    A preset range ends today. Dates make the range custom (``range=custom`` alone is the
+    7 days to today): a missing ``until`` is today, a missing ``since`` the preset's length
+    before ``until``. Any dates are served: ``until`` after today is today, ``since`` after
+    ``until`` is that one day, and at most ``MAX_REPORT_DAYS`` up to ``until`` are covered
+    (the answer's ``range`` states the days it covers).
+    """
+    days = RANGES.get(query.range, RANGES["7d"])
+    if query.range != "custom" and query.since is None and query.until is None:
+        return _days_before(today, days), today
+    until = min(query.until or today, today)
+    since = query.since or _days_before(until, days)
+    return min(max(since, _days_before(until, MAX_REPORT_DAYS)), until), until
+
+
+def _days_before(last: date, days: int) -> date:
+    """The first of ``days`` days ending on ``last`` (never before the first date)."""
+    return last - min(timedelta(days=days - 1), last - date.min)
 
 
 def report_filter(request: web.Request, query: ReportQuery) -> reports.ReportFilter:
@@ -115,9 +122,9 @@ def _cell(value: Any) -> Any:
 Figures = Callable[[web.Request, list[dict[str, Any]], reports.ReportFilter], Any]
 
 
-def _report(name: str, figures: Figures) -> Any:
+def _report(name: str, figures: Figures, model: type[ReportQuery]) -> Any:
     async def handler(request: web.Request) -> web.StreamResponse:
-        query = parse_query(request, ReportQuery)
+        query = parse_query(request, model)
         first, last = report_days(query, utcnow().date())
         where = report_filter(request, query)
         buckets = await request.app[REPORTS].buckets(first, last)
@@ -170,19 +177,60 @@ async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
     return reports.agents(buckets, where, names, loads)
 
 
-PANELS: tuple[tuple[str, Figures, frozenset[str], str], ...] = (
-    ("conversations", _conversations, ANY_ROLE, "Conversations started and reopened per day"),
+# name, figures, roles, summary, and the tables it answers (the ``table`` a CSV names)
+PANELS: tuple[tuple[str, Figures, frozenset[str], str, tuple[str, ...]], ...] = (
+    (
+        "conversations",
+        _conversations,
+        ANY_ROLE,
+        "Conversations started and reopened per day",
+        ("days",),
+    ),
     (
         "response-times",
         _response_times,
         ANY_ROLE,
         "First agent response and resolution: median and p90 per day, histogram",
+        ("days", "histogram"),
     ),
-    ("bot", _bot, ADMIN_ONLY, "Bot containment per day, handoff reasons, unanswered questions"),
-    ("ratings", _ratings, ANY_ROLE, "Ratings: distribution, per day and per agent"),
-    ("agents", _agents, ANY_ROLE, "Agents: handled, median response and resolution, load"),
-    ("moderation", _moderation, ADMIN_ONLY, "Moderation verdicts per day, by stage and reason"),
+    (
+        "bot",
+        _bot,
+        ADMIN_ONLY,
+        "Bot containment per day, handoff reasons, unanswered questions",
+        ("days", "handoff_reasons", "unanswered"),
+    ),
+    (
+        "ratings",
+        _ratings,
+        ANY_ROLE,
+        "Ratings: distribution, per day and per agent",
+        ("distribution", "days", "agents"),
+    ),
+    (
+        "agents",
+        _agents,
+        ANY_ROLE,
+        "Agents: handled, median response and resolution, load",
+        ("agents",),
+    ),
+    (
+        "moderation",
+        _moderation,
+        ADMIN_ONLY,
+        "Moderation verdicts per day, by stage and reason",
+        ("days", "by_reason"),
+    ),
 )
+
+
+def panel_query(name: str, tables: tuple[str, ...]) -> type[ReportQuery]:
+    """A report's query, whose schema names the tables that report answers (any other is
+    refused as ``unknown_table``)."""
+    title = "".join(part.title() for part in name.split("-")) + "ReportQuery"
+    table = Field(default=None, pattern=TABLE_PATTERN, json_schema_extra={"enum": list(tables)})
+    model: type[ReportQuery] = create_model(title, __base__=ReportQuery, table=(str | None, table))
+    return model
 
 
 def setup(app: web.Application) -> None:
@@ -216,14 +264,15 @@ class ReportListener:
 
 
 def register(routes: ApiRoutes) -> None:
-    for name, figures, roles, summary in PANELS:
+    for name, figures, roles, summary, tables in PANELS:
+        query = panel_query(name, tables)
         routes.add(
             "GET",
             f"/reports/{name}",
-            _report(name, figures),
+            _report(name, figures, query),
             roles=roles,  # type: ignore[arg-type]
             summary=summary + " (format=csv: one table as CSV)",
-            query=ReportQuery,
+            query=query,
             response=Report,
             csv=True,
         )

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, JsonValue, StringConstraints
 
+from storage.paging import ID_CURSOR_PATTERN, TIME_CURSOR_PATTERN
+
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -47,6 +49,12 @@ Label = Annotated[Visible, StringConstraints(max_length=64)]
 TEXT_SCHEMA: dict[str, JsonValue] = {"minLength": 1, "pattern": TEXT_PATTERN}
 """Text that may span lines, is not blank and has no control characters but tab and
 line breaks (stated in the document; the moderation pipeline enforces it)."""
+
+
+IdCursor = Annotated[str, StringConstraints(pattern=ID_CURSOR_PATTERN)]
+"""The cursor of a list in id order: the last id of the previous page."""
+TimeCursor = Annotated[str, StringConstraints(pattern=TIME_CURSOR_PATTERN)]
+"""The cursor of a newest-first list: ``<Unix ms>.<id>`` of the previous page's last item."""
 
 
 class Page(BaseModel):

@@ -7,12 +7,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Author
-from hub.errors import BadRequest, ChorusError, NotFound
+from hub.errors import BadRequest, ChorusError, Forbidden, NotFound
 from hub.http import parse_query, read_json
 from hub.state import CONFIG, HUB, MONGO
-from hub.sync.feed import changes_page, snapshot_page, start_cursor
+from hub.sync.feed import (
+    SNAPSHOT_CURSOR_PATTERN,
+    HiddenCollection,
+    changes_page,
+    snapshot_page,
+    start_cursor,
+)
 from hub.sync.push import PushBatch, apply_push
-from storage.changes import CursorExpired, InvalidChangeCursor
+from storage.changes import CHANGE_CURSOR_PATTERN, CursorExpired, InvalidChangeCursor
 from storage.sync_feed import SyncFeedStore
 
 
@@ -30,14 +36,14 @@ LIMIT_BOUND = 10_000
 class ChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: str | None = Field(default=None, max_length=2048)
+    since: str | None = Field(default=None, pattern=CHANGE_CURSOR_PATTERN)
     limit: int = Field(default=100, ge=1, le=LIMIT_BOUND)
 
 
 class SnapshotQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: str | None = Field(default=None, pattern=SNAPSHOT_CURSOR_PATTERN)
     limit: int = Field(default=100, ge=1, le=LIMIT_BOUND)
 
 
@@ -83,6 +89,8 @@ async def get_snapshot(request: web.Request) -> web.Response:
         )
     except InvalidChangeCursor as exc:
         raise BadRequest(str(exc), code="invalid_cursor") from exc
+    except HiddenCollection as exc:
+        raise Forbidden(str(exc)) from exc
     return web.json_response(page)
 
 

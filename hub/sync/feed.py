@@ -9,12 +9,14 @@ so a client can recompute every ``hash`` with ``storage.digest.document_hash``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bson import json_util
 
 from hub.auth import Role
 from storage.changes import (
+    CHANGE_CURSOR_PATTERN,
     INBOX_COLLECTIONS,
     Change,
     InvalidChangeCursor,
@@ -22,9 +24,7 @@ from storage.changes import (
     encode_cursor,
 )
 from storage.digest import document_hash
-from storage.inbox import InvalidCursor
-from storage.inbox import decode_cursor as decode_snapshot_cursor
-from storage.inbox import encode_cursor as encode_snapshot_cursor
+from storage.paging import ID_CURSOR_PATTERN
 from storage.sync_feed import SyncFeedStore
 
 Document = dict[str, Any]
@@ -77,15 +77,29 @@ async def start_cursor(store: SyncFeedStore) -> str:
     return encode_cursor(await store.position())
 
 
+# ``<collection>.<last id or nothing>.<change cursor>``: where the copy stands, and the
+# change feed position taken before it began.
+SNAPSHOT_CURSOR_PATTERN = (
+    rf"^({'|'.join(INBOX_COLLECTIONS)})\.({ID_CURSOR_PATTERN[1:-1]})?\.{CHANGE_CURSOR_PATTERN[1:]}"
+)
+
+
+class HiddenCollection(Exception):
+    """A snapshot cursor into a collection the caller's role may not read."""
+
+
+def _encode_snapshot(state: dict[str, str]) -> str:
+    return f"{state['collection']}.{state['after']}.{state['changes']}"
+
+
 def _decode_snapshot(cursor: str, collections: tuple[str, ...]) -> dict[str, str]:
-    try:
-        state = decode_snapshot_cursor(cursor, ("changes", "collection", "after"))
-    except InvalidCursor as exc:
-        raise InvalidChangeCursor(str(exc)) from exc
-    if state["collection"] not in collections:
+    if not re.fullmatch(SNAPSHOT_CURSOR_PATTERN, cursor):
         raise InvalidChangeCursor("cursor is not valid")
-    decode_cursor(state["changes"])
-    return state
+    collection, after, changes = cursor.split(".", 2)
+    if collection not in collections:
+        raise HiddenCollection(f"this role does not read {collection}")
+    decode_cursor(changes)
+    return {"changes": changes, "collection": collection, "after": after}
 
 
 async def snapshot_page(
@@ -126,7 +140,7 @@ async def snapshot_page(
     done = index >= len(collections)
     next_cursor = None
     if not done:
-        next_cursor = encode_snapshot_cursor(
+        next_cursor = _encode_snapshot(
             {"changes": state["changes"], "collection": collections[index], "after": after or ""}
         )
     return {"items": items, "next_cursor": next_cursor, "changes_cursor": state["changes"]}

@@ -2,10 +2,11 @@
 
 Messages carry client-generated ids and are append-only: a message id already stored
 (the unique ``(channel, external_id)`` index) is answered with the stored message, so a
-batch pushed twice is stored once. State changes follow one rule, *later server time
-wins*: every field remembers the server time it last changed (``changed_at``); a pushed
-change names the conversation's ``updated_at`` the device last saw (``based_on``), and a
-field changed on the server after that keeps its server value (reported as a conflict).
+batch pushed twice, or a message repeated within one, is stored once. State changes
+follow one rule, *later server time wins*: every field remembers the server time it last
+changed (``changed_at``); a pushed change names the conversation's ``updated_at`` the
+device last saw (``based_on``), and a field changed on the server after that keeps its
+server value (reported as a conflict).
 Re-pushing a change that is already in place is reported as unchanged, not a conflict.
 """
 
@@ -20,6 +21,7 @@ from hub.core import Hub
 from hub.domain import Author, ConversationStatus
 from hub.errors import BadRequest, NotFound
 from hub.events import InboxEvent
+from hub.http import not_null
 
 ClientId = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
@@ -41,7 +43,9 @@ class PushedMessage(BaseModel):
 
 
 class PushedState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=not_null("status", one_of=("status", "assignee"))
+    )
 
     conversation_id: str = Field(min_length=1, max_length=64)
     based_on: datetime
@@ -92,8 +96,6 @@ async def apply_push(hub: Hub, batch: PushBatch, author: Author, max_items: int)
         raise BadRequest("nothing to push", code="empty_push")
     if len(batch.messages) + len(batch.states) > max_items:
         raise BadRequest(f"push at most {max_items} items at once", code="push_too_large")
-    if len({m.id for m in batch.messages}) != len(batch.messages):
-        raise BadRequest("message ids repeat within the batch", code="invalid_request")
     referenced = {m.conversation_id for m in batch.messages}
     referenced |= {s.conversation_id for s in batch.states}
     for conversation_id in sorted(referenced):  # nothing is stored if one is unknown

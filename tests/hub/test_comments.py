@@ -178,8 +178,8 @@ async def test_public_listing_pages_newest_first(client) -> None:
     seen = [c["id"] for page in (first, second, third) for c in page["comments"]]
     assert seen == ids[::-1]
     assert third["next_cursor"] is None
-    resp = await client.get("/comments?cursor=bogus")
-    assert resp.status == 400 and (await resp.json())["code"] == "invalid_cursor"
+    resp = await client.get("/comments?cursor=bogus")  # not <ms>.<id>
+    assert resp.status == 400 and (await resp.json())["code"] == "invalid_request"
     resp = await client.get("/comments?limit=1000")
     assert resp.status == 400
 

@@ -11,9 +11,10 @@ from pymongo import monitoring
 
 from hub.domain import InboundMessage
 from storage.filters import ConversationFilter, MessageFilter
-from storage.inbox import InboxStore, encode_cursor
+from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.mongo import MongoStore, make_client
+from storage.paging import time_cursor
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ async def test_the_stores_own_queries_are_served_by_indexes(mongo_uri, db_name, 
         await writer.close()
         conversation_id = results[0].conversation.id
         # Every listing the API pages through, first page and the next (cursor) page.
-        page_2 = encode_cursor({"t": datetime.now(UTC), "id": "~"})  # for filters with few
+        page_2 = time_cursor(datetime.now(UTC), "z")  # for filters with few
         for filters in (
             ConversationFilter(),
             ConversationFilter(status="open"),

@@ -106,8 +106,8 @@ async def test_agents_do_not_receive_contacts(client, db) -> None:
 
 async def test_bad_cursor_and_limits_are_refused(client) -> None:
     for params, code in [
-        ({"since": "nonsense"}, "invalid_cursor"),
-        ({"since": "c1.zz"}, "invalid_cursor"),
+        ({"since": "nonsense"}, "invalid_request"),  # not the documented pattern
+        ({"since": "c1.zz"}, "invalid_request"),
         ({"since": "c1.00", "limit": "0"}, "invalid_request"),
         ({"since": "c1.00", "limit": "100000"}, "invalid_request"),
         ({"since": "c1.00", "extra": "1"}, "invalid_request"),
@@ -149,7 +149,7 @@ async def test_snapshot_pages_everything_then_the_feed_continues(client, db) -> 
     resp = await client.get(
         "/api/v1/sync/snapshot", params={"cursor": "bm9wZQ"}, headers=bearer(client)
     )
-    assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_cursor"
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_request"
 
 
 async def test_conversation_digest_matches_what_the_device_holds(client, db) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from hub.domain import utcnow
@@ -121,17 +121,22 @@ async def test_csv_download_of_one_table(client: Client, db: Any) -> None:
     assert (await resp.json())["error"]["code"] == "unknown_table"
 
 
-async def test_ranges_are_bounded(client: Client) -> None:
+async def test_any_range_is_served_as_the_days_it_covers(client: Client) -> None:
     admin = bearer(client, "root", role="admin")
-    for params in (
-        {"range": "custom"},
-        {"range": "custom", "since": "2025-01-01", "until": "2025-12-31"},
-        {"range": "custom", "since": "2999-01-01", "until": "2999-01-02"},
-        {"range": "7d", "since": "2025-01-01"},
+    today = utcnow().date()
+    for params, since, until in (
+        ({"range": "custom"}, today - timedelta(days=6), today),  # custom alone: the 7 days
+        ({"range": "custom", "since": "2025-01-01", "until": "2025-12-31"}, "2025-10-01", None),
+        ({"range": "custom", "since": "2999-01-01", "until": "2999-01-02"}, today, today),
+        ({"range": "7d", "since": "2025-01-01"}, today - timedelta(days=91), today),
+        ({"until": "0001-01-03"}, "0001-01-01", "0001-01-03"),  # dates make the range custom
+        ({"range": "custom", "since": "2025-01-31", "until": "2025-01-01"}, "2025-01-01", None),
     ):
         resp = await client.get("/api/v1/reports/conversations", params=params, headers=admin)
-        assert resp.status == 400, params
-        assert (await resp.json())["error"]["code"] == "invalid_range"
+        assert resp.status == 200, params
+        covered = (await resp.json())["range"]
+        expected_until = str(until or params["until"])
+        assert (covered["since"], covered["until"]) == (str(since), expected_until), params
     resp = await client.get(
         "/api/v1/reports/conversations",
         params={"range": "custom", "since": "2025-01-01", "until": "2025-01-31"},
