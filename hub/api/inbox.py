@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hub.api.media import MAX_FILES, MessageView, attachments_json, keep_files, media_of, resolve
 from hub.api.queries import QUERIES
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
-from hub.api.schemas import IdCursor, Label, Page, TimeCursor, Timestamp
+from hub.api.schemas import VISIBLE_PATTERN, IdCursor, Label, Page, TimeCursor, Timestamp
 from hub.domain import (
     Attachment,
     Author,
@@ -78,8 +78,16 @@ class ReplyAttachment(Attachment):
     model_config = ConfigDict(json_schema_extra=_hub_kept)
 
 
+def _text_or_files(schema: dict[str, Any]) -> None:
+    # A reply says something or carries a file (``empty_message`` otherwise).
+    schema["anyOf"] = [
+        {"required": ["text"], "properties": {"text": {"pattern": VISIBLE_PATTERN}}},
+        {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}},
+    ]
+
+
 class ReplyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_text_or_files)
 
     text: str = Field(default="", max_length=20_000)
     attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=10)
