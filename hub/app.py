@@ -21,6 +21,7 @@ from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
 from hub.api import sync as sync_api
+from hub.api import webhooks as webhooks_api
 from hub.api.routes import ApiRoutes
 from hub.archive_schedule import archive_schedule_context
 from hub.auth import TokenService
@@ -39,6 +40,7 @@ from hub.outbox import Outbox
 from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync.fanout import fanout_context
 from hub.web_security import security_middleware
+from hub.webhooks import service as webhooks
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
 from storage.channel_state import ChannelStateStore
@@ -162,10 +164,18 @@ def create_app(config: ChorusConfig) -> web.Application:
                 api.add(op.method, op.path, op.handler, roles=(), public=True,
                         summary=op.summary, body=op.body, status=op.status)  # fmt: skip
     inbox_web.install(app, api)
+    hooks = (
+        webhooks.build(config.webhooks, hub, mongo, metrics) if config.webhooks.enabled else None
+    )
+    if hooks is not None:
+        app[webhooks.WEBHOOKS] = hooks
+        webhooks_api.register(api)
     if config.moderation.enabled:
         from hub.api import comment_setup
 
-        comment_setup.install(app, api, config.moderation, hub, mongo)
+        comments = comment_setup.install(app, api, config.moderation, hub, mongo)
+        if hooks is not None:
+            comments.on_decided = hooks.events.comment_decided
     admin_api.register(api)
     openapi_api.register(api)
     api.install(app)
@@ -175,6 +185,8 @@ def create_app(config: ChorusConfig) -> web.Application:
     app.cleanup_ctx.append(fanout_context)
     bot_service.install(app, config, hub, mongo)
     app.cleanup_ctx.append(archive_schedule_context)
+    if hooks is not None:
+        app.cleanup_ctx.append(webhooks.sender_context(hooks, config.http.shutdown_grace_seconds))
     install_ops(app, metrics)
     return app
 

@@ -261,6 +261,26 @@ class ApiChannelsConfig(Section):
     max_body_bytes: int = Field(default=262_144, ge=1024)
 
 
+class WebhooksConfig(Section):
+    """Outbound webhooks: inbox events posted, signed, to the endpoints admins register.
+
+    A delivery is retried with backoff for ``retry_for_seconds`` (25 hours) before it is
+    dead-lettered; an endpoint failing for ``pause_after_seconds`` (3 days) is paused and
+    flagged. Endpoints resolving to private, loopback or link-local addresses are refused
+    unless ``allow_private_addresses`` (for a receiver on the hub's own network).
+    """
+
+    enabled: bool = True
+    allow_private_addresses: bool = False
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    base_delay_seconds: float = Field(default=30.0, gt=0)
+    max_delay_seconds: float = Field(default=3600.0, gt=0)
+    retry_for_seconds: float = Field(default=25 * 3600.0, gt=0)
+    pause_after_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+
+
 class TwitterConfig(Section):
     """X (Twitter): mentions and DMs of one account in, reply tweets and DMs out."""
 
@@ -443,6 +463,7 @@ class ChorusConfig(Section):
     twitter: TwitterConfig = TwitterConfig()
     wechat: WeChatConfig = WeChatConfig()
     api_channels: ApiChannelsConfig = ApiChannelsConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()

@@ -184,10 +184,28 @@ class Hub:
 
         None when the message is unknown, so the adapter can store the edit as a new message.
         """
+        before = await self.store.find_message({"channel": channel, "external_id": external_id})
         message = await self.store.edit_message(channel, external_id, text, raw)
-        if message is not None:
+        if message is not None and before is not None and before.text != message.text:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
+            await self._publish_update(message)
         return message
+
+    async def delete_message(self, channel: Channel, external_id: str) -> Message | None:
+        """Apply a sender's deletion: a tombstone keeps the fact and every earlier version.
+
+        None when the message is unknown (nothing is stored for it)."""
+        before = await self.store.find_message({"channel": channel, "external_id": external_id})
+        message = await self.store.delete_message(channel, external_id)
+        if message is not None and before is not None and before.deleted_at is None:
+            log.info("inbound deleted", extra={"message_id": message.id, "channel": channel})
+            await self._publish_update(message)
+        return message
+
+    async def _publish_update(self, message: Message) -> None:
+        conversation = await self.store.get_conversation(message.conversation_id)
+        if conversation is not None:
+            self.events.publish(InboxEvent("message_updated", conversation, message))
 
     async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> None:
         """Reopen the thread's conversation if it was resolved within the reopen window."""

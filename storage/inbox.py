@@ -354,6 +354,27 @@ class InboxStore:
                 return message_from_doc(updated)
         raise RuntimeError("could not apply the edit")  # pragma: no cover - five races
 
+    async def delete_message(self, channel: str, external_id: str) -> Message | None:
+        """Tombstone a stored message: its text is removed (kept as the last version in
+        ``edits``) and ``deleted_at`` records the fact. None when the message is unknown;
+        deleting it again changes nothing."""
+        now = utcnow()
+        for _ in range(5):
+            doc = await self.messages.find_one({"channel": channel, "external_id": external_id})
+            if doc is None:
+                return None
+            if doc.get("deleted_at") is not None:
+                return message_from_doc(doc)
+            version = {"text": doc.get("text", ""), "edited_at": now}
+            updated = await self.messages.find_one_and_update(
+                {"_id": doc["_id"], "text": doc.get("text", ""), "deleted_at": None},
+                {"$set": {"text": "", "deleted_at": now}, "$push": {"edits": version}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if updated is not None:
+                return message_from_doc(updated)
+        raise RuntimeError("could not apply the deletion")  # pragma: no cover - five races
+
     async def get_message(self, message_id: str) -> Message | None:
         doc = await self.messages.find_one({"_id": message_id})
         return message_from_doc(doc) if doc else None

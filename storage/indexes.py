@@ -84,6 +84,19 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"delivery.status": "pending"},
         ),
     ],
+    "webhook_deliveries": [
+        # The lease queue's index (storage/outbox.py), as on messages.
+        IndexModel(
+            [("delivery.status", ASCENDING), ("delivery.next_attempt_at", ASCENDING)],
+            name="outbox",
+            partialFilterExpression={"delivery.status": "pending"},
+        ),
+        # Dead letters by time range, and the oldest pending delivery (the lag).
+        IndexModel(
+            [("delivery.status", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+            name="status_created",
+        ),
+    ],
     "conversation_events": [
         IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
         IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),

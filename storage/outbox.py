@@ -1,7 +1,9 @@
 """The outbox: outbound messages waiting for delivery live in ``messages`` as ``pending``.
 
 A sender claims a due message with a lease, so several hub instances never send the same
-message at once and a crashed sender's claim expires and is taken up again.
+message at once and a crashed sender's claim expires and is taken up again. The same lease
+queue serves any collection whose documents carry a ``delivery`` of this shape (the outbound
+webhooks' ``webhook_deliveries``): ``claim_due_documents`` hands out the raw documents.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from pymongo import ReturnDocument
 
 from hub.domain import Message, utcnow
 from storage.message_docs import message_from_doc
-from storage.mongo import MongoStore
+from storage.mongo import Document, MongoStore
 
 
 class OutboxStore:
-    def __init__(self, mongo: MongoStore) -> None:
-        self.messages = mongo.collection("messages")
+    def __init__(self, mongo: MongoStore, collection: str = "messages") -> None:
+        self.messages = mongo.collection(collection)
 
     async def claim_due(self, lease_seconds: float, limit: int) -> list[Message]:
+        return [
+            message_from_doc(doc) for doc in await self.claim_due_documents(lease_seconds, limit)
+        ]
+
+    async def claim_due_documents(self, lease_seconds: float, limit: int) -> list[Document]:
+        """Lease up to ``limit`` due documents (their ``delivery.attempts`` counted up)."""
         now = utcnow()
         # Candidates come from the outbox index alone (pending, soonest first); each is then
         # claimed by id with the full condition, so two senders never take the same one.
@@ -41,7 +49,7 @@ class OutboxStore:
                 break  # soonest first: nothing after this is due either
             if lease is None or lease <= now:
                 candidates.append(doc["_id"])
-        claimed: list[Message] = []
+        claimed: list[Document] = []
         for message_id in candidates[:limit]:
             claim = await self.messages.find_one_and_update(
                 {
@@ -60,7 +68,7 @@ class OutboxStore:
                 return_document=ReturnDocument.AFTER,
             )
             if claim is not None:  # else another sender took it meanwhile
-                claimed.append(message_from_doc(claim))
+                claimed.append(claim)
         return claimed
 
     async def mark_sent(self, message_id: str, platform_id: str | None) -> None:
