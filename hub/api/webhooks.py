@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
 from hub.api.schemas import ItemList, Timestamp
@@ -75,8 +75,8 @@ class ReplayRange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: Timestamp
-    until: Timestamp
+    since: AwareDatetime
+    until: AwareDatetime
     endpoint_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
