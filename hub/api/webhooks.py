@@ -7,17 +7,20 @@ private, loopback or link-local address is refused (400 ``blocked_destination``)
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from hub.api.comments import full_view
 from hub.api.routes import ADMIN_ONLY, ApiRoutes
 from hub.api.schemas import ItemList, Timestamp
 from hub.domain import WebhookEndpoint, WebhookEventType
 from hub.errors import BadRequest, NotFound
 from hub.http import parse_query, read_json
 from hub.webhooks.egress import BlockedAddress, check_url
+from hub.webhooks.events import WebhookEvents
 from hub.webhooks.service import WEBHOOKS
 from storage.mongo import Document
 
@@ -168,6 +171,15 @@ async def replay_range(request: web.Request) -> web.Response:
     if count:
         request.app[WEBHOOKS].sender.wake()
     return web.json_response({"replayed": count})
+
+
+def comment_listener(events: WebhookEvents) -> Callable[[Document], Awaitable[None]]:
+    """What moderation calls with each stored decision: the comment as the API shows it."""
+
+    async def decided(comment: Document) -> None:
+        await events.comment_decided(str(comment.get("status")), full_view(comment))
+
+    return decided
 
 
 def register(routes: ApiRoutes) -> None:

@@ -15,11 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.api.comments import full_view
-from hub.api.inbox import message_json
 from hub.domain import Contact, Conversation, WebhookEventType, new_id, utcnow
 from hub.events import InboxEvent
-from storage.mongo import Document
 from storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
@@ -77,7 +74,10 @@ class WebhookEvents:
         message = event.message
         if message is None:
             return
-        data = {"message": message_json(message), "conversation": _conversation(conversation)}
+        data = {
+            "message": message.model_dump(mode="json", exclude={"raw"}),  # as the API shows it
+            "conversation": _conversation(conversation),
+        }
         if event.kind == "message_updated":
             await self.emit("message.updated", data)
             return
@@ -140,10 +140,11 @@ class WebhookEvents:
             "contact.merged", {"contact": _contact(kept), "merged_contact_id": merged_id}
         )
 
-    async def comment_decided(self, comment: Document) -> None:
-        event_type = COMMENT_EVENTS.get(str(comment.get("status")))
+    async def comment_decided(self, status: str, comment: Mapping[str, Any]) -> None:
+        """A comment was published, held or rejected; ``comment`` as the API shows it."""
+        event_type = COMMENT_EVENTS.get(status)
         if event_type is not None:
-            await self.emit(event_type, {"comment": full_view(comment)})
+            await self.emit(event_type, {"comment": dict(comment)})
 
 
 def _conversation(conversation: Conversation) -> dict[str, Any]:

@@ -202,6 +202,7 @@ async def test_an_endpoint_failing_too_long_is_paused_and_flagged(
 
     item = await wait_for(paused, within=15)
     assert item["active"] is False and item["failing_since"]
+
     # Paused: what was still owed is a dead letter, replayable once the endpoint is back.
     async def dead() -> Any:
         return await db.webhook_deliveries.find_one({"delivery.status": "failed"})
