@@ -77,6 +77,13 @@ EXPECTED: dict[str, set[str]] = {
     "GET /openapi.json": {A, G, V},
     "POST /api-channels": {A},
     "GET /api-channels": {A},
+    "POST /webhooks/endpoints": {A},
+    "GET /webhooks/endpoints": {A},
+    "PATCH /webhooks/endpoints/{id}": {A},
+    "DELETE /webhooks/endpoints/{id}": {A},
+    "GET /webhooks/dead-letters": {A},
+    "POST /webhooks/dead-letters/{id}/replay": {A},
+    "POST /webhooks/dead-letters/replay": {A},
 }
 
 
