@@ -40,6 +40,7 @@ from storage.channel_state import ChannelStateStore
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.sequence import page_after
+from storage.webhook_journal import transition_owed
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,11 @@ class Hub:
         )
         if resolved is None:
             return
-        reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
+        actor = Author(kind="contact", id=contact.id, name=contact.name)
+        status = reopen_status(resolved.assignee)
+        owed = transition_owed(resolved, {"status": status}, actor, "reopened")
+        reopened = await self.store.reopen(resolved.id, status, owed)
         if reopened is not None:
-            actor = Author(kind="contact", id=contact.id, name=contact.name)
             self.events.publish(
                 InboxEvent(
                     "conversation", reopened, previous=resolved, actor=actor, reason="reopened"
@@ -291,7 +294,10 @@ class Hub:
             previous = await self.require_conversation(conversation_id)
         try:
             updated = await self.store.update_conversation(
-                conversation_id, changes, current=previous
+                conversation_id,
+                changes,
+                current=previous,
+                events=transition_owed(previous, changes, actor, reason),
             )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc

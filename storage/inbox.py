@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from hub.domain import (
 from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
 from storage.sequence import MessageSequence
+from storage.webhook_journal import born, owed, with_owed
 
 # Fields a client sees on a conversation; storage-only fields stay inside.
 _CONVERSATION_FIELDS = set(Conversation.model_fields)
@@ -61,6 +62,12 @@ def conversation_from_doc(doc: Document) -> Conversation:
     return Conversation.model_validate({**fields, "id": doc["_id"]})
 
 
+def _updated_event(doc: Document) -> Document:
+    """The message.updated event owed by one more version of the message ``doc``."""
+    version = len(doc.get("edits") or []) + 1
+    return owed("message.updated", f"evt_message_{doc['_id']}_v{version}")
+
+
 def identity_key(channel: str, external_id: str) -> str:
     return f"{channel}:{external_id}"
 
@@ -81,10 +88,12 @@ class InboxStore:
     # -- contacts -----------------------------------------------------------------
     async def upsert_contact(self, identity: Identity, name: str) -> Contact:
         key = identity_key(identity.channel, identity.external_id)
+        contact_id = new_id()
         update: Document = {
             "$setOnInsert": {
-                "_id": new_id(),
+                "_id": contact_id,
                 "created_at": utcnow(),
+                **born("contact.created", f"evt_contact_{contact_id}"),
                 "identities": [identity.model_dump()],
                 "identity_keys": [key],
                 "email": None,
@@ -158,6 +167,7 @@ class InboxStore:
             "created_at": now,
             "updated_at": now,
             "last_message_at": now,
+            **born("conversation.created", f"evt_conversation_{conversation_id}"),
         }
         for _ in range(3):
             try:
@@ -192,9 +202,15 @@ class InboxStore:
         )
         return conversation_from_doc(doc) if doc else None
 
-    async def reopen(self, conversation_id: str, status: ConversationStatus) -> Conversation | None:
+    async def reopen(
+        self,
+        conversation_id: str,
+        status: ConversationStatus,
+        events: Sequence[Document] = (),
+    ) -> Conversation | None:
         """Make a resolved conversation active again; None if it is not resolved any more or
-        the contact already has another active conversation in that thread."""
+        the contact already has another active conversation in that thread. ``events`` are
+        the webhook events the change owes (storage/webhook_journal.py)."""
         current = await self.conversations.find_one({"_id": conversation_id, "status": "resolved"})
         if current is None:
             return None
@@ -202,7 +218,9 @@ class InboxStore:
         try:
             doc = await self.conversations.find_one_and_update(
                 {"_id": conversation_id, "status": "resolved"},
-                {"$set": {"status": status, "open_key": key, "updated_at": utcnow()}},
+                with_owed(
+                    {"$set": {"status": status, "open_key": key, "updated_at": utcnow()}}, events
+                ),
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
@@ -249,6 +267,7 @@ class InboxStore:
         *,
         unless_changed_after: datetime | None = None,
         current: Conversation | None = None,
+        events: Sequence[Document] = (),
     ) -> Conversation | None:
         """Apply ``changes``; each changed field's server time is kept in ``changed_at``.
 
@@ -257,6 +276,7 @@ class InboxStore:
 
         With ``unless_changed_after``, nothing is written (and None returned) if any of
         the fields changed on the server after that time (offline sync's conflict rule).
+        ``events`` are the webhook events the change owes, recorded by the same write.
         """
         now = utcnow()
         stamps = {f"changed_at.{field}": now for field in changes}
@@ -284,7 +304,7 @@ class InboxStore:
                 )
         try:
             doc = await self.conversations.find_one_and_update(
-                match, update, return_document=ReturnDocument.AFTER
+                match, with_owed(update, events), return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as exc:
             raise ValueError("the contact already has another active conversation there") from exc
@@ -347,7 +367,10 @@ class InboxStore:
             # Conditional on the text read, so two concurrent edits both land in ``edits``.
             updated = await self.messages.find_one_and_update(
                 {"_id": doc["_id"], "text": doc.get("text", "")},
-                {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
+                with_owed(
+                    {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
+                    [_updated_event(doc)],
+                ),
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:
@@ -368,7 +391,10 @@ class InboxStore:
             version = {"text": doc.get("text", ""), "edited_at": now}
             updated = await self.messages.find_one_and_update(
                 {"_id": doc["_id"], "text": doc.get("text", ""), "deleted_at": None},
-                {"$set": {"text": "", "deleted_at": now}, "$push": {"edits": version}},
+                with_owed(
+                    {"$set": {"text": "", "deleted_at": now}, "$push": {"edits": version}},
+                    [_updated_event(doc)],
+                ),
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:

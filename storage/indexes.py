@@ -13,11 +13,15 @@ SEEN_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 INDEXES: dict[str, list[IndexModel]] = {
     "contacts": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # "channel:external id" for each identity: a plain multikey equality lookup that
         # every MongoDB-wire server serves from the index ($elemMatch plans vary).
         IndexModel([("identity_keys", ASCENDING)], name="identity_unique", unique=True),
     ],
     "conversations": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # Only active conversations carry open_key (it is unset on resolution); sparse, not
         # partial, so plain equality queries can use the index.
         IndexModel([("open_key", ASCENDING)], name="open_key_unique", unique=True, sparse=True),
@@ -54,6 +58,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     "messages": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # Every message has an external id (outbound ones get a hub-made one), so a platform
         # retry or a client resend can never store a second copy.
         IndexModel(

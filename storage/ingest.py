@@ -33,6 +33,7 @@ from storage.inbox import (
     open_key,
 )
 from storage.mongo import Document
+from storage.webhook_journal import born
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
@@ -187,9 +188,11 @@ class InboundWriter:
                 not inbound.sender_name or doc.get("name") == inbound.sender_name
             ):
                 continue
+            contact_id = new_id()
             on_insert: Document = {
-                "_id": new_id(),
+                "_id": contact_id,
                 "created_at": utcnow(),
+                **born("contact.created", f"evt_contact_{contact_id}"),
                 "identities": [
                     {
                         "channel": inbound.channel,
@@ -258,6 +261,7 @@ class InboundWriter:
                             "created_at": now,
                             "updated_at": now,
                             "last_message_at": now,
+                            **born("conversation.created", f"evt_conversation_{fresh_ids[key]}"),
                         }
                     },
                     upsert=True,

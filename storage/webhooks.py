@@ -37,7 +37,6 @@ class WebhookStore:
         self.endpoints = mongo.collection("webhook_endpoints")
         self.deliveries = mongo.collection(DELIVERIES)
         self.queue = OutboxStore(mongo, DELIVERIES)
-        self.conversations = mongo.collection("conversations")
 
     # -- endpoints ------------------------------------------------------------------
     async def create(
@@ -101,10 +100,11 @@ class WebhookStore:
             {"_id": endpoint_id}, {"$set": {"active": False, "flagged": True}}
         )
 
-    async def first_conversation_of_contact(self, contact_id: str) -> bool:
-        """The contact has exactly one conversation (contacts are born with their first)."""
-        count = await self.conversations.count_documents({"contact_id": contact_id}, limit=2)
-        return count == 1
+    async def active_endpoints(self) -> list[WebhookEndpoint]:
+        """Every active endpoint: read once per sender pass, so a change made by any
+        instance counts from the next pass on (no cache to invalidate)."""
+        cursor = self.endpoints.find({"active": True}, limit=200)
+        return [_endpoint(doc) async for doc in cursor]
 
     # -- deliveries -----------------------------------------------------------------
     async def enqueue(

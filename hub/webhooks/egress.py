@@ -53,18 +53,23 @@ class PublicOnlyResolver(AbstractResolver):
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
-        self._inner = ThreadedResolver()
+        # Made on first use: aiohttp's resolver binds the running loop, and the app (with
+        # this resolver) is built before ``chorus serve`` starts its loop.
+        self._inner: ThreadedResolver | None = None
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        if self._inner is None:
+            self._inner = ThreadedResolver()
         found = await self._inner.resolve(host, port, family)
         for result in found:
             check_address(result["host"], self.allow_private)
         return found
 
     async def close(self) -> None:
-        await self._inner.close()
+        if self._inner is not None:
+            await self._inner.close()
 
 
 async def check_url(url: str, resolver: PublicOnlyResolver) -> None:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Contact, Conversation, WebhookEventType, new_id, utcnow
+from hub.domain import Contact, Conversation, WebhookEndpoint, WebhookEventType, new_id, utcnow
 from hub.events import InboxEvent
+from storage.inbox import contact_from_doc, conversation_from_doc
+from storage.message_docs import message_from_doc
+from storage.mongo import Document
+from storage.webhook_journal import JOURNALED, OWED, WebhookJournal
 from storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
@@ -34,12 +38,12 @@ class WebhookEvents:
     def __init__(
         self,
         store: WebhookStore,
+        journal: WebhookJournal,
         wake: Callable[[], None],
-        contact: Callable[[str], Awaitable[Contact | None]],
     ) -> None:
         self.store = store
+        self.journal = journal
         self.wake = wake
-        self.contact = contact
 
     async def emit(
         self,
@@ -54,86 +58,46 @@ class WebhookEvents:
         endpoints = await self.store.subscribed(event_type)
         if not endpoints:
             return event_id
-        event = {
-            "id": event_id,
-            "type": event_type,
-            "created_at": (at or utcnow()).isoformat(),
-            "data": dict(data),
-        }
-        body = json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+        body = _body(event_id, event_type, at or utcnow(), data)
         if await self.store.enqueue(event_id, event_type, body, [e.id for e in endpoints]):
             self.wake()
         return event_id
 
     async def on_inbox_event(self, event: InboxEvent) -> None:
-        """The event bus listener: messages, edits and conversation changes."""
-        conversation = event.conversation
-        if event.kind == "conversation":
-            await self._conversation_changed(event)
-            return
-        message = event.message
-        if message is None:
-            return
-        data = {
-            "message": message.model_dump(mode="json", exclude={"raw"}),  # as the API shows it
-            "conversation": _conversation(conversation),
-        }
-        if event.kind == "message_updated":
-            await self.emit("message.updated", data)
-            return
-        if event.new_conversation:
-            await self._maybe_new_contact(conversation)
-            await self.emit(
-                "conversation.created",
-                {"conversation": _conversation(conversation)},
-                event_id=f"evt_conversation_{conversation.id}",
-                at=conversation.created_at,
-            )
-        await self.emit(
-            "message.created", data, event_id=f"evt_message_{message.id}", at=message.created_at
-        )
+        """The event bus listener: the write that published ``event`` owes its webhook
+        events already (storage/webhook_journal.py), so the sender need only be woken."""
+        self.wake()
 
-    async def _conversation_changed(self, event: InboxEvent) -> None:
-        now, before = event.conversation, event.previous
-        common = {
-            "conversation": _conversation(now),
-            "actor": event.actor.model_dump(mode="json") if event.actor else None,
-            "reason": event.reason,
-        }
-        if before is None or before.status != now.status:
-            await self.emit(
-                "conversation.status_changed",
-                common
-                | {
-                    "previous_status": before.status if before else None,
-                    "status": now.status,
-                    "handoff": before is not None
-                    and before.status == "bot"
-                    and now.status == "open",
-                },
-            )
-        if now.assignee is not None and (before is None or before.assignee != now.assignee):
-            await self.emit(
-                "conversation.assigned",
-                common
-                | {
-                    "assignee": now.assignee,
-                    "previous_assignee": before.assignee if before else None,
-                },
-            )
+    async def reconcile(self, limit: int = 100) -> int:
+        """Turn owed events into deliveries, then forget them; returns the documents seen.
 
-    async def _maybe_new_contact(self, conversation: Conversation) -> None:
-        # Contacts are born with their first conversation.
-        if not await self.store.first_conversation_of_contact(conversation.contact_id):
-            return
-        contact = await self.contact(conversation.contact_id)
-        if contact is not None:
-            await self.emit(
-                "contact.created",
-                {"contact": _contact(contact)},
-                event_id=f"evt_contact_{contact.id}",
-                at=contact.created_at,
-            )
+        Run by the sender before each pass, so an event owed by a write whose hub died
+        before anything else happened is delivered by the next pass of any instance."""
+        endpoints = await self.store.active_endpoints()
+        seen = 0
+        for collection in JOURNALED:
+            docs = await self.journal.owing(collection, limit)
+            seen += len(docs)
+            conversations: dict[str, Document] = {}
+            if collection == "messages":
+                ids = [d["conversation_id"] for d in docs]
+                conversations = await self.journal.by_ids("conversations", ids)
+            for doc in docs:
+                entries = doc.get(OWED) or []
+                for entry in entries:
+                    data = _event_data(collection, doc, entry, conversations)
+                    if data is not None:
+                        await self._owe(entry, data, endpoints)
+                await self.journal.settle(collection, doc["_id"], [e["id"] for e in entries])
+        return seen
+
+    async def _owe(
+        self, entry: Document, data: Mapping[str, Any], endpoints: list[WebhookEndpoint]
+    ) -> None:
+        wanted = [e.id for e in endpoints if entry["type"] in e.events]
+        if wanted:
+            body = _body(entry["id"], entry["type"], entry["at"], data)
+            await self.store.enqueue(entry["id"], entry["type"], body, wanted)
 
     async def contact_merged(self, kept: Contact, merged_id: str) -> None:
         await self.emit(
@@ -145,6 +109,28 @@ class WebhookEvents:
         event_type = COMMENT_EVENTS.get(status)
         if event_type is not None:
             await self.emit(event_type, {"comment": dict(comment)})
+
+
+def _body(event_id: str, event_type: str, at: datetime, data: Mapping[str, Any]) -> str:
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    event = {"id": event_id, "type": event_type, "created_at": at.isoformat(), "data": dict(data)}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _event_data(
+    collection: str, doc: Document, entry: Document, conversations: Mapping[str, Document]
+) -> dict[str, Any] | None:
+    """The objects an owed event carries, as the API shows them now (normally at once)."""
+    if collection == "contacts":
+        return {"contact": _contact(contact_from_doc(doc))}
+    if collection == "conversations":
+        extra = {k: v for k, v in entry.items() if k not in ("type", "id", "at")}
+        return {"conversation": _conversation(conversation_from_doc(doc)), **extra}
+    owner = conversations.get(doc["conversation_id"])
+    if owner is None:
+        return None  # the conversation is gone (erased): nothing left to tell
+    message = message_from_doc(doc).model_dump(mode="json", exclude={"raw"})
+    return {"message": message, "conversation": _conversation(conversation_from_doc(owner))}
 
 
 def _conversation(conversation: Conversation) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -98,6 +99,8 @@ class WebhookSender(Outbox):
         self.settings = config
         self.resolver = PublicOnlyResolver(config.allow_private_addresses)
         self._session: aiohttp.ClientSession | None = None
+        # Turns events owed by inbox writes into deliveries (WebhookEvents.reconcile).
+        self.reconcile: Callable[[], Awaitable[int]] | None = None
 
     async def open(self) -> None:
         """Open the HTTP client (its resolver refuses blocked addresses) and start posting."""
@@ -114,6 +117,8 @@ class WebhookSender(Outbox):
             self._session = None
 
     async def deliver_due(self, batch: int = 32) -> int:
+        if self.reconcile is not None and await self.reconcile():
+            self.wake()  # more may be owed than one pass reads
         claimed = await self.webhooks.queue.claim_due_documents(self.config.lease_seconds, batch)
         tasks = [
             asyncio.create_task(

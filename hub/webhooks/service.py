@@ -14,6 +14,7 @@ from hub.metrics import HubMetrics
 from hub.webhooks.events import WebhookEvents
 from hub.webhooks.sender import WebhookSender
 from storage.mongo import MongoStore
+from storage.webhook_journal import WebhookJournal
 from storage.webhooks import WebhookStore
 
 
@@ -31,7 +32,8 @@ def build(config: WebhooksConfig, hub: Hub, mongo: MongoStore, metrics: HubMetri
     """The parts, with the event builder listening to the hub's events."""
     store = WebhookStore(mongo)
     sender = WebhookSender(store, hub.store, config, metrics)
-    events = WebhookEvents(store, sender.wake, hub.get_contact)
+    events = WebhookEvents(store, WebhookJournal(mongo), sender.wake)
+    sender.reconcile = events.reconcile
     hub.subscribe(events.on_inbox_event)
 
     async def refresh() -> None:

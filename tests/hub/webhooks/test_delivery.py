@@ -62,7 +62,13 @@ async def test_every_event_arrives_signed_through_failures_timeouts_and_429(
         True,
     )
     assert events["conversation.assigned"]["data"]["assignee"] == "alice"
+
     # A retry sends the same bytes under the same id; every event was accepted once at least.
+    async def all_accepted() -> bool:
+        sent = {json.loads(body)["id"] for _, body, _ in receiver.requests}
+        return sent == {e["id"] for e in receiver.accepted()}
+
+    await wait_for(all_accepted, within=20)
     bodies: dict[str, set[bytes]] = {}
     for _, body, _ in receiver.requests:
         bodies.setdefault(json.loads(body)["id"], set()).add(body)
