@@ -175,7 +175,7 @@ def create_app(config: ChorusConfig) -> web.Application:
 
         comments = comment_setup.install(app, api, config.moderation, hub, mongo)
         if hooks is not None:
-            comments.on_decided = webhooks_api.comment_listener(hooks.events)
+            comments.on_decided = webhooks_api.comment_listener(hooks)
     admin_api.register(api)
     openapi_api.register(api)
     api.install(app)

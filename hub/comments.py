@@ -30,6 +30,7 @@ from moderation import (
 )
 from storage.comments import CommentStore
 from storage.mongo import Document
+from storage.webhook_journal import COMMENT_EVENTS, born
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,8 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
     }
     if decision.status == "approved":
         doc["published_at"] = now
-    return doc
+    # The insert owes the decision's webhook event (storage/webhook_journal.py).
+    return doc | born(COMMENT_EVENTS[decision.status], f"evt_comment_{doc['_id']}")
 
 
 def web_trust_key(author_key: str, author_token: str) -> str:

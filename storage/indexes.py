@@ -152,6 +152,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("shortcut", ASCENDING)], name="shortcut_unique", unique=True)
     ],
     "comments": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         IndexModel(
             [("external.channel", ASCENDING), ("external.message_id", ASCENDING)],
             name="external_unique",

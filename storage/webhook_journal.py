@@ -19,7 +19,13 @@ from storage.mongo import Document, MongoStore
 
 OWED = "webhooks_owed"
 OWED_AT = "webhooks_owed_at"
-JOURNALED = ("contacts", "conversations", "messages")
+JOURNALED = ("contacts", "conversations", "messages", "comments")
+# A moderation decision's status and the event it owes.
+COMMENT_EVENTS = {
+    "approved": "comment.published",
+    "held": "comment.held",
+    "rejected": "comment.rejected",
+}
 
 
 def owed(event_type: str, event_id: str | None = None, **extra: Any) -> Document:

@@ -78,10 +78,6 @@ class WebhookStore:
         result = await self.endpoints.delete_one({"_id": endpoint_id})
         return result.deleted_count == 1
 
-    async def subscribed(self, event_type: str) -> list[WebhookEndpoint]:
-        cursor = self.endpoints.find({"active": True, "events": event_type}, limit=200)
-        return [_endpoint(doc) async for doc in cursor]
-
     async def note_failure(self, endpoint_id: str, now: datetime) -> datetime | None:
         """Record that the endpoint is failing; when it started failing (None if deleted)."""
         await self.endpoints.update_one(

@@ -20,8 +20,7 @@ from hub.domain import WebhookEndpoint, WebhookEventType
 from hub.errors import BadRequest, NotFound
 from hub.http import parse_query, read_json
 from hub.webhooks.egress import BlockedAddress, check_url
-from hub.webhooks.events import WebhookEvents
-from hub.webhooks.service import WEBHOOKS
+from hub.webhooks.service import WEBHOOKS, Webhooks
 from storage.mongo import Document
 
 
@@ -173,11 +172,13 @@ async def replay_range(request: web.Request) -> web.Response:
     return web.json_response({"replayed": count})
 
 
-def comment_listener(events: WebhookEvents) -> Callable[[Document], Awaitable[None]]:
-    """What moderation calls with each stored decision: the comment as the API shows it."""
+def comment_listener(webhooks: Webhooks) -> Callable[[Document], Awaitable[None]]:
+    """What moderation calls with each stored decision, whose write owes its comment event:
+    events show comments as the API does, and the sender is woken to deliver now."""
+    webhooks.events.comment_view = full_view
 
     async def decided(comment: Document) -> None:
-        await events.comment_decided(str(comment.get("status")), full_view(comment))
+        webhooks.sender.wake()
 
     return decided
 

@@ -1,5 +1,10 @@
 """Inbox happenings as webhook events, owed durably to every endpoint that wants them.
 
+Each write that makes an event happen records it as owed on the document it writes
+(storage/webhook_journal.py); ``WebhookEvents.reconcile`` turns owed events into one
+delivery per subscribed endpoint and then forgets them, so nothing is lost between a
+write and its event, whichever hub instance dies where.
+
 An event is ``{"id", "type", "created_at", "data"}``; ``data`` holds the objects as the
 API shows them. The id is stable: it is stored with the body, so every retry and replay
 sends the same bytes, and receivers deduplicate on it. Events named after an object's
@@ -15,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Contact, Conversation, WebhookEndpoint, WebhookEventType, new_id, utcnow
+from hub.domain import Contact, Conversation, WebhookEndpoint
 from hub.events import InboxEvent
 from storage.inbox import contact_from_doc, conversation_from_doc
 from storage.message_docs import message_from_doc
@@ -25,11 +30,9 @@ from storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-COMMENT_EVENTS: dict[str, WebhookEventType] = {
-    "approved": "comment.published",
-    "held": "comment.held",
-    "rejected": "comment.rejected",
-}
+# How a journaled document is shown in its events, where the API's view is not the
+# document's model (comments: hub.api.comments.full_view, given by the app).
+DocumentView = Callable[[Document], Mapping[str, Any]]
 
 
 class WebhookEvents:
@@ -44,24 +47,7 @@ class WebhookEvents:
         self.store = store
         self.journal = journal
         self.wake = wake
-
-    async def emit(
-        self,
-        event_type: WebhookEventType,
-        data: Mapping[str, Any],
-        *,
-        event_id: str | None = None,
-        at: datetime | None = None,
-    ) -> str:
-        """Owe one event to the endpoints subscribed to its type; returns its id."""
-        event_id = event_id or f"evt_{new_id()}"
-        endpoints = await self.store.subscribed(event_type)
-        if not endpoints:
-            return event_id
-        body = _body(event_id, event_type, at or utcnow(), data)
-        if await self.store.enqueue(event_id, event_type, body, [e.id for e in endpoints]):
-            self.wake()
-        return event_id
+        self.comment_view: DocumentView = dict
 
     async def on_inbox_event(self, event: InboxEvent) -> None:
         """The event bus listener: the write that published ``event`` owes its webhook
@@ -85,7 +71,7 @@ class WebhookEvents:
             for doc in docs:
                 entries = doc.get(OWED) or []
                 for entry in entries:
-                    data = _event_data(collection, doc, entry, conversations)
+                    data = self._event_data(collection, doc, entry, conversations)
                     if data is not None:
                         await self._owe(entry, data, endpoints)
                 await self.journal.settle(collection, doc["_id"], [e["id"] for e in entries])
@@ -99,38 +85,33 @@ class WebhookEvents:
             body = _body(entry["id"], entry["type"], entry["at"], data)
             await self.store.enqueue(entry["id"], entry["type"], body, wanted)
 
-    async def contact_merged(self, kept: Contact, merged_id: str) -> None:
-        await self.emit(
-            "contact.merged", {"contact": _contact(kept), "merged_contact_id": merged_id}
-        )
-
-    async def comment_decided(self, status: str, comment: Mapping[str, Any]) -> None:
-        """A comment was published, held or rejected; ``comment`` as the API shows it."""
-        event_type = COMMENT_EVENTS.get(status)
-        if event_type is not None:
-            await self.emit(event_type, {"comment": dict(comment)})
+    def _event_data(
+        self,
+        collection: str,
+        doc: Document,
+        entry: Document,
+        conversations: Mapping[str, Document],
+    ) -> dict[str, Any] | None:
+        """The objects an owed event carries, as the API shows them now (normally at once),
+        with what only the moment of the write knew (a status change's previous status)."""
+        extra = {k: v for k, v in entry.items() if k not in ("type", "id", "at")}
+        if collection == "contacts":
+            return {"contact": _contact(contact_from_doc(doc)), **extra}
+        if collection == "conversations":
+            return {"conversation": _conversation(conversation_from_doc(doc)), **extra}
+        if collection == "comments":
+            return {"comment": dict(self.comment_view(doc))}
+        owner = conversations.get(doc["conversation_id"])
+        if owner is None:
+            return None  # the conversation is gone (erased): nothing left to tell
+        message = message_from_doc(doc).model_dump(mode="json", exclude={"raw"})
+        return {"message": message, "conversation": _conversation(conversation_from_doc(owner))}
 
 
 def _body(event_id: str, event_type: str, at: datetime, data: Mapping[str, Any]) -> str:
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     event = {"id": event_id, "type": event_type, "created_at": at.isoformat(), "data": dict(data)}
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _event_data(
-    collection: str, doc: Document, entry: Document, conversations: Mapping[str, Document]
-) -> dict[str, Any] | None:
-    """The objects an owed event carries, as the API shows them now (normally at once)."""
-    if collection == "contacts":
-        return {"contact": _contact(contact_from_doc(doc))}
-    if collection == "conversations":
-        extra = {k: v for k, v in entry.items() if k not in ("type", "id", "at")}
-        return {"conversation": _conversation(conversation_from_doc(doc)), **extra}
-    owner = conversations.get(doc["conversation_id"])
-    if owner is None:
-        return None  # the conversation is gone (erased): nothing left to tell
-    message = message_from_doc(doc).model_dump(mode="json", exclude={"raw"})
-    return {"message": message, "conversation": _conversation(conversation_from_doc(owner))}
 
 
 def _conversation(conversation: Conversation) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from adapters.twitter import TwitterAdapter
 from hub.config import ChorusConfig, TwitterConfig
 from hub.state import ADAPTERS
 from tests.fakes.twitter_api import FakeTwitterApi
+from tests.hub.webhooks.conftest import receiver  # noqa: F401 (an integrator's endpoint)
 
 CUSTOMER_ID = "2001"
 

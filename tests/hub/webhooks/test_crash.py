@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from hub.api.comments import COMMENTS
 from hub.auth import TokenService
 from hub.config import ChorusConfig
 from hub.events import InboxEvent
@@ -30,7 +31,10 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
         return None
 
     first.app[HUB].events.publish = died  # type: ignore[method-assign]
+    first.app[COMMENTS].on_decided = None
     posted = await customer_writes(first, "where is my parcel?")
+    resp = await first.post("/comment", json={"comment": "Lovely shop, fast delivery."})
+    assert resp.status == 201
     resp = await first.patch(
         f"/api/v1/conversations/{posted['conversation_id']}",
         json={"status": "open", "assignee": "alice"},
@@ -53,6 +57,7 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
         "message.updated",
         "conversation.status_changed",
         "conversation.assigned",
+        "comment.published",
     }
 
     async def arrived() -> bool:
