@@ -19,6 +19,11 @@ from storage.mongo import Document, MongoStore
 
 OWED = "webhooks_owed"
 OWED_AT = "webhooks_owed_at"
+# Bookkeeping, not data: the device sync feed neither sends nor hashes these fields.
+BOOKKEEPING = (OWED, OWED_AT)
+# A document never owes more than this many events (the oldest go first): with webhooks
+# off nothing settles them, and a conversation's changes must not grow it without bound.
+MAX_OWED = 100
 JOURNALED = ("contacts", "conversations", "messages", "comments")
 # A moderation decision's status and the event it owes.
 COMMENT_EVENTS = {
@@ -35,7 +40,10 @@ def owed(event_type: str, event_id: str | None = None, **extra: Any) -> Document
 
 def owing(entries: Sequence[Document]) -> Document:
     """The update part that records ``entries`` as owed, for an update's ``$push``/``$set``."""
-    return {"$push": {OWED: {"$each": list(entries)}}, "$set": {OWED_AT: utcnow()}}
+    return {
+        "$push": {OWED: {"$each": list(entries), "$slice": -MAX_OWED}},
+        "$set": {OWED_AT: utcnow()},
+    }
 
 
 def born(event_type: str, event_id: str) -> Document:
@@ -91,6 +99,19 @@ def transition_owed(
     return entries
 
 
+def is_bookkeeping(event: Mapping[str, Any]) -> bool:
+    """A change-stream event of an update that touched only the owed-events fields."""
+    if event.get("operationType") != "update":
+        return False
+    described = event.get("updateDescription") or {}
+    fields = [*(described.get("updatedFields") or {}), *(described.get("removedFields") or [])]
+    return bool(fields) and all(f.split(".", 1)[0] in BOOKKEEPING for f in fields)
+
+
+def without_bookkeeping(doc: Document) -> Document:
+    return {k: v for k, v in doc.items() if k not in BOOKKEEPING}
+
+
 class WebhookJournal:
     """Reads and settles the owed events of the journaled collections."""
 
@@ -104,10 +125,20 @@ class WebhookJournal:
         )
         return await cursor.to_list()
 
-    async def settle(self, collection: str, doc_id: str, event_ids: Sequence[str]) -> None:
-        """Forget entries whose deliveries are stored; the marker goes when none is left."""
+    async def settle(self, doc: Document, collection: str) -> None:
+        """Forget the entries of ``doc`` (as read), whose deliveries are stored: one write
+        unless the document owed more since; the marker goes when none is left."""
         docs = self.collections[collection]
-        await docs.update_one({"_id": doc_id}, {"$pull": {OWED: {"id": {"$in": list(event_ids)}}}})
+        doc_id = doc["_id"]
+        event_ids = [entry["id"] for entry in doc.get(OWED) or []]
+        # Entries are only ever appended: same count and same last id is the list read.
+        unchanged: Document = {"_id": doc_id, OWED: {"$size": len(event_ids)}}
+        if event_ids:
+            unchanged[f"{OWED}.{len(event_ids) - 1}.id"] = event_ids[-1]
+        done = await docs.update_one(unchanged, {"$unset": {OWED: "", OWED_AT: ""}})
+        if done.matched_count:
+            return
+        await docs.update_one({"_id": doc_id}, {"$pull": {OWED: {"id": {"$in": event_ids}}}})
         await docs.update_one(
             {"_id": doc_id, OWED: {"$size": 0}}, {"$unset": {OWED: "", OWED_AT: ""}}
         )

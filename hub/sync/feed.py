@@ -28,6 +28,7 @@ from storage.digest import document_hash
 from storage.inbox import InvalidCursor
 from storage.inbox import decode_cursor as decode_snapshot_cursor
 from storage.inbox import encode_cursor as encode_snapshot_cursor
+from storage.webhook_journal import without_bookkeeping
 
 Document = dict[str, Any]
 _ROLE_COLLECTIONS: dict[str, tuple[str, ...]] = {
@@ -111,7 +112,8 @@ async def snapshot_page(
     while len(items) < limit and index < len(collections):
         name = collections[index]
         query: Document = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await db[name].find(query).sort("_id", 1).limit(limit - len(items)).to_list()
+        found = await db[name].find(query).sort("_id", 1).limit(limit - len(items)).to_list()
+        docs = [without_bookkeeping(doc) for doc in found]
         items.extend(
             {
                 "collection": name,

@@ -74,7 +74,7 @@ class WebhookEvents:
                     data = self._event_data(collection, doc, entry, conversations)
                     if data is not None:
                         await self._owe(entry, data, endpoints)
-                await self.journal.settle(collection, doc["_id"], [e["id"] for e in entries])
+                await self.journal.settle(doc, collection)
         return seen
 
     async def _owe(
