@@ -57,6 +57,14 @@ async def test_an_edited_message_shows_its_history_and_a_deleted_one_its_tombsto
     await expect(history).to_be_visible()
     await expect(history.locator("q")).to_have_text(["My tent pole snapped"])
 
+    # An edit made while the conversation is open shows at once, history included.
+    await hub.edit_message("web", first["external_id"], "It snapped in three places", {})
+    await expect(edited.locator(".text")).to_have_text("It snapped in three places")
+    await edited.get_by_role("button", name="edited").click()
+    await expect(edited.locator(".history q")).to_have_text(
+        ["My tent pole snapped", "My tent pole snapped in two"]
+    )
+
     deleted = page.locator(f'.thread [data-id="{second["_id"]}"]')
     await expect(deleted.locator(".tombstone")).to_contain_text("deleted")
     await expect(deleted).not_to_contain_text("Also the zip")

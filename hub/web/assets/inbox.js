@@ -170,7 +170,7 @@ export class InboxView {
     if (frame.message) this.learn(frame.message);
     if (frame.message) {
       if (c.id === this.openId) this.appendMessage(frame.message);
-      else if (frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
+      else if (frame.type === "message" && frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
     }
     if (c.id === this.openId) this.renderHeader(c);
     this.renderList();
