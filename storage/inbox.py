@@ -62,10 +62,17 @@ def conversation_from_doc(doc: Document) -> Conversation:
     return Conversation.model_validate({**fields, "id": doc["_id"]})
 
 
-def _updated_event(doc: Document) -> Document:
-    """The message.updated event owed by one more version of the message ``doc``."""
+def _updated_event(doc: Document, text: str, deleted_at: datetime | None = None) -> Document:
+    """The message.updated event owed by one more version of the message ``doc``: what the
+    version says is kept with it, so the event shows that version however many follow."""
     version = len(doc.get("edits") or []) + 1
-    return owed("message.updated", f"evt_message_{doc['_id']}_v{version}")
+    return owed(
+        "message.updated",
+        f"evt_message_{doc['_id']}_v{version}",
+        version=version,
+        text=text,
+        deleted_at=deleted_at,
+    )
 
 
 def identity_key(channel: str, external_id: str) -> str:
@@ -369,7 +376,7 @@ class InboxStore:
                 {"_id": doc["_id"], "text": doc.get("text", "")},
                 with_owed(
                     {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
-                    [_updated_event(doc)],
+                    [_updated_event(doc, text)],
                 ),
                 return_document=ReturnDocument.AFTER,
             )
@@ -393,7 +400,7 @@ class InboxStore:
                 {"_id": doc["_id"], "text": doc.get("text", ""), "deleted_at": None},
                 with_owed(
                     {"$set": {"text": "", "deleted_at": now}, "$push": {"edits": version}},
-                    [_updated_event(doc)],
+                    [_updated_event(doc, "", now)],
                 ),
                 return_document=ReturnDocument.AFTER,
             )

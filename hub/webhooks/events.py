@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.domain import Contact, Conversation, WebhookEndpoint
+from hub.domain import Contact, Conversation, Message, WebhookEndpoint
 from hub.events import InboxEvent
 from storage.inbox import contact_from_doc, conversation_from_doc
 from storage.message_docs import message_from_doc
@@ -104,7 +104,7 @@ class WebhookEvents:
         owner = conversations.get(doc["conversation_id"])
         if owner is None:
             return None  # the conversation is gone (erased): nothing left to tell
-        message = message_from_doc(doc).model_dump(mode="json", exclude={"raw"})
+        message = _version(message_from_doc(doc), entry)
         return {"message": message, "conversation": _conversation(conversation_from_doc(owner))}
 
 
@@ -112,6 +112,22 @@ def _body(event_id: str, event_type: str, at: datetime, data: Mapping[str, Any])
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     event = {"id": event_id, "type": event_type, "created_at": at.isoformat(), "data": dict(data)}
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _version(message: Message, entry: Document) -> dict[str, Any]:
+    """The message as the version its event reports: as created (``message.created``) or
+    after its n-th change (``message.updated``), whatever changed after."""
+    version = int(entry.get("version", 0))
+    if version == 0:
+        text = message.edits[0].text if message.edits else message.text
+        state = {"text": text, "deleted_at": None}
+    else:
+        deleted_at = entry.get("deleted_at")
+        if isinstance(deleted_at, datetime) and deleted_at.tzinfo is None:
+            deleted_at = deleted_at.replace(tzinfo=UTC)
+        state = {"text": entry.get("text", ""), "deleted_at": deleted_at}
+    at = message.model_copy(update={**state, "edits": message.edits[:version]})
+    return at.model_dump(mode="json", exclude={"raw"})
 
 
 def _conversation(conversation: Conversation) -> dict[str, Any]:

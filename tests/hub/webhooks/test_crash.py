@@ -45,6 +45,7 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
     await first.app[HUB].edit_message(
         message["channel"], message["external_id"], "where is my parcel? (order 7)", {}
     )
+    await first.app[HUB].delete_message(message["channel"], message["external_id"])
     await first.close()
     assert receiver.requests == []
 
@@ -65,7 +66,21 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
 
     await wait_for(arrived, within=20)
     events = {e["type"]: e for e in receiver.accepted()}
-    assert events["message.updated"]["data"]["message"]["text"].endswith("(order 7)")
+    # Each event shows the version it reports, although all were sent after the last one.
+    assert events["message.created"]["data"]["message"]["text"] == "where is my parcel?"
+    assert events["message.created"]["data"]["message"]["edits"] == []
+
+    async def both_updates() -> list[dict[str, Any]] | None:
+        found = [
+            e["data"]["message"] for e in receiver.accepted() if e["type"] == "message.updated"
+        ]
+        return found if len(found) == 2 else None
+
+    edited, deleted = sorted(await wait_for(both_updates), key=lambda m: len(m["edits"]))
+    assert (edited["text"], edited["deleted_at"]) == ("where is my parcel? (order 7)", None)
+    assert [e["text"] for e in edited["edits"]] == ["where is my parcel?"]
+    assert deleted["text"] == "" and deleted["deleted_at"]
+    assert len(deleted["edits"]) == 2
     assert events["conversation.status_changed"]["data"]["handoff"] is True
     assert events["conversation.assigned"]["data"]["assignee"] == "alice"
     owing = await db.messages.count_documents({"webhooks_owed_at": {"$exists": True}})
