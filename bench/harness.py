@@ -150,6 +150,7 @@ def print_table(rows: list[Row]) -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        base = f"{row.baseline:,.1f}" if row.baseline is not None else ""
-        value = f"{row.value:>12,.1f}"
+        digits = 2 if abs(row.value) < 10 else 1  # commands per message are fractions
+        base = f"{row.baseline:,.{digits}f}" if row.baseline is not None else ""
+        value = f"{row.value:>12,.{digits}f}"
         print(f"{row.name:<44} {value} {row.unit:<10} {base:>12} {row.ratio:>6}  {row.note}")

@@ -3,7 +3,7 @@
 Baseline: the same number of documents written straight to the same database with
 batched ``insert_many``. A second row compares with ``insert_many`` of message-shaped
 documents into a collection carrying the hub's own indexes, the storage limit the hub's
-schema can reach. Run: ``python -m bench.ingest [--customers 100] [--messages 20]``.
+schema can reach. Run: ``python -m bench.ingest [--customers 100] [--messages 20] [--bot]``.
 """
 
 from __future__ import annotations
@@ -99,8 +99,13 @@ async def baseline_indexed(uri: str, total: int, batch: int = 500) -> float:
     return total / elapsed
 
 
-def run(customers_list: list[int], messages: int, batch: int | None = None) -> list[Row]:
+def run(
+    customers_list: list[int], messages: int, batch: int | None = None, bot: bool = False
+) -> list[Row]:
     env = {} if batch is None else {"CHORUS_MONGO__INGEST_BATCH": str(batch)}
+    if bot:  # every customer's first message is answered: the bot's reply shares the storage
+        env["CHORUS_BOT__ENABLED"] = "true"
+    suffix = ", bot on" if bot else ""
     rows: list[Row] = []
     with database() as server:
         for customers in customers_list:
@@ -110,7 +115,7 @@ def run(customers_list: list[int], messages: int, batch: int | None = None) -> l
             base = asyncio.run(baseline_ingest(server.uri, stored))
             rows.append(
                 Row(
-                    f"ingest /chat, {customers} customers",
+                    f"ingest /chat, {customers} customers{suffix}",
                     rate,
                     "msg/s",
                     base,
@@ -132,8 +137,9 @@ def main() -> None:
         default=None,
         help="mongo.ingest_batch for the hub (1: no group commit)",
     )
+    parser.add_argument("--bot", action="store_true", help="with the bot answering customers")
     args = parser.parse_args()
-    print_table(run(args.customers, args.messages, args.batch))
+    print_table(run(args.customers, args.messages, args.batch, args.bot))
 
 
 if __name__ == "__main__":

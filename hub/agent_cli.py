@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,15 +15,10 @@ import click
 
 from hub.addresses import valid_email
 from hub.config import ChorusConfig
-from hub.domain import Agent
+from hub.domain import Agent, agent_id_for
 
 Loader = Callable[[Path | None], ChorusConfig]
 Command = Callable[..., None]
-
-
-def agent_id_for(email: str) -> str:
-    """A readable id from the address's local part: ``Ada.L@x.org`` → ``ada-l``."""
-    return re.sub(r"[^a-z0-9]+", "-", email.split("@", 1)[0].lower()).strip("-") or "agent"
 
 
 class AgentConflict(Exception):

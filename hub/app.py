@@ -5,48 +5,63 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol, cast
 
 from aiohttp import web
-from pymongo.errors import PyMongoError
+from aiohttp.typedefs import Middleware
 
-from hub import inbox_web
+from hub import archive_schedule, inbox_web, ops
 from hub.api import admin as admin_api
+from hub.api import agent_admin as agent_admin_api
 from hub.api import agents as agents_api
 from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
+from hub.api import comment_setup
+from hub.api import config_view as config_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
+from hub.api import media as media_api
 from hub.api import openapi as openapi_api
+from hub.api import reports as reports_api
 from hub.api import sync as sync_api
 from hub.api import webhooks as webhooks_api
-from hub.api.routes import ApiRoutes
-from hub.archive_schedule import archive_schedule_context
+from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
 from hub.bot import service as bot_service
-from hub.channels import ChannelAdapter, ServesApi, channel_status
-from hub.config import ChorusConfig
+from hub.channels import (
+    Capability,
+    ChannelAdapter,
+    ChannelServices,
+    ChannelSet,
+    ServesApi,
+    build_channels,
+    channel_status,
+)
+from hub.config import ChorusConfig, jwt_secret
 from hub.core import Hub
 from hub.database import SERVE, start_recorded, stop_recorded
 from hub.domain import Channel
+from hub.errors import StorageError
 from hub.events import EventBus
 from hub.http import error_middleware
 from hub.live import AgentFeed
+from hub.media import MEDIA, MediaService, open_objects
 from hub.metrics import HubMetrics
-from hub.ops import install_ops
 from hub.outbox import Outbox
-from hub.state import ADAPTERS, CONFIG, HUB, LIVE, MONGO, TOKENS
-from hub.sync.fanout import fanout_context
+from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
+from hub.sync import fanout as sync_fanout
 from hub.web_security import security_middleware
-from hub.webhooks import service as webhooks
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
+from storage.bot import BotStore
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
+from storage.media import MediaStore
 from storage.mongo import MongoStore, make_client
+from storage.monitoring import CommandTimer
 from storage.outbox import OutboxStore
 from storage.sessions import SessionStore
 
@@ -57,44 +72,65 @@ log = logging.getLogger(__name__)
 EMBEDDED_DB = web.AppKey("embedded_db", EmbeddedMongo)
 
 
+class Feature(Protocol):
+    """A feature module: ``setup`` adds its routes, state and lifetimes to the app."""
+
+    def setup(self, app: web.Application) -> None: ...
+
+
 def build_adapters(
     config: ChorusConfig, hub: Hub, tokens: TokenService, mongo: MongoStore
-) -> list[ChannelAdapter]:
-    """The enabled channels. Adapters are imported here only, so the core stays SDK-free."""
-    adapters: list[ChannelAdapter] = []
-    if config.web.enabled:
-        from adapters.web import WebChatAdapter
+) -> ChannelSet:
+    """The enabled channels of the registry the config was built from (its ``channels``).
 
-        adapters.append(
-            WebChatAdapter(config.web, hub, tokens, config.sessions.trust_forwarded_for)
-        )
-    if config.telegram.enabled:
-        from adapters.telegram.adapter import TelegramAdapter
+    Each channel's factory imports its adapter, so the core stays SDK-free."""
+    for spec in config.channels:
+        for name, level in spec.quiet_loggers.items():
+            logging.getLogger(name).setLevel(level)
+    services = ChannelServices(hub, config, tokens, ApiChannelStore(mongo))
+    return build_channels(config.channels, services)
 
-        adapters.append(TelegramAdapter(config.telegram, hub))
-    if config.slack.enabled:
-        from adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter(config.slack, hub))
-    if config.twitter.enabled:
-        from adapters.twitter import TwitterAdapter
+# Every feature joins the app the same way, ``setup(app)``, in this order (the order its
+# routes are added and its start-up runs). Each reads what it needs from the app's state.
+FEATURES: tuple[Feature, ...] = (
+    inbox_api,
+    media_api,
+    agents_api,
+    agent_admin_api,
+    sync_api,
+    kb_api,
+    api_channels_api,
+    desk_api,
+    insights_api,
+    reports_api,
+    auth_api,
+    config_api,
+    inbox_web,
+    comment_setup,
+    webhooks_api,
+    admin_api,
+    openapi_api,
+    sync_fanout,
+    bot_service,
+    archive_schedule,
+    ops,
+)
 
-        adapters.append(TwitterAdapter(config.twitter, hub))
-    if config.wechat.enabled:
-        from adapters.wechat.adapter import WeChatAdapter
 
-        adapters.append(WeChatAdapter(config.wechat, hub))
-    if config.api_channels.enabled:
-        from adapters.api_channel.adapter import ApiChannelAdapter
-
-        adapters.append(ApiChannelAdapter(config.api_channels, hub, ApiChannelStore(mongo)))
-    return adapters
+def middlewares(config: ChorusConfig, api: ApiRoutes) -> list[Middleware]:
+    """The middleware chain, outermost first."""
+    return [
+        ops.request_middleware,  # log context, request metrics: it sees every final status
+        security_middleware(config.http),  # security and CORS headers, WebSocket origins
+        error_middleware,  # every failure as JSON with a stable code
+        api.auth_middleware,  # the route table's roles and scopes
+    ]
 
 
 def create_app(config: ChorusConfig) -> web.Application:
     app = web.Application(
         client_max_size=config.http.max_body_bytes,
-        middlewares=[security_middleware(config.http), error_middleware],
         # Room for every query the API documents: aiohttp's own refusal is plain text.
         handler_args={"max_line_size": config.http.max_request_line_bytes},
     )
@@ -109,7 +145,7 @@ def create_app(config: ChorusConfig) -> web.Application:
         make_client(
             uri,
             server_selection_timeout_ms=config.mongo.server_selection_timeout_ms,
-            event_listeners=[metrics.storage_listener],
+            event_listeners=[CommandTimer(metrics.storage_latency)],
         ),
         config.mongo.database,
         config.mongo.write_concern,
@@ -127,13 +163,22 @@ def create_app(config: ChorusConfig) -> web.Application:
         reopen_window_seconds=config.bot.reopen_window_seconds,
         ingest_batch=config.mongo.ingest_batch,
     )
-    adapters = build_adapters(config, hub, tokens, mongo)
+    media = config.media
+    objects = open_objects(media.store, media.local_dir, media.s3)
+    hub.media = MediaService(
+        media, MediaStore(mongo, objects), jwt_secret(config.auth), inbox=inbox
+    )
+    channels = build_adapters(config, hub, tokens, mongo)
+    adapters = list(channels.adapters.values())
 
     app[CONFIG] = config
     app[MONGO] = mongo
     app[TOKENS] = tokens
     app[HUB] = hub
-    app[ADAPTERS] = {adapter.channel: adapter for adapter in adapters}
+    app[MEDIA] = hub.media
+    app[ADAPTERS] = channels.adapters
+    app[CHANNELS] = channels
+    app[BOT_STORE] = BotStore(mongo)
     app[LIVE] = feed = AgentFeed(
         tokens,
         queue_size=config.web.agent_send_queue_size,
@@ -143,51 +188,23 @@ def create_app(config: ChorusConfig) -> web.Application:
         session_check_seconds=config.web.agent_session_check_seconds,
     )
     hub.subscribe(feed.on_event)
+    app[API_ROUTES] = api = ApiRoutes()
+    app.middlewares.extend(middlewares(config, api))
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/inbox/ws", feed.handle)
     for adapter in adapters:
         app.router.add_routes(adapter.routes())
-    api = ApiRoutes()
-    inbox_api.register(api)
-    agents_api.register(api)
-    sync_api.register(api)
-    kb_api.register(api)
-    api_channels_api.register(api)
-    desk_api.register(api)
-    insights_api.register(api)
-    auth_api.install(app, api, mongo, config.sessions)
-    for adapter in adapters:
-        if isinstance(adapter, ServesApi):
-            for op in adapter.api_operations():
-                api.add(op.method, op.path, op.handler, roles=(), public=True,
-                        summary=op.summary, body=op.body, status=op.status)  # fmt: skip
-    inbox_web.install(app, api)
-    hooks = (
-        webhooks.build(config.webhooks, hub, mongo, metrics) if config.webhooks.enabled else None
-    )
-    if hooks is not None:
-        app[webhooks.WEBHOOKS] = hooks
-        webhooks_api.register(api)
-    if config.moderation.enabled:
-        from hub.api import comment_setup
-
-        comments = comment_setup.install(app, api, config.moderation, hub, mongo)
-        if hooks is not None:
-            comments.on_decided = webhooks_api.comment_listener(hooks)
-    admin_api.register(api)
-    openapi_api.register(api)
-    api.install(app)
-
+    for adapter in channels.able(Capability.PUBLIC_API):
+        for op in cast(ServesApi, adapter).api_operations():
+            api.add(op.method, op.path, op.handler, roles=(), public=True,
+                    summary=op.summary, body=op.body, status=op.status)  # fmt: skip
     app.cleanup_ctx.append(_database_context(embedded, config))
     app.cleanup_ctx.append(_runtime_context)
-    app.cleanup_ctx.append(fanout_context)
-    bot_service.install(app, config, hub, mongo)
-    app.cleanup_ctx.append(archive_schedule_context)
-    if hooks is not None:
-        app.cleanup_ctx.append(webhooks.sender_context(hooks, config.http.shutdown_grace_seconds))
-    install_ops(app, metrics)
+    for feature in FEATURES:
+        feature.setup(app)
+    api.install(app)
     return app
 
 
@@ -199,7 +216,7 @@ def _database_context(embedded: EmbeddedMongo | None, config: ChorusConfig) -> A
         mongo = app[MONGO]
         try:
             await mongo.ensure_indexes()
-        except PyMongoError as exc:
+        except StorageError as exc:
             await mongo.close()
             if embedded is not None:
                 await stop_recorded(embedded, config)
@@ -225,7 +242,7 @@ async def _runtime_context(app: web.Application) -> AsyncIterator[None]:
     await app[LIVE].close_all()
     await hub.outbox.stop(grace)
     await hub.events.drain(grace)
-    await hub.writer.close()
+    await hub.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -241,8 +258,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {"mongo": "ok" if ready else "unreachable"}
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
     # Channels that poll their platform say where they stand (next poll, rate limits).
-    adapters = request.app[ADAPTERS]
-    channels = channel_status(adapters)
+    channels = channel_status(request.app[CHANNELS])
     if channels:
         body["channels"] = channels
     return web.json_response(body, status=200 if ready else 503)

@@ -7,8 +7,6 @@ three intervals and another instance takes over.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -16,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from hub.background import BackgroundLoop
 from hub.config import ArchiveConfig
 from hub.domain import new_id
 from hub.state import CONFIG, MONGO
@@ -54,23 +53,27 @@ class ArchiveSchedule:
         )
         return True
 
-    async def loop(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("scheduled archive run failed; retrying next interval")
-            await asyncio.sleep(self.interval)
+    def loop(self) -> BackgroundLoop:
+        """The schedule as a background loop: a failed run is retried next interval."""
+
+        async def tick() -> None:
+            await self.tick()
+
+        return BackgroundLoop(
+            "archive-schedule", tick, interval=self.interval, max_retry=self.interval, logger=log
+        )
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(archive_schedule_context)
 
 
 async def archive_schedule_context(app: web.Application) -> AsyncIterator[None]:
     """Runs the schedule for the app's lifetime when ``archive.schedule_seconds`` > 0."""
     config = app[CONFIG].archive
-    task = None
-    if config.schedule_seconds > 0:
-        task = asyncio.create_task(ArchiveSchedule(app[MONGO], config).loop())
+    loop = ArchiveSchedule(app[MONGO], config).loop() if config.schedule_seconds > 0 else None
+    if loop is not None:
+        loop.start()
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    if loop is not None:
+        await loop.stop()

@@ -7,16 +7,21 @@ storage; the hub never imports a platform SDK.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
+import click
 from aiohttp import web
 from pydantic import BaseModel
 
+from hub.checks import CheckResult, ProbeContext
+from hub.config_section import ChannelSection
 from hub.domain import (
     Agent,
+    ApiChannel,
     Attachment,
     Author,
     Channel,
@@ -52,8 +57,45 @@ class ChannelState(Protocol):
     async def save_checkpoint(self, name: str, value: Any) -> datetime: ...
 
 
+class MediaPort(Protocol):
+    """Files on messages, as adapters see them: bytes in, attachments and links out.
+
+    ``keep`` checks a file by its content and stores it (``unsupported_media_type`` or
+    ``file_too_large`` errors otherwise); ``owner`` names who sent it (``web:<visitor>``,
+    ``telegram:<chat>``), and ``owned`` finds a sender's own uploads again.
+    """
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest file kept (``media.max_bytes``)."""
+        ...
+
+    async def keep(
+        self, data: bytes, name: str, *, owner: str, conversation_id: str | None = None
+    ) -> Attachment: ...
+
+    async def owned(
+        self, media_ids: Iterable[str], owner: str, conversation_id: str | None
+    ) -> list[Attachment]: ...
+
+    async def attach_to_message(
+        self, message_id: str, index: int, attachment: Attachment
+    ) -> None: ...
+
+    async def read(
+        self, attachment: Attachment, variant: Literal["file", "thumbnail"]
+    ) -> bytes: ...
+
+    def links(self, attachment: Attachment) -> dict[str, str]: ...
+
+
 class HubPort(Protocol):
     """What the hub offers adapters."""
+
+    @property
+    def media(self) -> MediaPort | None:
+        """The media store (None when the hub runs without one, as in some tests)."""
+        ...
 
     @property
     def channel_state(self) -> ChannelState: ...
@@ -112,12 +154,14 @@ class HubPort(Protocol):
 
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]: ...
 
-    async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None: ...
+    async def agent_for(self, channel: Channel, user_id: str) -> Agent | None:
+        """The agent a user of ``channel`` acts as (agents answering from that platform)."""
+        ...
 
-    async def link_slack_user(
-        self, agent_id: str, slack_user_id: str | None, *, take_over: bool = False
+    async def link_agent(
+        self, channel: Channel, agent_id: str, user_id: str | None, *, take_over: bool = False
     ) -> Agent:
-        """Make a Slack user act as the agent (configured mappings are seeded this way)."""
+        """Make a user of ``channel`` act as the agent (configured mappings are seeded so)."""
         ...
 
     async def conversations_with_status(
@@ -173,12 +217,136 @@ class ServesApi(Protocol):
     def api_operations(self) -> Sequence[PublicOperation]: ...
 
 
-def channel_status(adapters: Mapping[Channel, ChannelAdapter]) -> dict[str, Any]:
-    """``status()`` of every adapter that has one (polling channels report their next poll
-    and rate-limit windows), for ``/readyz`` and metrics."""
-    found: dict[str, Any] = {}
-    for name, adapter in adapters.items():
-        status = getattr(adapter, "status", None)
-        if callable(status):
-            found[name] = status()
-    return found
+@runtime_checkable
+class ReportsStatus(Protocol):
+    """A channel that reports where its inbound stands (next poll, rate-limit windows)."""
+
+    def status(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Drains(Protocol):
+    """A channel that stops taking input and finishes what is in flight on shutdown."""
+
+    async def drain(self) -> None: ...
+
+
+@runtime_checkable
+class LiveDelivery(Protocol):
+    """A channel that pushes stored replies to clients connected to this process."""
+
+    channel: Channel
+
+    def push_live(self, outbound: OutboundMessage) -> int:
+        """Queue ``outbound`` to the recipient's local sockets; returns how many."""
+        ...
+
+
+class Capability(StrEnum):
+    """What a channel may do beyond ``ChannelAdapter``, declared in its ``ChannelSpec``."""
+
+    PUBLIC_API = "public_api"  # ServesApi: operations under /api/v1
+    STATUS = "status"  # ReportsStatus: shown by /readyz
+    DRAIN = "drain"  # Drains: called before shutdown
+    LIVE = "live"  # LiveDelivery: replies pushed to this instance's sockets
+    AGENT_USERS = "agent_users"  # its users can be linked to agents (HubPort.agent_for)
+
+
+CAPABILITY_PROTOCOLS: dict[Capability, type] = {
+    Capability.PUBLIC_API: ServesApi,
+    Capability.STATUS: ReportsStatus,
+    Capability.DRAIN: Drains,
+    Capability.LIVE: LiveDelivery,
+}
+
+
+class ApiChannelDirectory(Protocol):
+    """Where the API channel finds the inboxes admins created (``POST /api-channels``)."""
+
+    async def get(self, channel_id: str) -> ApiChannel | None: ...
+
+
+class VisitorTokens(Protocol):
+    """Signed tokens that let a web visitor come back as themselves (``hub.auth``)."""
+
+    def issue_visitor(self, visitor_id: str) -> str: ...
+
+    def verify_visitor(self, token: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ChannelServices:
+    """What a channel's factory may use: the hub port and the few shared services."""
+
+    hub: HubPort
+    config: Any  # the whole ChorusConfig (a factory reads its own section first)
+    tokens: VisitorTokens
+    api_inboxes: ApiChannelDirectory
+
+
+SectionT = TypeVar("SectionT", bound=ChannelSection)
+ConfigLoader = Callable[[Any], Any]
+CliHook = Callable[[click.Group, Callable[[Any], Any], ConfigLoader], None]
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one spec per channel
+class ChannelSpec(Generic[SectionT]):
+    """Everything the hub needs from one channel, declared once in its package.
+
+    ``section`` is its key in ``config.yaml``, ``config`` that section's model,
+    ``build`` makes the adapter (imported lazily there, so no SDK loads before it is
+    needed), ``doctor`` checks its credentials with one cheap call, ``cli`` adds its
+    commands to ``chorus``, ``capabilities`` says which optional abilities it has, and
+    ``quiet_loggers`` caps its SDK's loggers that would log secrets or bodies.
+    """
+
+    name: Channel
+    section: str
+    config: type[SectionT]
+    build: Callable[[SectionT, ChannelServices], ChannelAdapter]
+    doctor: Callable[[SectionT, ProbeContext], Awaitable[CheckResult]] | None = None
+    cli: CliHook | None = None
+    capabilities: frozenset[Capability] = frozenset()
+    quiet_loggers: Mapping[str, int] = field(default_factory=dict)
+
+    def section_of(self, config: Any) -> SectionT:
+        """This channel's section of a ``ChorusConfig``."""
+        return cast(SectionT, getattr(config, self.section))
+
+    def create(self, config: Any, services: ChannelServices) -> ChannelAdapter:
+        """Build the adapter and hold it to the capabilities the spec declares."""
+        adapter = self.build(self.section_of(config), services)
+        for capability in self.capabilities:
+            protocol = CAPABILITY_PROTOCOLS.get(capability)
+            if protocol is not None and not isinstance(adapter, protocol):
+                raise TypeError(f"channel {self.name} declares {capability} but lacks it")
+        return adapter
+
+
+@dataclass(frozen=True)
+class ChannelSet:
+    """The enabled channels' adapters, each with the capabilities its spec declared."""
+
+    adapters: dict[Channel, ChannelAdapter]
+    capabilities: dict[Channel, frozenset[Capability]]
+
+    def able(self, capability: Capability) -> list[ChannelAdapter]:
+        return [a for name, a in self.adapters.items() if capability in self.capabilities[name]]
+
+
+def build_channels(specs: Sequence[ChannelSpec[Any]], services: ChannelServices) -> ChannelSet:
+    """Build every enabled channel of the registry, in registry order."""
+    enabled = [spec for spec in specs if spec.section_of(services.config).enabled]
+    return ChannelSet(
+        {spec.name: spec.create(services.config, services) for spec in enabled},
+        {spec.name: spec.capabilities for spec in enabled},
+    )
+
+
+def channel_status(channels: ChannelSet) -> dict[str, Any]:
+    """``status()`` of every channel that declares it (polling channels report their next
+    poll and rate-limit windows), for ``/readyz`` and metrics."""
+    return {
+        adapter.channel: cast(ReportsStatus, adapter).status()
+        for adapter in channels.able(Capability.STATUS)
+    }

@@ -137,38 +137,6 @@ def db_init(config_path: Path | None) -> None:
     asyncio.run(run())
 
 
-@main.group()
-def telegram() -> None:
-    """The Telegram channel's registration with the Bot API."""
-
-
-@telegram.command("set-webhook")
-@config_option
-@click.option("--url", required=True, help="Public https:// URL of POST /webhooks/telegram.")
-def telegram_set_webhook(config_path: Path | None, url: str) -> None:
-    """Register the webhook URL with telegram.webhook_secret as its secret token."""
-    from adapters.telegram.admin import AdminError, set_webhook
-
-    config = _load(config_path)
-    try:
-        click.echo(asyncio.run(set_webhook(config.telegram, url)))
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@telegram.command("delete-webhook")
-@config_option
-def telegram_delete_webhook(config_path: Path | None) -> None:
-    """Remove the webhook, e.g. before switching to polling mode."""
-    from adapters.telegram.admin import AdminError, delete_webhook
-
-    config = _load(config_path)
-    try:
-        click.echo(asyncio.run(delete_webhook(config.telegram)))
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 @main.command()
 @config_option
 @click.option(
@@ -269,10 +237,14 @@ register_sync_commands(main, config_option, _load)
 
 
 def _register_extensions() -> None:
+    from adapters.registry import BUILTIN_CHANNELS
     from hub import agent_cli, archive_cli
 
     archive_cli.register(main, _load, config_option)
     agent_cli.register(main, config_option, _load)
+    for spec in BUILTIN_CHANNELS:  # each channel's own commands (`chorus telegram …`)
+        if spec.cli is not None:
+            spec.cli(main, config_option, _load)
 
 
 _register_extensions()

@@ -1,33 +1,29 @@
 """Chorus configuration: one pydantic model tree, loaded once from YAML plus environment.
 
 Every key may be overridden by ``CHORUS_<SECTION>__<KEY>`` (double underscore between
-levels). Unknown keys and bad values stop start-up with a message naming the key.
+levels). Unknown keys and bad values stop start-up with a message naming the key. The
+hub's sections are here; each channel declares its own (``adapters.registry``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
 
+from adapters.registry import BUILTIN_CHANNELS
+from hub.channels import ChannelSpec
 from hub.config_paths import anchor_defaults, anchor_file_paths
+from hub.config_section import Section
 from moderation.rules import ModerationRules
 
 ENV_PREFIX = "CHORUS_"
@@ -35,10 +31,6 @@ ENV_PREFIX = "CHORUS_"
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the key and the reason."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class HttpConfig(Section):
@@ -126,139 +118,12 @@ class SessionsConfig(Section):
     trust_forwarded_for: bool = False
 
 
-class WebChatConfig(Section):
-    enabled: bool = True
-    max_frame_bytes: int = Field(default=16_384, ge=256)
-    max_text_chars: int = Field(default=4_000, ge=1)
-    heartbeat_seconds: float = Field(default=25.0, gt=0)
-    send_queue_size: int = Field(default=256, ge=1)
-    agent_send_queue_size: int = Field(default=1024, ge=1)
-    # How often an agent socket re-checks that its login session was not revoked elsewhere.
-    agent_session_check_seconds: float = Field(default=30.0, gt=0, le=3600)
-    history_limit: int = Field(default=100, ge=1, le=1000)
-    # Volume limits, in memory per process: messages per visitor (a token bucket; an
-    # address gets max_connections_per_address visitors' worth) and sockets per address.
-    message_burst: int = Field(default=30, ge=1)
-    message_refill_per_second: float = Field(default=1.0, gt=0)
-    max_connections_per_address: int = Field(default=100, ge=1)
-
-
 class OutboxConfig(Section):
     max_attempts: int = Field(default=8, ge=1)
     base_delay_seconds: float = Field(default=1.0, gt=0)
     max_delay_seconds: float = Field(default=300.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
     poll_seconds: float = Field(default=5.0, gt=0)
-
-
-class TelegramConfig(Section):
-    """The Telegram channel: a bot reached by webhook or by long polling."""
-
-    enabled: bool = False
-    bot_token: SecretStr = SecretStr("")
-    webhook_secret: SecretStr = SecretStr("")
-    mode: Literal["webhook", "polling"] = "webhook"
-    api_base_url: str = "https://api.telegram.org/bot"
-    file_base_url: str = "https://api.telegram.org/file/bot"
-    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-    request_timeout_seconds: float = Field(default=10.0, gt=0)
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _secret_charset(cls, value: SecretStr) -> SecretStr:
-        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a secret_token.
-        secret = value.get_secret_value()
-        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-            raise ValueError("use 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
-        return value
-
-    @model_validator(mode="after")
-    def _required_when_enabled(self) -> TelegramConfig:
-        if not self.enabled:
-            return self
-        if not self.bot_token.get_secret_value():
-            raise ValueError(
-                "telegram.bot_token is required when telegram.enabled is true "
-                "(set CHORUS_TELEGRAM__BOT_TOKEN)"
-            )
-        if self.mode == "webhook" and not self.webhook_secret.get_secret_value():
-            raise ValueError(
-                "telegram.webhook_secret is required in webhook mode "
-                "(set CHORUS_TELEGRAM__WEBHOOK_SECRET)"
-            )
-        return self
-
-
-class SlackConfig(Section):
-    """Slack: agents answer from threads in ``agent_channel``; Slack users may be customers."""
-
-    enabled: bool = False
-    bot_token: SecretStr = SecretStr("")
-    signing_secret: SecretStr = SecretStr("")
-    agent_channel: str = ""
-    mirror_all: bool = False
-    api_base_url: str = "https://slack.com/api/"
-    request_timeout_seconds: float = Field(default=10.0, gt=0)
-    agents: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _trailing_slash(cls, value: str) -> str:
-        # slack_sdk joins method names onto base_url, so it must end with a slash.
-        return value if value.endswith("/") else value + "/"
-
-    @model_validator(mode="after")
-    def _required_when_enabled(self) -> SlackConfig:
-        if self.enabled:
-            for key in ("bot_token", "signing_secret"):
-                if not getattr(self, key).get_secret_value():
-                    raise ValueError(f"slack.{key} is required when slack.enabled is true")
-            if not self.agent_channel:
-                raise ValueError("slack.agent_channel is required when slack.enabled is true")
-        return self
-
-
-class WeChatConfig(Section):
-    """The WeChat Official Account channel: signed XML callbacks, customer-service replies."""
-
-    enabled: bool = False
-    app_id: str = ""
-    app_secret: SecretStr = SecretStr("")
-    token: SecretStr = SecretStr("")
-    encoding_aes_key: SecretStr = SecretStr("")
-    mode: Literal["plain", "safe"] = "safe"
-    api_base_url: str = "https://api.weixin.qq.com"
-    request_timeout_seconds: float = Field(default=10.0, gt=0)
-    max_body_bytes: int = Field(default=262_144, ge=1024)
-    reply_window_hours: float = Field(default=48.0, gt=0)
-
-    @model_validator(mode="after")
-    def _required_when_enabled(self) -> WeChatConfig:
-        if not self.enabled:
-            return self
-        missing = [
-            name
-            for name, value in (
-                ("app_id", self.app_id),
-                ("app_secret", self.app_secret.get_secret_value()),
-                ("token", self.token.get_secret_value()),
-            )
-            if not value
-        ]
-        if self.mode == "safe" and len(self.encoding_aes_key.get_secret_value()) != 43:
-            missing.append("encoding_aes_key (43 characters, for safe mode)")
-        if missing:
-            raise ValueError("wechat.enabled is true but these are not set: " + ", ".join(missing))
-        return self
-
-
-class ApiChannelsConfig(Section):
-    """API inboxes: integrators post messages with an inbox token, replies go to a webhook."""
-
-    enabled: bool = True
-    request_timeout_seconds: float = Field(default=10.0, gt=0)
-    max_body_bytes: int = Field(default=262_144, ge=1024)
 
 
 class WebhooksConfig(Section):
@@ -281,36 +146,6 @@ class WebhooksConfig(Section):
     poll_seconds: float = Field(default=5.0, gt=0)
 
 
-class TwitterConfig(Section):
-    """X (Twitter): mentions and DMs of one account in, reply tweets and DMs out."""
-
-    enabled: bool = False
-    bearer_token: SecretStr = SecretStr("")
-    consumer_key: SecretStr = SecretStr("")
-    consumer_secret: SecretStr = SecretStr("")
-    access_token: SecretStr = SecretStr("")
-    access_token_secret: SecretStr = SecretStr("")
-    account_user_id: str = ""
-    mode: Literal["polling", "webhook"] = "polling"
-    poll_interval_seconds: float = Field(default=60.0, gt=0)
-    api_base_url: str = "https://api.twitter.com"
-    request_timeout_seconds: float = Field(default=10.0, gt=0)
-    webhook_max_body_bytes: int = Field(default=262_144, ge=1024)
-
-    @model_validator(mode="after")
-    def _credentials_when_enabled(self) -> TwitterConfig:
-        if not self.enabled:
-            return self
-        # Posting and reading DMs need user context (OAuth 1.0a); webhooks need the
-        # consumer secret; the bearer token is optional (app-only reads of mentions).
-        for key in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
-            if not getattr(self, key).get_secret_value():
-                raise ValueError(f"twitter.{key} is required when twitter.enabled is true")
-        if not self.account_user_id:
-            raise ValueError("twitter.account_user_id is required when twitter.enabled is true")
-        return self
-
-
 class SyncConfig(Section):
     """Device sync, the change feed, and fan-out across hub instances."""
 
@@ -322,6 +157,7 @@ class SyncConfig(Section):
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 
 
 class BusinessHoursConfig(Section):
@@ -329,7 +165,7 @@ class BusinessHoursConfig(Section):
 
     enabled: bool = False
     timezone: str = "UTC"
-    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    days: list[Weekday] = Field(default_factory=lambda: list(WORKDAYS))
     open: time = time(9, 0)
     close: time = time(17, 0)
     closed_message: str = (
@@ -365,17 +201,15 @@ class BotConfig(Section):
         "Hi! I am the Chorus assistant. Ask me a question, or write 'agent' to reach a person."
     )
     confidence_threshold: float = Field(default=0.4, ge=0, le=1)
-    knowledge_files: list[Path] = [Path("knowledge/faq.yaml")]
-    handoff_phrases: list[str] = ["agent", "human", "real person", "representative", "人工", "真人"]
+    knowledge_files: list[Path] = Field(default_factory=lambda: [Path("knowledge/faq.yaml")])
+    handoff_phrases: list[str] = Field(
+        default_factory=lambda: ["agent", "human", "real person", "representative", "人工", "真人"]
+    )
     handoff_message: str = "I am passing you to a person on our team; they will answer here."
     fallback_message: str = "Sorry, I did not understand that. Could you say it another way?"
-    negative_feedback_phrases: list[str] = [
-        "not helpful",
-        "did not help",
-        "wrong answer",
-        "没用",
-        "不对",
-    ]
+    negative_feedback_phrases: list[str] = Field(
+        default_factory=lambda: ["not helpful", "did not help", "wrong answer", "没用", "不对"]
+    )
     low_confidence_turns: int = Field(default=2, ge=1)
     business_hours: BusinessHoursConfig = BusinessHoursConfig()
     webhook_url: str = ""
@@ -436,6 +270,33 @@ class ArchiveConfig(Section):
     schedule_seconds: float = Field(default=0, ge=0)
 
 
+MEDIA_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "audio/ogg",
+    "audio/mpeg",
+    "audio/amr",
+    "video/mp4",
+]
+
+
+class MediaConfig(Section):
+    """Files on messages: where they are kept, what is accepted, how long a link works."""
+
+    store: Literal["local", "s3"] = "local"
+    local_dir: Path = Path("data/media")
+    s3: S3ArchiveConfig = S3ArchiveConfig(prefix="chorus-media/")
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Checked against the type read from the content (magic bytes), not the file's name.
+    allowed_types: list[str] = Field(default_factory=lambda: list(MEDIA_TYPES))
+    url_ttl_seconds: int = Field(default=300, ge=10, le=86_400)
+    thumbnail_px: int = Field(default=320, ge=16, le=2048)
+    max_image_pixels: int = Field(default=40_000_000, ge=1)
+
+
 class MetricsConfig(Section):
     """Where ``GET /metrics`` is served: its own listener when ``port`` is set, else the
     main port; behind ``Authorization: Bearer <token>`` whenever ``token`` is set. On the
@@ -448,27 +309,49 @@ class MetricsConfig(Section):
     public: bool = False
 
 
-class ChorusConfig(Section):
-    """The whole configuration tree; sections are added by the features that own them."""
+class CoreConfig(Section):
+    """The hub's own sections; each channel's section joins from the channel registry."""
 
     http: HttpConfig = HttpConfig()
     mongo: MongoConfig = MongoConfig()
     auth: AuthConfig = AuthConfig()
-    web: WebChatConfig = WebChatConfig()
     outbox: OutboxConfig = OutboxConfig()
-    telegram: TelegramConfig = TelegramConfig()
-    slack: SlackConfig = SlackConfig()
     sync: SyncConfig = SyncConfig()
     logging: LoggingConfig = LoggingConfig()
-    twitter: TwitterConfig = TwitterConfig()
-    wechat: WeChatConfig = WeChatConfig()
-    api_channels: ApiChannelsConfig = ApiChannelsConfig()
     webhooks: WebhooksConfig = WebhooksConfig()
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()
+    media: MediaConfig = MediaConfig()
     metrics: MetricsConfig = MetricsConfig()
     sessions: SessionsConfig = SessionsConfig()
+
+    # The channels whose sections this model holds, in registry order.
+    channels: ClassVar[tuple[ChannelSpec[Any], ...]] = ()
+
+
+@functools.cache
+def config_model(channels: tuple[ChannelSpec[Any], ...]) -> type[CoreConfig]:
+    """The configuration tree for a registry: the hub's sections plus one per channel."""
+    sections: dict[str, Any] = {
+        spec.section: (spec.config, Field(default_factory=spec.config)) for spec in channels
+    }
+    model = create_model(
+        "ChorusConfig", __base__=CoreConfig, __doc__=CoreConfig.__doc__, **sections
+    )
+    model.channels = channels
+    return model
+
+
+if TYPE_CHECKING:
+
+    class ChorusConfig(CoreConfig):
+        """The whole tree; a channel's section is reached through its ``ChannelSpec``."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    ChorusConfig = config_model(BUILTIN_CHANNELS)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -515,11 +398,16 @@ def _describe(error: ValidationError) -> str:
     return "invalid configuration:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ChorusConfig:
+def load_config(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    channels: tuple[ChannelSpec[Any], ...] = BUILTIN_CHANNELS,
+) -> ChorusConfig:
     """Read ``path`` (if given and present), apply environment overrides, validate.
 
     Relative paths are anchored (``hub.config_paths``): the file's against its folder,
     the defaults against the Chorus checkout; the environment's stay as given."""
+    model = config_model(channels)
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -530,10 +418,10 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
-        data = anchor_file_paths(ChorusConfig, loaded or {}, path.resolve().parent)
+        data = anchor_file_paths(model, loaded or {}, path.resolve().parent)
     data = _merge(data, _env_overrides(os.environ if environ is None else environ))
     try:
-        config = ChorusConfig.model_validate(data)
+        config = cast(ChorusConfig, model.model_validate(data))
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     anchor_defaults(config)

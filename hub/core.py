@@ -7,11 +7,10 @@ then are listeners (bot, agent sockets, mirrors) told, each in its own task.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
-
-from pymongo.errors import DuplicateKeyError
 
 from hub.domain import (
     Agent,
@@ -29,20 +28,24 @@ from hub.domain import (
     new_id,
     utcnow,
 )
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import BadRequest, Conflict, DuplicateRecord, NotFound
 from hub.events import EventBus, InboxEvent, Listener
-from hub.logs import bind, scoped_log_context
+from hub.logs import bind, current_context, log_context, scoped_log_context
+from hub.media import MediaService
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
+from storage.filters import ConversationFilter, MessageFilter
+from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.sequence import page_after
 from storage.webhook_journal import transition_owed
 
 log = logging.getLogger(__name__)
+REPLYING_LIMIT = 10_000
 
 
 class CommentSink(Protocol):
@@ -55,6 +58,8 @@ class Hub:
     """The inbox as the rest of the product sees it."""
 
     comment_sink: CommentSink | None = None
+    # Files on messages (set by the app factory).
+    media: MediaService | None = None
 
     def __init__(
         self,
@@ -74,10 +79,33 @@ class Hub:
         self.outbox = outbox
         self.agents = agents
         self.channel_state = channel_state
-        self.writer = InboundWriter(store, max_batch=ingest_batch)
+        self.writer = InboundWriter(
+            store, max_batch=ingest_batch, log_fields=current_context, log_scope=log_context
+        )
         # A customer writing this soon after resolution reopens the conversation.
         self.reopen_window = timedelta(seconds=reopen_window_seconds)
         self.writer.before_open = self._reopen_recent
+        # Replies (bot and agents) share group commit too: one insert for concurrent ones.
+        self.replies: GroupCommit[Message, tuple[Message, bool]] = GroupCommit(
+            self._insert_replies, max_batch=ingest_batch, name="replies"
+        )
+        # Conversations this process is replying in, noted before the insert: the change
+        # stream may bring a reply back before ``reply`` returns, and its pusher needs only
+        # the recipient, which never changes, so it need not read the conversation again.
+        self._replying: OrderedDict[str, Conversation] = OrderedDict()
+
+    async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
+        stored, duplicate = await self.store.sequence.insert(messages)
+        return list(zip(stored, duplicate, strict=True))
+
+    def known_conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation this process replied in lately (its recipient is current)."""
+        return self._replying.get(conversation_id)
+
+    async def close(self) -> None:
+        """Stop the group-commit writers (recency updates still pending are written)."""
+        await self.replies.close()
+        await self.writer.close()
 
     def subscribe(self, listener: Listener) -> None:
         self.events.subscribe(listener)
@@ -86,41 +114,46 @@ class Hub:
         return await self.store.get_contact(contact_id)
 
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
-        return await self.store.recent_messages({"conversation_id": conversation_id}, limit)
+        return await self.store.recent_messages(
+            MessageFilter(conversation_id=conversation_id), limit
+        )
 
-    async def agent_for_slack_user(self, slack_user_id: str) -> Agent | None:
-        return await self.agents.find_by_slack_user(slack_user_id)
+    async def agent_for(self, channel: Channel, user_id: str) -> Agent | None:
+        return await self.agents.find_by_channel_user(channel, user_id)
 
-    async def link_slack_user(
-        self, agent_id: str, slack_user_id: str | None, *, take_over: bool = False
+    async def link_agent(
+        self, channel: Channel, agent_id: str, user_id: str | None, *, take_over: bool = False
     ) -> Agent:
-        """Make ``slack_user_id`` act as the agent (None unlinks); the agent is created if new.
+        """Make ``user_id`` of ``channel`` act as the agent (None unlinks); the agent is
+        created if new.
 
-        A Slack user stands for one agent at most: if another agent holds it, this is a
-        ``Conflict`` unless ``take_over`` (configuration is the source of truth at start-up).
+        A channel's user stands for one agent at most: if another agent holds it, this is
+        a ``Conflict`` unless ``take_over`` (configuration is the source of truth at start).
         """
-        if slack_user_id is not None:
-            holder = await self.agents.find_by_slack_user(slack_user_id)
+        taken = f"{channel}_user_taken"
+        if user_id is not None:
+            holder = await self.agents.find_by_channel_user(channel, user_id)
             if holder is not None and holder.id != agent_id:
                 if not take_over:
                     raise Conflict(
-                        f"Slack user {slack_user_id} is already linked to agent {holder.id}",
-                        code="slack_user_taken",
+                        f"{channel} user {user_id} is already linked to agent {holder.id}",
+                        code=taken,
                     )
-                await self.agents.upsert(holder.id, {"slack_user_id": None})
+                await self.agents.link_channel_user(holder.id, channel, None)
         try:
-            return await self.agents.upsert(agent_id, {"slack_user_id": slack_user_id})
-        except DuplicateKeyError as exc:  # another request linked it meanwhile
+            return await self.agents.link_channel_user(agent_id, channel, user_id)
+        except DuplicateRecord as exc:  # another request linked it meanwhile
             raise Conflict(
-                f"Slack user {slack_user_id} is already linked to another agent",
-                code="slack_user_taken",
+                f"{channel} user {user_id} is already linked to another agent", code=taken
             ) from exc
 
     async def conversations_with_status(
         self, status: ConversationStatus, limit: int
     ) -> list[Conversation]:
         """The most recently active conversations in ``status``."""
-        items, _ = await self.store.list_conversations({"status": status}, limit, None)
+        items, _ = await self.store.list_conversations(
+            ConversationFilter(status=status), limit, None
+        )
         return items
 
     async def set_agent_online(self, agent_id: str, online: bool) -> Agent:
@@ -185,7 +218,7 @@ class Hub:
 
         None when the message is unknown, so the adapter can store the edit as a new message.
         """
-        before = await self.store.find_message({"channel": channel, "external_id": external_id})
+        before = await self.store.message_by_external_id(channel, external_id)
         message = await self.store.edit_message(channel, external_id, text, raw)
         if message is not None and before is not None and before.text != message.text:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
@@ -196,7 +229,7 @@ class Hub:
         """Apply a sender's deletion: a tombstone keeps the fact and every earlier version.
 
         None when the message is unknown (nothing is stored for it)."""
-        before = await self.store.find_message({"channel": channel, "external_id": external_id})
+        before = await self.store.message_by_external_id(channel, external_id)
         message = await self.store.delete_message(channel, external_id)
         if message is not None and before is not None and before.deleted_at is None:
             log.info("inbound deleted", extra={"message_id": message.id, "channel": channel})
@@ -239,9 +272,15 @@ class Hub:
         attachments: Sequence[Attachment] = (),
         private: bool = False,
         client_id: str | None = None,
+        conversation: Conversation | None = None,
     ) -> Message:
-        """Record an outbound message; unless private, the outbox delivers it."""
-        conversation = await self.require_conversation(conversation_id)
+        """Record an outbound message; unless private, the outbox delivers it.
+
+        ``conversation``, when the caller holds it (the bot has it from the event), saves
+        reading it again. The reply is answered once its own insert is durable.
+        """
+        if conversation is None or conversation.id != conversation_id:
+            conversation = await self.require_conversation(conversation_id)
         if not text.strip() and not attachments:
             raise BadRequest("a reply needs text or an attachment", code="empty_message")
         now = utcnow()
@@ -263,13 +302,18 @@ class Hub:
             private=private,
             client_id=client_id,
         )
-        stored, duplicate = await self.store.insert_message(message)
+        self._replying[conversation.id] = conversation
+        self._replying.move_to_end(conversation.id)
+        while len(self._replying) > REPLYING_LIMIT:
+            self._replying.popitem(last=False)
+        stored, duplicate = await self.replies.submit(message)
         if duplicate:
             return stored
-        await self.store.touch_conversation(conversation.id, now, stored.seq)
+        # Recency is derived data, refreshed in bulk like the inbound messages' (ingest).
+        self.writer.note_activity([stored])
         log.info("outbound stored", extra={"message_id": stored.id, "private": private})
         if not private:
-            self.outbox.wake()
+            self.outbox.offer(stored, conversation)
         self.events.publish(InboxEvent("message", conversation, stored))
         return stored
 
@@ -317,10 +361,10 @@ class Hub:
         contact = await self.store.find_contact(channel, sender_id)
         if contact is None:
             return HistoryPage([], {}, more=False)
-        filters: dict[str, Any] = {"contact_id": contact.id, "channel": channel, "private": False}
+        filters = MessageFilter(contact_id=contact.id, channels=frozenset({channel}), private=False)
         anchor = None
         if after_id is not None:
-            anchor = await self.store.find_message({**filters, "_id": after_id})
+            anchor = await self.store.find_message(after_id, filters)
         if anchor is None or anchor.seq is None:
             # No position (first visit, an unknown or pre-seq message): the newest messages.
             recent = await self.store.recent_messages(filters, limit)

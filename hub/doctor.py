@@ -1,10 +1,9 @@
 """``chorus doctor``: check a configuration without starting the hub.
 
 Each check returns rows of pass / warn / fail / skip with, for anything not passing, the
-fix. Features contribute checks through ``doctor_check`` (whole-config checks) or
-``hub.doctor_platforms.CREDENTIAL_CHECKS`` (one cheap API call per enabled channel), and
-read their config section defensively, so a check for a section that is absent is
-skipped rather than broken.
+fix. Features contribute checks through ``doctor_check`` (whole-config checks); each
+channel declares its credential check (one cheap API call) in its ``ChannelSpec``, run
+for every enabled channel of the registry (``hub.doctor_platforms``).
 
 "Production" means ``--production`` was given or the hub listens on a non-loopback
 address; some findings (a standalone database, an open /metrics) only warn or fail there.
@@ -14,33 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC
+from typing import Any
 
 import aiohttp
-from pymongo import AsyncMongoClient
-from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
+from hub.checks import CheckResult, ProbeContext, Status
 from hub.config import ChorusConfig, jwt_secret_problem
-from storage.indexes import INDEXES
+from hub.doctor_platforms import check_channels, check_stores
+from hub.errors import StorageError, StorageMisconfigured, StorageRefused
+from storage.probe import DatabaseProbe, ServerHello
 
-Status = Literal["pass", "warn", "fail", "skip"]
+__all__ = ["CheckResult", "DoctorContext", "doctor_check", "render", "run_doctor"]
 
 CLOCK_SKEW_WARN_SECONDS = 1.0
 CLOCK_SKEW_FAIL_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One line of the report."""
-
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
 
 
 @dataclass
@@ -77,8 +66,6 @@ async def run_doctor(
     config: ChorusConfig, *, production: bool = False, check_seconds: float = 5.0
 ) -> list[CheckResult]:
     """Run every registered check; a check that raises is reported as a failure."""
-    import hub.doctor_platforms  # noqa: F401 - registers the platform and store checks
-
     production = production or not is_loopback(config.http.host)
     results: list[CheckResult] = []
     budget = aiohttp.ClientTimeout(total=check_seconds)
@@ -124,65 +111,57 @@ async def check_database(ctx: DoctorContext) -> list[CheckResult]:
             )
         ]
     try:
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            mongo.uri,
-            tz_aware=True,
-            serverSelectionTimeoutMS=int(ctx.timeout * 1000),
-            connectTimeoutMS=int(ctx.timeout * 1000),
-        )
-    except (ConfigurationError, ValueError, TypeError) as exc:
+        probe = DatabaseProbe(mongo.uri, mongo.database, ctx.timeout)
+    except StorageMisconfigured as exc:
         return [
             CheckResult(
                 "mongo.reachable",
                 "fail",
-                f"mongo.uri is not a valid MongoDB URI: {exc}",
+                f"mongo.uri is not a valid MongoDB URI: {exc.__cause__}",
                 "use mongodb://host1,host2,host3/?replicaSet=rs0 (set CHORUS_MONGO__URI)",
             )
         ]
     try:
-        return await _database_checks(ctx, client)
+        return await _database_checks(ctx, probe)
     finally:
-        await client.close()
+        await probe.close()
 
 
-async def _database_checks(
-    ctx: DoctorContext, client: AsyncMongoClient[dict[str, Any]]
-) -> list[CheckResult]:
-    sent = time.time()
+async def _database_checks(ctx: DoctorContext, probe: DatabaseProbe) -> list[CheckResult]:
     try:
-        hello = await client.admin.command("hello")
-    except OperationFailure as exc:
+        hello = await probe.hello()
+    except StorageRefused as exc:
         return [
             CheckResult(
                 "mongo.reachable",
                 "fail",
-                f"the server refused us: {exc}",
+                f"the server refused us: {exc.__cause__}",
                 "check the user, password and authSource in mongo.uri",
             )
         ]
-    except PyMongoError as exc:
+    except StorageError as exc:
         return [
             CheckResult(
                 "mongo.reachable",
                 "fail",
-                f"cannot reach the database: {str(exc).split(' (configured')[0][:200]}",
+                f"cannot reach the database: {str(exc.__cause__).split(' (configured')[0][:200]}",
                 "check host and port in mongo.uri, that MongoDB runs and that this host may "
                 "connect (firewall, TLS options, DNS)",
             )
         ]
-    received = time.time()
-    results = [CheckResult("mongo.reachable", "pass", f"answered in {received - sent:.3f}s")]
+    answered = hello.received - hello.sent
+    results = [CheckResult("mongo.reachable", "pass", f"answered in {answered:.3f}s")]
     results.append(_replica_set(ctx, hello))
     results.append(_write_concern(ctx))
-    results.append(_clock_skew(hello, sent, received))
-    results.append(await _indexes(ctx, client))
+    results.append(_clock_skew(hello))
+    results.append(await _indexes(probe))
     return results
 
 
-def _replica_set(ctx: DoctorContext, hello: dict[str, Any]) -> CheckResult:
-    name = hello.get("setName")
+def _replica_set(ctx: DoctorContext, hello: ServerHello) -> CheckResult:
+    name = hello.set_name
     if name:
-        hosts = len(hello.get("hosts", []))
+        hosts = hello.hosts
         return CheckResult("mongo.replica_set", "pass", f"replica set {name!r}, {hosts} members")
     return CheckResult(
         "mongo.replica_set",
@@ -204,9 +183,9 @@ def _write_concern(ctx: DoctorContext) -> CheckResult:
     )
 
 
-def _clock_skew(hello: dict[str, Any], sent: float, received: float) -> CheckResult:
-    server_time = hello.get("localTime")
-    if not isinstance(server_time, datetime):
+def _clock_skew(hello: ServerHello) -> CheckResult:
+    server_time, sent, received = hello.local_time, hello.sent, hello.received
+    if server_time is None:
         return CheckResult("clock.skew", "skip", "the server did not report its time")
     if server_time.tzinfo is None:
         server_time = server_time.replace(tzinfo=UTC)
@@ -222,20 +201,9 @@ def _clock_skew(hello: dict[str, Any], sent: float, received: float) -> CheckRes
     return CheckResult("clock.skew", "pass", detail)
 
 
-async def _indexes(ctx: DoctorContext, client: AsyncMongoClient[dict[str, Any]]) -> CheckResult:
-    db = client[ctx.config.mongo.database]
-    missing: list[str] = []
-    total = 0
-    for collection, wanted in INDEXES.items():
-        names = {index.document["name"] for index in wanted}
-        total += len(names)
-        present: set[str] = set()
-        try:
-            cursor = await db[collection].list_indexes()
-            present = {index["name"] async for index in cursor}
-        except OperationFailure:
-            present = set()  # the collection does not exist yet
-        missing.extend(f"{collection}.{name}" for name in sorted(names - present))
+async def _indexes(probe: DatabaseProbe) -> CheckResult:
+    check = await probe.indexes()
+    missing, total = check.missing, check.total
     if missing:
         return CheckResult(
             "mongo.indexes",
@@ -309,6 +277,18 @@ def _weak_secret_file(config: ChorusConfig) -> str | None:
     if auth.jwt_secret.get_secret_value() or not auth.jwt_secret_file.exists():
         return None
     return jwt_secret_problem(auth.jwt_secret_file.read_text(encoding="utf-8").strip())
+
+
+@doctor_check
+async def check_platforms(ctx: DoctorContext) -> list[CheckResult]:
+    """Each enabled channel's credentials, with the one cheap call its spec declares."""
+    return await check_channels(ctx.config, ProbeContext(ctx.http, ctx.timeout))
+
+
+@doctor_check
+async def check_archive_stores(ctx: DoctorContext) -> list[CheckResult]:
+    """Each configured archive or backup store accepts a write (then the probe is deleted)."""
+    return await check_stores(ctx.config)
 
 
 def run_doctor_sync(

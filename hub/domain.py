@@ -5,6 +5,7 @@ Common fields are first-class; whatever a platform sent is kept untouched in ``r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -12,8 +13,9 @@ from typing import Any, Literal, get_args
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["web", "slack", "telegram", "twitter", "wechat", "api"]
-CHANNELS: tuple[Channel, ...] = ("web", "slack", "telegram", "twitter", "wechat", "api")
+# A channel's name as its package declares it (``adapters.registry``); the domain keeps
+# no list of channels, so adding one never touches this file.
+Channel = str
 Direction = Literal["inbound", "outbound"]
 AuthorKind = Literal["contact", "agent", "bot"]
 ConversationStatus = Literal["bot", "open", "pending", "resolved"]
@@ -46,12 +48,21 @@ WEB_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"
 
 
 class Attachment(Model):
+    """A file on a message. ``url`` is a link kept elsewhere; a file the hub holds has a
+    ``media_id`` in the media store (its bytes under ``storage_key``, an image's thumbnail
+    under ``thumbnail_key``) and is downloaded through short-lived signed hub URLs."""
+
     kind: AttachmentKind = "file"
-    name: str = ""
+    name: str = Field(default="", max_length=255)
     mime_type: str = "application/octet-stream"
     size: int | None = None
     url: str | None = Field(default=None, pattern=WEB_URL)
     storage_key: str | None = None
+    media_id: str | None = Field(default=None, max_length=64)
+    sha256: str | None = None
+    thumbnail_key: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 class Delivery(Model):
@@ -63,6 +74,8 @@ class Delivery(Model):
     platform_id: str | None = None
     next_attempt_at: datetime | None = None
     lease_until: datetime | None = None
+    # Which claim holds the lease (storage's own bookkeeping, never shown).
+    lease_id: str | None = Field(default=None, exclude=True)
     updated_at: datetime | None = None
 
 
@@ -126,6 +139,9 @@ class Conversation(Model):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    # What the bot remembers between turns (hub.bot.flows.Session, with its ``turn``), kept
+    # on the conversation so the event that carries it saves a read; never shown.
+    bot: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 class Agent(Model):
@@ -141,6 +157,11 @@ class Agent(Model):
     # A disabled agent cannot log in, and their tokens and sessions stop working.
     disabled: bool = False
     created_at: datetime
+
+
+def agent_id_for(email: str) -> str:
+    """A readable id from the address's local part: ``Ada.L@x.org`` → ``ada-l``."""
+    return re.sub(r"[^a-z0-9]+", "-", email.split("@", 1)[0].lower()).strip("-") or "agent"
 
 
 class ApiChannel(Model):
@@ -272,3 +293,32 @@ class HistoryPage:
     messages: list[Message]
     positions: dict[str, int]
     more: bool
+
+
+# -- knowledge base ---------------------------------------------------------------
+ENTRY_ID = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+
+
+class KnowledgeEntry(BaseModel):
+    """One FAQ entry: the wordings that should find it, and what the bot answers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ENTRY_ID)
+    questions: list[str] = Field(min_length=1, max_length=50)
+    answer: str = Field(min_length=1, max_length=4000)
+    links: list[Link] = Field(default_factory=list, max_length=10)
+    source: Literal["file", "api"] = "api"
+
+    def reply_text(self) -> str:
+        """The answer as sent to a customer, with its links listed below it."""
+        lines = [self.answer.strip()]
+        lines.extend(f"{link.title}: {link.url}" for link in self.links)
+        return "\n".join(lines)

@@ -53,8 +53,36 @@ class RateLimited(ChorusError):
     status = 429
 
 
-class StorageUnavailable(ChorusError):
+class StorageError(ChorusError):
+    """The database refused or failed an operation. Storage raises this family in place of
+    the driver's exceptions (``storage.errors`` maps them), so nothing above it names pymongo;
+    the driver's exception stays attached as ``__cause__`` for the logs."""
+
+    code = "storage_error"
+    status = 500
+
+
+class StorageUnavailable(StorageError):
     """The database did not answer; the client should retry later."""
 
     code = "storage_unavailable"
     status = 503
+
+
+class StorageRefused(StorageError):
+    """The database answered and refused: credentials, permissions, or a bad command."""
+
+    code = "storage_refused"
+
+
+class StorageMisconfigured(StorageError):
+    """The database address or its options cannot be used (an invalid URI)."""
+
+    code = "storage_misconfigured"
+
+
+class DuplicateRecord(StorageError, Conflict):
+    """A write met a unique index: the record (or its key) is already stored."""
+
+    code = "duplicate"
+    status = 409

@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
-from hub.errors import BadRequest, ChorusError, PayloadTooLarge
+from hub.errors import BadRequest, ChorusError, PayloadTooLarge, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +40,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ChorusError as exc:
+        if isinstance(exc, StorageError) and exc.status >= 500:
+            log.warning(
+                "database failed during request",
+                extra={"path": request.path, "error": type(exc.__cause__).__name__},
+            )
         return error_response(exc.status, exc.code, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -51,9 +55,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             # RFC 9110 §15.5.6: a 405 lists the methods the resource does support.
             response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
         return response
-    except (ServerSelectionTimeoutError, ConnectionFailure):
-        log.warning("database unavailable during request", extra={"path": request.path})
-        return error_response(503, "storage_unavailable", "the database is unavailable, retry")
     except Exception:
         log.exception("unhandled error", extra={"path": request.path})
         return error_response(500, "internal_error", "internal error")

@@ -24,10 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pymongo.errors import PyMongoError
 
 from hub.auth import Principal, TokenService
-from hub.errors import Unauthorized
+from hub.background import BackgroundLoop, LoopDone
+from hub.errors import StorageError, Unauthorized
 from hub.events import InboxEvent
 from hub.send_queue import SendQueue
 from hub.visibility import may_see
@@ -75,8 +75,8 @@ class AgentSocket(SendQueue):
     ) -> None:
         super().__init__(ws, queue_size, on_drop)
         self.principal = principal
-        # Set when this socket's session is revoked here: its watcher checks at once.
-        self.recheck = asyncio.Event()
+        # Re-checks the token on a timer; woken when this socket's session is revoked here.
+        self.watcher: BackgroundLoop | None = None
         self.ending = False  # the watcher is closing it: let that finish, do not cancel it
 
     @property
@@ -125,7 +125,7 @@ class AgentFeed:
         if isinstance(sid, str) and self.session_active is not None:
             try:
                 active = await self.session_active(sid)
-            except PyMongoError:
+            except StorageError:
                 # Not known to be revoked: the next check asks again.
                 log.warning("agent socket session not checked: database unavailable")
                 return None
@@ -136,8 +136,8 @@ class AgentFeed:
     def end_session(self, session: str | None) -> None:
         """A session was revoked on this instance: have its sockets re-checked now."""
         for sock in list(self.sockets):
-            if session is not None and sock.session == session:
-                sock.recheck.set()
+            if session is not None and sock.session == session and sock.watcher is not None:
+                sock.watcher.wake()
 
     async def close_all(self) -> None:
         for sock in list(self.sockets):
@@ -153,9 +153,9 @@ class AgentFeed:
             await ws.close(code=CLOSE_POLICY_VIOLATION, message=b"unauthorized")
             return ws
         sock = AgentSocket(ws, principal, self.queue_size, self.on_drop)
-        loop = asyncio.get_running_loop()
-        writer = loop.create_task(sock.drain_forever())
-        watcher = loop.create_task(self._watch(sock))
+        writer = asyncio.get_running_loop().create_task(sock.drain_forever())
+        sock.watcher = watcher = self._watcher(sock)
+        watcher.start()
         self.sockets.add(sock)
         sock.push({"type": "ready", "agent": principal.subject, "role": principal.role})
         try:
@@ -165,34 +165,37 @@ class AgentFeed:
         finally:
             self.sockets.discard(sock)
             writer.cancel()
-            if not sock.ending:
-                watcher.cancel()
-            for task in (writer, watcher):
-                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                    await task
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await writer
+            await watcher.stop(grace=None if sock.ending else 0.0)
         return ws
 
-    async def _watch(self, sock: AgentSocket) -> None:
+    def _watcher(self, sock: AgentSocket) -> BackgroundLoop:
         """Close the socket when its token stops holding: at ``exp``, or its session's end."""
-        while True:
+        first = True
+
+        async def check() -> float:
+            nonlocal first
+            if not first:
+                await self._check(sock)
+            first = False
             delay = self.session_check_seconds
             exp = sock.principal.claims.get("exp")
             if isinstance(exp, int | float):
                 delay = min(delay, exp - time.time())
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await sock.recheck.wait()
-            sock.recheck.clear()
-            reason = await self.token_still_valid(sock.principal)
-            if reason is not None:
-                log.info(
-                    "agent socket closed", extra={"agent": sock.principal.subject, "reason": reason}
-                )
-                sock.ending = True
-                self.sockets.discard(sock)  # no event reaches it while it closes
-                await sock.close(CLOSE_POLICY_VIOLATION, reason.encode())
-                return
+            return delay
+
+        return BackgroundLoop("agent session check", check, interval=self.session_check_seconds)
+
+    async def _check(self, sock: AgentSocket) -> None:
+        reason = await self.token_still_valid(sock.principal)
+        if reason is None:
+            return
+        log.info("agent socket closed", extra={"agent": sock.principal.subject, "reason": reason})
+        sock.ending = True
+        self.sockets.discard(sock)  # no event reaches it while it closes
+        await sock.close(CLOSE_POLICY_VIOLATION, reason.encode())
+        raise LoopDone
 
     async def _authenticate(self, request: web.Request, ws: web.WebSocketResponse) -> Principal:
         token = request.query.get("access_token")

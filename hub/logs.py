@@ -177,18 +177,14 @@ class TextFormatter(logging.Formatter):
         return base + (" " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else "")
 
 
-# Libraries that log what the hub must not: httpx/httpcore put every request URL (the
-# Telegram bot token is in it) at INFO, python-telegram-bot and slack_sdk log request
-# parameters (message texts) at DEBUG, slack_bolt logs refused request bodies at INFO,
-# pymongo logs whole commands (stored documents) at DEBUG.
+# Libraries that log what the hub must not: httpx/httpcore put every request URL (a bot
+# token may be in it) at INFO, pymongo logs whole commands (stored documents) at DEBUG.
+# A channel's SDK loggers are capped by its declaration (``ChannelSpec.quiet_loggers``).
 QUIET_LOGGERS = {
     "pymongo": logging.INFO,
     "aiohttp.access": logging.WARNING,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
-    "telegram": logging.INFO,
-    "slack_sdk": logging.INFO,
-    "slack_bolt": logging.WARNING,
 }
 
 

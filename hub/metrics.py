@@ -5,8 +5,8 @@ built from this file alone and features that land later only have to call a help
 Each app gets a dedicated ``CollectorRegistry`` (never the process-global default), so
 several hubs in one process (the test suite) do not collide.
 
-Label values are bounded: channels come from ``hub.domain.CHANNELS``, causes and reasons
-from the small vocabularies below, commands from the MongoDB command names.
+Label values are bounded: channels come from the channel registry (``adapters.registry``),
+causes and reasons from the small vocabularies below, commands from the MongoDB command names.
 
 Metric (type) — labels — meaning. ``tests/ops/test_metrics.py`` parses this list and fails
 when a metric here (or named in README.md or docs/) has no sample after a scripted session:
@@ -77,7 +77,6 @@ from typing import Literal
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pymongo import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +117,6 @@ WEBHOOK_RESULTS: tuple[WebhookResult, ...] = (
 # Storage calls are mostly sub-millisecond on loopback and tens of milliseconds across a
 # replica set with majority writes; the buckets cover both.
 _STORAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-# Handshake and monitoring commands say nothing about the hub's own storage latency.
-_IGNORED_COMMANDS = frozenset({"hello", "ismaster", "isMaster", "saslStart", "saslContinue"})
 
 Refresher = Callable[[], Awaitable[None]]
 
@@ -318,7 +315,7 @@ class HubMetrics:
             ["channel"],
             registry=r,
         )
-        self.storage_listener = StorageLatencyListener(self)
+        self.storage_latency = StorageLatency(self)
 
     # Helpers, so callers need not remember label names.
 
@@ -417,7 +414,7 @@ class ReplicationMetrics:
         return generate_latest(self.registry)
 
 
-class StorageLatencyListener(monitoring.CommandListener):
+class StorageLatency:
     """Times every MongoDB command the hub's client runs, per command name.
 
     It also logs each command at DEBUG; the log context (``hub.logs``) tags the record, so
@@ -427,27 +424,11 @@ class StorageLatencyListener(monitoring.CommandListener):
     def __init__(self, metrics: HubMetrics) -> None:
         self.metrics = metrics
 
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in _IGNORED_COMMANDS or not log.isEnabledFor(logging.DEBUG):
-            return
-        collection = event.command.get(event.command_name)
-        log.debug(
-            "storage command",
-            extra={
-                "command": event.command_name,
-                "collection": collection if isinstance(collection, str) else None,
-            },
-        )
+    def command_started(self, command: str, collection: str | None) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("storage command", extra={"command": command, "collection": collection})
 
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        if event.command_name in _IGNORED_COMMANDS:
-            return
-        seconds = event.duration_micros / 1_000_000
-        self.metrics.storage_seconds.labels(command=event.command_name).observe(seconds)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        if event.command_name in _IGNORED_COMMANDS:
-            return
-        seconds = event.duration_micros / 1_000_000
-        self.metrics.storage_seconds.labels(command=event.command_name).observe(seconds)
-        self.metrics.storage_failures.labels(command=event.command_name).inc()
+    def command_finished(self, command: str, seconds: float, *, failed: bool) -> None:
+        self.metrics.storage_seconds.labels(command=command).observe(seconds)
+        if failed:
+            self.metrics.storage_failures.labels(command=command).inc()

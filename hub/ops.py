@@ -23,17 +23,18 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from aiohttp import web
 
-from hub.channels import channel_status
+from hub.channels import Capability, Drains, channel_status
 from hub.config import MetricsConfig
 from hub.http import Handler
 from hub.job_metrics import install_job_metrics
 from hub.logs import install_log_context, log_context, new_trace_id
 from hub.metrics import HubMetrics, rejection_cause
 from hub.metrics_http import metrics_listener, scrape_handler
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO
+from hub.state import ADAPTERS, CHANNELS, CONFIG, HUB, MONGO
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,10 @@ OPS = web.AppKey("ops", OpsState)
 # Set on the separate metrics listener's app: there, no token is needed (a private address).
 
 
-def install_ops(app: web.Application, metrics: HubMetrics) -> None:
-    """Add ``/metrics``, the request middleware and the shutdown drain to a built app."""
+def setup(app: web.Application) -> None:
+    """Add ``/metrics`` and the shutdown drain; ``request_middleware`` is in the app's chain."""
     install_log_context()
+    metrics = app[HUB].metrics
     config: MetricsConfig = app[CONFIG].metrics
     state = OpsState(metrics)
     for adapter in app[ADAPTERS].values():
@@ -78,15 +80,13 @@ def install_ops(app: web.Application, metrics: HubMetrics) -> None:
     metrics.add_refresher(refresh_pending)
 
     async def refresh_polls() -> None:
-        adapters = app[ADAPTERS]
-        for channel, status in channel_status(adapters).items():
+        for channel, status in channel_status(app[CHANNELS]).items():
             next_poll = status.get("next_poll_at") if isinstance(status, dict) else None
             if next_poll:
                 at = datetime.fromisoformat(str(next_poll))
                 metrics.channel_next_poll.labels(channel).set(at.timestamp())
 
     metrics.add_refresher(refresh_polls)
-    app.middlewares.insert(0, request_middleware)
     if config.enabled and config.port is None:
         token = config.token.get_secret_value()
         scrape = scrape_handler(metrics.render, token, refuse_without_token=not config.public)
@@ -157,12 +157,10 @@ async def drain(app: web.Application) -> None:
     deadline = loop.time() + grace
     hub = app[HUB]
     started = time.perf_counter()
-    for adapter in app[ADAPTERS].values():
-        stop_input = getattr(adapter, "drain", None)
-        if stop_input is None:
-            continue
+    for adapter in app[CHANNELS].able(Capability.DRAIN):
         try:
-            await asyncio.wait_for(stop_input(), timeout=max(deadline - loop.time(), 0.01))
+            drains = cast(Drains, adapter)
+            await asyncio.wait_for(drains.drain(), timeout=max(deadline - loop.time(), 0.01))
         except TimeoutError:
             log.warning("adapter did not drain in time", extra={"channel": adapter.channel})
         except Exception:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.auth import TokenService
-from hub.channels import ChannelAdapter
+from hub.channels import ChannelAdapter, ChannelSet
 from hub.config import ChorusConfig
 from hub.core import Hub
 from hub.domain import Channel
 from hub.live import AgentFeed
+from storage.bot import BotStore
 from storage.mongo import MongoStore
 
 CONFIG = web.AppKey("config", ChorusConfig)
@@ -17,4 +18,8 @@ MONGO = web.AppKey("mongo", MongoStore)
 HUB = web.AppKey("hub", Hub)
 TOKENS = web.AppKey("tokens", TokenService)
 ADAPTERS = web.AppKey("adapters", dict[Channel, ChannelAdapter])
+CHANNELS = web.AppKey("channels", ChannelSet)
 LIVE = web.AppKey("live", AgentFeed)
+# One per app: the bot keeps counter increments in memory until a flush, and the stats
+# read through the same store so they include those not written yet.
+BOT_STORE = web.AppKey("bot_store", BotStore)

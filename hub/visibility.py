@@ -9,8 +9,6 @@ rule added here holds on both paths.
 
 from __future__ import annotations
 
-from typing import Any
-
 from hub.auth import ROLES, Principal, Role
 from hub.domain import Conversation, Message
 
@@ -33,13 +31,12 @@ def may_see(principal: Principal, conversation: Conversation, message: Message |
     return message is None or may_see_channel(principal, message.channel)
 
 
-def channel_filter(principal: Principal, requested: str | None) -> Any:
-    """A list query's channel filter, narrowed to what the caller may see."""
+def visible_channels(principal: Principal, requested: str | None) -> frozenset[str] | None:
+    """The channels a listing may return (None: any), narrowed to what the caller may see."""
     allowed = principal.allowed_channels
     if principal.role not in INBOX_READERS:
-        return {"$in": []}
+        return frozenset()
+    wanted = None if requested is None else frozenset({requested})
     if allowed is None:
-        return requested
-    if requested is not None:
-        return requested if requested in allowed else {"$in": []}
-    return {"$in": sorted(allowed)}
+        return wanted
+    return frozenset(allowed) if wanted is None else wanted & frozenset(allowed)

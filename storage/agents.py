@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pymongo import ReturnDocument
 
 from hub.domain import Agent, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 # Agent documents may carry storage-only fields (a password hash, say) that never leave here.
@@ -20,7 +21,7 @@ def agent_from_doc(doc: Document) -> Agent:
     )
 
 
-class AgentStore:
+class AgentStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.agents = mongo.collection("agents")
 
@@ -38,9 +39,14 @@ class AgentStore:
         doc = await self.agents.find_one({"_id": agent_id})
         return agent_from_doc(doc) if doc else None
 
-    async def find_by_slack_user(self, slack_user_id: str) -> Agent | None:
-        doc = await self.agents.find_one({"slack_user_id": slack_user_id})
+    async def find_by_channel_user(self, channel: str, user_id: str) -> Agent | None:
+        """The agent a channel's user acts as (stored as ``<channel>_user_id``)."""
+        doc = await self.agents.find_one({f"{channel}_user_id": user_id})
         return agent_from_doc(doc) if doc else None
+
+    async def link_channel_user(self, agent_id: str, channel: str, user_id: str | None) -> Agent:
+        """Set (or with None clear) the channel user the agent answers as."""
+        return await self.upsert(agent_id, {f"{channel}_user_id": user_id})
 
     async def set_online(self, agent_id: str, online: bool) -> Agent:
         """Mark an agent (created on first sight) connected or gone."""

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from hub.domain import ApiChannel, new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 TOKEN_PREFIX = "cha_"  # noqa: S105 - a prefix, not a secret
@@ -27,7 +28,7 @@ def _channel(doc: Document) -> ApiChannel:
     )
 
 
-class ApiChannelStore:
+class ApiChannelStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.channels = mongo.collection("api_channels")
 

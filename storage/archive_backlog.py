@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from storage.archiver import not_restored
+from storage.errors import StorageBoundary
 from storage.mongo import MongoStore
 
 # The backlog's oldest due conversation (``/metrics`` reads it at every scrape): resolved,
 # not archived (``archived: null`` matches the missing field from the index), oldest first.
 
 
-class ArchiveBacklog:
+class ArchiveBacklog(StorageBoundary):
     """What ``/metrics`` reports of archiving: documents archived, and how late it runs."""
 
     # How many of the oldest due conversations are read to skip restored ones.

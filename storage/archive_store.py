@@ -19,9 +19,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from hub.config import ArchiveConfig, S3ArchiveConfig
-
 T = TypeVar("T")
+
+
+class S3Settings(Protocol):
+    """What an S3 store is opened with (``archive.s3`` in the configuration)."""
+
+    @property
+    def bucket(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def endpoint_url(self) -> str | None: ...
+    @property
+    def sse(self) -> str: ...
+    @property
+    def multipart_threshold_bytes(self) -> int: ...
+
+
+class ArchiveSettings(Protocol):
+    """Which store ``archive.store`` names, and where it keeps objects."""
+
+    @property
+    def store(self) -> str: ...
+    @property
+    def local_dir(self) -> Path: ...
+    @property
+    def s3(self) -> S3Settings: ...
 
 
 class ArchiveStoreError(Exception):
@@ -187,7 +213,7 @@ class S3ArchiveStore(_ThreadedStore):
 
     META_KEY = "sha256"
 
-    def __init__(self, config: S3ArchiveConfig, client: Any | None = None) -> None:
+    def __init__(self, config: S3Settings, client: Any | None = None) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
 
@@ -268,7 +294,7 @@ class S3ArchiveStore(_ThreadedStore):
         self.client.delete_object(Bucket=self.config.bucket, Key=self._key(key))
 
 
-def open_archive_store(config: ArchiveConfig) -> ArchiveStore:
+def open_archive_store(config: ArchiveSettings) -> ArchiveStore:
     """The store named by ``archive.store``."""
     if config.store == "s3":
         return S3ArchiveStore(config.s3)

@@ -22,6 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore, StoredObject, verify
+from storage.errors import StorageBoundary
 from storage.jsonl import decode_lines, encode_lines
 from storage.leases import LeaseStore
 from storage.mongo import Document, MongoStore
@@ -61,7 +62,7 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-class Archiver:
+class Archiver(StorageBoundary):
     """Moves resolved conversations to the archive store and brings them back."""
 
     def __init__(

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 
@@ -18,7 +19,7 @@ def entry_view(doc: Document) -> dict[str, Any]:
     return out
 
 
-class AuditLog:
+class AuditLog(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.entries = mongo.collection("audit_log")
 

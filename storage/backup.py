@@ -30,6 +30,7 @@ from storage.change_capture import (
     current_position,
 )
 from storage.digest import collection_digest
+from storage.errors import StorageBoundary
 from storage.jsonl import decode_lines, dumps, encode_lines, loads
 from storage.mongo import Document
 from storage.progress import Progress
@@ -58,7 +59,7 @@ def manifest_key(backup_id: str) -> str:
     return f"backups/{backup_id}/manifest.json"
 
 
-class BackupService:
+class BackupService(StorageBoundary):
     """Writes backups of ``db`` to ``store`` and restores them into an empty database."""
 
     def __init__(self, db: AsyncDatabase[Document], store: ArchiveStore) -> None:

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from hub.domain import new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class BackupRunSummary:
     last_success_bytes: int = 0
 
 
-class BackupRunStore:
+class BackupRunStore(StorageBoundary):
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.runs = db[COLLECTION]
 

@@ -2,36 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
+
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
+COUNTER_FLUSH_SECONDS = 1.0
 
-class BotStore:
-    """``bot_sessions`` (one per conversation), ``bot_counters`` and ``ratings``."""
 
-    def __init__(self, mongo: MongoStore) -> None:
-        self.sessions = mongo.collection("bot_sessions")
+class BotStore(StorageBoundary):
+    """The bot's session on each conversation (``conversations.bot``), ``bot_counters``,
+    ``ratings`` and ``bot_misses`` (turns it had no answer for, which reports list).
+    Sessions written before they moved onto the conversation are read once from
+    ``bot_sessions``."""
+
+    def __init__(self, mongo: MongoStore, counter_flush_seconds: float = COUNTER_FLUSH_SECONDS):
+        self.conversations = mongo.collection("conversations")
+        self.legacy_sessions = mongo.collection("bot_sessions")
         self.counters = mongo.collection("bot_counters")
         self.ratings = mongo.collection("ratings")
+        self.counter_flush_seconds = counter_flush_seconds
+        self._unflushed: Counter[str] = Counter()
+        self._flusher: asyncio.Task[None] | None = None
+        self.misses = mongo.collection("bot_misses")
 
-    async def session(self, conversation_id: str) -> Document:
-        doc = await self.sessions.find_one({"_id": conversation_id})
-        return doc or {"_id": conversation_id}
+    async def legacy_session(self, conversation_id: str) -> Document | None:
+        return await self.legacy_sessions.find_one({"_id": conversation_id})
 
     async def save_session(self, conversation_id: str, fields: dict[str, Any]) -> None:
-        await self.sessions.update_one(
-            {"_id": conversation_id},
-            {"$set": {**fields, "updated_at": utcnow()}},
-            upsert=True,
+        await self.conversations.update_one(
+            {"_id": conversation_id}, {"$set": {"bot": {**fields, "updated_at": utcnow()}}}
         )
 
     async def count(self, name: str, by: int = 1) -> None:
-        await self.counters.update_one({"_id": name}, {"$inc": {"value": by}}, upsert=True)
+        """Add to a counter; increments are written together about once a second."""
+        self._unflushed[name] += by
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.counter_flush_seconds)
+        await self.flush_counters()
+
+    async def flush_counters(self) -> None:
+        """Write the increments not written yet, in one command."""
+        pending, self._unflushed = self._unflushed, Counter()
+        if not pending:
+            return
+        try:
+            await self.counters.bulk_write(
+                [
+                    UpdateOne({"_id": name}, {"$inc": {"value": by}}, upsert=True)
+                    for name, by in pending.items()
+                ],
+                ordered=False,
+            )
+        except Exception:
+            self._unflushed.update(pending)  # written with the next flush
+            raise
 
     async def counter_values(self) -> dict[str, int]:
+        await self.flush_counters()
         return {doc["_id"]: int(doc["value"]) async for doc in self.counters.find({})}
 
     async def save_rating(
@@ -53,3 +90,14 @@ class BotStore:
 
     async def ratings_since(self, since: datetime) -> list[Document]:
         return [doc async for doc in self.ratings.find({"at": {"$gte": since}})]
+
+    async def record_miss(self, conversation_id: str, channel: str, text: str) -> None:
+        """A question the bot had no answer for (what the knowledge base is missing)."""
+        await self.misses.insert_one(
+            {
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "text": text[:200],
+                "at": utcnow(),
+            }
+        )

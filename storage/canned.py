@@ -5,6 +5,7 @@ from __future__ import annotations
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 
@@ -22,7 +23,7 @@ def _public(doc: Document) -> Document:
     }
 
 
-class CannedResponseStore:
+class CannedResponseStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.canned = mongo.collection("canned_responses")
 

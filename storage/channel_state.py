@@ -16,10 +16,11 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import MongoStore
 
 
-class ChannelStateStore:
+class ChannelStateStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.links = mongo.collection("links")
         self.seen = mongo.collection("seen_events")

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from storage.errors import StorageBoundary
 from storage.inbox import InvalidCursor, decode_cursor, encode_cursor
 from storage.mongo import Document, MongoStore
 from storage.webhook_journal import COMMENT_EVENTS, owed, with_owed
@@ -21,7 +22,7 @@ from storage.webhook_journal import COMMENT_EVENTS, owed, with_owed
 RULES_POINTER = "current"
 
 
-class CommentStore:
+class CommentStore(StorageBoundary):
     """Reads and writes of ``comments`` and ``moderation_rules``."""
 
     def __init__(self, mongo: MongoStore) -> None:
@@ -174,3 +175,10 @@ class CommentStore:
 
     async def load_rules(self, version: str) -> Document | None:
         return await self.rules.find_one({"_id": version})
+
+    async def rule_versions(self, limit: int) -> list[Document]:
+        """Stored rule versions, newest first, without their rules (a handful per year)."""
+        cursor = self.rules.find(
+            {"_id": {"$ne": RULES_POINTER}}, {"created_by": 1, "created_at": 1}
+        ).sort("created_at", -1)
+        return (await cursor.to_list())[:limit]

@@ -12,6 +12,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import (
+    Attachment,
     Contact,
     Conversation,
     ConversationStatus,
@@ -21,6 +22,8 @@ from hub.domain import (
     new_id,
     utcnow,
 )
+from storage.errors import StorageBoundary
+from storage.filters import ConversationFilter, MessageFilter
 from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
 from storage.sequence import MessageSequence
@@ -83,7 +86,7 @@ def open_key(contact_id: str, channel: str, thread_key: str) -> str:
     return f"{contact_id}|{channel}|{thread_key}"
 
 
-class InboxStore:
+class InboxStore(StorageBoundary):
     """Reads and writes of the inbox collections. Every write is idempotent on retry."""
 
     def __init__(self, mongo: MongoStore) -> None:
@@ -238,6 +241,16 @@ class InboxStore:
         doc = await self.conversations.find_one({"_id": conversation_id})
         return self.conversation_seen(doc) if doc else None
 
+    async def conversations_by_id(self, ids: Sequence[str]) -> dict[str, Conversation]:
+        """Several conversations in one query (those that exist), by id."""
+        docs = await self.conversations.find({"_id": {"$in": list(ids)}}).to_list()
+        return {doc["_id"]: self.conversation_seen(doc) for doc in docs}
+
+    async def conversation_document(self, conversation_id: str) -> Document | None:
+        """The stored conversation as is, ``changed_at`` (per-field change times) included:
+        what sync's merge of pushed states compares against."""
+        return await self.conversations.find_one({"_id": conversation_id})
+
     def conversation_seen(self, doc: Document) -> Conversation:
         """A conversation document just read; its ``last_seq`` hint feeds the sequence."""
         self.sequence.observe(doc["_id"], doc.get("last_seq"))
@@ -318,9 +331,9 @@ class InboxStore:
         return conversation_from_doc(doc) if doc else None
 
     async def list_conversations(
-        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+        self, filters: ConversationFilter, limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
-        query: Document = {k: v for k, v in filters.items() if v is not None}
+        query: Document = filters.query()
         if not cursor:
             docs = await self._most_recent(query, limit + 1)
         else:
@@ -408,14 +421,19 @@ class InboxStore:
                 return message_from_doc(updated)
         raise RuntimeError("could not apply the deletion")  # pragma: no cover - five races
 
+    async def message_by_external_id(self, channel: str, external_id: str) -> Message | None:
+        """The message a platform knows as ``external_id`` on ``channel``, if stored."""
+        doc = await self.messages.find_one({"channel": channel, "external_id": external_id})
+        return message_from_doc(doc) if doc else None
+
     async def get_message(self, message_id: str) -> Message | None:
         doc = await self.messages.find_one({"_id": message_id})
         return message_from_doc(doc) if doc else None
 
     async def list_messages(
-        self, filters: Mapping[str, Any], limit: int, cursor: str | None
+        self, filters: MessageFilter, limit: int, cursor: str | None
     ) -> tuple[list[Message], str | None]:
-        query: Document = {k: v for k, v in filters.items() if v is not None}
+        query: Document = filters.query()
         if cursor:
             after = decode_cursor(cursor, ("id",))["id"]
             query["_id"] = {**query.get("_id", {}), "$gt": after}
@@ -424,8 +442,9 @@ class InboxStore:
         next_cursor = encode_cursor({"id": items[-1].id}) if len(docs) > limit else None
         return items, next_cursor
 
-    async def find_message(self, query: Mapping[str, Any]) -> Message | None:
-        doc = await self.messages.find_one(dict(query))
+    async def find_message(self, message_id: str, filters: MessageFilter) -> Message | None:
+        """The message ``message_id`` if it also matches ``filters``."""
+        doc = await self.messages.find_one({**filters.query(), "_id": message_id})
         return message_from_doc(doc) if doc else None
 
     async def later_conversations(
@@ -442,10 +461,17 @@ class InboxStore:
         )
         return [doc["_id"] for doc in docs if doc.get("channel") == channel]
 
-    async def recent_messages(self, filters: Mapping[str, Any], limit: int) -> list[Message]:
+    async def recent_messages(self, filters: MessageFilter, limit: int) -> list[Message]:
         """The newest ``limit`` messages matching ``filters``, oldest first."""
-        docs = await self.messages.find(dict(filters)).sort("_id", -1).limit(limit).to_list()
+        docs = await self.messages.find(filters.query()).sort("_id", -1).limit(limit).to_list()
         return [message_from_doc(doc) for doc in reversed(docs)]
+
+    async def set_attachment(self, message_id: str, index: int, attachment: Attachment) -> None:
+        """Replace one attachment of a stored message: a platform's file, fetched into the
+        media store after the message was acknowledged."""
+        await self.messages.update_one(
+            {"_id": message_id}, {"$set": {f"attachments.{index}": attachment.model_dump()}}
+        )
 
     async def set_delivery(self, message_id: str, delivery: Delivery) -> None:
         await self.messages.update_one(

@@ -56,6 +56,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("status", ASCENDING), ("archived", ASCENDING), ("updated_at", ASCENDING)],
             name="archive_due",
         ),
+        # Daily report rollups (storage/reports.py): conversations started or resolved on a day.
+        IndexModel([("created_at", ASCENDING)], name="started"),
+        IndexModel([("resolved_at", ASCENDING)], name="resolved"),
     ],
     "messages": [
         # Webhook events owed by the document's last write (storage/webhook_journal.py).
@@ -106,6 +109,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "conversation_events": [
         IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
         IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),
+        IndexModel([("at", ASCENDING)], name="at"),  # a day's moves, for reports
     ],
     "agents": [
         IndexModel(
@@ -175,8 +179,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("author.key", ASCENDING), ("status", ASCENDING)], name="author_status"),
         IndexModel([("author.trust_key", ASCENDING), ("status", ASCENDING)], name="trust_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
+        IndexModel([("created_at", ASCENDING)], name="created"),  # a day's verdicts, for reports
     ],
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
+    # The bot's unanswered turns, read a day at a time by reports.
+    "bot_misses": [
+        IndexModel([("at", ASCENDING)], name="expire", expireAfterSeconds=400 * 24 * 3600)
+    ],
     "archive_catalog": [IndexModel([("resolved_at", ASCENDING)], name="resolved_at")],
     "archive_runs": [IndexModel([("phase", ASCENDING)], name="phase")],
     "backup_runs": [

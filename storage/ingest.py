@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.domain import Author, Contact, Conversation, InboundMessage, Message, new_id, utcnow
-from hub.logs import current_context, log_context
+from storage.errors import StorageBoundary
 from storage.inbox import (
     InboxStore,
     contact_from_doc,
@@ -58,13 +59,29 @@ class _Pending:
     log_fields: dict[str, str] = field(default_factory=dict)
 
 
-class InboundWriter:
-    """Stores inbound messages in shared batches of at most ``max_batch``."""
+LogFields = Callable[[], dict[str, str]]
+LogScope = Callable[..., AbstractContextManager[object]]
+
+
+class InboundWriter(StorageBoundary):
+    """Stores inbound messages in shared batches of at most ``max_batch``.
+
+    ``log_fields`` reads the caller's log context and ``log_scope`` binds fields around a
+    batch (the hub passes ``hub.logs``'); without them the batch logs plainly.
+    """
 
     def __init__(
-        self, store: InboxStore, max_batch: int = 256, touch_interval: float = 0.25
+        self,
+        store: InboxStore,
+        max_batch: int = 256,
+        touch_interval: float = 0.25,
+        *,
+        log_fields: LogFields = dict,
+        log_scope: LogScope = lambda **_: contextlib.nullcontext(),
     ) -> None:
         self.store = store
+        self._log_fields = log_fields
+        self._log_scope = log_scope
         self.max_batch = max_batch
         self.touch_interval = touch_interval
         self._touches: dict[str, tuple[datetime, int]] = {}
@@ -83,7 +100,7 @@ class InboundWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(inbound, message_id or new_id(), future, current_context()))
+        self._queue.append(_Pending(inbound, message_id or new_id(), future, self._log_fields()))
         self._wakeup.set()
         return await future
 
@@ -117,13 +134,13 @@ class InboundWriter:
                 # logs under a batch id, and each message says which batch stored it.
                 fields = batch[0].log_fields if len(batch) == 1 else {"batch_id": new_id()}
                 try:
-                    with log_context(**fields):
+                    with self._log_scope(**fields):
                         results = await self.store_batch(
                             [p.inbound for p in batch], [p.message_id for p in batch]
                         )
                         if len(batch) > 1:
                             for pending in batch:
-                                with log_context(**pending.log_fields):
+                                with self._log_scope(**pending.log_fields):
                                     log.debug("stored in a shared batch", extra=fields)
                 except Exception as exc:  # every waiter learns of the failure; none is acked
                     for pending in batch:
@@ -135,7 +152,7 @@ class InboundWriter:
                 for pending, result in zip(batch, results, strict=True):
                     if not pending.future.done():
                         pending.future.set_result(result)
-                self._note_activity([r.message for r in results if not r.duplicate])
+                self.note_activity([r.message for r in results if not r.duplicate])
 
     async def store_batch(
         self, items: Sequence[InboundMessage], message_ids: Sequence[str] | None = None
@@ -285,7 +302,8 @@ class InboundWriter:
         # costs a lookup and one more insert of the rest (storage/sequence.py).
         return await self.store.sequence.insert(messages)
 
-    def _note_activity(self, messages: Sequence[Message]) -> None:
+    def note_activity(self, messages: Sequence[Message]) -> None:
+        """Raise the conversations' recency for stored messages soon, in one bulk update."""
         for message in messages:
             at, seq = message.created_at, message.seq or 0
             current = self._touches.get(message.conversation_id)

@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import Contact
+from storage.errors import StorageBoundary
 from storage.inbox import contact_from_doc, open_key
 from storage.mongo import Document, MongoStore
 from storage.webhook_journal import owed, with_owed
@@ -26,7 +27,7 @@ class ContactMissing(ContactsMergeError):
     """One of the two contacts does not exist."""
 
 
-class Insights:
+class Insights(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.contacts = mongo.collection("contacts")
         self.conversations = mongo.collection("conversations")

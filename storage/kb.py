@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from hub.bot.knowledge import KnowledgeEntry
-from hub.domain import utcnow
+from hub.domain import KnowledgeEntry, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 
@@ -29,7 +29,7 @@ def entry_to_doc(entry: KnowledgeEntry) -> Document:
     return doc
 
 
-class KnowledgeStore:
+class KnowledgeStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.kb = mongo.collection("kb")
 

@@ -16,6 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import MongoStore
 
 
@@ -23,7 +24,7 @@ class LeaseUnavailable(Exception):
     """Another owner holds the lease."""
 
 
-class LeaseStore:
+class LeaseStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.leases = mongo.collection("leases")
 

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 
+from storage.errors import StorageBoundary, storage_errors
 from storage.indexes import INDEXES
 
 log = logging.getLogger(__name__)
@@ -25,17 +26,19 @@ def make_client(
     server_selection_timeout_ms: int = 5000,
     event_listeners: Sequence[monitoring.CommandListener] = (),
 ) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(
-        uri,
-        tz_aware=True,
-        serverSelectionTimeoutMS=server_selection_timeout_ms,
-        retryWrites=True,
-        retryReads=True,
-        event_listeners=list(event_listeners),
-    )
+    """A client for ``uri``; ``StorageMisconfigured`` when the URI cannot be used."""
+    with storage_errors():
+        return AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            retryWrites=True,
+            retryReads=True,
+            event_listeners=list(event_listeners),
+        )
 
 
-class MongoStore:
+class MongoStore(StorageBoundary):
     """The connected database, with the write concern every acknowledged write uses."""
 
     def __init__(
@@ -55,6 +58,10 @@ class MongoStore:
                 await self.db[name].create_indexes(list(indexes))
                 if on_progress is not None:
                     on_progress(f"{name}: {len(indexes)} indexes")
+
+    async def check(self) -> None:
+        """Ask the server to answer; a ``StorageError`` says why it did not."""
+        await self.db.command("ping")
 
     async def ping(self) -> bool:
         try:

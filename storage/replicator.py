@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.domain import utcnow
 from storage.changes import current_token, open_stream
+from storage.errors import StorageBoundary
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class _Unobserved:
         pass
 
 
-class Replicator:
+class Replicator(StorageBoundary):
     """Source database → target database, one change-stream batch at a time."""
 
     def __init__(

@@ -9,12 +9,13 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from hub.domain import Conversation, new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.inbox import conversation_from_doc
 from storage.mongo import Document, MongoStore
 from storage.webhook_journal import with_owed
 
 
-class RoutingStore:
+class RoutingStore(StorageBoundary):
     """Transitions (collection ``conversation_events``) and queue queries over conversations."""
 
     def __init__(self, mongo: MongoStore) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError
 
 from hub.domain import HistoryPage, Message
+from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc, message_to_doc
 from storage.webhook_journal import born
 
@@ -32,7 +33,7 @@ WINDOW = 256
 MAX_COLLISIONS = 64
 
 
-class MessageSequence:
+class MessageSequence(StorageBoundary):
     """Inserts messages with their conversation's next seqs, and reads seq ranges back."""
 
     def __init__(self, messages: Any, cache_size: int = 10_000) -> None:

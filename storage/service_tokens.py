@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 PREFIX = "chs_"
@@ -32,7 +33,7 @@ def public_view(doc: Document) -> dict[str, Any]:
     return out
 
 
-class ServiceTokenStore:
+class ServiceTokenStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.tokens = mongo.collection("service_tokens")
 

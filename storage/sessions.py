@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.domain import utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import MongoStore
 
 
@@ -38,7 +39,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
+class SessionStore(StorageBoundary):
     """The ``refresh_tokens`` collection; only token digests are ever stored."""
 
     def __init__(self, mongo: MongoStore, ttl_seconds: int) -> None:

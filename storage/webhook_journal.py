@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.domain import Author, Conversation, new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 
 OWED = "webhooks_owed"
@@ -112,7 +113,7 @@ def without_bookkeeping(doc: Document) -> Document:
     return {k: v for k, v in doc.items() if k not in BOOKKEEPING}
 
 
-class WebhookJournal:
+class WebhookJournal(StorageBoundary):
     """Reads and settles the owed events of the journaled collections."""
 
     def __init__(self, mongo: MongoStore) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError
 
 from hub.domain import WebhookEndpoint, new_id, utcnow
+from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 from storage.outbox import OutboxStore
 
@@ -32,7 +33,7 @@ def _pending(now: datetime) -> Document:
     return {"status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None}
 
 
-class WebhookStore:
+class WebhookStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.endpoints = mongo.collection("webhook_endpoints")
         self.deliveries = mongo.collection(DELIVERIES)

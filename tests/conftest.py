@@ -6,24 +6,21 @@ loopback) and to the database through the MongoDB wire protocol.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient
 
 from hub.app import create_app
 from hub.config import ChorusConfig, load_config
-from hub.domain import utcnow
-from hub.state import CONFIG, HUB, TOKENS
 from storage.embedded import EmbeddedMongo
-
-MakeClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+from tests.helpers.hub import MakeClient
+from tests.helpers.webhooks import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +55,7 @@ def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
             "CHORUS_MONGO__DATABASE": db_name,
             "CHORUS_AUTH__JWT_SECRET": "test-secret-" + "x" * 32,
             "CHORUS_AUTH__JWT_SECRET_FILE": str(tmp_path / "jwt_secret"),
+            "CHORUS_MEDIA__LOCAL_DIR": str(tmp_path / "media"),
             "CHORUS_OUTBOX__BASE_DELAY_SECONDS": "0.05",
             "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
             "CHORUS_HTTP__SHUTDOWN_GRACE_SECONDS": "2",
@@ -97,41 +95,11 @@ async def client(make_client: MakeClient) -> TestClient[web.Request, web.Applica
     return await make_client()
 
 
-def bearer(
-    client: TestClient[web.Request, web.Application], sub: str = "alice", role: str = "agent"
-) -> dict[str, str]:
-    """A token for ``sub``, who is made an agent first: the API refuses tokens naming nobody."""
-    ensure_agent(client.app[CONFIG], sub, "admin" if role == "admin" else "agent")
-    token = client.app[TOKENS].issue(sub, role)  # type: ignore[arg-type]
-    return {"Authorization": f"Bearer {token}"}
-
-
-_SYNC_CLIENTS: dict[str, MongoClient[dict[str, Any]]] = {}
-
-
-def ensure_agent(config: ChorusConfig, agent_id: str, role: str = "agent") -> None:
-    """Insert the agent unless it exists. Synchronous (a loopback round trip) so that the
-    many ``headers=bearer(client)`` call sites stay plain expressions."""
-    mongo = _SYNC_CLIENTS.get(config.mongo.uri)
-    if mongo is None:
-        mongo = _SYNC_CLIENTS[config.mongo.uri] = MongoClient(config.mongo.uri)
-    mongo[config.mongo.database]["agents"].update_one(
-        {"_id": agent_id},
-        {"$setOnInsert": {"name": agent_id, "role": role, "created_at": utcnow()}},
-        upsert=True,
-    )
-
-
-async def wait_for(predicate: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
-    """Poll an async condition until it is truthy; fail the test if it never is."""
-    async with asyncio.timeout(within):
-        while True:
-            value = await predicate()
-            if value:
-                return value
-            await asyncio.sleep(0.02)
-
-
-async def settle(client: TestClient[web.Request, web.Application]) -> None:
-    """Let post-write reactions (event listeners) finish."""
-    await client.app[HUB].events.drain()
+@pytest.fixture
+async def receiver(aiohttp_server: Any) -> Any:
+    """An integrator's webhook endpoint (tests.helpers.webhooks.Receiver), served on loopback."""
+    found = Receiver()
+    server = await aiohttp_server(found.app)
+    found.url = str(server.make_url("/hook"))
+    yield found
+    found.release.set()

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from storage.embedded import free_port
-from tests.conftest import wait_for
+from tests.helpers.hub import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,14 +14,13 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import Protocol
 
 import aiohttp
 from aiohttp import web
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.channels import HubPort, PublicOperation
-from hub.config import ApiChannelsConfig
+from adapters.api_channel.config import ApiChannelsConfig
+from hub.channels import ApiChannelDirectory, HubPort, PublicOperation
 from hub.domain import (
     ApiChannel,
     Attachment,
@@ -38,12 +37,6 @@ log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api-channels/{id}/messages"  # under /api/v1, in the API's route table
 RETRY_STATUSES = {408, 425, 429}
-
-
-class ApiChannelDirectory(Protocol):
-    """Where the adapter finds an inbox (the composition root passes the stored ones)."""
-
-    async def get(self, channel_id: str) -> ApiChannel | None: ...
 
 
 class ContactBody(BaseModel):

@@ -27,17 +27,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from adapters.slack import render
 from adapters.slack.agent_view import AgentThreads
 from adapters.slack.commands import AgentCommands
+from adapters.slack.config import SlackConfig
+from adapters.slack.files import SlackFiles
 from adapters.slack.inbound import SlackInbound
 from adapters.slack.web_api import delivery_failure, make_client
 from hub.channels import HubPort
-from hub.config import SlackConfig
 from hub.domain import Channel, DeliveryResult, OutboundMessage
-from hub.errors import Unauthorized
+from hub.errors import ChorusError, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class SlackAdapter:
 
     async def start(self) -> None:
         for slack_user_id, agent_id in self.config.agents.items():
-            await self.hub.link_slack_user(agent_id, slack_user_id, take_over=True)
+            await self.hub.link_agent("slack", agent_id, slack_user_id, take_over=True)
         self.hub.subscribe(self.threads.on_inbox_event)
 
     async def stop(self) -> None:
@@ -185,6 +186,9 @@ class SlackAdapter:
         }
         if outbound.route.get("thread_ts"):
             args["thread_ts"] = outbound.route["thread_ts"]
+        failed = await self._send_files(outbound, channel, args.get("thread_ts"))
+        if failed is not None:
+            return failed
         try:
             response = await self.delivery_client.chat_postMessage(**args)
         except SlackApiError as exc:
@@ -192,6 +196,32 @@ class SlackAdapter:
         except (aiohttp.ClientError, TimeoutError) as exc:
             return DeliveryResult.failed(f"network error: {type(exc).__name__}", retryable=True)
         return DeliveryResult.sent(str(response["ts"]))
+
+    async def _send_files(
+        self, outbound: OutboundMessage, channel: str, thread_ts: str | None
+    ) -> DeliveryResult | None:
+        """Upload the reply's stored files first, once (claimed, so a retry of the text
+        does not upload them again); a failure to report, or None."""
+        media = self.hub.media
+        if media is None or not any(a.media_id for a in outbound.attachments):
+            return None
+        claim = f"files:{outbound.message_id}"
+        if not await self.hub.channel_state.first_sighting("slack", claim):
+            return None
+        files = SlackFiles(
+            self.delivery_client, self.config.api_base_url, self.config.request_timeout_seconds
+        )
+        try:
+            await files.upload(media, outbound.attachments, channel, thread_ts)
+        except SlackApiError as exc:
+            await self.hub.channel_state.forget_sighting("slack", claim)
+            return delivery_failure(exc)
+        except (aiohttp.ClientError, TimeoutError, SlackRequestError, ChorusError) as exc:
+            await self.hub.channel_state.forget_sighting("slack", claim)
+            return DeliveryResult.failed(
+                f"file upload failed: {type(exc).__name__}", retryable=True
+            )
+        return None
 
 
 def _bad_signature() -> Unauthorized:

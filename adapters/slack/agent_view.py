@@ -17,8 +17,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.config import SlackConfig
+from adapters.slack.files import SlackFiles, upload_quietly
 from hub.channels import HubPort
-from hub.config import SlackConfig
 from hub.domain import Conversation, Message
 from hub.events import InboxEvent
 
@@ -34,6 +35,7 @@ class AgentThreads:
         self.hub = hub
         self.client = client
         self.config = config
+        self.files = SlackFiles(client, config.api_base_url, config.request_timeout_seconds)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def conversation_for_thread(self, channel: str, thread_ts: str) -> str | None:
@@ -123,3 +125,5 @@ class AgentThreads:
                 "slack mirror failed",
                 extra={"message_id": message.id, "error": exc.response.get("error")},
             )
+            return
+        await upload_quietly(self.files, self.hub.media, message.attachments, channel, ts)

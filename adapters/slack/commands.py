@@ -44,7 +44,7 @@ class AgentCommands:
     async def on_button(
         self, action_id: str, conversation_id: str, user: str, channel: str
     ) -> None:
-        agent = await self.hub.agent_for_slack_user(user)
+        agent = await self.hub.agent_for("slack", user)
         if agent is None:
             await post_ephemeral(self.client, channel, user, NOT_AN_AGENT)
             return
@@ -64,7 +64,7 @@ class AgentCommands:
         )
 
     async def on_command(self, text: str, user: str, respond: Respond) -> None:
-        agent = await self.hub.agent_for_slack_user(user)
+        agent = await self.hub.agent_for("slack", user)
         if agent is None:
             await respond(NOT_AN_AGENT)
             return
@@ -103,4 +103,4 @@ class AgentCommands:
 
     async def _agent_named(self, who: str) -> Agent | None:
         match = MENTION.match(who)
-        return await self.hub.agent_for_slack_user(match.group(1)) if match else None
+        return await self.hub.agent_for("slack", match.group(1)) if match else None

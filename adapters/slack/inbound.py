@@ -23,7 +23,7 @@ from adapters.slack import render
 from adapters.slack.agent_view import AgentThreads
 from adapters.slack.web_api import post_ephemeral
 from hub.channels import HubPort
-from hub.domain import Author, InboundMessage
+from hub.domain import Author, InboundMessage, Message
 from hub.errors import BadRequest
 
 log = logging.getLogger(__name__)
@@ -103,9 +103,15 @@ class SlackInbound:
             text = render.unescape(changed.get("text") or "")
             await self.hub.edit_message("slack", f"{channel}:{changed['ts']}", text, event)
 
+    def _keep_files(self, message: Message, event: dict[str, Any]) -> None:
+        """Fetch the event's files into the media store, after the message is stored."""
+        files = event.get("files")
+        if files and isinstance(files, list) and self.hub.media is not None:
+            self.spawn(self.threads.files.keep(self.hub.media, message, files))
+
     async def _from_customer(self, event: dict[str, Any]) -> None:
         channel, user, ts = event["channel"], event["user"], event["ts"]
-        await self.hub.receive(
+        result = await self.hub.receive(
             InboundMessage(
                 channel="slack",
                 external_id=f"{channel}:{ts}",
@@ -119,10 +125,12 @@ class SlackInbound:
                 raw=event,
             )
         )
+        if not result.duplicate:
+            self._keep_files(result.message, event)
 
     async def _from_agent(self, conversation_id: str, event: dict[str, Any]) -> None:
         channel, user, ts = event["channel"], event["user"], event["ts"]
-        agent = await self.hub.agent_for_slack_user(user)
+        agent = await self.hub.agent_for("slack", user)
         if agent is None:
             log.info("reply from unlinked slack user refused", extra={"slack_user": user})
             explain = post_ephemeral(
@@ -131,7 +139,7 @@ class SlackInbound:
             self.spawn(explain)
             return
         try:
-            await self.hub.reply(
+            message = await self.hub.reply(
                 conversation_id,
                 Author(kind="agent", id=agent.id, name=agent.name or agent.id),
                 render.unescape(event.get("text") or ""),
@@ -140,6 +148,8 @@ class SlackInbound:
             )
         except BadRequest as exc:
             log.info("slack thread reply not stored", extra={"reason": exc.message})
+            return
+        self._keep_files(message, event)
 
     async def _name_of(self, user: str) -> str:
         """The Slack user's display name, best effort and cached: a name is not worth a delay."""

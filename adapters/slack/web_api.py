@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from hub.config import SlackConfig
+from adapters.slack.config import SlackConfig
 from hub.domain import DeliveryResult
 
 log = logging.getLogger(__name__)

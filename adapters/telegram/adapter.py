@@ -19,21 +19,21 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.normalize import NormalizedUpdate, TelegramFile, normalize_update
 from adapters.telegram.polling import UpdatePoller
-from adapters.telegram.sender import send_text
+from adapters.telegram.sender import send_files, send_text
 from adapters.telegram.webhook import verified_update
 from hub.channels import HubPort
-from hub.config import TelegramConfig
 from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
-from hub.errors import StorageUnavailable
+from hub.errors import ChorusError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 
 # Called after a message with files is stored: the hook for keeping the files themselves
-# (``TelegramAdapter.download`` fetches one) in the archive store.
+# (``TelegramAdapter.download`` fetches one). By default they go to the hub's media store.
 FileHook = Callable[[Message, Sequence[TelegramFile]], Coroutine[Any, Any, None]]
 
 
@@ -60,7 +60,7 @@ class TelegramAdapter:
         self.config = config
         self.hub = hub
         self.bot = bot or make_bot(config)
-        self.on_files: FileHook | None = None
+        self.on_files: FileHook | None = self.keep_files if hub.media is not None else None
         self.unsupported: Counter[str] = Counter()
         self.poller: UpdatePoller | None = None
         self._file_tasks: set[asyncio.Task[None]] = set()
@@ -147,6 +147,27 @@ class TelegramAdapter:
             self._file_tasks.add(task)
             task.add_done_callback(self._file_tasks.discard)
 
+    async def keep_files(self, message: Message, files: Sequence[TelegramFile]) -> None:
+        """Fetch each file with ``getFile`` and hand it to the hub's media store; a file
+        that cannot be fetched or is refused keeps its metadata only (and is logged)."""
+        media = self.hub.media
+        if media is None:
+            return
+        owner = f"telegram:{message.contact_id}"
+        for index, item in enumerate(files):
+            size = item.attachment.size
+            if size is not None and size > media.max_bytes:
+                log.info("telegram file too large to keep", extra={"size": size})
+                continue
+            try:
+                data = await self.download(item.file_id)
+                kept = await media.keep(
+                    data, item.attachment.name, owner=owner, conversation_id=message.conversation_id
+                )
+                await media.attach_to_message(message.id, index, kept)
+            except (TelegramError, ChorusError) as exc:
+                log.warning("telegram file not kept", extra={"error": type(exc).__name__})
+
     async def download(self, file_id: str) -> bytes:
         """A customer's file, fetched with ``getFile`` and the file download URL."""
         file = await self.bot.get_file(file_id)
@@ -156,4 +177,16 @@ class TelegramAdapter:
         chat_id = outbound.route.get("chat_id") or outbound.recipient_id
         if not chat_id:
             return DeliveryResult.failed("the conversation has no Telegram chat id")
+        files = [a for a in outbound.attachments if a.media_id is not None]
+        if files and self.hub.media is not None:
+            sent_files = await send_files(
+                self.bot, self.hub.channel_state, self.hub.media, outbound, chat_id, files
+            )
+            if not sent_files.ok or not outbound.text.strip():
+                return sent_files
+            sent_text = await send_text(self.bot, self.hub.channel_state, outbound, chat_id)
+            if not sent_text.ok:
+                return sent_text
+            ids = [i for i in (sent_files.platform_id, sent_text.platform_id) if i]
+            return DeliveryResult.sent(",".join(ids) or None)
         return await send_text(self.bot, self.hub.channel_state, outbound, chat_id)

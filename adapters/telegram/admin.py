@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from telegram.error import InvalidToken, TelegramError
 
 from adapters.telegram.adapter import make_bot
-from hub.config import TelegramConfig
+from adapters.telegram.config import TelegramConfig
 
 ALLOWED_UPDATES = ["message", "edited_message"]
 

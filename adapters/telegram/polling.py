@@ -8,17 +8,16 @@ the poller tries again after a pause.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot
-from telegram.error import Conflict, InvalidToken, RetryAfter
+from telegram.error import NetworkError, RetryAfter
 
 from adapters.telegram.sender import retry_after_seconds
+from hub.background import BackgroundLoop
 from hub.channels import ChannelState
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,10 @@ MAX_PAUSE_SECONDS = 60.0
 
 # Stores one update; returns False when it could not be stored and must be tried again.
 UpdateProcessor = Callable[[dict[str, Any]], Awaitable[bool]]
+
+
+class UpdateNotStored(RuntimeError):
+    """An update of the batch could not be stored; the offset stays before it."""
 
 
 class UpdatePoller:
@@ -47,44 +50,35 @@ class UpdatePoller:
         self.timeout_seconds = timeout_seconds
         self.request_timeout_seconds = request_timeout_seconds
         self.offset: int | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._failures = 0
+        self._loaded = False
+        # Network and database trouble: wait and try the same offset again, backing off.
+        # Anything else (Conflict: another poller or a webhook is active; InvalidToken: bad
+        # config) is logged with its trace, once, and retried the same way.
+        self._loop = BackgroundLoop(
+            "telegram polling",
+            self._tick,
+            interval=1.0,
+            max_retry=MAX_PAUSE_SECONDS,
+            expected=(NetworkError, UpdateNotStored),
+            logger=log,
+        )
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="telegram-poller")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        loaded = False
-        while True:
-            try:
-                if not loaded:  # inside the loop: a database still starting is retried
-                    saved = await self.state.load_checkpoint(CHECKPOINT)
-                    self.offset = int(saved) if saved is not None else None
-                    loaded = True
-                await self.poll_once()
-                self._failures = 0
-            except asyncio.CancelledError:
-                raise
-            except RetryAfter as exc:
-                await asyncio.sleep(retry_after_seconds(exc))
-            except (Conflict, InvalidToken) as exc:
-                # Conflict: another poller or a webhook is active; InvalidToken: bad config.
-                log.error("telegram polling refused", extra={"error": type(exc).__name__})
-                await self._pause()
-            except Exception as exc:  # network, database: wait and try the same offset again
-                log.warning("telegram polling failed", extra={"error": repr(exc)[:200]})
-                await self._pause()
-
-    async def _pause(self) -> None:
-        self._failures += 1
-        await asyncio.sleep(min(MAX_PAUSE_SECONDS, 0.5 * 2 ** min(self._failures, 7)))
+    async def _tick(self) -> float:
+        if not self._loaded:  # inside the loop: a database still starting is retried
+            saved = await self.state.load_checkpoint(CHECKPOINT)
+            self.offset = int(saved) if saved is not None else None
+            self._loaded = True
+        try:
+            await self.poll_once()
+        except RetryAfter as exc:
+            return retry_after_seconds(exc)
+        return 0.0
 
     async def poll_once(self) -> int:
         """Fetch and store one batch; returns how many updates were stored."""
@@ -104,5 +98,5 @@ class UpdatePoller:
         if stored:
             await self.state.save_checkpoint(CHECKPOINT, self.offset)
         if stored < len(updates):
-            raise RuntimeError("an update could not be stored")
+            raise UpdateNotStored("an update could not be stored")
         return stored

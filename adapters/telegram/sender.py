@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import MessageLimit
 from telegram.error import (
     BadRequest,
@@ -24,8 +24,9 @@ from telegram.error import (
     TimedOut,
 )
 
-from hub.channels import ChannelState
-from hub.domain import DeliveryResult, OutboundMessage
+from hub.channels import ChannelState, MediaPort
+from hub.domain import Attachment, DeliveryResult, OutboundMessage
+from hub.errors import ChorusError
 
 MAX_MESSAGE_CHARS: int = MessageLimit.MAX_TEXT_LENGTH
 _BOUNDARIES = ("\n\n", "\n", " ")
@@ -121,5 +122,37 @@ async def send_text(
             if len(parts) > 1:
                 await state.forget_sighting("telegram", claim)
             return delivery_failure(exc)
+        platform_ids.append(f"{chat_id}:{sent.message_id}")
+    return DeliveryResult.sent(",".join(platform_ids) or None)
+
+
+async def send_files(
+    bot: Bot,
+    state: ChannelState,
+    media: MediaPort,
+    outbound: OutboundMessage,
+    chat_id: int | str,
+    files: list[Attachment],
+) -> DeliveryResult:
+    """Send each stored file: images with ``sendPhoto``, anything else with
+    ``sendDocument``. Each is claimed like a text part, so a retry sends only the rest."""
+    platform_ids: list[str] = []
+    for index, attachment in enumerate(files):
+        claim = f"sent:{outbound.message_id}:file{index}"
+        if not await state.first_sighting("telegram", claim):
+            continue
+        try:
+            data = await media.read(attachment, "file")
+            upload = InputFile(data, filename=attachment.name or "file")
+            if attachment.kind == "image":
+                sent = await bot.send_photo(chat_id=chat_id, photo=upload)
+            else:
+                sent = await bot.send_document(chat_id=chat_id, document=upload)
+        except TelegramError as exc:
+            await state.forget_sighting("telegram", claim)
+            return delivery_failure(exc)
+        except ChorusError as exc:  # the media store could not read the file
+            await state.forget_sighting("telegram", claim)
+            return DeliveryResult.failed(exc.message, retryable=exc.status >= 500)
         platform_ids.append(f"{chat_id}:{sent.message_id}")
     return DeliveryResult.sent(",".join(platform_ids) or None)

@@ -1,5 +1,5 @@
-"""The X (Twitter) channel: mentions and DMs in, reply tweets and DMs out."""
+"""The X (Twitter) channel: mentions and DMs in, reply tweets and DMs out.
 
-from adapters.twitter.adapter import TwitterAdapter
-
-__all__ = ["TwitterAdapter"]
+Import ``adapters.twitter.adapter.TwitterAdapter``; this package file stays empty so that
+the channel registry can read the declaration (``channel.py``) without loading the client.
+"""

@@ -15,12 +15,12 @@ from typing import Any
 from aiohttp import web
 
 from adapters.twitter.client import TwitterApiClient
+from adapters.twitter.config import TwitterConfig
 from adapters.twitter.normalize import edited_tweet
 from adapters.twitter.outbound import TwitterSender
 from adapters.twitter.poller import TwitterPoller
 from adapters.twitter.webhook import TwitterWebhook
 from hub.channels import HubPort
-from hub.config import TwitterConfig
 from hub.domain import Channel, DeliveryResult, InboundMessage, OutboundMessage, ReceiveResult
 
 log = logging.getLogger(__name__)

@@ -93,6 +93,11 @@ class TwitterSender:
         self.state = state
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        if any(a.media_id and not a.url for a in outbound.attachments):
+            # The hub's files leave only by short-lived signed links: none fits a post.
+            return DeliveryResult.failed(
+                "X replies cannot carry files kept by the hub; send a link to the file instead"
+            )
         kind = outbound.route.get("kind")
         try:
             if kind == "dm":

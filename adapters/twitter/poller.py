@@ -17,7 +17,6 @@ its next poll is kept and shown by ``status()``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from pymongo.errors import PyMongoError
 from tweepy.errors import HTTPException, TooManyRequests
 
 from adapters.twitter.client import RateWindow, TwitterApiClient
@@ -39,8 +37,10 @@ from adapters.twitter.normalize import (
     dm_from_v2,
     mention_from_v2,
 )
+from hub.background import BackgroundLoop
 from hub.channels import ChannelState
 from hub.domain import InboundMessage
+from hub.errors import StorageError
 
 PAGE_SIZE = 100
 # What each poll asks for (tweepy's keyword names): the fields normalize.py reads.
@@ -64,6 +64,13 @@ log = logging.getLogger(__name__)
 
 Ingest = Callable[[InboundMessage], Awaitable[Any]]
 RESET_MARGIN_SECONDS = 0.5
+# Failures of a poll worth a warning, not a stack trace: the network, X, the database.
+POLL_ERRORS: tuple[type[Exception], ...] = (
+    HTTPException,
+    aiohttp.ClientError,
+    TimeoutError,
+    StorageError,
+)
 
 
 class WindowSpent(Exception):
@@ -123,22 +130,18 @@ class TwitterPoller:
             "mentions", f"/2/users/{account_id}/mentions", f"twitter:mentions:{account_id}"
         )
         self.dm_events = PolledStream("dm_events", "/2/dm_events", f"twitter:dm:{account_id}")
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._run(self.mentions, self.poll_mentions), name="x-mentions"),
-            loop.create_task(self._run(self.dm_events, self.poll_dm_events), name="x-dms"),
+        self._loops = [
+            self._loop("x-mentions", self.mentions, self.poll_mentions),
+            self._loop("x-dms", self.dm_events, self.poll_dm_events),
         ]
 
+    def start(self) -> None:
+        for loop in self._loops:
+            loop.start()
+
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        for loop in self._loops:
+            await loop.stop()
 
     def status(self) -> dict[str, Any]:
         streams = (self.mentions, self.dm_events)
@@ -148,31 +151,55 @@ class TwitterPoller:
             "streams": {s.name: s.status() for s in streams},
         }
 
-    async def _run(self, stream: PolledStream, poll: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(max(0.0, stream.next_poll_at - time.time()))
-            stream.last_poll_at = time.time()
-            next_at = time.time() + self.interval
-            try:
-                await poll()
-                stream.last_error = None
-            except (WindowSpent, TooManyRequests) as exc:
-                reset = exc.reset_at if isinstance(exc, WindowSpent) else exc.reset_time
-                stream.last_error = "rate limited"
-                if reset is not None:
-                    next_at = max(next_at, reset + RESET_MARGIN_SECONDS)
-                log.info("X rate limit reached", extra={"stream": stream.name, "reset": reset})
-            except (HTTPException, aiohttp.ClientError, TimeoutError, PyMongoError) as exc:
-                stream.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("X poll failed", extra={"stream": stream.name, "error": str(exc)})
-            except Exception:  # a bug in one poll must not end polling
-                stream.last_error = "internal error"
-                log.exception("X poll raised", extra={"stream": stream.name})
-            stream.window = self.client.rate_window("GET", stream.route)
-            if stream.window is not None and stream.window.spent():
-                assert stream.window.reset_at is not None
-                next_at = max(next_at, stream.window.reset_at + RESET_MARGIN_SECONDS)
-            stream.next_poll_at = next_at
+    def _loop(
+        self, name: str, stream: PolledStream, poll: Callable[[], Awaitable[None]]
+    ) -> BackgroundLoop:
+        """One stream's loop: poll when due, wait out a spent window, back off on errors."""
+
+        async def tick() -> float:
+            return await self._poll(stream, poll)
+
+        def failed(exc: Exception, retry: float) -> None:
+            expected = isinstance(exc, POLL_ERRORS)
+            stream.last_error = f"{type(exc).__name__}: {exc}" if expected else "internal error"
+            self._note_window(stream)
+            stream.next_poll_at = max(stream.next_poll_at, time.time() + retry)
+
+        return BackgroundLoop(
+            name,
+            tick,
+            interval=self.interval,
+            max_retry=max(self.interval, 15 * 60.0),
+            expected=POLL_ERRORS,
+            on_failure=failed,
+            logger=log,
+        )
+
+    async def _poll(self, stream: PolledStream, poll: Callable[[], Awaitable[None]]) -> float:
+        """Poll once when the stream is due (a spent window or a backoff may have moved
+        that later); the next tick follows at once and waits for its own time."""
+        await asyncio.sleep(max(0.0, stream.next_poll_at - time.time()))
+        now = stream.last_poll_at = time.time()
+        stream.next_poll_at = now + self.interval
+        try:
+            await poll()
+            stream.last_error = None
+        except (WindowSpent, TooManyRequests) as exc:
+            reset = exc.reset_at if isinstance(exc, WindowSpent) else exc.reset_time
+            stream.last_error = "rate limited"
+            if reset is not None:
+                stream.next_poll_at = max(stream.next_poll_at, reset + RESET_MARGIN_SECONDS)
+            log.info("X rate limit reached", extra={"stream": stream.name, "reset": reset})
+        self._note_window(stream)
+        return 0.0
+
+    def _note_window(self, stream: PolledStream) -> None:
+        stream.window = self.client.rate_window("GET", stream.route)
+        if stream.window is not None and stream.window.spent():
+            assert stream.window.reset_at is not None
+            stream.next_poll_at = max(
+                stream.next_poll_at, stream.window.reset_at + RESET_MARGIN_SECONDS
+            )
 
     def _guard(self, stream: PolledStream) -> None:
         """Refuse to call an endpoint whose window is spent (a page loop's next call)."""

@@ -1,5 +1,4 @@
-"""The web chat channel: customers talk over a WebSocket at ``/chat``."""
+"""The web chat channel: customers talk over a WebSocket at ``/chat``.
 
-from adapters.web.adapter import WebChatAdapter
-
-__all__ = ["WebChatAdapter"]
+Import ``adapters.web.adapter.WebChatAdapter``; the registry reads ``channel.py``.
+"""

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pymongo.errors import PyMongoError
 
+from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
     FrameError,
     HelloFrame,
@@ -35,20 +35,27 @@ from adapters.web.frames import (
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.auth import TokenService
-from hub.channels import HubPort
-from hub.config import WebChatConfig
-from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
-from hub.errors import RateLimited, Unauthorized
+from hub.channels import HubPort, VisitorTokens
+from hub.domain import (
+    Attachment,
+    Channel,
+    DeliveryResult,
+    InboundMessage,
+    Message,
+    OutboundMessage,
+)
+from hub.errors import BadRequest, NotFound, RateLimited, StorageError, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
 from hub.rate_limit import AddressBuckets, client_address
 from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
+from hub.uploads import read_upload
 from hub.websocket import CheckedWebSocketResponse
 
 log = logging.getLogger(__name__)
 
 CLOSE_SERVICE_RESTART = 1012
+UPLOAD_PATH = "/chat/uploads"
 # The most a socket buffers for one message (README, web chat protocol).
 MAX_MESSAGE_BYTES = 1_048_576
 
@@ -62,7 +69,21 @@ _REJECTION_CAUSES: dict[str, RejectionCause] = {
 }
 
 
-def message_frame(message: Message) -> dict[str, Any]:
+Links = Callable[[Attachment], dict[str, str]]
+
+
+def attachment_json(attachments: Sequence[Attachment], links: Links | None) -> list[Any]:
+    """Attachments as the customer sees them: no storage keys, signed links to stored files."""
+    return [
+        {
+            **a.model_dump(mode="json", exclude={"storage_key", "thumbnail_key", "sha256"}),
+            **(links(a) if links is not None else {}),
+        }
+        for a in attachments
+    ]
+
+
+def message_frame(message: Message, links: Links | None = None) -> dict[str, Any]:
     """A stored message as the customer sees it (no internal fields, no raw payload)."""
     return {
         "type": "message",
@@ -70,11 +91,15 @@ def message_frame(message: Message) -> dict[str, Any]:
         "direction": message.direction,
         "author": {"kind": message.author.kind, "name": message.author.name},
         "text": message.text,
-        "attachments": [a.model_dump(mode="json") for a in message.attachments],
+        "attachments": attachment_json(message.attachments, links),
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id if message.direction == "inbound" else None,
         "seq": message.seq,
     }
+
+
+def _owner(visitor_id: str) -> str:
+    return f"web:{visitor_id}"
 
 
 class CustomerSocket(SendQueue):
@@ -114,7 +139,7 @@ class WebChatAdapter:
         self,
         config: WebChatConfig,
         hub: HubPort,
-        tokens: TokenService,
+        tokens: VisitorTokens,
         trust_forwarded_for: bool = False,
     ) -> None:
         self.config = config
@@ -131,8 +156,36 @@ class WebChatAdapter:
         self._draining = False
         self._deliveries: set[asyncio.Task[None]] = set()
 
+    @property
+    def _links(self) -> Links | None:
+        return self.hub.media.links if self.hub.media is not None else None
+
     def routes(self) -> Sequence[web.AbstractRouteDef]:
-        return [web.get("/chat", self.handle_socket)]
+        return [web.get("/chat", self.handle_socket), web.post(UPLOAD_PATH, self.handle_upload)]
+
+    async def handle_upload(self, request: web.Request) -> web.Response:
+        """A visitor's file, before the message that carries it: checked and stored by the
+        hub, answered with its attachment (``media_id`` and signed links)."""
+        media = self.hub.media
+        if media is None:
+            raise NotFound("this hub keeps no files", code="media_disabled")
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("send Authorization: Bearer <visitor token>", code="missing_token")
+        visitor_id = self.tokens.verify_visitor(token.strip())
+        wait = max(
+            self._visitor_rate.take(visitor_id),
+            self._address_rate.take(client_address(request, self.trust_forwarded_for)),
+        )
+        if wait > 0:
+            self.hub.metrics.web_limited_by("message_rate")
+            raise RateLimited("too many uploads; try again shortly")
+        upload = await read_upload(request, max_file_bytes=media.max_bytes, max_files=1)
+        if len(upload.files) != 1:
+            raise BadRequest("send one form part named file", code="invalid_form")
+        file = upload.files[0]
+        attachment = await media.keep(file.data, file.name, owner=_owner(visitor_id))
+        return web.json_response(attachment_json([attachment], media.links)[0], status=201)
 
     async def start(self) -> None:
         return None
@@ -165,7 +218,7 @@ class WebChatAdapter:
             "direction": "outbound",
             "author": {"kind": outbound.author.kind, "name": outbound.author.name},
             "text": outbound.text,
-            "attachments": [a.model_dump(mode="json") for a in outbound.attachments],
+            "attachments": attachment_json(outbound.attachments, self._links),
             "seq": outbound.seq,
         }
         sockets = list(self.sockets.get(outbound.recipient_id, ()))
@@ -195,13 +248,13 @@ class WebChatAdapter:
             if start is not None and seq > start + 1:
                 try:
                     missing = await self.hub.conversation_messages(conversation_id, start, seq)
-                except PyMongoError:
+                except StorageError:
                     # Without the gap the reply would break the order: the client resyncs.
                     log.warning("web chat gap unreadable: asking the client to resync")
                     await sock.ws.close(code=CLOSE_TRY_AGAIN_LATER, message=b"resync")
                     return
                 for message in missing:
-                    sock.push(message_frame(message))
+                    sock.push(message_frame(message, self._links))
             sock.push(frame)
             sock.position.hold(conversation_id, seq)
 
@@ -290,7 +343,7 @@ class WebChatAdapter:
         except Unauthorized as exc:
             self.hub.metrics.rejected("web", "signature")
             sock.push(error_frame(exc.code, exc.message))
-        except PyMongoError:
+        except StorageError:
             log.warning("web chat frame refused: database unavailable")
             sock.push(
                 error_frame(
@@ -323,9 +376,20 @@ class WebChatAdapter:
         if frame.history or frame.history_since is not None:
             await self._send_history(sock, frame.history_since)
 
+    async def _attachments(self, visitor_id: str, media_ids: list[str]) -> list[Attachment]:
+        """The visitor's own uploads named by a message frame."""
+        if not media_ids:
+            return []
+        if self.hub.media is None:
+            raise FrameError("unknown_attachment", "this hub keeps no files")
+        try:
+            return await self.hub.media.owned(media_ids, _owner(visitor_id), None)
+        except NotFound as exc:
+            raise FrameError("unknown_attachment", exc.message) from None
+
     async def _on_message(self, sock: CustomerSocket, frame: MessageFrame) -> None:
         text = frame.text.strip()
-        if not text:
+        if not text and not frame.attachments:
             raise FrameError("empty_message", "a message needs some text")
         if len(text) > self.config.max_text_chars:
             raise FrameError(
@@ -334,6 +398,12 @@ class WebChatAdapter:
         if sock.visitor_id is None:
             self._bind(sock, uuid.uuid4().hex, issued=True)
         assert sock.visitor_id is not None
+        try:
+            attachments = await self._attachments(sock.visitor_id, frame.attachments)
+        except FrameError as exc:
+            self.hub.metrics.rejected("web", "invalid")
+            sock.push(error_frame(exc.code, exc.message, client_id=frame.client_id))
+            return
         wait = max(self._visitor_rate.take(sock.visitor_id), self._address_rate.take(sock.address))
         if wait > 0:
             self.hub.metrics.web_limited_by("message_rate")
@@ -360,6 +430,7 @@ class WebChatAdapter:
                 sender_name=sock.name,
                 thread_key=sock.visitor_id,
                 text=text,
+                attachments=tuple(attachments),
                 client_id=frame.client_id,
                 raw={"frame": frame.model_dump()},
             )
@@ -386,7 +457,7 @@ class WebChatAdapter:
             sock.push(
                 {
                     "type": "history",
-                    "messages": [message_frame(m) for m in page.messages],
+                    "messages": [message_frame(m, self._links) for m in page.messages],
                     "more": page.more,
                 }
             )

@@ -33,10 +33,15 @@ class HelloFrame(_Frame):
     history: bool = False
 
 
+MediaId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class MessageFrame(_Frame):
     type: Literal["message"]
     text: str
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+    # Files the visitor uploaded first (``POST /chat/uploads``), by their media id.
+    attachments: list[MediaId] = Field(default_factory=list, max_length=10)
 
 
 class HistoryFrame(_Frame):

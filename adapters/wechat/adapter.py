@@ -8,25 +8,29 @@ after the customer's last message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from aiohttp import web
 
-from adapters.wechat.api import WeChatApi, delivery_failure
+from adapters.wechat.api import WeChatApi, WeChatError, delivery_failure
+from adapters.wechat.config import WeChatConfig
 from adapters.wechat.crypto import SafeModeCipher
 from adapters.wechat.payload import MalformedBody, parse_message
 from adapters.wechat.webhook import verified_fields, verify_server
 from hub.channels import HubPort
-from hub.config import WeChatConfig
-from hub.domain import Channel, DeliveryResult, OutboundMessage
-from hub.errors import BadRequest, StorageUnavailable
+from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
+from hub.errors import BadRequest, ChorusError, StorageUnavailable
 from hub.request_body import read_limited
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/wechat"
+# Kinds whose MediaId the media API serves (video needs its thumbnail call; not yet).
+FETCHED_KINDS = {"image", "voice"}
 # A customer-service text message holds at most 2,048 bytes; longer replies go in parts.
 MAX_TEXT_BYTES = 2048
 
@@ -68,6 +72,7 @@ class WeChatAdapter:
             hub.channel_state,
             config.request_timeout_seconds,
         )
+        self._media_tasks: set[asyncio.Task[None]] = set()
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.callback)]
@@ -76,6 +81,8 @@ class WeChatAdapter:
         """Nothing to open: the first send fetches the shared access token."""
 
     async def stop(self) -> None:
+        if self._media_tasks:
+            await asyncio.wait(set(self._media_tasks), timeout=5)
         await self.api.close()
 
     async def verify(self, request: web.Request) -> web.Response:
@@ -94,14 +101,44 @@ class WeChatAdapter:
             log.info("wechat callback not stored", extra={"reason": parsed.skipped})
         else:
             try:
-                await self.hub.receive(parsed.inbound)
+                result = await self.hub.receive(parsed.inbound)
             except StorageUnavailable:
                 raise
             except Exception as exc:
                 # Answering anything but success makes WeChat retry, as it should here.
                 log.exception("wechat message not stored")
                 raise StorageUnavailable("the message was not stored; retry") from exc
+            media_id = parsed.inbound.raw.get("MediaId")
+            kind = parsed.inbound.raw.get("MsgType")
+            if not result.duplicate and media_id and kind in FETCHED_KINDS:
+                # After the write and outside the 5-second answer: fetching may be slow.
+                task = asyncio.get_running_loop().create_task(
+                    self.keep_media(result.message, str(media_id))
+                )
+                self._media_tasks.add(task)
+                task.add_done_callback(self._media_tasks.discard)
         return web.Response(text="success")
+
+    async def keep_media(self, message: Message, media_id: str) -> None:
+        """Fetch an image or voice with the media API into the hub's media store; on
+        failure the message keeps what the callback said (and it is logged)."""
+        media = self.hub.media
+        if media is None or not message.attachments:
+            return
+        try:
+            data = await self.api.get_media(media_id, media.max_bytes)
+            kept = await media.keep(
+                data,
+                message.attachments[0].name,
+                owner=f"wechat:{message.contact_id}",
+                conversation_id=message.conversation_id,
+            )
+            original = message.attachments[0].url
+            if original:
+                kept = kept.model_copy(update={"url": original})
+            await media.attach_to_message(message.id, 0, kept)
+        except (WeChatError, ChorusError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("wechat media not kept", extra={"error": type(exc).__name__})
 
     def _outside_window(self, outbound: OutboundMessage) -> bool:
         last = outbound.route.get("last_inbound_at")
@@ -117,6 +154,10 @@ class WeChatAdapter:
         if self._outside_window(outbound):
             return DeliveryResult.failed(
                 "outside WeChat's 48-hour reply window: the customer must write again first"
+            )
+        if any(a.media_id and not a.url for a in outbound.attachments):
+            return DeliveryResult.failed(
+                "WeChat replies cannot carry files yet; send the text, or a link to the file"
             )
         text = outbound.text
         for attachment in outbound.attachments:

@@ -124,6 +124,38 @@ class WeChatApi:
     def _fresh(token: tuple[str, datetime] | None, now: datetime, stale: str | None) -> bool:
         return token is not None and token[0] != stale and token[1] - REFRESH_MARGIN > now
 
+    async def get_media(self, media_id: str, max_bytes: int) -> bytes:
+        """A customer's image or voice, by its ``MediaId``, from ``/cgi-bin/media/get``
+        (kept three days by WeChat). A JSON answer is an error; a refused token is
+        refreshed and tried once."""
+        token = await self.access_token()
+        try:
+            return await self._get_media(media_id, token, max_bytes)
+        except WeChatError as exc:
+            if exc.errcode not in TOKEN_INVALID:
+                raise
+            return await self._get_media(media_id, await self.access_token(stale=token), max_bytes)
+
+    async def _get_media(self, media_id: str, token: str, max_bytes: int) -> bytes:
+        params = {"access_token": token, "media_id": media_id}
+        url = f"{self.base_url}/cgi-bin/media/get"
+        async with self._http().get(url, params=params) as resp:
+            if resp.status >= 400:
+                raise aiohttp.ClientResponseError(
+                    resp.request_info, resp.history, status=resp.status
+                )
+            if resp.content_type in ("application/json", "text/plain"):
+                answer = await resp.json(content_type=None)
+                if not isinstance(answer, dict):
+                    raise WeChatError(-1, "the answer is not a JSON object")
+                raise WeChatError(int(answer.get("errcode", -1)), str(answer.get("errmsg", "")))
+            data = bytearray()
+            async for chunk in resp.content.iter_chunked(65_536):
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise WeChatError(-1, f"the media is larger than {max_bytes} bytes")
+            return bytes(data)
+
     async def send_text(self, openid: str, text: str) -> None:
         """One customer-service text message; a refused token is refreshed and tried once."""
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}

@@ -11,13 +11,14 @@ nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
+from hub.api.queries import QUERIES, InboxQueries
 from hub.auth import ACCESS, ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
-from hub.state import HUB, MONGO, TOKENS
+from hub.state import BOT_STORE, MONGO, TOKENS
 from hub.visibility import may_see_channel
 from storage.audit import AuditLog
 from storage.service_tokens import PREFIX, ServiceTokenStore
@@ -30,6 +31,7 @@ def install_access(app: web.Application) -> None:
     mongo = app[MONGO]
     app[AUDIT] = AuditLog(mongo)
     app[SERVICE_TOKENS] = ServiceTokenStore(mongo)
+    app[QUERIES] = InboxQueries(mongo, app[BOT_STORE])
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -70,17 +72,13 @@ async def check_object(request: web.Request, principal: Principal) -> None:
     object_id = request.match_info.get("id")
     if object_id is None:
         return
-    store = request.app[HUB].store
-    channel: str | None
+    kind: Literal["conversation", "message"]
     if path.startswith("/api/v1/conversations/{id}"):
-        conversation = await store.get_conversation(object_id)
-        channel = conversation.channel if conversation else None
         kind = "conversation"
     elif path == "/api/v1/messages/{id}":
-        message = await store.get_message(object_id)
-        channel = message.channel if message else None
         kind = "message"
     else:
         return
+    channel = await request.app[QUERIES].channel_of(kind, object_id)
     if not may_see_channel(principal, channel):
         raise NotFound(f"{kind} {object_id} not found")

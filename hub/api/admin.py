@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from hub.api.access import AUDIT, SERVICE_TOKENS
-from hub.api.routes import ADMIN_ONLY, ApiRoutes, principal_of
+from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes, principal_of
 from hub.api.schemas import Timestamp
 from hub.auth import Role
 from hub.errors import BadRequest, NotFound
@@ -119,8 +119,9 @@ async def audit_log(request: web.Request) -> web.Response:
     return web.json_response({"items": [entry_view(doc) for doc in docs]})
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
     """Call last: the scopes a token may hold are those of the endpoints registered before."""
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/service-tokens",

@@ -6,7 +6,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.auth import LOGIN
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.queries import QUERIES
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import ItemList
 from hub.auth import ACCESS
 from hub.bot.service import ROUTER
@@ -34,7 +35,7 @@ def _agent_json(agent: Agent, load: int) -> dict[str, object]:
 
 async def list_agents(request: web.Request) -> web.Response:
     agents = await request.app[HUB].agents.list()
-    loads = await request.app[ROUTER].store.loads()
+    loads = await request.app[QUERIES].agent_loads()
     return web.json_response({"items": [_agent_json(a, loads.get(a.id, 0)) for a in agents]})
 
 
@@ -52,7 +53,7 @@ async def set_status(request: web.Request) -> web.Response:
     await router.set_agent_online(agent_id, body.online)
     agent = await request.app[HUB].agents.get(agent_id)
     assert agent is not None
-    loads = await router.store.loads()
+    loads = await request.app[QUERIES].agent_loads()
     return web.json_response(_agent_json(agent, loads.get(agent_id, 0)))
 
 
@@ -63,7 +64,7 @@ async def set_capacity(request: web.Request) -> web.Response:
     if agent is None:
         raise NotFound(f"agent {request.match_info['id']} not found")
     await router.assign_waiting()
-    loads = await router.store.loads()
+    loads = await request.app[QUERIES].agent_loads()
     return web.json_response(_agent_json(agent, loads.get(agent.id, 0)))
 
 
@@ -81,7 +82,7 @@ async def patch_agent(request: web.Request) -> web.Response:
     agent_id = request.match_info["id"]
     if await hub.agents.get(agent_id) is None:
         raise NotFound(f"agent {agent_id} not found")
-    agent = await hub.link_slack_user(agent_id, body.slack_user_id)
+    agent = await hub.link_agent("slack", agent_id, body.slack_user_id)
     return web.json_response(agent.model_dump(mode="json"))
 
 
@@ -109,7 +110,8 @@ async def enable_agent(request: web.Request) -> web.Response:
     return await _set_disabled(request, False)
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/agents",

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import ItemList
 from hub.domain import ApiChannel
 from hub.http import read_json
@@ -62,7 +62,8 @@ async def list_channels(request: web.Request) -> web.Response:
     return web.json_response({"items": [_public(c) for c in channels]})
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "POST",
         "/api-channels",

@@ -21,15 +21,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import ApiRoutes
+from hub.api.routes import API_ROUTES
 from hub.auth import ACCESS, AccessCheck
 from hub.config import SessionsConfig
 from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
 from hub.http import read_json
 from hub.rate_limit import AddressBuckets, client_address
-from hub.state import HUB, LIVE, TOKENS
-from storage.mongo import MongoStore
+from hub.state import CONFIG, HUB, LIVE, MONGO, TOKENS
 from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
 
 HASHER = PasswordHasher()
@@ -155,11 +154,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-def install(
-    app: web.Application, api: ApiRoutes, mongo: MongoStore, config: SessionsConfig
-) -> None:
+def setup(app: web.Application) -> None:
     """Add the public session endpoints to the route table, and the state they keep."""
-    sessions = SessionStore(mongo, config.refresh_ttl_seconds)
+    api, config = app[API_ROUTES], app[CONFIG].sessions
+    sessions = SessionStore(app[MONGO], config.refresh_ttl_seconds)
     app[LOGIN] = LoginGuard(
         sessions,
         AddressBuckets(config.login_burst, config.login_refill_per_second, 100_000),

@@ -6,22 +6,22 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.api import comments, moderation
-from hub.api.routes import ApiRoutes
+from hub.api import comments, moderation, rule_versions
+from hub.api.routes import API_ROUTES
 from hub.comment_classifier import WebhookClassifier
 from hub.comments import CommentService
-from hub.config import ModerationConfig
-from hub.core import Hub
 from hub.moderation_rules import RulesInForce
 from hub.rate_limit import AddressBuckets
+from hub.state import CONFIG, HUB, MONGO
 from storage.comments import CommentStore
-from storage.mongo import MongoStore
 
 
-def install(
-    app: web.Application, api: ApiRoutes, config: ModerationConfig, hub: Hub, mongo: MongoStore
-) -> CommentService:
-    store = CommentStore(mongo)
+def setup(app: web.Application) -> None:
+    """Comment moderation, when ``moderation.enabled``."""
+    api, config, hub = app[API_ROUTES], app[CONFIG].moderation, app[HUB]
+    if not config.enabled:
+        return
+    store = CommentStore(app[MONGO])
     classifier = WebhookClassifier(config.classifier) if config.classifier.url else None
     rules = RulesInForce(store, config.rules, config.rules_refresh_seconds)
     service = CommentService(store, rules, classifier, hub.metrics)
@@ -34,6 +34,7 @@ def install(
     app.router.add_routes(comments.public_routes())
     comments.register(api)
     moderation.register(api)
+    rule_versions.register(api)
 
     async def close_classifier(app: web.Application) -> AsyncIterator[None]:
         yield
@@ -41,4 +42,3 @@ def install(
             await classifier.close()
 
     app.cleanup_ctx.append(close_classifier)
-    return service

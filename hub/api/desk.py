@@ -9,9 +9,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.inbox import message_json
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, ApiRoutes, principal_of
+from hub.api.queries import QUERIES
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_PREFIX, API_ROUTES, principal_of
 from hub.api.schemas import ItemList, Label, Timestamp
-from hub.bot.service import BOT, CANNED, ROUTER
+from hub.bot.service import CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.http import parse_query, read_json
@@ -100,7 +101,7 @@ async def change_labels(request: web.Request) -> web.Response:
 
 async def transitions(request: web.Request) -> web.Response:
     conversation = await request.app[HUB].require_conversation(request.match_info["id"])
-    rows = await request.app[ROUTER].store.transitions(conversation.id)
+    rows = await request.app[QUERIES].transitions(conversation.id)
     items = [
         {k: (v.isoformat() if k == "at" else v) for k, v in row.items() if k != "_id"}
         for row in rows
@@ -167,20 +168,13 @@ async def bot_stats(request: web.Request) -> web.Response:
 
 async def bot_summary(app: web.Application, since: datetime) -> dict[str, Any]:
     """Containment, handoff reasons, first response times and ratings since ``since``."""
-    store = app[ROUTER].store
-    recent = await store.transitions_since(since, STATS_LIMIT)
-    resolved = {row["conversation_id"] for row in recent if row["to"] == "resolved"}
-    started = [row["conversation_id"] for row in recent if row["from"] is None]
-    concerned = sorted(resolved | set(started))
-    metrics = bot_metrics(
-        await store.history_of(concerned), await store.first_message_times(started), resolved
-    )
-    bot_store = app[BOT].store
-    ratings = [row["score"] for row in await bot_store.ratings_since(since)]
+    activity = await app[QUERIES].bot_activity(since, STATS_LIMIT)
+    metrics = bot_metrics(activity.history, activity.first_times, activity.resolved)
+    ratings = activity.ratings
     metrics.update(
         since=since.isoformat(),
-        conversations=len(started),
-        counters=await bot_store.counter_values(),
+        conversations=len(activity.started),
+        counters=activity.counters,
         ratings={
             "count": len(ratings),
             "mean": round(sum(ratings) / len(ratings), 3) if ratings else None,
@@ -189,7 +183,8 @@ async def bot_summary(app: web.Application, since: datetime) -> dict[str, Any]:
     return metrics
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     conv = "/conversations/{id}"
     routes.add(
         "POST",

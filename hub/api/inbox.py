@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
+from hub.api.media import MAX_FILES, MessageView, attachments_json, keep_files, media_of, resolve
+from hub.api.queries import QUERIES
+from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import Label, Page, Timestamp
 from hub.domain import (
     Attachment,
@@ -21,11 +21,12 @@ from hub.domain import (
     Direction,
     Message,
 )
-from hub.errors import BadRequest, NotFound
-from hub.http import parse_query, read_json
+from hub.errors import BadRequest
+from hub.http import parse_model, parse_query, read_json
 from hub.state import HUB
-from hub.visibility import channel_filter
-from storage.inbox import InvalidCursor
+from hub.uploads import is_multipart, read_upload
+from hub.visibility import visible_channels
+from storage.filters import ConversationFilter, MessageFilter
 
 MAX_PAGE = 200
 
@@ -60,15 +61,6 @@ class MessageQuery(TimeRange):
     text: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-def time_filter(query: TimeRange) -> dict[str, datetime] | None:
-    span = {}
-    if query.since is not None:
-        span["$gte"] = query.since
-    if query.until is not None:
-        span["$lt"] = query.until
-    return span or None
-
-
 class ReplyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,8 +86,15 @@ class ConversationPatch(BaseModel):
         return sorted({label.strip() for label in value})
 
 
-def message_json(message: Message, *, raw: bool = False) -> dict[str, Any]:
-    return message.model_dump(mode="json", exclude=None if raw else {"raw"})
+def message_json(
+    message: Message, *, raw: bool = False, request: web.Request | None = None
+) -> dict[str, Any]:
+    """A message as the API answers it; with ``request``, stored files get signed links
+    (the caller was allowed to see the message)."""
+    found = message.model_dump(mode="json", exclude=None if raw else {"raw"})
+    if request is not None and message.attachments:
+        found["attachments"] = attachments_json(request, message.attachments)
+    return found
 
 
 def _query(request: web.Request, model: type[Query]) -> Any:
@@ -108,20 +107,16 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
 
 async def list_conversations(request: web.Request) -> web.Response:
     query: ConversationQuery = _query(request, ConversationQuery)
-    filters = {
-        "status": query.status,
-        "channel": channel_filter(principal_of(request), query.channel),
-        "assignee": query.assignee,
-        "contact_id": query.contact_id,
-        "labels": query.label,
-        "last_message_at": time_filter(query),
-    }
-    try:
-        items, cursor = await request.app[HUB].store.list_conversations(
-            filters, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
+    filters = ConversationFilter(
+        status=query.status,
+        channels=visible_channels(principal_of(request), query.channel),
+        assignee=query.assignee,
+        contact_id=query.contact_id,
+        label=query.label,
+        since=query.since,
+        until=query.until,
+    )
+    items, cursor = await request.app[QUERIES].conversations(filters, query.limit, query.cursor)
     return _page([c.model_dump(mode="json") for c in items], cursor)
 
 
@@ -146,54 +141,71 @@ async def list_conversation_messages(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     conversation = await hub.require_conversation(request.match_info["id"])
     query: Query = _query(request, Query)
-    try:
-        items, cursor = await hub.store.list_messages(
-            {"conversation_id": conversation.id}, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
-    return _page([message_json(m) for m in items], cursor)
+    items, cursor = await request.app[QUERIES].messages(
+        MessageFilter(conversation_id=conversation.id), query.limit, query.cursor
+    )
+    return _page([message_json(m, request=request) for m in items], cursor)
 
 
 async def list_messages(request: web.Request) -> web.Response:
     query: MessageQuery = _query(request, MessageQuery)
-    filters: dict[str, Any] = {
-        "channel": channel_filter(principal_of(request), query.channel),
-        "direction": query.direction,
-        "contact_id": query.contact_id,
-        "created_at": time_filter(query),
-    }
-    if query.text is not None:
-        filters["text"] = {"$regex": re.escape(query.text), "$options": "i"}
-    try:
-        items, cursor = await request.app[HUB].store.list_messages(
-            filters, query.limit, query.cursor
-        )
-    except InvalidCursor as exc:
-        raise BadRequest(str(exc), code="invalid_cursor") from exc
-    return _page([message_json(m) for m in items], cursor)
+    filters = MessageFilter(
+        channels=visible_channels(principal_of(request), query.channel),
+        direction=query.direction,
+        contact_id=query.contact_id,
+        text=query.text,
+        since=query.since,
+        until=query.until,
+    )
+    items, cursor = await request.app[QUERIES].messages(filters, query.limit, query.cursor)
+    return _page([message_json(m, request=request) for m in items], cursor)
 
 
 async def get_message(request: web.Request) -> web.Response:
-    message = await request.app[HUB].store.get_message(request.match_info["id"])
-    if message is None:
-        raise NotFound(f"message {request.match_info['id']} not found")
-    return web.json_response(message_json(message, raw=True))
+    message = await request.app[QUERIES].message(request.match_info["id"])
+    return web.json_response(message_json(message, raw=True, request=request))
+
+
+class ReplyForm(BaseModel):
+    """The reply as ``multipart/form-data``: text fields, and up to 10 parts named file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=20_000)
+    private: Literal["true", "false"] = "false"
+    client_id: str | None = Field(default=None, min_length=1, max_length=100)
+    file: list[bytes] = Field(default_factory=list, max_length=MAX_FILES)
+
+
+async def _reply_body(request: web.Request) -> tuple[ReplyBody, list[Attachment]]:
+    """The reply and the files it carries (checked and stored for the conversation)."""
+    if not is_multipart(request):
+        body = await read_json(request, ReplyBody)
+        return body, await resolve(request, request.match_info["id"], body.attachments)
+    conversation = await request.app[HUB].require_conversation(request.match_info["id"])
+    upload = await read_upload(
+        request, max_file_bytes=media_of(request).config.max_bytes, max_files=MAX_FILES
+    )
+    form = parse_model(ReplyForm, upload.fields)
+    body = ReplyBody(text=form.text, private=form.private == "true", client_id=form.client_id)
+    if not body.text.strip() and not upload.files:
+        raise BadRequest("a reply needs text or an attachment", code="empty_message")
+    return body, await keep_files(request, conversation.id, upload.files)
 
 
 async def post_reply(request: web.Request) -> web.Response:
-    body = await read_json(request, ReplyBody)
+    body, attachments = await _reply_body(request)
     principal = principal_of(request)
     author = Author(kind="agent", id=principal.subject, name=str(principal.claims.get("name", "")))
     message = await request.app[HUB].reply(
         request.match_info["id"],
         author,
         body.text,
-        attachments=[Attachment.model_validate(a.model_dump()) for a in body.attachments],
+        attachments=attachments,
         private=body.private,
         client_id=body.client_id,
     )
-    return web.json_response(message_json(message), status=201)
+    return web.json_response(message_json(message, request=request), status=201)
 
 
 async def patch_conversation(request: web.Request) -> web.Response:
@@ -212,13 +224,12 @@ async def patch_conversation(request: web.Request) -> web.Response:
 
 
 async def get_contact(request: web.Request) -> web.Response:
-    contact = await request.app[HUB].store.get_contact(request.match_info["id"])
-    if contact is None:
-        raise NotFound(f"contact {request.match_info['id']} not found")
+    contact = await request.app[QUERIES].contact(request.match_info["id"])
     return web.json_response(contact.model_dump(mode="json"))
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/conversations",
@@ -259,9 +270,10 @@ def register(routes: ApiRoutes) -> None:
         "/conversations/{id}/messages",
         post_reply,
         roles=ANY_ROLE,
-        summary="Reply (or add a private note) as the calling agent",
+        summary="Reply (or add a private note) as the calling agent; files as multipart",
         body=ReplyBody,
-        response=Message,
+        form=ReplyForm,
+        response=MessageView,
         status=201,
     )
     routes.add(
@@ -279,7 +291,7 @@ def register(routes: ApiRoutes) -> None:
         get_message,
         roles=ANY_ROLE,
         summary="One message with its raw platform payload",
-        response=Message,
+        response=MessageView,
     )
     routes.add(
         "GET",

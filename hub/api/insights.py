@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.desk import bot_summary
-from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import Page, Timestamp
 from hub.domain import Channel, Contact, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
@@ -101,7 +101,8 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(body.model_dump(mode="json"))
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/contacts",

@@ -8,10 +8,10 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import ItemList, Visible
-from hub.bot.knowledge import ENTRY_ID, KnowledgeEntry, Link
 from hub.bot.service import BOT
+from hub.domain import ENTRY_ID, KnowledgeEntry, Link
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.http import parse_model, parse_query, read_json
 from storage.kb import EntryExists
@@ -113,7 +113,8 @@ async def search(request: web.Request) -> web.Response:
     )
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/kb",

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub.api.routes import ApiRoutes, Endpoint
+from hub.api.routes import API_ROUTES, ApiRoutes, Endpoint
 
 REF = "#/components/schemas/{model}"
 ERROR_STATUSES = {
@@ -23,7 +23,7 @@ ERROR_STATUSES = {
     "403": "The token's role or scopes do not allow this",
     "404": "Not found (or not visible to this caller)",
     "413": "The body is too large",
-    "415": "The body is not JSON",
+    "415": "The body (or a file in it) is of a type not accepted",
 }
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -87,6 +87,8 @@ def _operation(components: _Components, endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.status != 204:
         schema = components.ref(endpoint.response, "serialization") if endpoint.response else {}
         success["content"] = {"application/json": {"schema": schema}}
+        if endpoint.csv:
+            success["content"]["text/csv"] = {"schema": {"type": "string"}}
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     for status, description in ERROR_STATUSES.items():
@@ -104,11 +106,13 @@ def _operation(components: _Components, endpoint: Endpoint) -> dict[str, Any]:
         # No token needed: an empty requirement overrides the document-wide bearer one.
         operation.update({"security": [], "x-public": True})
         del operation["x-scope"]
+    content: dict[str, Any] = {}
     if endpoint.body is not None:
-        operation["requestBody"] = {
-            "required": not endpoint.body_optional,
-            "content": {"application/json": {"schema": components.ref(endpoint.body)}},
-        }
+        content["application/json"] = {"schema": components.ref(endpoint.body)}
+    if endpoint.form is not None:
+        content["multipart/form-data"] = {"schema": components.ref(endpoint.form)}
+    if content:
+        operation["requestBody"] = {"required": not endpoint.body_optional, "content": content}
     return operation
 
 
@@ -136,8 +140,9 @@ def build_document(routes: ApiRoutes, version: str = "1") -> dict[str, Any]:
     }
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
     """Call after every other module: the document is built once, at install."""
+    routes = app[API_ROUTES]
     document: dict[str, Any] = {}
 
     async def openapi_json(request: web.Request) -> web.Response:

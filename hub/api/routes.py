@@ -48,6 +48,9 @@ class Endpoint:
     audit: bool = False
     body_optional: bool = False
     public: bool = False
+    csv: bool = False
+    # A multipart/form-data body (files), described by this model; alone or beside ``body``.
+    form: type[BaseModel] | None = None
 
     @property
     def scope(self) -> str:
@@ -60,7 +63,7 @@ class Endpoint:
 
 
 class ApiRoutes:
-    """Collects endpoints, then installs them on an app together with the auth check."""
+    """Collects endpoints (features add theirs at setup), then serves them on the app."""
 
     def __init__(self) -> None:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
@@ -81,9 +84,12 @@ class ApiRoutes:
         audit: bool | None = None,
         body_optional: bool = False,
         public: bool = False,
+        csv: bool = False,
+        form: type[BaseModel] | None = None,
     ) -> None:
         """Register an endpoint. ``viewer`` defaults to "GET and agents may call it";
-        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``."""
+        ``audit`` defaults to "an admin-only write"; ``public`` needs ``roles=()``;
+        ``csv``: it also answers ``text/csv`` (with ``format=csv``)."""
         allowed = set(roles)
         if public and allowed:
             raise ValueError(f"public endpoint {method} {path} cannot also list roles")
@@ -107,14 +113,15 @@ class ApiRoutes:
             audit,
             body_optional,
             public,
+            csv,
+            form,
         )
 
     def install(self, app: web.Application) -> None:
+        """Serve every endpoint; ``auth_middleware`` must be in the app's middleware chain."""
         for endpoint in self.endpoints.values():
             app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         install_access(app)
-        app[API_ROUTES] = self
-        app.middlewares.append(self.auth_middleware)
 
     def endpoint_for(self, request: web.Request) -> Endpoint | None:
         route = request.match_info.route

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
+from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Author
 from hub.errors import BadRequest, ChorusError, NotFound
 from hub.http import parse_query, read_json
@@ -13,7 +13,7 @@ from hub.state import CONFIG, HUB, MONGO
 from hub.sync.feed import changes_page, snapshot_page, start_cursor
 from hub.sync.push import PushBatch, apply_push
 from storage.changes import CursorExpired, InvalidChangeCursor
-from storage.digest import conversation_digest
+from storage.sync_feed import SyncFeedStore
 
 
 class CursorExpiredError(ChorusError):
@@ -54,16 +54,16 @@ def _limit(value: int, ceiling: int) -> int:
 async def get_changes(request: web.Request) -> web.Response:
     query = parse_query(request, ChangesQuery)
     config = request.app[CONFIG].sync
-    db = request.app[MONGO].db
+    store = SyncFeedStore(request.app[MONGO])
     role = principal_of(request).role
     if query.since is None:
         # No cursor: start from now. A device with no data should read the snapshot.
         return web.json_response(
-            {"changes": [], "cursor": await start_cursor(db), "has_more": False}
+            {"changes": [], "cursor": await start_cursor(store), "has_more": False}
         )
     limit = _limit(query.limit, config.feed_max_limit)
     try:
-        page = await changes_page(db, role, query.since, limit, config.feed_await_ms)
+        page = await changes_page(store, role, query.since, limit, config.feed_await_ms)
     except CursorExpired as exc:
         raise CursorExpiredError(
             "the cursor is older than the retained change history; resync from "
@@ -79,7 +79,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
     limit = _limit(query.limit, request.app[CONFIG].sync.snapshot_max_limit)
     try:
         page = await snapshot_page(
-            request.app[MONGO].db, principal_of(request).role, query.cursor, limit
+            SyncFeedStore(request.app[MONGO]), principal_of(request).role, query.cursor, limit
         )
     except InvalidChangeCursor as exc:
         raise BadRequest(str(exc), code="invalid_cursor") from exc
@@ -88,7 +88,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
 
 async def get_digest(request: web.Request) -> web.Response:
     query = parse_query(request, DigestQuery)
-    digest = await conversation_digest(request.app[MONGO].db, query.conversation)
+    digest = await SyncFeedStore(request.app[MONGO]).conversation_digest(query.conversation)
     if digest.count == 0:
         raise NotFound(f"conversation {query.conversation} not found")
     return web.json_response({"conversation": query.conversation, **digest.as_dict()})
@@ -104,7 +104,8 @@ async def post_push(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-def register(routes: ApiRoutes) -> None:
+def setup(app: web.Application) -> None:
+    routes = app[API_ROUTES]
     routes.add(
         "GET",
         "/sync/changes",

@@ -13,12 +13,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from hub.api.comments import full_view
-from hub.api.routes import ADMIN_ONLY, ApiRoutes
+from hub.api.comments import COMMENTS, full_view
+from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes
 from hub.api.schemas import ItemList, Timestamp
 from hub.domain import WebhookEndpoint, WebhookEventType
 from hub.errors import BadRequest, NotFound
 from hub.http import parse_query, read_json
+from hub.state import CONFIG, HUB, MONGO
+from hub.webhooks import service
 from hub.webhooks.egress import BlockedAddress, check_url
 from hub.webhooks.service import WEBHOOKS, Webhooks
 from storage.mongo import Document
@@ -181,6 +183,21 @@ def comment_listener(webhooks: Webhooks) -> Callable[[Document], Awaitable[None]
         webhooks.sender.wake()
 
     return decided
+
+
+def setup(app: web.Application) -> None:
+    """Outbound webhooks, when ``webhooks.enabled``: the parts, the API, the sender's life
+    (and comment moderation's decisions, when it runs, wake the sender)."""
+    config = app[CONFIG]
+    if not config.webhooks.enabled:
+        return
+    hub = app[HUB]
+    hooks = service.build(config.webhooks, hub, app[MONGO], hub.metrics)
+    app[WEBHOOKS] = hooks
+    register(app[API_ROUTES])
+    if COMMENTS in app:
+        app[COMMENTS].on_decided = comment_listener(hooks)
+    app.cleanup_ctx.append(service.sender_context(hooks, config.http.shutdown_grace_seconds))
 
 
 def register(routes: ApiRoutes) -> None:

@@ -7,37 +7,11 @@ wordings, any language), the ``answer`` and optional follow-up ``links``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ENTRY_ID = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
-
-
-class Link(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    title: str = Field(min_length=1, max_length=200)
-    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
-
-
-class KnowledgeEntry(BaseModel):
-    """One FAQ entry: the wordings that should find it, and what the bot answers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=ENTRY_ID)
-    questions: list[str] = Field(min_length=1, max_length=50)
-    answer: str = Field(min_length=1, max_length=4000)
-    links: list[Link] = Field(default_factory=list, max_length=10)
-    source: Literal["file", "api"] = "api"
-
-    def reply_text(self) -> str:
-        """The answer as sent to a customer, with its links listed below it."""
-        lines = [self.answer.strip()]
-        lines.extend(f"{link.title}: {link.url}" for link in self.links)
-        return "\n".join(lines)
+from hub.domain import KnowledgeEntry
 
 
 class KnowledgeFileError(ValueError):

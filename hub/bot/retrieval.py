@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
-from hub.bot.knowledge import KnowledgeEntry
 from hub.bot.text import tokenize
+from hub.domain import KnowledgeEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from hub.bot.flows import ExternalAnswer, Session, Turn, capture_email, decide, parse_rating
+from hub.bot.flows import (
+    LOW_CONFIDENCE,
+    ExternalAnswer,
+    Session,
+    Turn,
+    capture_email,
+    decide,
+    parse_rating,
+)
 from hub.bot.knowledge import load_knowledge_files
 from hub.bot.retrieval import KnowledgeIndex
 from hub.bot.text import prepare, tokenize
@@ -29,6 +38,12 @@ from storage.bot import BotStore
 from storage.kb import KnowledgeStore
 
 log = logging.getLogger(__name__)
+# Conversations whose last written session this process remembers.
+SESSION_CACHE = 10_000
+
+
+# A turn the knowledge base could not answer: the fallback, or the handoff it led to.
+UNANSWERED = (None, LOW_CONFIDENCE)
 
 
 class BotRunner:
@@ -58,6 +73,9 @@ class BotRunner:
         )
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+        # Sessions this process wrote, by conversation, with their turn number: an event
+        # read before the bot's last write carries an older turn, and the newer one wins.
+        self._sessions: OrderedDict[str, tuple[int, Session]] = OrderedDict()
 
     async def start(self) -> None:
         """Load the knowledge files into MongoDB and index what is stored."""
@@ -71,6 +89,7 @@ class BotRunner:
     async def stop(self) -> None:
         if self.external is not None:
             await self.external.stop()
+        await self.store.flush_counters()
 
     async def reload(self) -> None:
         """Rebuild the index from the stored knowledge base (after an edit, say)."""
@@ -85,8 +104,25 @@ class BotRunner:
         message = event.message
         if message is None or message.direction != "inbound" or message.private:
             return
-        async with self._serialized(event.conversation.id):
-            await self._on_customer_message(message)
+        conversation = event.conversation
+        if conversation.status != "bot" and conversation.bot is None:
+            return  # handed off with nothing pending: no work, no reads
+        async with self._serialized(conversation.id):
+            number, session = await self._session(conversation, event.new_conversation)
+            if conversation.status != "bot" and not (
+                session.awaiting_email or session.rating_pending
+            ):
+                return
+            await self._on_customer_message(conversation, message, number, session)
+
+    async def _session(self, conversation: Conversation, new: bool) -> tuple[int, Session]:
+        """The newest of the session the conversation carries and the one last written here."""
+        stored = conversation.bot
+        if stored is None and not new:
+            stored = await self.store.legacy_session(conversation.id)  # from before the move
+        carried = (int((stored or {}).get("turn", 0)), Session.from_doc(stored or {}))
+        cached = self._sessions.get(conversation.id)
+        return cached if cached is not None and cached[0] > carried[0] else carried
 
     async def _on_conversation_change(self, event: InboxEvent) -> None:
         previous = event.previous
@@ -95,24 +131,26 @@ class BotRunner:
         )
         if not resolved_now or not self.config.rating_prompt or event.reason == "rated":
             return
-        async with self._serialized(event.conversation.id):
-            await self._say(event.conversation, self.config.rating_prompt)
-            session = Session.from_doc(await self.store.session(event.conversation.id))
+        conversation = event.conversation
+        async with self._serialized(conversation.id):
+            await self._say(conversation, self.config.rating_prompt)
+            number, session = await self._session(conversation, new=False)
             await self._save(
-                event.conversation.id, Session(greeted=session.greeted, rating_pending=True)
+                conversation.id, number, Session(greeted=session.greeted, rating_pending=True)
             )
 
-    async def _on_customer_message(self, message: Message) -> None:
-        conversation = await self.hub.require_conversation(message.conversation_id)
-        session = Session.from_doc(await self.store.session(conversation.id))
+    async def _on_customer_message(
+        self, conversation: Conversation, message: Message, number: int, session: Session
+    ) -> None:
+        """One customer turn; ``number`` is the turn of the session the bot remembers."""
         if session.rating_pending:
             score = parse_rating(message.text)
             if score is not None:
-                await self._rate(conversation, score)
+                await self._rate(conversation, number, score)
                 return
             # Not a rating: the customer moved on, so stop waiting for one.
-            session = Session(greeted=session.greeted)
-            await self._save(conversation.id, session)
+            session = await self._save(conversation.id, number, Session(greeted=session.greeted))
+            number += 1
         turn = capture_email(message.text, session, self.config)
         if turn is None and conversation.status == "bot":
             turn = await self._answer(conversation, message, session)
@@ -127,7 +165,8 @@ class BotRunner:
                 log.info("handoff skipped: an agent took the conversation first")
         if turn.email is not None:
             await self.hub.store.set_contact_email(conversation.contact_id, turn.email)
-        await self._save(conversation.id, turn.session)
+        if turn.session != session:  # an unchanged session (the same answer) is not rewritten
+            await self._save(conversation.id, number, turn.session)
         if turn.answered is not None:
             await self.store.count("answered")
         if turn.replies:
@@ -141,15 +180,19 @@ class BotRunner:
         match = None
         if external is None:
             match = self.index.answer(message.text, self.config.confidence_threshold)
-        return decide(
+        small_talk = not tokenize(message.text)
+        turn = decide(
             message.text,
             session,
             self.config,
             match=match,
             now=self.clock(),
             external=external,
-            small_talk=not tokenize(message.text),
+            small_talk=small_talk,
         )
+        if external is None and match is None and not small_talk and turn.handoff in UNANSWERED:
+            await self.store.record_miss(conversation.id, conversation.channel, message.text)
+        return turn
 
     async def _ask_external(
         self, conversation: Conversation, message: Message
@@ -168,11 +211,11 @@ class BotRunner:
             await self.store.count(f"webhook_failures.{exc.kind}")
             return None
 
-    async def _rate(self, conversation: Conversation, score: int) -> None:
+    async def _rate(self, conversation: Conversation, number: int, score: int) -> None:
         await self.store.save_rating(
             conversation.id, conversation.contact_id, score, conversation.assignee
         )
-        await self._save(conversation.id, Session(greeted=True))
+        await self._save(conversation.id, number, Session(greeted=True))
         if self.config.rating_thanks:
             await self._say(conversation, self.config.rating_thanks)
         if conversation.status != "resolved":  # the rating reopened it: close it again
@@ -181,11 +224,17 @@ class BotRunner:
             )
 
     async def _say(self, conversation: Conversation, text: str) -> None:
-        await self.hub.reply(conversation.id, self.author, text)
+        await self.hub.reply(conversation.id, self.author, text, conversation=conversation)
         self.hub.metrics.bot_replied(conversation.channel)
 
-    async def _save(self, conversation_id: str, session: Session) -> None:
-        await self.store.save_session(conversation_id, session.to_doc())
+    async def _save(self, conversation_id: str, turn: int, session: Session) -> Session:
+        """Store ``session`` as the turn after ``turn`` and remember it here."""
+        await self.store.save_session(conversation_id, {**session.to_doc(), "turn": turn + 1})
+        self._sessions[conversation_id] = (turn + 1, session)
+        self._sessions.move_to_end(conversation_id)
+        while len(self._sessions) > SESSION_CACHE:
+            self._sessions.popitem(last=False)
+        return session
 
     @asynccontextmanager
     async def _serialized(self, conversation_id: str) -> AsyncIterator[None]:

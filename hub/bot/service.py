@@ -8,13 +8,10 @@ from aiohttp import web
 
 from hub.bot.knowledge import KnowledgeFileError
 from hub.bot.runner import BotRunner
-from hub.config import ChorusConfig
-from hub.core import Hub
 from hub.routing.router import Router
-from storage.bot import BotStore
+from hub.state import BOT_STORE, CONFIG, HUB, MONGO
 from storage.canned import CannedResponseStore
 from storage.kb import KnowledgeStore
-from storage.mongo import MongoStore
 from storage.routing import RoutingStore
 
 ROUTER = web.AppKey("router", Router)
@@ -22,10 +19,11 @@ BOT = web.AppKey("bot", BotRunner)
 CANNED = web.AppKey("canned_responses", CannedResponseStore)
 
 
-def install(app: web.Application, config: ChorusConfig, hub: Hub, mongo: MongoStore) -> None:
+def setup(app: web.Application) -> None:
     """Routing always runs (agents assign and claim); the bot answers when enabled."""
+    config, hub, mongo = app[CONFIG], app[HUB], app[MONGO]
     router = Router(hub, RoutingStore(mongo), config.bot.assignment)
-    bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), BotStore(mongo), router)
+    bot = BotRunner(hub, config.bot, KnowledgeStore(mongo), app[BOT_STORE], router)
     hub.subscribe(router.record)
     hub.subscribe(bot.on_event if config.bot.enabled else router.hand_off_without_bot)
     app[ROUTER] = router

@@ -7,16 +7,16 @@ inbox listener, so changes made anywhere (API, bot, Slack) are recorded the same
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from pymongo.errors import PyMongoError
-
+from hub.background import BackgroundLoop
 from hub.config import AssignmentConfig
-from hub.core import Hub
-from hub.domain import Author, Conversation, utcnow
-from hub.events import InboxEvent
+from hub.domain import Agent, Author, Conversation, utcnow
+from hub.errors import StorageError
+from hub.events import EventBus, InboxEvent
+from hub.metrics import HubMetrics
 from hub.routing.assignment import pick_agent, sla_priority
 from hub.routing.metrics import HUMAN_STAGES
 from hub.routing.states import (
@@ -27,6 +27,7 @@ from hub.routing.states import (
     apply,
     stage_of,
 )
+from storage.agents import AgentStore
 from storage.routing import RoutingStore
 from storage.webhook_journal import transition_owed
 
@@ -42,16 +43,49 @@ def actor_name(actor: Author | None) -> str:
     return "bot" if actor.kind == "bot" else f"{actor.kind}:{actor.id}"
 
 
+class RoutedHub(Protocol):
+    """What the router needs of the hub core (``hub.core.Hub``), named here so routing
+    does not import the core that imports routing's state machine."""
+
+    @property
+    def metrics(self) -> HubMetrics: ...
+    @property
+    def agents(self) -> AgentStore: ...
+    @property
+    def events(self) -> EventBus: ...
+
+    async def require_conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def update_conversation(
+        self,
+        conversation_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Author | None = None,
+        reason: str | None = None,
+        previous: Conversation | None = None,
+    ) -> Conversation: ...
+
+    async def set_agent_online(self, agent_id: str, online: bool) -> Agent: ...
+
+
 class Router:
     """Handoff, manual claims, policy assignment and the periodic SLA check."""
 
-    def __init__(self, hub: Hub, store: RoutingStore, config: AssignmentConfig) -> None:
+    def __init__(self, hub: RoutedHub, store: RoutingStore, config: AssignmentConfig) -> None:
         self.hub = hub
         self.store = store
         self.config = config
         self._lock = asyncio.Lock()
         self._handing_off: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        # A failed check (a bug, the database away) is retried; assignment never stops.
+        self._loop = BackgroundLoop(
+            "routing check",
+            self.tick,
+            interval=config.check_seconds,
+            expected=(StorageError,),
+            logger=log,
+        )
 
     # -- transitions ---------------------------------------------------------------
     async def record(self, event: InboxEvent) -> None:
@@ -198,26 +232,11 @@ class Router:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="routing")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def tick(self) -> None:
         await self.raise_priorities()
         await self.assign_waiting()
-
-    async def _run(self) -> None:
-        period = timedelta(seconds=self.config.check_seconds).total_seconds()
-        while True:
-            try:
-                await self.tick()
-            except PyMongoError as exc:
-                log.warning("routing check cannot reach the database", extra={"error": str(exc)})
-            except Exception:  # a bug in one check must not stop assignment for good
-                log.exception("routing check failed")
-            await asyncio.sleep(period)

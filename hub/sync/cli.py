@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from pymongo.errors import ConfigurationError, PyMongoError
 
+from hub.background import BackgroundLoop
 from hub.config import ChorusConfig
+from hub.errors import StorageError, StorageMisconfigured
 from hub.logs import redact_text
 from hub.metrics import ReplicationMetrics
 from hub.metrics_http import metrics_listener
@@ -131,16 +132,16 @@ async def _reachable(what: str, uri: str, database: str, timeout_ms: int) -> Mon
     shown = redact_text(uri)
     try:
         store = MongoStore(make_client(uri, server_selection_timeout_ms=timeout_ms), database)
-    except ConfigurationError as exc:
+    except StorageMisconfigured as exc:
         raise click.ClickException(
-            f"{what} is not a valid MongoDB URI ({shown}): {exc}; "
+            f"{what} is not a valid MongoDB URI ({shown}): {exc.__cause__}; "
             "write it as mongodb://host[:port]/ or mongodb+srv://host/"
         ) from None
     try:
-        await store.db.command("ping")
-    except PyMongoError as exc:
+        await store.check()
+    except StorageError as exc:
         await store.close()
-        reason = str(exc).split(",")[0].split(" (configured")[0]
+        reason = str(exc.__cause__).split(",")[0].split(" (configured")[0]
         raise click.ClickException(
             f"cannot reach {what} at {shown} ({reason}): check the host, port and that "
             "MongoDB is running"
@@ -184,31 +185,32 @@ async def _replicate(
         else:
             click.echo("resuming from the saved token", err=True)
 
-        async def report() -> None:
-            reported = 0
-            while True:
-                await asyncio.sleep(options.status_seconds)
-                if stats.applied == reported:
-                    continue  # nothing new: a repeated line would read as another change
-                click.echo(
-                    f"applied {stats.applied - reported} more changes ({stats.applied} since "
-                    f"start), lag {stats.lag_seconds:.3f}s",
-                    err=True,
-                )
-                reported = stats.applied
+        reported = 0
 
-        reporter = loop.create_task(report())
+        async def report() -> None:
+            nonlocal reported
+            if stats.applied == reported:
+                return  # nothing new: a repeated line would read as another change
+            click.echo(
+                f"applied {stats.applied - reported} more changes ({stats.applied} since "
+                f"start), lag {stats.lag_seconds:.3f}s",
+                err=True,
+            )
+            reported = stats.applied
+
+        reporter = BackgroundLoop("sync status", report, interval=options.status_seconds)
+        reporter.start()
         try:
             await replicator.run(stop)
         finally:
-            reporter.cancel()
+            await reporter.stop()
         click.echo(f"stopped: copied {stats.copied}, applied {stats.applied} changes", err=True)
 
 
 async def _verify(
     config: ChorusConfig, target_uri: str, target_database: str | None, fix: bool
 ) -> bool:
-    from hub.sync.verify import repair, verify
+    from storage.replica_check import repair, verify
 
     async with _databases(config, target_uri, target_database) as (source, target):
         report = await verify(source.db, target.db)

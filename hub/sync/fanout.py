@@ -2,8 +2,10 @@
 
 A customer's socket lives on one instance; the agent's reply may be stored through any
 other. Each instance watches inserts of outbound, non-private messages on the channels
-whose adapters can push live (``LiveDelivery``) and hands them to its own sockets, so
+whose adapters declare they push live (``Capability.LIVE``) and hands them to its own sockets, so
 every instance pushes each reply to the clients connected to it, once, with no broker.
+The instance that stored a reply pushes it at once, from the inbox event that carries its
+conversation, and skips it when the change stream brings it back.
 Delivery to platforms stays with the outbox, whose lease sends each message once.
 
 With ``sync.fanout: local`` (one process, or a server without change streams) the same
@@ -12,41 +14,29 @@ delivery is driven by the in-process event bus instead.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 from aiohttp import web
-from pymongo.asynchronous.change_stream import AsyncChangeStream
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
-from hub.channels import ChannelAdapter
+from hub.background import BackgroundLoop
+from hub.channels import Capability, ChannelSet, LiveDelivery
 from hub.core import Hub
-from hub.domain import Channel, Message, OutboundMessage
+from hub.domain import Channel, Conversation, Message
+from hub.errors import StorageError
 from hub.events import InboxEvent
 from hub.outbox import outbound_for
-from hub.state import ADAPTERS, CONFIG, HUB, MONGO
-from storage.changes import open_stream
-from storage.message_docs import message_from_doc
+from hub.state import CHANNELS, CONFIG, HUB, MONGO
+from storage.mongo import MongoStore
+from storage.reply_stream import ReplyStream
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 RETRY_SECONDS = 1.0
-
-
-@runtime_checkable
-class LiveDelivery(Protocol):
-    """An adapter that pushes stored replies to clients connected to this process."""
-
-    channel: Channel
-
-    def push_live(self, outbound: OutboundMessage) -> int:
-        """Queue ``outbound`` to the recipient's local sockets; returns how many."""
-        ...
+SEEN_LIMIT = 10_000
 
 
 class ReplyFanout:
@@ -55,68 +45,61 @@ class ReplyFanout:
     def __init__(
         self,
         hub: Hub,
-        db: AsyncDatabase[Document],
-        adapters: Mapping[Channel, ChannelAdapter],
+        mongo: MongoStore,
+        channels: ChannelSet,
         mode: str = "change_stream",
     ) -> None:
         self.hub = hub
-        self.db = db
+        # The channels that declared they push live (``Capability.LIVE``).
         self.targets: dict[Channel, LiveDelivery] = {
-            channel: adapter
-            for channel, adapter in adapters.items()
-            if isinstance(adapter, LiveDelivery)
+            adapter.channel: cast(LiveDelivery, adapter)
+            for adapter in channels.able(Capability.LIVE)
         }
+        self.replies = ReplyStream(mongo, self.targets)
         self.mode = mode
-        self._task: asyncio.Task[None] | None = None
-
-    def _pipeline(self) -> list[Document]:
-        return [
-            {
-                "$match": {
-                    "operationType": "insert",
-                    "ns.coll": "messages",
-                    "fullDocument.direction": "outbound",
-                    "fullDocument.private": False,
-                    "fullDocument.channel": {"$in": sorted(self.targets)},
-                }
-            }
-        ]
+        self._open = False
+        self._loop = BackgroundLoop(
+            "reply fan-out",
+            self._tail,
+            interval=RETRY_SECONDS,
+            max_retry=30 * RETRY_SECONDS,
+            expected=(StorageError,),
+            logger=log,
+        )
+        # Replies pushed by one path (this process's event, or the change stream) and not
+        # seen by the other yet: the second sighting is skipped, so each is pushed once.
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Conversations of other instances' replies: who receives them never changes.
+        self._recipients: OrderedDict[str, Conversation] = OrderedDict()
 
     async def start(self) -> None:
         """Begin watching; returns once the stream is open, so no later reply is missed."""
         if not self.targets:
             return
+        # This process's own replies are pushed at once from the event that carries their
+        # conversation; the change stream brings the other instances'.
+        self.hub.subscribe(self._on_event)
         if self.mode == "local":
-            self.hub.subscribe(self._on_event)
             return
-        stream = await open_stream(self.db, self._pipeline(), None, max_await_ms=500)
-        self._task = asyncio.get_running_loop().create_task(self._tail(stream), name="fanout")
+        await self.replies.open()
+        self._open = True
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _tail(self, stream: AsyncChangeStream[Document]) -> None:
-        while True:
-            try:
-                async with stream:
-                    async for event in stream:
-                        await self.deliver(message_from_doc(event["fullDocument"]))
-            except PyMongoError as exc:
-                # The driver resumes on its own after transient errors; this is the rest.
-                log.warning("reply fan-out stream failed", extra={"error": str(exc)})
-            token = stream.resume_token
-            while True:
-                await asyncio.sleep(RETRY_SECONDS)
-                try:
-                    stream = await open_stream(self.db, self._pipeline(), token, max_await_ms=500)
-                    break
-                except Exception as exc:  # an expired token: live pushes resume from now
-                    log.warning("reply fan-out cannot resume", extra={"error": str(exc)})
-                    token = None
+    async def _tail(self) -> None:
+        """Deliver from the stream until it fails; the loop's retry reopens it after the
+        last reply read (the driver resumes by itself after transient errors; this is the
+        rest), or from now when that position is gone."""
+        if not self._open:
+            await self.replies.reopen()
+            self._open = True
+        try:
+            async for message in self.replies.replies():
+                await self.deliver(message)
+        finally:
+            self._open = False
 
     async def _on_event(self, event: InboxEvent) -> None:
         message = event.message
@@ -125,24 +108,49 @@ class ReplyFanout:
             and message is not None
             and message.direction == "outbound"
             and not message.private
+            and (self.mode == "local" or self._first_sighting(message.id))
         ):
-            await self.deliver(message)
+            self._push(message, event.conversation)
+
+    def _first_sighting(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            del self._seen[message_id]
+            return False
+        self._seen[message_id] = None
+        while len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return True
 
     async def deliver(self, message: Message) -> int:
+        """Push a reply the change stream brought (unless this process pushed it already)."""
+        if message.channel not in self.targets or not self._first_sighting(message.id):
+            return 0
+        conversation = self._recipients.get(message.conversation_id)
+        if conversation is None:
+            conversation = self.hub.known_conversation(message.conversation_id)
+        if conversation is None:
+            conversation = await self.hub.store.get_conversation(message.conversation_id)
+            if conversation is None:
+                return 0
+            self._recipients[conversation.id] = conversation
+            while len(self._recipients) > SEEN_LIMIT:
+                self._recipients.popitem(last=False)
+        return self._push(message, conversation)
+
+    def _push(self, message: Message, conversation: Conversation) -> int:
         target = self.targets.get(message.channel)
         if target is None:
             return 0
-        conversation = await self.hub.store.get_conversation(message.conversation_id)
-        if conversation is None:
-            return 0
-        outbound = outbound_for(message, conversation)
-        return target.push_live(outbound)
+        return target.push_live(outbound_for(message, conversation))
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(fanout_context)
 
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
-    adapters: dict[Channel, ChannelAdapter] = app[ADAPTERS]
-    fanout = ReplyFanout(app[HUB], app[MONGO].db, adapters, app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[MONGO], app[CHANNELS], app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()

@@ -12,23 +12,20 @@ import json
 from typing import Any
 
 from bson import json_util
-from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.auth import Role
 from storage.changes import (
     INBOX_COLLECTIONS,
     Change,
     InvalidChangeCursor,
-    current_token,
     decode_cursor,
     encode_cursor,
-    read_changes,
 )
 from storage.digest import document_hash
 from storage.inbox import InvalidCursor
 from storage.inbox import decode_cursor as decode_snapshot_cursor
 from storage.inbox import encode_cursor as encode_snapshot_cursor
-from storage.webhook_journal import without_bookkeeping
+from storage.sync_feed import SyncFeedStore
 
 Document = dict[str, Any]
 _ROLE_COLLECTIONS: dict[str, tuple[str, ...]] = {
@@ -59,11 +56,10 @@ def change_json(change: Change) -> dict[str, Any]:
 
 
 async def changes_page(
-    db: AsyncDatabase[Document], role: Role, cursor: str, limit: int, await_ms: int
+    store: SyncFeedStore, role: Role, cursor: str, limit: int, await_ms: int
 ) -> dict[str, Any]:
     """Up to ``limit`` changes after ``cursor``; raises ``CursorExpired`` when too old."""
-    changes, token = await read_changes(
-        db,
+    changes, token = await store.changes(
         decode_cursor(cursor),
         limit,
         collections=visible_collections(role),
@@ -76,9 +72,9 @@ async def changes_page(
     }
 
 
-async def start_cursor(db: AsyncDatabase[Document]) -> str:
+async def start_cursor(store: SyncFeedStore) -> str:
     """A change cursor at the database's current position."""
-    return encode_cursor(await current_token(db))
+    return encode_cursor(await store.position())
 
 
 def _decode_snapshot(cursor: str, collections: tuple[str, ...]) -> dict[str, str]:
@@ -93,7 +89,7 @@ def _decode_snapshot(cursor: str, collections: tuple[str, ...]) -> dict[str, str
 
 
 async def snapshot_page(
-    db: AsyncDatabase[Document], role: Role, cursor: str | None, limit: int
+    store: SyncFeedStore, role: Role, cursor: str | None, limit: int
 ) -> dict[str, Any]:
     """One page of every visible document, by collection then ``_id``.
 
@@ -103,7 +99,7 @@ async def snapshot_page(
     """
     collections = visible_collections(role)
     if cursor is None:
-        state = {"changes": await start_cursor(db), "collection": collections[0], "after": ""}
+        state = {"changes": await start_cursor(store), "collection": collections[0], "after": ""}
     else:
         state = _decode_snapshot(cursor, collections)
     items: list[dict[str, Any]] = []
@@ -111,9 +107,7 @@ async def snapshot_page(
     after: str | None = state["after"] or None
     while len(items) < limit and index < len(collections):
         name = collections[index]
-        query: Document = {"_id": {"$gt": after}} if after is not None else {}
-        found = await db[name].find(query).sort("_id", 1).limit(limit - len(items)).to_list()
-        docs = [without_bookkeeping(doc) for doc in found]
+        docs = await store.documents_after(name, after, limit - len(items))
         items.extend(
             {
                 "collection": name,

@@ -117,7 +117,7 @@ async def _apply_state(hub: Hub, state: PushedState) -> dict[str, Any]:
     wanted = state.fields()
     outcome: dict[str, FieldOutcome] = {}
     for _ in range(3):  # a concurrent change between read and write: decide again
-        current = await hub.store.conversations.find_one({"_id": state.conversation_id})
+        current = await hub.store.conversation_document(state.conversation_id)
         if current is None:
             raise NotFound(f"conversation {state.conversation_id} not found")
         changed_at = current.get("changed_at", {})

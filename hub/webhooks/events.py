@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # How a journaled document is shown in its events, where the API's view is not the
 # document's model (comments: hub.api.comments.full_view, given by the app).
 DocumentView = Callable[[Document], Mapping[str, Any]]
+# Conversations that this process's events carried, kept until their message is settled.
+MAX_HINTS = 10_000
 
 
 class WebhookEvents:
@@ -48,10 +51,18 @@ class WebhookEvents:
         self.journal = journal
         self.wake = wake
         self.comment_view: DocumentView = dict
+        # By message id: the conversation its event carried, so settling it reads none.
+        self._conversations: OrderedDict[str, Conversation] = OrderedDict()
 
     async def on_inbox_event(self, event: InboxEvent) -> None:
         """The event bus listener: the write that published ``event`` owes its webhook
-        events already (storage/webhook_journal.py), so the sender need only be woken."""
+        events already (storage/webhook_journal.py), so the sender need only be woken.
+        The conversation the event carries is kept for the message's events."""
+        if event.message is not None:
+            self._conversations[event.message.id] = event.conversation
+            self._conversations.move_to_end(event.message.id)
+            while len(self._conversations) > MAX_HINTS:
+                self._conversations.popitem(last=False)
         self.wake()
 
     async def reconcile(self, limit: int = 100) -> int:
@@ -64,18 +75,32 @@ class WebhookEvents:
         for collection in JOURNALED:
             docs = await self.journal.owing(collection, limit)
             seen += len(docs)
-            conversations: dict[str, Document] = {}
+            owners: dict[str, Conversation] = {}
             if collection == "messages":
-                ids = [d["conversation_id"] for d in docs]
-                conversations = await self.journal.by_ids("conversations", ids)
+                owners = await self._owners(docs)
             for doc in docs:
                 entries = doc.get(OWED) or []
                 for entry in entries:
-                    data = self._event_data(collection, doc, entry, conversations)
+                    data = self._event_data(collection, doc, entry, owners.get(doc["_id"]))
                     if data is not None:
                         await self._owe(entry, data, endpoints)
                 await self.journal.settle(doc, collection)
         return seen
+
+    async def _owners(self, messages: list[Document]) -> dict[str, Conversation]:
+        """Each owing message's conversation (by message id): the one its event carried
+        in this process, else read (one query for all those missing)."""
+        owners = {
+            d["_id"]: self._conversations.pop(d["_id"])
+            for d in messages
+            if d["_id"] in self._conversations
+        }
+        missing = [d for d in messages if d["_id"] not in owners]
+        found = await self.journal.by_ids("conversations", [d["conversation_id"] for d in missing])
+        for doc in missing:
+            if doc["conversation_id"] in found:
+                owners[doc["_id"]] = conversation_from_doc(found[doc["conversation_id"]])
+        return owners
 
     async def _owe(
         self, entry: Document, data: Mapping[str, Any], endpoints: list[WebhookEndpoint]
@@ -90,7 +115,7 @@ class WebhookEvents:
         collection: str,
         doc: Document,
         entry: Document,
-        conversations: Mapping[str, Document],
+        owner: Conversation | None,
     ) -> dict[str, Any] | None:
         """The objects an owed event carries, as the API shows them now (normally at once),
         with what only the moment of the write knew (a status change's previous status)."""
@@ -101,11 +126,10 @@ class WebhookEvents:
             return {"conversation": _conversation(conversation_from_doc(doc)), **extra}
         if collection == "comments":
             return {"comment": dict(self.comment_view(doc))}
-        owner = conversations.get(doc["conversation_id"])
         if owner is None:
             return None  # the conversation is gone (erased): nothing left to tell
         message = _version(message_from_doc(doc), entry)
-        return {"message": message, "conversation": _conversation(conversation_from_doc(owner))}
+        return {"message": message, "conversation": _conversation(owner)}
 
 
 def _body(event_id: str, event_type: str, at: datetime, data: Mapping[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """Posts owed webhook deliveries, at least once, through the outbox's lease queue.
 
-``WebhookSender`` is the outbox's sender loop (``hub.outbox.Outbox``: wake, idle delay,
-graceful stop, exponential backoff with jitter) over ``webhook_deliveries``: each pass
-leases due deliveries, posts them signed, and records the outcome. Timeouts, connection
+``WebhookSender`` is the outbox's sender (``hub.outbox.Outbox`` on its background loop:
+wake, graceful stop, backoff on failure, exponential retry delays with jitter) over
+``webhook_deliveries``: each pass leases due deliveries, posts them signed, records the
+outcome, and waits until the next one is due. Timeouts, connection
 errors, 5xx, 408, 425 and 429 are retried (a ``Retry-After`` is honoured up to
 ``max_delay_seconds``) until ``retry_for_seconds`` have passed since the delivery was
 owed; then, or at once for any other answer, it is dead-lettered. An endpoint failing
@@ -25,7 +26,7 @@ from hub.config import OutboxConfig, WebhooksConfig
 from hub.domain import WebhookEndpoint, utcnow
 from hub.logs import context_with
 from hub.metrics import HubMetrics, WebhookResult
-from hub.outbox import Outbox
+from hub.outbox import BATCH, Outbox
 from hub.webhook_signature import signed_headers
 from hub.webhooks.egress import BlockedAddress, PublicOnlyResolver, check_address, literal_host
 from storage.inbox import InboxStore
@@ -116,7 +117,15 @@ class WebhookSender(Outbox):
             await self._session.close()
             self._session = None
 
-    async def deliver_due(self, batch: int = 32) -> int:
+    async def _pass(self) -> float:
+        await self.deliver_due()
+        due = await self.store.next_due_at()
+        if due is None:
+            return self.config.poll_seconds
+        seconds = (due - utcnow()).total_seconds()
+        return min(max(seconds, 0.05), self.config.poll_seconds)
+
+    async def deliver_due(self, batch: int = BATCH) -> int:
         if self.reconcile is not None and await self.reconcile():
             self.wake()  # more may be owed than one pass reads
         claimed = await self.webhooks.queue.claim_due_documents(self.config.lease_seconds, batch)
@@ -142,7 +151,7 @@ class WebhookSender(Outbox):
         attempt = await self.post(endpoint, doc)
         self.metrics.webhook_delivered(attempt.result)
         if attempt.result == "delivered":
-            await self.store.mark_sent(doc["_id"], None)
+            await self.outcomes.submit(self.store.sent(doc["_id"], None))
             await self.webhooks.note_success(endpoint.id)
             return
         await self._note_failing(endpoint)
@@ -154,7 +163,8 @@ class WebhookSender(Outbox):
         tries = doc["delivery"].get("attempts", 1)
         asked = attempt.retry_after
         delay = min(asked, self.config.max_delay_seconds) if asked else self.backoff(tries)
-        await self.store.mark_retry(doc["_id"], now + timedelta(seconds=delay), attempt.reason)
+        at = now + timedelta(seconds=delay)
+        await self.outcomes.submit(self.store.retry(doc["_id"], at, attempt.reason))
         log.info("webhook retry scheduled", extra={"delay": delay, "reason": attempt.reason})
         self.wake()
 
@@ -197,7 +207,7 @@ class WebhookSender(Outbox):
             log.warning("webhook endpoint paused after failing", extra={"endpoint_id": endpoint.id})
 
     async def _dead_letter(self, doc: Document, attempt: Attempt) -> None:
-        await self.store.mark_failed(doc["_id"], attempt.reason)
+        await self.outcomes.submit(self.store.failed(doc["_id"], attempt.reason))
         self.metrics.webhook_dead_lettered()
         log.warning(
             "webhook dead-lettered", extra={"delivery_id": doc["_id"], "reason": attempt.reason}

@@ -4,6 +4,12 @@ It serves ``POST/GET /api/{method}`` the way slack.com does (``{"ok": true, ...}
 ``{"ok": false, "error": "..."}``, HTTP 429 with ``Retry-After`` when rate limited), checks
 the bot token, records every call, and serves ``/respond/{id}`` as the response URLs that
 slash commands and buttons carry. Tests script failures with ``fail_next``.
+
+Files: private files a test adds (``private_file``) are served at ``/files-pri/…`` to the
+bot token only, like files.slack.com; uploads follow the current flow, as slack_sdk's
+``files_upload_v2`` drives it: ``files.getUploadURLExternal`` hands out an upload URL (on
+this server), the bytes are posted there, and ``files.completeUploadExternal`` shares
+them into a channel or thread, recorded in ``shared_files``.
 """
 
 from __future__ import annotations
@@ -55,12 +61,48 @@ class FakeSlackApi:
         self.users: dict[str, dict[str, Any]] = {}
         self._failures: list[ScriptedFailure] = []
         self._clock = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.private_files: dict[str, tuple[str, bytes]] = {}
+        self.upload_slots: dict[str, dict[str, Any]] = {}
+        self.shared_files: list[dict[str, Any]] = []
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/files-pri/{id}/{name:.+}", self._private_file)
+        app.router.add_post("/upload/v1/{id}", self._upload)
         return app
+
+    def private_file(self, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        """A file a user shared, as it appears in a message event's ``files``."""
+        file_id = f"F{next(self._file_ids):08d}"
+        self.private_files[file_id] = (name, content)
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "size": len(content),
+            "url_private": f"{self.url}files-pri/{file_id}/{name}",
+            "url_private_download": f"{self.url}files-pri/{file_id}/download/{name}",
+            "permalink": f"https://chorus-test.slack.com/files/{file_id}/{name}",
+        }
+
+    async def _private_file(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
+        found = self.private_files.get(request.match_info["id"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[1], content_type="application/octet-stream")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        slot = self.upload_slots.get(request.match_info["id"])
+        if slot is None:
+            return web.Response(status=404, text="unknown upload")
+        slot["content"] = await request.read()
+        return web.Response(text=f"OK - {len(slot['content'])}")
 
     # -- scripting and inspection ------------------------------------------------------
     def fail_next(
@@ -172,6 +214,27 @@ class FakeSlackApi:
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": self._ts()}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self.upload_slots[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+        return {"ok": True, "upload_url": f"{self.url}upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(args.get("files") or "[]")
+        shared = []
+        for item in files:
+            slot = self.upload_slots.get(item.get("id"))
+            if slot is None or "content" not in slot or len(slot["content"]) != slot["length"]:
+                return {"ok": False, "error": "file_not_found"}
+            shared.append({"id": item["id"], "name": slot["filename"], "title": item.get("title")})
+            self.shared_files.append(
+                {**slot, "id": item["id"], "title": item.get("title"),
+                 "channel": args.get("channel_id"), "thread_ts": args.get("thread_ts")}
+            )  # fmt: skip
+        return {"ok": True, "files": shared}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

@@ -4,7 +4,9 @@ It serves ``/bot<token>/<method>`` and ``/file/bot<token>/<path>`` like api.tele
 parameters by query string, form (urlencoded or multipart) or JSON; answers in the real
 envelope (``{"ok": true, "result": …}`` or ``{"ok": false, "error_code", "description",
 "parameters": {"retry_after"}}``). ``getUpdates`` long-polls and forgets updates below the
-offset it is given, as Telegram does. Tests script failures with ``fail_next`` and block
+offset it is given, as Telegram does. ``sendPhoto``/``sendDocument`` take the file as a
+multipart part (as PTB uploads it) and answer the message with its ``photo`` sizes or
+``document``, built with PTB's own classes; ``uploads`` keeps the bytes received. Tests script failures with ``fail_next`` and block
 chats with ``block``, and read what the bot did from ``calls`` and ``sent``.
 """
 
@@ -15,9 +17,11 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from telegram import Chat, Document, Message, PhotoSize, User
 
 BOT_USER = {
     "id": 7000001,
@@ -29,6 +33,15 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 MAX_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    """A file the bot uploaded in a multipart request."""
+
+    filename: str
+    content_type: str
+    content: bytes
 
 
 @dataclass
@@ -48,6 +61,7 @@ class FakeTelegramAPI:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     call_times: list[tuple[str, float]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -172,6 +186,49 @@ class FakeTelegramAPI:
         self.sent.append({**params, "chat_id": chat_id, "message_id": message["message_id"]})
         return _ok(message)
 
+    async def _m_sendphoto(self, params: dict[str, Any]) -> web.Response:
+        return self._file_message(params, "photo")
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> web.Response:
+        return self._file_message(params, "document")
+
+    def _file_message(self, params: dict[str, Any], field_name: str) -> web.Response:
+        upload = params.get(field_name)
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            return _error(400, "Bad Request: chat not found")
+        if not isinstance(upload, UploadedPart) or not upload.content:
+            return _error(400, f"Bad Request: there is no {field_name} in the request")
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        self._next_message_id += 1
+        file_id = f"sent-{self._next_message_id}"
+        self.add_file(file_id, f"{field_name}s/{upload.filename}", upload.content)
+        extra: dict[str, Any] = {}
+        if field_name == "photo":
+            extra["photo"] = (PhotoSize(file_id, f"u-{file_id}", 320, 240, len(upload.content)),)
+        else:
+            extra["document"] = Document(
+                file_id, f"u-{file_id}", file_name=upload.filename,
+                mime_type=upload.content_type, file_size=len(upload.content),
+            )  # fmt: skip
+        message = Message(
+            self._next_message_id,
+            datetime.now(UTC),
+            Chat(chat_id, Chat.PRIVATE),
+            from_user=User(
+                BOT_USER["id"], BOT_USER["first_name"], True, username="chorus_test_bot"
+            ),
+            **extra,
+        )
+        self.uploads.append(
+            {"method": field_name, "chat_id": chat_id, "filename": upload.filename,
+             "content_type": upload.content_type, "content": upload.content,
+             "message_id": self._next_message_id}
+        )  # fmt: skip
+        return _ok(message.to_dict())
+
     async def _m_getfile(self, params: dict[str, Any]) -> web.Response:
         file_id = str(params.get("file_id") or "")
         if file_id not in self.files:
@@ -203,7 +260,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         params.update(await request.json())
     elif request.method == "POST":
-        params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        for key, value in (await request.post()).items():
+            if isinstance(value, str):
+                params[key] = value
+            else:  # a file part
+                params[key] = UploadedPart(value.filename, value.content_type, value.file.read())
     # Form fields carry non-string values JSON-encoded, as the real API accepts them.
     for key in ("allowed_updates",):
         if isinstance(params.get(key), str):

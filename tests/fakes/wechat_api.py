@@ -1,7 +1,10 @@
 """A local WeChat API server for tests: ``api.weixin.qq.com``'s JSON shapes, on loopback.
 
-It serves ``POST /cgi-bin/stable_token`` and ``POST /cgi-bin/message/custom/send`` and
-refuses what WeChat refuses: a wrong app id or secret (40013, 40125), an unknown, expired
+It serves ``POST /cgi-bin/stable_token``, ``POST /cgi-bin/message/custom/send`` and
+``GET /cgi-bin/media/get`` (the bytes with their Content-Type and a Content-disposition
+naming the file, or ``{"errcode": 40007}`` for an unknown media id), and
+refuses what WeChat refuses: a wrong app id or secret (40013, 40125), a caller outside the
+account's IP whitelist (40164, when ``whitelisted`` is false), an unknown, expired
 or replaced access token (40001, 42001), a customer who has not written in the last 48
 hours (45015), more replies than the window allows (45047), a text over 2,048 bytes
 (45002). Errors come as ``{"errcode", "errmsg"}`` with HTTP 200, as WeChat sends them.
@@ -38,7 +41,10 @@ class FakeWeChatAPI:
     replies_in_window: dict[str, int] = field(default_factory=dict)
     token_calls: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, bytes)
+    media_calls: list[str] = field(default_factory=list)
     fail_next_sends: list[int] = field(default_factory=list)
+    whitelisted: bool = True
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- what tests do ------------------------------------------------------------
@@ -46,6 +52,10 @@ class FakeWeChatAPI:
         """A customer message reached the account: its reply window opens."""
         self.last_inbound[openid] = time.time() if at is None else at
         self.replies_in_window[openid] = 0
+
+    def add_media(self, media_id: str, content_type: str, content: bytes) -> None:
+        """A file a customer sent: the media API serves it under its MediaId."""
+        self.media[media_id] = (content_type, content)
 
     def expire_tokens(self) -> None:
         self.tokens = {token: 0.0 for token in self.tokens}
@@ -56,6 +66,7 @@ class FakeWeChatAPI:
         app = web.Application()
         app.router.add_post("/cgi-bin/stable_token", self.stable_token)
         app.router.add_post("/cgi-bin/message/custom/send", self.custom_send)
+        app.router.add_get("/cgi-bin/media/get", self.media_get)
         return app
 
     def _current_token(self) -> str | None:
@@ -74,6 +85,8 @@ class FakeWeChatAPI:
             return _error(40013, "invalid appid")
         if body.get("secret") != self.app_secret:
             return _error(40125, "invalid appsecret")
+        if not self.whitelisted:
+            return _error(40164, f"invalid ip {request.remote}, not in whitelist")
         # stable_token hands every caller the same token while it lasts.
         token = None if body.get("force_refresh") else self._current_token()
         if token is None:
@@ -82,12 +95,34 @@ class FakeWeChatAPI:
         remaining = int(self.tokens[token] - time.monotonic())
         return web.json_response({"access_token": token, "expires_in": remaining})
 
-    async def custom_send(self, request: web.Request) -> web.Response:
+    def _token_error(self, request: web.Request) -> web.Response | None:
         token = request.query.get("access_token", "")
         if token not in self.tokens:
             return _error(40001, "invalid credential, access_token is invalid or not latest")
         if self.tokens[token] <= time.monotonic():
             return _error(42001, "access_token expired")
+        return None
+
+    async def media_get(self, request: web.Request) -> web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
+        media_id = request.query.get("media_id", "")
+        self.media_calls.append(media_id)
+        if media_id not in self.media:
+            return _error(40007, "invalid media_id")
+        content_type, content = self.media[media_id]
+        extension = content_type.split("/")[-1]
+        return web.Response(
+            body=content,
+            content_type=content_type,
+            headers={"Content-disposition": f'attachment; filename="{media_id}.{extension}"'},
+        )
+
+    async def custom_send(self, request: web.Request) -> web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
         if self.fail_next_sends:
             code = self.fail_next_sends.pop(0)
             if 500 <= code < 600:  # an HTTP failure; WeChat's own codes are larger

@@ -11,7 +11,7 @@ import pytest
 from hub.agent_cli import add_agent
 from hub.auth import ACCESS, token_still_valid
 from hub.state import TOKENS
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 
 PASSWORD = "correct horse battery"
 

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from hub.state import CONFIG, TOKENS
-from tests.conftest import bearer, ensure_agent
+from tests.helpers.hub import bearer, ensure_agent
 
 SECRET = "test-secret-" + "x" * 32
 

@@ -81,7 +81,7 @@ async def test_logout_revokes_the_refresh_token(client, db, ada) -> None:
 
 
 async def test_config_view_is_admin_only(client) -> None:
-    from tests.conftest import bearer
+    from tests.helpers.hub import bearer
 
     resp = await client.get("/api/v1/config", headers=bearer(client, role="agent"))
     assert resp.status == 403

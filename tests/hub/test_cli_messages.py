@@ -13,8 +13,8 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from storage.embedded import free_port
-from tests.conftest import wait_for
 from tests.embedded_hub import ROOT, chorus, chorus_env
+from tests.helpers.hub import wait_for
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

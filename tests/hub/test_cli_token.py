@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from hub.cli import main
-from tests.conftest import ensure_agent
+from tests.helpers.hub import ensure_agent
 
 
 async def test_cli_issues_a_viewer_token_that_reads_but_cannot_write(client, config) -> None:

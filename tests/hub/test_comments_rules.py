@@ -7,8 +7,8 @@ from typing import Any
 from hub.config import ChorusConfig
 from hub.domain import InboundMessage
 from hub.state import HUB
-from tests.conftest import bearer, wait_for
 from tests.fakes.classifier import SEEN, classifier_app
+from tests.helpers.hub import bearer, wait_for
 
 
 def _config(config: ChorusConfig, **moderation: Any) -> ChorusConfig:

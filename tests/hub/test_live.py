@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.state import CONFIG, TOKENS
-from tests.conftest import ensure_agent
+from tests.helpers.hub import ensure_agent
 
 
 async def _next(ws: Any, kind: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from tests.adapters.telegram.conftest import (
     tg_client,
     tg_config,
 )
-from tests.conftest import bearer, ensure_agent
+from tests.helpers.hub import bearer, ensure_agent
 
 __all__ = ["fake_telegram", "telegram_server", "tg_client", "tg_config"]
 

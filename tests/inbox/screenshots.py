@@ -7,10 +7,12 @@ and writes PNGs to ``docs/``. Not part of the test verdict.
 from __future__ import annotations
 
 import asyncio
+import io
 import tempfile
 from pathlib import Path
 
 from aiohttp import ClientSession, web
+from PIL import Image, ImageDraw
 from playwright.async_api import Page, async_playwright, expect
 
 from hub.agent_cli import add_agent
@@ -54,6 +56,7 @@ async def main() -> None:
                 "CHORUS_MONGO__URI": mongo.uri,
                 "CHORUS_AUTH__JWT_SECRET": "screenshot-secret-" + "x" * 32,
                 "CHORUS_AUTH__JWT_SECRET_FILE": f"{tmp}/jwt",
+                "CHORUS_MEDIA__LOCAL_DIR": f"{tmp}/media",
             },
         )
         config.bot.enabled = False
@@ -106,7 +109,36 @@ async def _capture(base: str, hub: Hub) -> None:
         await widget.get_by_role("button", name="Send").click()
         await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
         await _shoot(widget, "widget.png")
+        await _files(widget, page)
         await browser.close()
+
+
+def _photo() -> bytes:
+    """A stand-in photo: a tent against a sky, drawn with Pillow."""
+    image = Image.new("RGB", (960, 640), (118, 170, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 470, 960, 640), fill=(96, 140, 72))
+    draw.polygon([(250, 500), (480, 170), (710, 500)], fill=(214, 96, 40))
+    draw.polygon([(440, 500), (480, 330), (520, 500)], fill=(60, 40, 30))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+async def _files(widget: Page, inbox: Page) -> None:
+    """A customer attaches a photo in the widget; the agent sees its thumbnail."""
+    await widget.get_by_label("Your message").fill("This is how the pole broke:")
+    await widget.get_by_role("button", name="Send").click()
+    await widget.locator(".cw-form input[type=file]").set_input_files(
+        {"name": "broken-pole.jpg", "mimeType": "image/jpeg", "buffer": _photo()}
+    )
+    await expect(widget.locator(".cw-msg.cw-me img.cw-thumb")).to_have_count(1)
+    await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
+    await _shoot(widget, "widget-files.png")
+    await inbox.goto(inbox.url.split("#")[0])
+    await inbox.locator(".conversation a").first.click()
+    await expect(inbox.locator(".thread img.thumb")).to_have_count(1)
+    await _shoot(inbox, "inbox-files.png")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, Response, expect
 
 from hub.agent_cli import add_agent
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.inbox.conftest import PASSWORD, log_in
 
 LONG = "我的帐篷杆断了。" + "The pole of my tent snapped on the first night out. " * 6

@@ -14,6 +14,7 @@ async def test_an_admin_creates_an_endpoint_sees_its_secret_once_and_pauses_it(
     page = await browser.new_page()
     await log_in(page, hub_url, agent["email"], agent["password"])
     await page.get_by_role("link", name="Admin").click()
+    await page.get_by_role("link", name="Webhooks").click()
     await expect(page.get_by_text("No endpoints yet.")).to_be_visible()
     await page.get_by_label("Endpoint URL").fill("https://93.184.216.34/chorus")
     await page.get_by_label("contact.merged").uncheck()

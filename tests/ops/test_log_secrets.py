@@ -21,9 +21,9 @@ from tests.adapters.telegram.conftest import (
     tg_client,
     tg_config,
 )
-from tests.conftest import MakeClient, bearer, wait_for
 from tests.fakes.slack_api import event_callback
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.helpers.hub import MakeClient, bearer, wait_for
 
 __all__ = ["slack_api", "slack_config", "telegram_server", "tg_client", "tg_config"]
 

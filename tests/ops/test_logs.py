@@ -7,8 +7,8 @@ import json
 import logging
 
 from hub.logs import JsonFormatter, RedactionFilter, install_log_context, record_fields
-from tests.adapters.web.test_chat import _frame
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.web_chat import next_frame
 
 
 def _stages(records: list[logging.LogRecord], **wanted: str) -> dict[str, list[str]]:
@@ -25,7 +25,7 @@ async def test_inbound_message_id_runs_through_adapter_core_and_storage(client, 
     caplog.set_level(logging.DEBUG)
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "where is it?", "client_id": "c1"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
     stages = _stages(caplog.records, message_id=ack["id"])
     assert "inbound stored" in stages["hub.core"]
     assert "storage command" in stages["hub.metrics"]  # the insert, under the message's id
@@ -40,7 +40,7 @@ async def test_inbound_message_id_runs_through_adapter_core_and_storage(client, 
 async def test_reply_id_runs_through_core_storage_outbox_and_send(client, db, caplog) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "hello", "client_id": "c1"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
         doc = await db.messages.find_one({"_id": ack["id"]})
         caplog.set_level(logging.DEBUG)
         resp = await client.post(
@@ -50,7 +50,7 @@ async def test_reply_id_runs_through_core_storage_outbox_and_send(client, db, ca
         )
         assert resp.headers["X-Request-Id"] == "req-42"
         reply = await resp.json()
-        await _frame(ws, "message")
+        await next_frame(ws, "message")
 
     async def sent() -> bool:
         # The outbox logs right after the database confirmed the send: wait for the line.
@@ -86,8 +86,8 @@ async def test_info_lines_carry_no_bodies_or_tokens(client) -> None:
             await ws.send_json(
                 {"type": "message", "text": "my card is 4111-1111", "client_id": "a"}
             )
-            token = (await _frame(ws, "welcome"))["visitor_token"]
-            await _frame(ws, "ack")
+            token = (await next_frame(ws, "welcome"))["visitor_token"]
+            await next_frame(ws, "ack")
         logging.getLogger("chorus.test").info(
             "visitor %s connected with Bearer %s",
             "v1",

@@ -9,8 +9,8 @@ import aiohttp
 from hub.config import MetricsConfig
 from hub.metrics import HubMetrics
 from hub.ops import OPS
-from tests.adapters.web.test_chat import _frame
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.web_chat import next_frame
 from tests.ops.scrape import Scrape, scrape
 
 
@@ -19,27 +19,27 @@ async def test_metrics_move_with_web_chat_and_api_traffic(client, config) -> Non
     assert before.value("chorus_messages_received_total", channel="web") == 0
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
-        await _frame(ws, "welcome")
+        await next_frame(ws, "welcome")
         opened = await scrape(client)
         assert opened.value("chorus_websockets_open", kind="customer") == 1
 
         for n in range(2):
             await ws.send_json({"type": "message", "text": f"hi {n}", "client_id": f"c{n}"})
-            ack = await _frame(ws, "ack")
+            ack = await next_frame(ws, "ack")
         await ws.send_json({"type": "message", "text": "hi 1", "client_id": "c1"})  # a resend
-        await _frame(ws, "ack")
+        await next_frame(ws, "ack")
         await ws.send_str("{broken")
-        await _frame(ws, "error")
+        await next_frame(ws, "error")
         too_big = json.dumps({"type": "message", "text": "x" * (config.web.max_frame_bytes + 1)})
         await ws.send_str(too_big)
-        await _frame(ws, "error")
+        await next_frame(ws, "error")
 
         resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=bearer(client))
         conversation = (await resp.json())["conversation_id"]
         reply = f"/api/v1/conversations/{conversation}/messages"
         resp = await client.post(reply, json={"text": "On its way."}, headers=bearer(client))
         assert resp.status == 201
-        await _frame(ws, "message")
+        await next_frame(ws, "message")
         # Refused API calls: no token, then a body that is not JSON.
         assert (await client.post(reply, json={"text": "x"})).status == 401
         resp = await client.post(
@@ -77,7 +77,7 @@ async def test_metrics_move_with_web_chat_and_api_traffic(client, config) -> Non
 async def test_undeliverable_reply_counts_a_failure(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
     doc = await db.messages.find_one({"_id": ack["id"]})
     # A conversation on a channel this hub does not run: the outbox cannot route the reply.
     await db.conversations.update_one(
@@ -103,7 +103,7 @@ async def test_each_app_has_its_own_registry(make_client) -> None:
     assert first.app[OPS].metrics.registry is not second.app[OPS].metrics.registry
     async with first.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "only here", "client_id": "a"})
-        await _frame(ws, "ack")
+        await next_frame(ws, "ack")
     assert (await scrape(first)).value("chorus_messages_received_total", channel="web") == 1
     assert (await scrape(second)).value("chorus_messages_received_total", channel="web") == 0
     assert isinstance(HubMetrics().registry, type(first.app[OPS].metrics.registry))
@@ -140,7 +140,7 @@ async def test_metrics_on_their_own_port(make_client, config) -> None:
     host, port = client.app[OPS].metrics_address
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a"})
-        await _frame(ws, "ack")
+        await next_frame(ws, "ack")
     async with aiohttp.ClientSession() as session:
         now = await scrape(session, f"http://{host}:{port}/metrics")
         assert now.value("chorus_messages_received_total", channel="web") == 1

@@ -31,8 +31,8 @@ from storage.archive_store import LocalArchiveStore
 from storage.archiver import Archiver
 from storage.leases import LeaseStore, LeaseUnavailable
 from storage.replicator import STATE_COLLECTION, Replicator
-from tests.adapters.web.test_chat import _frame
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.web_chat import next_frame
 from tests.hub.bot.conftest import SAMPLE_KB
 from tests.ops.scrape import Scrape, scrape
 
@@ -78,12 +78,12 @@ async def _chat(client: Any, visitor: str, *texts: str) -> str:
     """A web customer says ``texts``; returns the conversation id."""
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "name": visitor})
-        await _frame(ws, "welcome")
+        await next_frame(ws, "welcome")
         ack: dict[str, Any] = {}
         for n, text in enumerate(texts):
             await ws.send_json({"type": "message", "text": text, "client_id": f"{visitor}{n}"})
-            ack = await _frame(ws, "ack")
-        await _frame(ws, "message")  # the bot's reply
+            ack = await next_frame(ws, "ack")
+        await next_frame(ws, "message")  # the bot's reply
     resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=bearer(client))
     return str((await resp.json())["conversation_id"])
 
@@ -133,15 +133,15 @@ async def test_every_documented_metric_has_a_sample_after_a_session(
     # Chat: the bot replies, then hands off when the customer asks for a person.
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "name": "Ada"})
-        await _frame(ws, "welcome")
+        await next_frame(ws, "welcome")
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a1"})
-        await _frame(ws, "ack")
+        await next_frame(ws, "ack")
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a1"})  # a resend
-        await _frame(ws, "ack")
+        await next_frame(ws, "ack")
         await ws.send_json({"type": "message", "text": "an agent please", "client_id": "a2"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
         await ws.send_str("{broken")
-        await _frame(ws, "error")
+        await next_frame(ws, "error")
         scrapes.append(await scrape(client))  # the socket is open now
     resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=agent)
     handed = (await resp.json())["conversation_id"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import wait_for
+from tests.helpers.hub import wait_for
 from tests.reliability.hubproc import HubProcess
 
 CUSTOMERS = 50

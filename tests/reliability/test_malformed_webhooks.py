@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.adapters.telegram.conftest import SECRET
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 
 DEEP = ("[" * 10_000 + "]" * 10_000).encode()
 BODIES: list[tuple[bytes, str]] = [

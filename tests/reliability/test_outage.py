@@ -8,8 +8,8 @@ from typing import Any
 from hub.config import ChorusConfig
 from storage.embedded import EmbeddedMongo
 from tests.adapters.telegram.conftest import post_update, telegram_config, text_update
-from tests.conftest import bearer, wait_for
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.helpers.hub import bearer, wait_for
 
 OUTAGE_SECONDS = 10.0
 

@@ -12,10 +12,10 @@ from typing import Any
 from tests.adapters.slack.conftest import SlackSender
 from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
 from tests.adapters.twitter.conftest import CUSTOMER_ID
-from tests.conftest import bearer, wait_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twitter_api import FakeTwitterApi, _problem
+from tests.helpers.hub import bearer, wait_for
 
 TEXT = "Your order shipped today."
 

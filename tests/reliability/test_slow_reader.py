@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse, WSMsgType
 
 from hub.state import HUB, TOKENS
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 
 QUEUE = 16
 LONG = "x" * 3_900  # frames of a few KB fill the socket buffers in a few dozen

@@ -18,7 +18,7 @@ from storage.backup import BackupError, BackupService
 from storage.digest import Digest, collection_digest
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore
-from tests.conftest import wait_for
+from tests.helpers.hub import wait_for
 from tests.storage.conftest import corrupt, populate
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from tests.conftest import MakeClient
+from tests.helpers.hub import MakeClient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,6 +10,7 @@ import pytest
 from pymongo import monitoring
 
 from hub.domain import InboundMessage
+from storage.filters import ConversationFilter, MessageFilter
 from storage.inbox import InboxStore, encode_cursor
 from storage.ingest import InboundWriter
 from storage.mongo import MongoStore, make_client
@@ -78,7 +79,7 @@ async def test_recency_is_refreshed_after_the_batch(store, db) -> None:
     later = await writer.store_one(_inbound("bob", 1))
     await writer.store_one(_inbound("ada", 2))
     await writer.close()  # flushes pending recency updates
-    items, _ = await store.list_conversations({}, 10, None)
+    items, _ = await store.list_conversations(ConversationFilter(), 10, None)
     assert [c.id for c in items] == [first.conversation.id, later.conversation.id]
 
 
@@ -142,13 +143,20 @@ async def test_the_stores_own_queries_are_served_by_indexes(mongo_uri, db_name, 
         conversation_id = results[0].conversation.id
         # Every listing the API pages through, first page and the next (cursor) page.
         page_2 = encode_cursor({"t": datetime.now(UTC), "id": "~"})  # for filters with few
-        for filters in ({}, {"status": "open"}, {"assignee": "bo"}):
+        for filters in (
+            ConversationFilter(),
+            ConversationFilter(status="open"),
+            ConversationFilter(assignee="bo"),
+        ):
             _, cursor = await store.list_conversations(filters, 1, None)
             await store.list_conversations(filters, 1, cursor or page_2)
-        for filters in ({"conversation_id": conversation_id}, {"channel": "web"}):
-            _, cursor = await store.list_messages(filters, 2, None)
+        for message_filter in (
+            MessageFilter(conversation_id=conversation_id),
+            MessageFilter(channels=frozenset({"web"})),
+        ):
+            _, cursor = await store.list_messages(message_filter, 2, None)
             assert cursor is not None
-            await store.list_messages(filters, 2, cursor)
+            await store.list_messages(message_filter, 2, cursor)
         await store.find_contact("web", "v1")
         await store.insert_message(results[1].message)  # a retry: found by external id
     finally:
@@ -179,10 +187,10 @@ async def test_paging_conversations_one_at_a_time_gives_the_whole_list_in_order(
     tied = datetime(2026, 1, 1, tzinfo=UTC)
     ids = [doc["_id"] async for doc in db.conversations.find({}).limit(3)]
     await db.conversations.update_many({"_id": {"$in": ids}}, {"$set": {"last_message_at": tied}})
-    whole, _ = await store.list_conversations({}, 10, None)
-    paged, cursor = await store.list_conversations({}, 1, None)
+    whole, _ = await store.list_conversations(ConversationFilter(), 10, None)
+    paged, cursor = await store.list_conversations(ConversationFilter(), 1, None)
     while cursor is not None:
-        page, cursor = await store.list_conversations({}, 1, cursor)
+        page, cursor = await store.list_conversations(ConversationFilter(), 1, cursor)
         paged += page
     assert [c.id for c in paged] == [c.id for c in whole]
     assert len(whole) == 6

@@ -9,7 +9,7 @@ from bson import json_util
 from hub.config import ChorusConfig
 from hub.state import HUB, MONGO
 from storage.digest import digest_of, document_hash
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 from tests.sync.conftest import Client, customer_says
 
 

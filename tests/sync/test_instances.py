@@ -16,7 +16,7 @@ from hub.auth import TokenService
 from hub.config import ChorusConfig
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore, make_client
-from tests.conftest import bearer, ensure_agent, wait_for
+from tests.helpers.hub import bearer, ensure_agent, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

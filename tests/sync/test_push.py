@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.sync.conftest import Client, customer_says
 
 

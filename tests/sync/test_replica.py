@@ -19,9 +19,9 @@ from pymongo import AsyncMongoClient
 
 from hub.metrics import ReplicationMetrics
 from hub.metrics_http import metrics_listener
-from hub.sync.verify import repair, verify
+from storage.replica_check import repair, verify
 from storage.replicator import STATE_COLLECTION, Replicator
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 from tests.ops.scrape import Scrape, scrape
 from tests.sync.conftest import Client, customer_says
 

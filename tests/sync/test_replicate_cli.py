@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from storage.embedded import EmbeddedMongo
-from tests.conftest import wait_for
 from tests.embedded_hub import ROOT, chorus_env
+from tests.helpers.hub import wait_for
 
 APPLIED = re.compile(r"applied (\d+) more changes \((\d+) since start\)")
 

@@ -11,7 +11,7 @@ import aiohttp
 
 from hub.auth import TokenService
 from hub.config import ChorusConfig
-from tests.conftest import ensure_agent
+from tests.helpers.hub import ensure_agent
 from tests.reliability.hubproc import HubProcess
 
 CUSTOMERS = 3

@@ -2,7 +2,9 @@
 import { h } from "./dom.js";
 import { current, login, logout } from "./session.js";
 import { InboxView } from "./inbox.js";
-import { renderAdmin, renderModeration } from "./pages.js";
+import { renderModeration } from "./pages.js";
+import { renderAdministration } from "./admin.js";
+import { renderReports } from "./reports.js";
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");
@@ -45,6 +47,7 @@ function renderTop(page) {
     h("nav", { "aria-label": "Sections" },
       link("#/", "Inbox", "inbox"),
       link("#/moderation", "Moderation", "moderation"),
+      link("#/reports", "Reports", "reports"),
       me.role === "admin" ? link("#/admin", "Admin", "admin") : null),
     h("span", { class: "live", id: "live-state" }, "connecting…"),
     h("span", { class: "me" }, `${me.name || me.id} (${me.role})`),
@@ -61,12 +64,14 @@ function renderTop(page) {
 function route() {
   if (!current()) { if (inbox) { inbox.close(); inbox = null; } renderLogin(); return; }
   const hash = location.hash || "#/";
-  const page = hash.startsWith("#/moderation") ? "moderation" : hash.startsWith("#/admin") ? "admin" : "inbox";
+  const pages = ["moderation", "admin", "reports"];
+  const page = pages.find((name) => hash.startsWith(`#/${name}`)) || "inbox";
   renderTop(page);
   if (!inbox) inbox = new InboxView(() => { location.hash = "#/login"; route(); });
   inbox.showLiveState();
   if (page === "moderation") renderModeration(main);
-  else if (page === "admin") renderAdmin(main);
+  else if (page === "admin") renderAdministration(main, hash.split("/")[2] || "agents");
+  else if (page === "reports") renderReports(main);
   else inbox.mount(main, hash.startsWith("#/c/") ? decodeURIComponent(hash.slice(4)) : null);
 }
 

@@ -19,8 +19,13 @@ function inTab(tab, c, me) {
 // The router raises a waiting conversation's priority one step per SLA period
 // (bot.assignment.sla_seconds), so the badge follows the server, not the browser's clock.
 // Only http(s) URLs become links (the hub refuses others; this guards older data too).
+// A file the hub keeps comes with short-lived signed links: images show their thumbnail.
 function attachmentLink(a) {
   const label = a.name || a.kind;
+  if (a.download_url) {
+    return h("a", { class: "attachment", href: a.download_url, rel: "noopener noreferrer", target: "_blank" },
+      a.thumbnail_url ? h("img", { class: "thumb", src: a.thumbnail_url, alt: label }) : label);
+  }
   if (!/^https?:\/\//i.test(a.url || "")) return h("span", { class: "attachment" }, label);
   return h("a", { href: a.url, rel: "noopener noreferrer", target: "_blank" }, label);
 }
@@ -246,23 +251,51 @@ export class InboxView {
         m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
         h("time", { datetime: m.created_at }, when(m.created_at)), toggle && toggle[0]),
       messageText(m), toggle && toggle[1],
-      m.attachments.map(attachmentLink));
-    if (shown) { shown.replaceWith(item); return; }  // an edit or deletion of a shown message
-    this.thread.append(item);
-    this.thread.lastElementChild.scrollIntoView({ block: "end" });
+      h("div", { class: "files" }, m.attachments.map(attachmentLink)));
+    if (shown) {
+      shown.replaceWith(item);  // an edit or deletion of a shown message
+    } else {
+      this.thread.append(item);
+      this.thread.lastElementChild.scrollIntoView({ block: "end" });
+    }
+    // The live feed carries no links to stored files: the API signs them for this agent.
+    if (m.attachments.some((a) => a.media_id && !a.download_url)) this.signLinks(m.id);
+  }
+
+  async signLinks(id) {
+    try {
+      const m = await api("GET", `/messages/${encodeURIComponent(id)}`);
+      const item = this.thread.querySelector(`[data-id="${CSS.escape(id)}"] .files`);
+      if (item) item.replaceChildren(...m.attachments.map(attachmentLink));
+    } catch (err) { announce(err.message); }
   }
 
   composer() {
     const text = h("textarea", { id: "reply", rows: 3, "aria-describedby": "reply-help" });
     const note = h("input", { id: "private", type: "checkbox" });
     const menu = h("ul", { id: "canned", role: "listbox", class: "canned", "aria-label": "Canned responses", hidden: true });
+    const files = h("input", { id: "reply-files", type: "file", multiple: true, class: "files-input" });
+    const chosen = h("span", { class: "help", "aria-live": "polite" });
+    files.addEventListener("change", () => { chosen.textContent = [...files.files].map((f) => f.name).join(", "); });
     const send = async () => {
       const body = text.value.trim();
-      if (!body) return;
+      if (!body && !files.files.length) return;
+      // With files the reply goes as multipart/form-data; the hub checks and stores them.
+      let payload = { text: body, private: note.checked, client_id: crypto.randomUUID() };
+      if (files.files.length) {
+        const form = new FormData();
+        form.append("text", body);
+        form.append("private", String(note.checked));
+        form.append("client_id", payload.client_id);
+        for (const f of files.files) form.append("file", f, f.name);
+        payload = form;
+      }
       try {
-        const m = await api("POST", `/conversations/${this.openId}/messages`, { text: body, private: note.checked, client_id: crypto.randomUUID() });
+        const m = await api("POST", `/conversations/${this.openId}/messages`, payload);
         this.appendMessage(m);
         text.value = "";
+        files.value = "";
+        chosen.textContent = "";
         announce(note.checked ? "Note added" : "Reply sent");
       } catch (err) { announce(err.message); }
     };
@@ -287,7 +320,8 @@ export class InboxView {
     return h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); send(); } },
       h("label", { for: "reply" }, "Reply"), menu, text,
       h("p", { id: "reply-help", class: "help" }, "Type / for canned responses · Ctrl+Enter sends"),
-      h("div", { class: "row" }, h("label", {}, note, " Private note"), h("button", { type: "submit" }, "Send")));
+      h("div", { class: "row" }, h("label", {}, note, " Private note"),
+        h("label", { class: "attach" }, "Attach files ", files), chosen, h("button", { type: "submit" }, "Send")));
   }
 
   async renderContact(c) {

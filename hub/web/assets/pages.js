@@ -1,7 +1,6 @@
 // The moderation queue and the admin page.
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
-import { webhooksPanel } from "./webhooks.js";
 
 function section(title, ...children) {
   const id = `h-${title.toLowerCase().replace(/\W+/g, "-")}`;
@@ -37,9 +36,8 @@ export async function renderModeration(main) {
 }
 
 export async function renderAdmin(main) {
-  const [agents, kb, config, webhooks] = await Promise.all([
+  const [agents, kb, config] = await Promise.all([
     api("GET", "/agents"), api("GET", "/kb").catch(() => ({ items: [] })), api("GET", "/config"),
-    webhooksPanel().catch(() => h("p", { class: "empty" }, "Webhooks are not enabled.")),
   ]);
   const agentRows = agents.items.map((a) => h("tr", {},
     h("td", {}, a.name || a.id), h("td", {}, a.email || ""), h("td", {}, a.role),
@@ -52,7 +50,6 @@ export async function renderAdmin(main) {
   main.replaceChildren(h("div", { class: "admin" },
     section("Agents", table("Agents", ["Name", "Email", "Role", "Presence", "Load"], agentRows)),
     section("Knowledge base", table("Knowledge base", ["Id", "Question", "Answer"], kbRows)),
-    section("Webhook endpoints", webhooks),
     section("Configuration (read-only, secrets masked)",
       h("pre", { class: "config", tabindex: "0" }, JSON.stringify(config, null, 2)))));
 }

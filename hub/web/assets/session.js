@@ -18,10 +18,12 @@ export class ApiError extends Error {
 
 async function send(method, path, body, token) {
   const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A FormData body (files) goes as multipart/form-data, with the boundary the browser sets.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   const resp = await fetch(`/api/v1${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body),
   });
   if (resp.status === 204) return null;
   const data = await resp.json().catch(() => ({}));
@@ -62,6 +64,16 @@ export async function api(method, path, body) {
     await refresh();
     return send(method, path, body, session.access);
   }
+}
+
+// A download (CSV): the same token and refresh as api(), the body as a Blob.
+export async function apiBlob(path) {
+  if (!session) throw new ApiError(401, "missing_token", "not logged in");
+  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.access}` } });
+  let resp = await get();
+  if (resp.status === 401) { await refresh(); resp = await get(); }
+  if (!resp.ok) throw new ApiError(resp.status, "http_error", resp.statusText);
+  return resp.blob();
 }
 
 // The live feed: authenticates with the first frame and reconnects with backoff. The hub

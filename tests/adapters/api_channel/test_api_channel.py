@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 
 
 class Receiver:

@@ -17,9 +17,9 @@ import pytest
 from aiohttp import ClientResponse, ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient
 
-from hub.config import ChorusConfig, SlackConfig
+from adapters.slack.config import SlackConfig
+from hub.config import ChorusConfig
 from hub.state import ADAPTERS
-from tests.conftest import MakeClient, bearer, settle, wait_for
 from tests.fakes.slack_api import (
     FakeSlackApi,
     SlackCall,
@@ -27,6 +27,7 @@ from tests.fakes.slack_api import (
     event_callback,
     signed_headers,
 )
+from tests.helpers.hub import MakeClient, bearer, settle, wait_for
 
 BOT_TOKEN = "xoxb-test-0000-chorus"
 SIGNING_SECRET = "test-signing-secret-8f14e45fceea167a"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hub.domain import utcnow
 from tests.adapters.slack.conftest import ADA, BO, SlackSender, open_thread, quiet, slack_calls
-from tests.conftest import bearer
 from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.hub import bearer
 
 NEWCOMER = "U0NEWCOMER"
 

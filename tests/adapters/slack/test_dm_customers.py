@@ -9,8 +9,8 @@ from tests.adapters.slack.conftest import (
     hand_off,
     slack_calls,
 )
-from tests.conftest import bearer, wait_for
 from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
 
 DM = "D0LINUS"
 
@@ -62,14 +62,7 @@ async def test_dm_customer_round_trip(client, db, slack: SlackSender, slack_api)
 
 
 async def test_dm_with_a_file_keeps_it_as_a_link(client, db, slack: SlackSender, slack_api) -> None:
-    file = {
-        "id": "F0001",
-        "name": "invoice.pdf",
-        "mimetype": "application/pdf",
-        "size": 1234,
-        "url_private": "https://files.slack.com/files-pri/T0-F0001/invoice.pdf",
-        "permalink": "https://chorus-test.slack.com/files/ULINUS/F0001/invoice.pdf",
-    }
+    file = slack_api.private_file("invoice.pdf", b"%PDF-1.4 " + b"0" * 1225, "application/pdf")
     await _dm_conversation(slack, slack_api, db, "hi")
     event = slack.dm("ULINUS", DM, "see attached", subtype="file_share", files=[file])
     assert (await slack.event(event)).status == 200

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.adapters.slack.conftest import SlackSender
-from tests.conftest import bearer, wait_for
-from tests.hub.webhooks.conftest import register
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.webhooks import register
 
 DM = "D0GRACE"
 
@@ -60,7 +60,7 @@ def _deleted(original: dict[str, Any], delete_ts: str) -> dict[str, Any]:
 async def test_edits_and_deletion_keep_every_version(
     make_client, slack_config, slack_api, db, aiohttp_server
 ) -> None:
-    from tests.hub.webhooks.conftest import Receiver
+    from tests.helpers.webhooks import Receiver
 
     slack_config.webhooks.allow_private_addresses = True
     slack_config.webhooks.base_delay_seconds = 0.02

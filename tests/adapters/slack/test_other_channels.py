@@ -17,9 +17,9 @@ from tests.adapters.wechat.conftest import (
     text_xml,
     wechat_config,
 )
-from tests.conftest import MakeClient, bearer, wait_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.wechat_api import FakeWeChatAPI
+from tests.helpers.hub import MakeClient, bearer, wait_for
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.config import ChorusConfig, TelegramConfig
+from adapters.telegram.config import TelegramConfig
+from hub.config import ChorusConfig
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 SECRET = "s3cret_Token-for-tests"

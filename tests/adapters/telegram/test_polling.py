@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.adapters.telegram.conftest import telegram_config, text_update
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 
 
 def _polling(config, telegram_server, fake_telegram):

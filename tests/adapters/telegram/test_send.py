@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from adapters.telegram.sender import split_text
 from hub.state import HUB
 from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
-from tests.conftest import bearer, wait_for
 from tests.fakes.telegram_api import MAX_TEXT
+from tests.helpers.hub import bearer, wait_for
 
 
 async def _conversation(client) -> str:
@@ -129,7 +129,12 @@ async def test_blocked_bot_fails_message_and_marks_identity_unreachable(
     assert "blocked" in doc["delivery"]["reason"]
     assert len(fake_telegram.calls_of("sendMessage")) == 1  # not retried
     registry = tg_client.app[HUB].metrics.registry
-    assert registry.get_sample_value("chorus_outbound_failed_total", {"channel": "telegram"}) == 1
+
+    async def counted() -> bool:  # counted just after the outcome is written
+        failed = registry.get_sample_value("chorus_outbound_failed_total", {"channel": "telegram"})
+        return failed == 1
+
+    await wait_for(counted)
     contact = await db.contacts.find_one({})
     [identity] = contact["identities"]
     assert identity["channel"] == "telegram" and identity["reachable"] is False

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
-from tests.adapters.twitter.test_webhook import _tweet
-from tests.conftest import wait_for
-from tests.hub.webhooks.conftest import register
+from tests.adapters.twitter.conftest import tweet as _tweet
+from tests.helpers.hub import wait_for
+from tests.helpers.webhooks import register
 
 
 async def _stored(db: Any, text: str) -> dict[str, Any]:

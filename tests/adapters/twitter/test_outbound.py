@@ -9,7 +9,8 @@ from tweepy.errors import BadRequest, Unauthorized
 
 from adapters.twitter.client import TwitterApiClient
 from tests.adapters.twitter.conftest import CUSTOMER_ID
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form
 
 
 async def _conversation(client: Any, db: Any, thread_key: str) -> str:
@@ -199,3 +200,20 @@ async def test_the_fake_refuses_what_x_refuses(twitter_api) -> None:
             await client.get_direct_message_events(user_auth=True)
     finally:
         await client.close()
+
+
+async def test_a_reply_with_a_stored_file_fails_with_the_reason(
+    make_client, twitter_config, twitter_api, db
+) -> None:
+    twitter_api.add_dm(CUSTOMER_ID, "can you send the invoice?")
+    client = await make_client(twitter_config())
+    conversation_id = await _conversation(client, db, f"dm:{CUSTOMER_ID}")
+    resp = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        data=form(("invoice.pdf", PDF), text="here"),
+        headers=bearer(client, sub="agent-bo"),
+    )
+    assert resp.status == 201
+    delivery = await _delivery(db, str((await resp.json())["id"]), "failed")
+    assert "send a link to the file instead" in delivery["reason"]
+    assert twitter_api.sent_dms == []

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from aiohttp import ClientWebSocketResponse
 
 from hub.domain import Message, new_id
 from hub.outbox import outbound_for
 from hub.state import ADAPTERS, HUB
-from tests.conftest import bearer, wait_for
-
-
-async def _frame(ws: ClientWebSocketResponse, kind: str | None = None) -> dict[str, Any]:
-    """The next frame (of ``kind``, skipping others)."""
-    while True:
-        frame = await ws.receive_json(timeout=10)
-        if kind is None or frame["type"] == kind:
-            return frame
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.web_chat import next_frame
 
 
 async def test_plain_text_frame_is_stored_and_acknowledged(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_str("Hello, world!")
-        welcome = await _frame(ws)
+        welcome = await next_frame(ws)
         assert welcome["type"] == "welcome" and welcome["visitor_token"]
-        ack = await _frame(ws)
+        ack = await next_frame(ws)
         assert ack["type"] == "ack"
     stored = await db.messages.find_one({"_id": ack["id"]})
     assert stored["text"] == "Hello, world!"
@@ -36,9 +26,9 @@ async def test_plain_text_frame_is_stored_and_acknowledged(client, db) -> None:
 async def test_round_trip_customer_to_agent_and_back(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "name": "Ada"})
-        await _frame(ws, "welcome")
+        await next_frame(ws, "welcome")
         await ws.send_json({"type": "message", "text": "Where is my order?", "client_id": "m1"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
         assert ack["client_id"] == "m1"
 
         resp = await client.get("/api/v1/messages?channel=web", headers=bearer(client))
@@ -67,7 +57,7 @@ async def test_round_trip_customer_to_agent_and_back(client, db) -> None:
         reply = await resp.json()
         assert reply["direction"] == "outbound" and reply["delivery"]["status"] == "pending"
 
-        pushed = await _frame(ws, "message")
+        pushed = await next_frame(ws, "message")
         assert pushed["text"] == "It ships today."
         assert pushed["author"]["kind"] == "agent"
 
@@ -83,16 +73,16 @@ async def test_round_trip_customer_to_agent_and_back(client, db) -> None:
 async def test_resent_client_id_is_stored_once_and_acked_with_same_id(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
-        token = (await _frame(ws, "welcome"))["visitor_token"]
+        token = (await next_frame(ws, "welcome"))["visitor_token"]
         await ws.send_json({"type": "message", "text": "once", "client_id": "same"})
-        first = await _frame(ws, "ack")
+        first = await next_frame(ws, "ack")
     # The customer reconnects (e.g. after a network drop) and resends.
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token})
-        welcome = await _frame(ws, "welcome")
+        welcome = await next_frame(ws, "welcome")
         assert welcome["resumed"] is True
         await ws.send_json({"type": "message", "text": "once", "client_id": "same"})
-        second = await _frame(ws, "ack")
+        second = await next_frame(ws, "ack")
     assert second["id"] == first["id"]
     assert second["duplicate"] is True
     assert await db.messages.count_documents({}) == 1
@@ -102,7 +92,7 @@ async def test_same_client_id_from_two_visitors_is_two_messages(client, db) -> N
     for _ in range(2):
         async with client.ws_connect("/chat") as ws:
             await ws.send_json({"type": "message", "text": "hi", "client_id": "c-1"})
-            await _frame(ws, "ack")
+            await next_frame(ws, "ack")
     assert await db.messages.count_documents({}) == 2
     assert await db.contacts.count_documents({}) == 2
 
@@ -111,11 +101,11 @@ async def _visitor_says(client, count: int) -> tuple[str, list[str]]:
     """A new visitor sends m0, m1, …; returns its token and the acknowledged ids."""
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
-        token = (await _frame(ws, "welcome"))["visitor_token"]
+        token = (await next_frame(ws, "welcome"))["visitor_token"]
         ids = []
         for n in range(count):
             await ws.send_json({"type": "message", "text": f"m{n}", "client_id": f"c{n}"})
-            ids.append((await _frame(ws, "ack"))["id"])
+            ids.append((await next_frame(ws, "ack"))["id"])
     return token, ids
 
 
@@ -123,10 +113,10 @@ async def test_history_after_reconnect(client) -> None:
     token, ids = await _visitor_says(client, 3)
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
-        history = await _frame(ws, "history")
+        history = await next_frame(ws, "history")
         assert [m["text"] for m in history["messages"]] == ["m1", "m2"]
         await ws.send_json({"type": "history"})
-        history = await _frame(ws, "history")
+        history = await next_frame(ws, "history")
         assert [m["text"] for m in history["messages"]] == ["m0", "m1", "m2"]
 
 
@@ -150,22 +140,22 @@ async def test_bad_frames_get_error_frames_and_store_nothing(client, db, config)
     async with client.ws_connect("/chat") as ws:
         for data, code in cases:
             await ws.send_str(data)
-            frame = await _frame(ws, "error")
+            frame = await next_frame(ws, "error")
             assert frame["code"] == code, data[:60]
         await ws.send_bytes(b"\x00\x01")
-        assert (await _frame(ws, "error"))["code"] == "unsupported_frame"
+        assert (await next_frame(ws, "error"))["code"] == "unsupported_frame"
         # The socket still works after the errors.
         await ws.send_json({"type": "ping"})
-        assert (await _frame(ws))["type"] == "pong"
+        assert (await next_frame(ws))["type"] == "pong"
     assert await db.messages.count_documents({}) == 0
 
 
 async def test_reply_to_offline_visitor_arrives_in_history(client) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
-        token = (await _frame(ws, "welcome"))["visitor_token"]
+        token = (await next_frame(ws, "welcome"))["visitor_token"]
         await ws.send_json({"type": "message", "text": "anyone?", "client_id": "a"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
     resp = await client.get(f"/api/v1/messages/{ack['id']}", headers=bearer(client))
     conversation_id = (await resp.json())["conversation_id"]
     resp = await client.post(
@@ -176,14 +166,14 @@ async def test_reply_to_offline_visitor_arrives_in_history(client) -> None:
     reply_id = (await resp.json())["id"]
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ack["id"]})
-        history = await _frame(ws, "history")
+        history = await next_frame(ws, "history")
     assert [m["id"] for m in history["messages"]] == [reply_id]
 
 
 async def test_private_note_never_reaches_the_customer(client, db) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "message", "text": "hello", "client_id": "a"})
-        ack = await _frame(ws, "ack")
+        ack = await next_frame(ws, "ack")
         doc = await db.messages.find_one({"_id": ack["id"]})
         conv = doc["conversation_id"]
         await client.post(
@@ -194,7 +184,7 @@ async def test_private_note_never_reaches_the_customer(client, db) -> None:
         await client.post(
             f"/api/v1/conversations/{conv}/messages", json={"text": "Hi!"}, headers=bearer(client)
         )
-        pushed = await _frame(ws, "message")
+        pushed = await next_frame(ws, "message")
     assert pushed["text"] == "Hi!"
     note = await db.messages.find_one({"text": "VIP customer"})
     assert note["private"] is True and note["delivery"] is None
@@ -207,10 +197,10 @@ async def test_history_pages_follow_commit_order_with_more(make_client, config) 
     token, ids = await _visitor_says(client, 5)
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": token, "history_since": ids[0]})
-        pages = [await _frame(ws, "history")]
+        pages = [await next_frame(ws, "history")]
         while pages[-1]["more"]:
             await ws.send_json({"type": "history", "since": pages[-1]["messages"][-1]["id"]})
-            pages.append(await _frame(ws, "history"))
+            pages.append(await next_frame(ws, "history"))
     assert [[m["seq"] for m in page["messages"]] for page in pages] == [[2, 3], [4, 5]]
 
 
@@ -223,10 +213,10 @@ async def test_a_reply_that_overtakes_another_arrives_after_it_and_once(
     hub, web_chat = client.app[HUB], client.app[ADAPTERS]["web"]
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "history": True})
-        await _frame(ws, "history")
+        await next_frame(ws, "history")
         await ws.send_json({"type": "message", "text": "anyone?", "client_id": "c1"})
-        ack = await _frame(ws, "ack")
-        stored = await hub.store.find_message({"_id": ack["id"]})
+        ack = await next_frame(ws, "ack")
+        stored = await hub.store.get_message(ack["id"])
         conversation = await hub.require_conversation(stored.conversation_id)
 
         async def store_reply(text: str) -> Message:  # another writer's: no event here
@@ -238,7 +228,7 @@ async def test_a_reply_that_overtakes_another_arrives_after_it_and_once(
         first, second = await store_reply("first"), await store_reply("second")
         web_chat.push_live(outbound_for(second, conversation))  # overtakes "first"
         web_chat.push_live(outbound_for(first, conversation))
-        frames = [await _frame(ws, "message"), await _frame(ws, "message")]
+        frames = [await next_frame(ws, "message"), await next_frame(ws, "message")]
         assert [(f["text"], f["seq"]) for f in frames] == [("first", 2), ("second", 3)]
         await ws.send_json({"type": "ping"})
-        assert (await _frame(ws))["type"] == "pong"  # the late push of "first" was dropped
+        assert (await next_frame(ws))["type"] == "pong"  # the late push of "first" was dropped

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from hub.config import ChorusConfig
-from tests.adapters.web.test_chat import _frame
-from tests.conftest import wait_for
+from tests.helpers.hub import wait_for
+from tests.helpers.web_chat import next_frame
 from tests.ops.scrape import scrape
 
 
@@ -26,7 +26,7 @@ def config(config: ChorusConfig) -> ChorusConfig:
 
 async def _say(ws: Any, client_id: str) -> dict[str, Any]:
     await ws.send_json({"type": "message", "text": f"spam {client_id}", "client_id": client_id})
-    while (frame := await _frame(ws))["type"] not in ("ack", "error"):
+    while (frame := await next_frame(ws))["type"] not in ("ack", "error"):
         pass
     return frame
 
@@ -36,7 +36,7 @@ async def test_messages_over_a_visitors_rate_get_an_error_frame_and_are_not_stor
 ) -> None:
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello"})
-        visitor_token = (await _frame(ws, "welcome"))["visitor_token"]
+        visitor_token = (await next_frame(ws, "welcome"))["visitor_token"]
         answers = [await _say(ws, f"m{n}") for n in range(5)]
     assert [a["type"] for a in answers] == ["ack"] * 3 + ["error"] * 2
     refused = answers[3]
@@ -46,7 +46,7 @@ async def test_messages_over_a_visitors_rate_get_an_error_frame_and_are_not_stor
     # The same visitor on a new socket shares the budget; a new visitor has its own.
     async with client.ws_connect("/chat") as ws:
         await ws.send_json({"type": "hello", "visitor_token": visitor_token})
-        await _frame(ws, "welcome")
+        await next_frame(ws, "welcome")
         assert (await _say(ws, "again"))["code"] == "rate_limited"
     async with client.ws_connect("/chat") as ws:
         assert (await _say(ws, "fresh"))["type"] == "ack"

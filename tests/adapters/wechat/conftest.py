@@ -15,7 +15,8 @@ from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from hub.config import ChorusConfig, WeChatConfig
+from adapters.wechat.config import WeChatConfig
+from hub.config import ChorusConfig
 from tests.fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
 
 TOKEN = "chorus-wechat-token"

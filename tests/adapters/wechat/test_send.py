@@ -12,8 +12,9 @@ import time
 from adapters.wechat.api import WeChatApi
 from hub.state import HUB
 from tests.adapters.wechat.conftest import OPENID, encrypted_callback, post_callback, text_xml
-from tests.conftest import bearer, wait_for
 from tests.fakes.wechat_api import APP_ID, APP_SECRET
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form
 
 
 async def _conversation(client, fake, created: int | None = None) -> str:
@@ -144,3 +145,17 @@ async def test_the_bot_answers_a_wechat_customer_in_chinese(
     sent = await wait_for(answered, within=15)
     assert sent[0]["touser"] == OPENID
     assert any("退" in s["text"]["content"] for s in sent), sent
+
+
+async def test_a_reply_with_a_stored_file_fails_with_the_reason(wx_client, fake_wechat, db) -> None:
+    conversation_id = await _conversation(wx_client, fake_wechat)
+    resp = await wx_client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        data=form(("terms.pdf", PDF), text="the terms"),
+        headers=bearer(wx_client),
+    )
+    assert resp.status == 201
+    doc = await _settled(db, (await resp.json())["id"])
+    assert doc["delivery"]["status"] == "failed"
+    assert "cannot carry files" in doc["delivery"]["reason"]
+    assert fake_wechat.sent == []

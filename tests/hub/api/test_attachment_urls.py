@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.hub.api.conftest import Client
 
 

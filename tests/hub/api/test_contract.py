@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 
 from hub.api.routes import API_ROUTES
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.hub.api.conftest import Client
 
 EXAMPLES_PER_OPERATION = 15
@@ -84,7 +84,9 @@ async def test_document_matches_the_real_router(client: Client) -> None:
     served = _router_operations(client)
     assert served - documented == set(), "routes the OpenAPI document does not describe"
     assert documented - served == set(), "documented operations the router does not serve"
+    # The session and config endpoints are in the table like every other one.
     assert {("POST", f"/api/v1/auth/{name}") for name in ("login", "refresh", "logout")} <= served
+    assert ("GET", "/api/v1/config") in served
 
 
 async def test_public_operations_need_no_token(client: Client) -> None:

@@ -18,7 +18,7 @@ from hub.config import ChorusConfig
 from hub.errors import BadRequest
 from hub.http import parse_model
 from hub.state import CONFIG, TOKENS
-from tests.conftest import bearer, ensure_agent
+from tests.helpers.hub import bearer, ensure_agent
 from tests.hub.api.conftest import Client
 
 

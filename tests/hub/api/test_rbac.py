@@ -12,7 +12,7 @@ import re
 import pytest
 
 from hub.api.routes import API_ROUTES
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.hub.api.conftest import Client
 
 A, G, V, P = "admin", "agent", "viewer", "public"
@@ -28,12 +28,23 @@ EXPECTED: dict[str, set[str]] = {
     "PATCH /conversations/{id}": {A, G},
     "GET /conversations/{id}/messages": {A, G, V},
     "POST /conversations/{id}/messages": {A, G},
+    "POST /conversations/{id}/attachments": {A, G},
     "GET /messages": {A, G, V},
     "GET /messages/{id}": {A, G, V},
     "GET /contacts": {A},
     "GET /contacts/{id}": {A},
     "POST /contacts/{id}/merge": {A},
     "GET /stats": {A},
+    "POST /agents": {A},
+    "PUT /agents/{id}/role": {A},
+    "GET /moderation/rules/versions": {A},
+    "POST /moderation/rules/rollback": {A},
+    "GET /reports/conversations": {A, G, V},
+    "GET /reports/response-times": {A, G, V},
+    "GET /reports/bot": {A},
+    "GET /reports/ratings": {A, G, V},
+    "GET /reports/agents": {A, G, V},
+    "GET /reports/moderation": {A},
     "GET /agents": {A, G, V},
     "PATCH /agents/{id}": {A},
     "PUT /agents/{id}/status": {A, G},

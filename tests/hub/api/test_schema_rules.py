@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 from tests.hub.api.conftest import Client
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hub.config import ChorusConfig, VerificationKey
 from hub.state import TOKENS
-from tests.conftest import bearer, ensure_agent
+from tests.helpers.hub import bearer, ensure_agent
 from tests.hub.api.conftest import Client
 
 SECRET = "test-secret-" + "x" * 32

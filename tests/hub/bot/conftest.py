@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.config import ChorusConfig
 from hub.config import _merge as merge
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_KB = ROOT / "knowledge" / "faq.yaml"

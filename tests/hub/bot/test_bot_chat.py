@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hub.bot.flows import WEEKDAYS
 from hub.bot.service import BOT, ROUTER
 from hub.state import CONFIG
-from tests.conftest import bearer, wait_for
+from tests.helpers.hub import bearer, wait_for
 from tests.hub.bot.conftest import (
     chatting,
     conversation_of,

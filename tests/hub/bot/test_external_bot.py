@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import bearer
 from tests.fakes.external_bot import FakeExternalBot
+from tests.helpers.hub import bearer
 from tests.hub.bot.conftest import chatting, conversation_of, transitions, wait_for_status
 
 

@@ -18,9 +18,9 @@ from hub.bot.flows import (
     next_opening,
     parse_rating,
 )
-from hub.bot.knowledge import KnowledgeEntry
 from hub.bot.retrieval import Match
 from hub.config import BotConfig, BusinessHoursConfig
+from hub.domain import KnowledgeEntry
 
 # Wednesday 2026-01-07, 12:00 UTC
 WEDNESDAY_NOON = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)

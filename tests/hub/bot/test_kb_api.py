@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer
+from tests.helpers.hub import bearer
 
 NEW = {
     "id": "gift-cards",

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.bot.knowledge import KnowledgeEntry, KnowledgeFileError, load_knowledge_files
+from hub.bot.knowledge import KnowledgeFileError, load_knowledge_files
 from hub.bot.retrieval import KnowledgeIndex
 from hub.bot.text import contains_phrase, stem, tokenize
 from hub.config import BotConfig
+from hub.domain import KnowledgeEntry
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "knowledge" / "faq.yaml"

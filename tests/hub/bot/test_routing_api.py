@@ -4,7 +4,7 @@ notes, labels, canned responses and the bot metrics."""
 from __future__ import annotations
 
 from hub.bot.service import ROUTER
-from tests.conftest import bearer, settle, wait_for
+from tests.helpers.hub import bearer, settle, wait_for
 from tests.hub.bot.conftest import chatting, conversation_of, go_online, resolve, transitions
 
 

@@ -1,69 +1,10 @@
-"""A webhook receiver on loopback whose answers a test scripts, and helpers to reach it."""
+"""Webhook tests' configuration: loopback receivers allowed, fast retries."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from typing import Any
-
 import pytest
-from aiohttp import web
 
 from hub.config import ChorusConfig
-from tests.conftest import bearer
-
-ALL_EVENTS = [
-    "message.created",
-    "message.updated",
-    "conversation.created",
-    "conversation.status_changed",
-    "conversation.assigned",
-    "contact.created",
-    "contact.merged",
-    "comment.published",
-    "comment.held",
-    "comment.rejected",
-]
-
-
-class Receiver:
-    """An integrator's endpoint. ``script`` holds its next answers: a status, or "hang"
-    (never answers, so the hub's request times out); then it accepts with 200."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes, str]] = []  # headers, body, outcome
-        self.arrivals: list[float] = []  # the loop's clock at each request
-        self.script: list[int | str] = []
-        self.retry_after = "1"
-        self.release = asyncio.Event()
-        self.url = ""
-        self.app = web.Application()
-        self.app.router.add_post("/hook", self.hook)
-
-    async def hook(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        step = self.script.pop(0) if self.script else 200
-        self.requests.append((dict(request.headers), body, str(step)))
-        self.arrivals.append(asyncio.get_running_loop().time())
-        if step == "hang":
-            await self.release.wait()
-            return web.Response(status=200)
-        headers = {"Retry-After": self.retry_after} if step == 429 else {}
-        if step == 302:
-            headers = {"Location": "http://169.254.169.254/latest/meta-data"}
-        return web.Response(status=int(step), headers=headers)
-
-    def accepted(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body, outcome in self.requests if outcome == "200"]
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: Any) -> Any:
-    found = Receiver()
-    server = await aiohttp_server(found.app)
-    found.url = str(server.make_url("/hook"))
-    yield found
-    found.release.set()
 
 
 @pytest.fixture
@@ -75,33 +16,3 @@ def hook_config(config: ChorusConfig) -> ChorusConfig:
     config.webhooks.request_timeout_seconds = 0.5
     config.webhooks.poll_seconds = 0.2
     return config
-
-
-async def register(client: Any, url: str, events: list[str] | None = None) -> dict[str, Any]:
-    resp = await client.post(
-        "/api/v1/webhooks/endpoints",
-        json={"url": url, "events": events or ALL_EVENTS},
-        headers=bearer(client, sub="root", role="admin"),
-    )
-    assert resp.status == 201, await resp.text()
-    found: dict[str, Any] = await resp.json()
-    return found
-
-
-async def customer_writes(client: Any, text: str, message_id: str = "m1") -> dict[str, Any]:
-    """A customer message through an API inbox: a new contact, conversation and message."""
-    admin = bearer(client, sub="root", role="admin")
-    resp = await client.post(
-        "/api/v1/api-channels",
-        json={"name": "SMS", "webhook_url": "https://bridge.example.com/chorus"},
-        headers=admin,
-    )
-    inbox = await resp.json()
-    resp = await client.post(
-        f"/api/v1/api-channels/{inbox['id']}/messages",
-        json={"message_id": message_id, "contact": {"id": "+15550100"}, "text": text},
-        headers={"Authorization": f"Bearer {inbox['token']}"},
-    )
-    assert resp.status == 201, await resp.text()
-    found: dict[str, Any] = await resp.json()
-    return found

@@ -14,8 +14,8 @@ from hub.config import ChorusConfig
 from hub.events import InboxEvent
 from hub.state import HUB
 from hub.webhooks.service import WEBHOOKS
-from tests.conftest import bearer, ensure_agent, wait_for
-from tests.hub.webhooks.conftest import ALL_EVENTS, customer_writes, register
+from tests.helpers.hub import bearer, ensure_agent, wait_for
+from tests.helpers.webhooks import ALL_EVENTS, customer_writes, register
 from tests.reliability.hubproc import HubProcess
 
 
@@ -41,6 +41,13 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
         headers=bearer(first, sub="alice"),
     )
     assert resp.status == 200, await resp.text()
+    resp = await first.post(  # an agent's reply: stored through the replies' group commit
+        f"/api/v1/conversations/{posted['conversation_id']}/messages",
+        json={"text": "It left the warehouse today."},
+        headers=bearer(first, sub="alice"),
+    )
+    assert resp.status == 201, await resp.text()
+    reply = await resp.json()
     message = await db.messages.find_one({"_id": posted["id"]})
     await first.app[HUB].edit_message(
         message["channel"], message["external_id"], "where is my parcel? (order 7)", {}
@@ -65,7 +72,15 @@ async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_af
         return wanted <= {e["type"] for e in receiver.accepted()}
 
     await wait_for(arrived, within=20)
-    events = {e["type"]: e for e in receiver.accepted()}
+
+    async def both_created() -> bool:
+        created = [e["data"]["message"]["id"] for e in receiver.accepted()
+                   if e["type"] == "message.created"]  # fmt: skip
+        return {posted["id"], reply["id"]} <= set(created)
+
+    await wait_for(both_created, within=20)  # the agent's reply too
+    events = {e["type"]: e for e in receiver.accepted()
+              if e["data"].get("message", {}).get("id") != reply["id"]}  # fmt: skip
     # Each event shows the version it reports, although all were sent after the last one.
     assert events["message.created"]["data"]["message"]["text"] == "where is my parcel?"
     assert events["message.created"]["data"]["message"]["edits"] == []

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from tests.conftest import bearer, wait_for
-from tests.hub.webhooks.conftest import customer_writes, register
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.webhooks import customer_writes, register
 from tests.ops.scrape import scrape
 
 EXPECTED = {

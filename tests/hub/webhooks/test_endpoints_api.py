@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from hub.webhooks.service import WEBHOOKS
-from tests.conftest import bearer, wait_for
-from tests.hub.webhooks.conftest import customer_writes, register
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.webhooks import customer_writes, register
 
 ENDPOINTS = "/api/v1/webhooks/endpoints"
 CALLS = [

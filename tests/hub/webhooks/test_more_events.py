@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import bearer, wait_for
-from tests.hub.webhooks.conftest import customer_writes, register
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.webhooks import customer_writes, register
 
 
 async def _arrived(receiver: Any, event_type: str, n: int = 1) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hub.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from tests.conftest import wait_for
-from tests.hub.webhooks.conftest import customer_writes, register
+from tests.helpers.hub import wait_for
+from tests.helpers.webhooks import customer_writes, register
 
 README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pymongo.asynchronous.database import AsyncDatabase
 
 from storage.digest import Digest, collection_digest, conversation_digest, document_hashes
+from storage.errors import translated
 from storage.replicator import replicated_collections
 
 Document = dict[str, Any]
@@ -61,6 +62,7 @@ async def _hashes(db: AsyncDatabase[Document], name: str) -> dict[Any, str]:
     return {doc_id: doc_hash async for doc_id, doc_hash in document_hashes(db[name])}
 
 
+@translated
 async def verify(source: AsyncDatabase[Document], target: AsyncDatabase[Document]) -> VerifyReport:
     """Digests of every replicated collection on both sides, and what differs."""
     report = VerifyReport()
@@ -106,6 +108,7 @@ async def _conversations_of(
     return found
 
 
+@translated
 async def repair(
     source: AsyncDatabase[Document],
     target: AsyncDatabase[Document],

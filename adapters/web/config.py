@@ -1,0 +1,24 @@
+"""The ``web`` section: the chat widget's sockets (and the agents' inbox sockets)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hub.config_section import ChannelSection
+
+
+class WebChatConfig(ChannelSection):
+    enabled: bool = True
+    max_frame_bytes: int = Field(default=16_384, ge=256)
+    max_text_chars: int = Field(default=4_000, ge=1)
+    heartbeat_seconds: float = Field(default=25.0, gt=0)
+    send_queue_size: int = Field(default=256, ge=1)
+    agent_send_queue_size: int = Field(default=1024, ge=1)
+    # How often an agent socket re-checks that its login session was not revoked elsewhere.
+    agent_session_check_seconds: float = Field(default=30.0, gt=0, le=3600)
+    history_limit: int = Field(default=100, ge=1, le=1000)
+    # Volume limits, in memory per process: messages per visitor (a token bucket; an
+    # address gets max_connections_per_address visitors' worth) and sockets per address.
+    message_burst: int = Field(default=30, ge=1)
+    message_refill_per_second: float = Field(default=1.0, gt=0)
+    max_connections_per_address: int = Field(default=100, ge=1)
