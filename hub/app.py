@@ -27,6 +27,7 @@ from hub.api import openapi as openapi_api
 from hub.api import privacy as privacy_api
 from hub.api import reports as reports_api
 from hub.api import sync as sync_api
+from hub.api import webhooks as webhooks_api
 from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
 from hub.bot import service as bot_service
@@ -108,6 +109,7 @@ FEATURES: tuple[Feature, ...] = (
     config_api,
     inbox_web,
     comment_setup,
+    webhooks_api,
     admin_api,
     privacy_api,
     openapi_api,

@@ -115,6 +115,10 @@ class HubPort(Protocol):
         """Apply a sender's edit, keeping the previous text; None if the message is unknown."""
         ...
 
+    async def delete_message(self, channel: Channel, external_id: str) -> Message | None:
+        """Apply a sender's deletion as a tombstone; None if the message is unknown."""
+        ...
+
     async def history(
         self, channel: Channel, sender_id: str, after_id: str | None, limit: int
     ) -> HistoryPage:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -30,6 +30,7 @@ from moderation import (
 )
 from storage.comments import CommentStore
 from storage.mongo import Document
+from storage.webhook_journal import COMMENT_EVENTS, born
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class SubmitResult:
 class CommentService:
     """Submits comments through moderation and applies human reviews."""
 
+    # Told of each stored decision (the outbound webhooks' comment events), if set.
+    on_decided: Callable[[Document], Awaitable[None]] | None = None
+
     def __init__(
         self,
         store: CommentStore,
@@ -136,6 +140,8 @@ class CommentService:
                 f"the comment is not acceptable: {decision.reason}", code=decision.reason
             )
         stored, duplicate = await self.store.insert(_comment_doc(submission, decision))
+        if not duplicate:
+            await self._decided(stored)
         log.info(
             "comment moderated",
             extra={
@@ -187,7 +193,17 @@ class CommentService:
         if updated is None:
             raise BadRequest(f"comment {comment_id} is already {status}", code="already_decided")
         log.info("comment reviewed", extra={"comment_id": comment_id, "action": action, "by": by})
+        await self._decided(updated)
         return updated
+
+    async def _decided(self, comment: Document) -> None:
+        # After the durable write: a failing reaction is logged, the decision stands.
+        if self.on_decided is None:
+            return
+        try:
+            await self.on_decided(comment)
+        except Exception:
+            log.exception("comment decision listener failed", extra={"comment_id": comment["_id"]})
 
     async def replace_rules(self, rules: ModerationRules, by: str) -> str:
         return (await self.rules.replace(rules, by)).version
@@ -219,7 +235,8 @@ def _comment_doc(submission: CommentSubmission, decision: Decision) -> Document:
     }
     if decision.status == "approved":
         doc["published_at"] = now
-    return doc
+    # The insert owes the decision's webhook event (storage/webhook_journal.py).
+    return doc | born(COMMENT_EVENTS[decision.status], f"evt_comment_{doc['_id']}")
 
 
 def web_trust_key(author_key: str, author_token: str) -> str:

@@ -133,6 +133,26 @@ class OutboxConfig(Section):
     poll_seconds: float = Field(default=5.0, gt=0)
 
 
+class WebhooksConfig(Section):
+    """Outbound webhooks: inbox events posted, signed, to the endpoints admins register.
+
+    A delivery is retried with backoff for ``retry_for_seconds`` (25 hours) before it is
+    dead-lettered; an endpoint failing for ``pause_after_seconds`` (3 days) is paused and
+    flagged. Endpoints resolving to private, loopback or link-local addresses are refused
+    unless ``allow_private_addresses`` (for a receiver on the hub's own network).
+    """
+
+    enabled: bool = True
+    allow_private_addresses: bool = False
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    base_delay_seconds: float = Field(default=30.0, gt=0)
+    max_delay_seconds: float = Field(default=3600.0, gt=0)
+    retry_for_seconds: float = Field(default=25 * 3600.0, gt=0)
+    pause_after_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+
+
 class SyncConfig(Section):
     """Device sync, the change feed, and fan-out across hub instances."""
 
@@ -320,6 +340,7 @@ class CoreConfig(Section):
     outbox: OutboxConfig = OutboxConfig()
     sync: SyncConfig = SyncConfig()
     logging: LoggingConfig = LoggingConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     bot: BotConfig = BotConfig()
     moderation: ModerationConfig = ModerationConfig()
     archive: ArchiveConfig = ArchiveConfig()

@@ -42,6 +42,7 @@ from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
 from storage.sequence import page_after
+from storage.webhook_journal import transition_owed
 
 log = logging.getLogger(__name__)
 REPLYING_LIMIT = 10_000
@@ -227,10 +228,28 @@ class Hub:
 
         None when the message is unknown, so the adapter can store the edit as a new message.
         """
+        before = await self.store.message_by_external_id(channel, external_id)
         message = await self.store.edit_message(channel, external_id, text, raw)
-        if message is not None:
+        if message is not None and before is not None and before.text != message.text:
             log.info("inbound edited", extra={"message_id": message.id, "channel": channel})
+            await self._publish_update(message)
         return message
+
+    async def delete_message(self, channel: Channel, external_id: str) -> Message | None:
+        """Apply a sender's deletion: a tombstone keeps the fact and every earlier version.
+
+        None when the message is unknown (nothing is stored for it)."""
+        before = await self.store.message_by_external_id(channel, external_id)
+        message = await self.store.delete_message(channel, external_id)
+        if message is not None and before is not None and before.deleted_at is None:
+            log.info("inbound deleted", extra={"message_id": message.id, "channel": channel})
+            await self._publish_update(message)
+        return message
+
+    async def _publish_update(self, message: Message) -> None:
+        conversation = await self.store.get_conversation(message.conversation_id)
+        if conversation is not None:
+            self.events.publish(InboxEvent("message_updated", conversation, message))
 
     async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> bool:
         """Reopen the thread's conversation if it was resolved within the reopen window;
@@ -243,10 +262,12 @@ class Hub:
         )
         if resolved is None:
             return False
-        reopened = await self.store.reopen(resolved.id, reopen_status(resolved.assignee))
+        actor = Author(kind="contact", id=contact.id, name=contact.name)
+        status = reopen_status(resolved.assignee)
+        owed = transition_owed(resolved, {"status": status}, actor, "reopened")
+        reopened = await self.store.reopen(resolved.id, status, owed)
         if reopened is None:
             return False
-        actor = Author(kind="contact", id=contact.id, name=contact.name)
         self.events.publish(
             InboxEvent("conversation", reopened, previous=resolved, actor=actor, reason="reopened")
         )
@@ -337,7 +358,11 @@ class Hub:
         )
         try:
             updated = await self.store.update_conversation(
-                conversation_id, changes, current=previous, expect=expect
+                conversation_id,
+                changes,
+                current=previous,
+                expect=expect,
+                events=transition_owed(previous, changes, actor, reason),
             )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +102,8 @@ class Message(Model):
     client_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     edits: tuple[MessageEdit, ...] = ()
+    # Set when the sender deleted it on their platform: the text is gone, the fact stays.
+    deleted_at: datetime | None = None
     # Position in its conversation, in commit order (storage/sequence.py); None until stored.
     seq: int | None = None
 
@@ -172,6 +174,36 @@ class ApiChannel(Model):
     secret: str
     token_hash: str
     active: bool = True
+    created_at: datetime
+
+
+WebhookEventType = Literal[
+    "message.created",
+    "message.updated",
+    "conversation.created",
+    "conversation.status_changed",
+    "conversation.assigned",
+    "contact.created",
+    "contact.merged",
+    "comment.published",
+    "comment.held",
+    "comment.rejected",
+]
+WEBHOOK_EVENT_TYPES: tuple[WebhookEventType, ...] = get_args(WebhookEventType)
+
+
+class WebhookEndpoint(Model):
+    """Where an admin wants events posted, signed with ``secret``. ``flagged`` says the hub
+    paused it itself because it kept failing."""
+
+    id: str
+    url: str
+    events: tuple[WebhookEventType, ...]
+    secret: str
+    active: bool = True
+    flagged: bool = False
+    description: str = ""
+    failing_since: datetime | None = None
     created_at: datetime
 
 

@@ -12,7 +12,8 @@ from hub.domain import Author, Conversation, Message
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["message", "conversation"]
+# "message_updated": a sender edited or deleted a stored message (its history kept).
+EventKind = Literal["message", "conversation", "message_updated"]
 
 
 @dataclass(frozen=True, slots=True)

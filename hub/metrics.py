@@ -48,6 +48,12 @@ when a metric here (or named in README.md or docs/) has no sample after a script
 - ``chorus_backup_last_success_timestamp_seconds`` (gauge) — end of the last good backup
   (0 before the first one, so an age alert fires)
 - ``chorus_backup_bytes`` (gauge) — size of the last successful backup
+- ``chorus_webhook_deliveries_total`` (counter) — result ∈ ``WEBHOOK_RESULTS`` — outbound
+  webhook POSTs (and deliveries refused before one: ``blocked``)
+- ``chorus_webhook_dead_letters_total`` (counter) — deliveries dead-lettered
+- ``chorus_webhook_dead_letters_stored`` (gauge) — dead letters kept now (refreshed at scrape)
+- ``chorus_webhook_lag_seconds`` (gauge) — age of the oldest delivery still owed (0 when
+  none is; refreshed at scrape)
 
 Backups and archive runs may run in another process (``chorus backup``, ``chorus archive
 run``): they record each run in the database (``backup_runs``, ``archive_runs``) and these
@@ -95,6 +101,18 @@ DELIVERY_REASONS: tuple[DeliveryReason, ...] = (
     "not_routable",
 )
 SocketKind = Literal["customer", "agent"]
+WebhookResult = Literal[
+    "delivered", "timeout", "unreachable", "server_error", "rate_limited", "refused", "blocked"
+]
+WEBHOOK_RESULTS: tuple[WebhookResult, ...] = (
+    "delivered",
+    "timeout",
+    "unreachable",
+    "server_error",
+    "rate_limited",
+    "refused",
+    "blocked",
+)
 
 # Storage calls are mostly sub-millisecond on loopback and tens of milliseconds across a
 # replica set with majority writes; the buckets cover both.
@@ -274,6 +292,23 @@ class HubMetrics:
         self.backup_bytes = Gauge(
             "chorus_backup_bytes", "Size of the last successful backup.", registry=r
         )
+        self.webhook_deliveries = Counter(
+            "chorus_webhook_deliveries",
+            "Outbound webhook delivery attempts by result.",
+            ["result"],
+            registry=r,
+        )
+        self.webhook_dead_letters_total = Counter(
+            "chorus_webhook_dead_letters", "Webhook deliveries dead-lettered.", registry=r
+        )
+        self.webhook_dead_letters = Gauge(
+            "chorus_webhook_dead_letters_stored", "Webhook dead letters stored now.", registry=r
+        )
+        self.webhook_lag = Gauge(
+            "chorus_webhook_lag_seconds",
+            "Age of the oldest webhook delivery still owed.",
+            registry=r,
+        )
         self.channel_next_poll = Gauge(
             "chorus_channel_next_poll_timestamp_seconds",
             "When a polling channel asks its platform next (unix time; later when rate limited)",
@@ -329,6 +364,12 @@ class HubMetrics:
 
     def bot_resolved(self, channel: str) -> None:
         self.bot_contained.labels(channel=channel).inc()
+
+    def webhook_delivered(self, result: WebhookResult) -> None:
+        self.webhook_deliveries.labels(result=result).inc()
+
+    def webhook_dead_lettered(self) -> None:
+        self.webhook_dead_letters_total.inc()
 
     def moderated(self, channel: str, verdict: str) -> None:
         self.moderation_verdicts.labels(channel=channel, verdict=verdict).inc()

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from storage.digest import document_hash
+from storage.webhook_journal import is_bookkeeping, without_bookkeeping
 
 Document = dict[str, Any]
 ResumeToken = Mapping[str, Any]
@@ -77,6 +78,7 @@ def change_from_event(event: Mapping[str, Any]) -> Change:
     doc = event.get("fullDocument") if event["operationType"] != "delete" else None
     if doc is None or doc.get("erased"):  # an erased person's tombstone: gone for devices
         return Change("delete", collection, doc_id, None, None, at)
+    doc = without_bookkeeping(doc)
     return Change("upsert", collection, doc_id, doc, document_hash(doc), at)
 
 
@@ -147,6 +149,8 @@ async def read_changes(
             event = await stream.try_next()
             if event is None:
                 break
+            if is_bookkeeping(event):  # a webhook event settled: no data changed
+                continue
             changes.append(change_from_event(event))
         after = stream.resume_token
     finally:

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 from storage.paging import NewestFirst, by_id
+from storage.webhook_journal import COMMENT_EVENTS, owed, with_owed
 
 RULES_POINTER = "current"
 
@@ -110,7 +111,8 @@ class CommentStore(StorageBoundary):
         self, comment_id: str, status: str, review: Document, now: datetime
     ) -> Document | None:
         """Move a comment to ``status`` and append ``review`` to its trail; ``None`` when it
-        does not exist or already has that status."""
+        does not exist or already has that status. The same write owes the decision's
+        webhook event (storage/webhook_journal.py)."""
         update: Document = {
             "$set": {"status": status, "updated_at": now},
             "$push": {"reviews": review},
@@ -121,7 +123,7 @@ class CommentStore(StorageBoundary):
             update["$unset"] = {"published_at": ""}
         return await self.comments.find_one_and_update(
             {"_id": comment_id, "status": {"$ne": status}},
-            update,
+            with_owed(update, [owed(COMMENT_EVENTS[status])]),
             return_document=ReturnDocument.AFTER,
         )
 

@@ -21,6 +21,8 @@ from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from storage.webhook_journal import without_bookkeeping
+
 Document = dict[str, Any]
 # Reads documents as the exact bytes the server holds (for byte-for-byte comparisons).
 RAW = CodecOptions(document_class=RawBSONDocument)
@@ -84,7 +86,7 @@ async def document_hashes(
 ) -> AsyncIterator[tuple[Any, str]]:
     """``(_id, hash)`` of every matching document, in ``_id`` order."""
     async for doc in coll.find(dict(filter or {})).sort("_id", 1):
-        yield doc["_id"], document_hash(doc)
+        yield doc["_id"], document_hash(without_bookkeeping(doc))
 
 
 async def collection_digest(
@@ -105,7 +107,7 @@ async def conversation_digest(db: AsyncDatabase[Document], conversation_id: str)
     conversation = await db["conversations"].find_one({"_id": conversation_id})
     if conversation is None:
         return DigestBuilder().result()
-    hashes = {conversation_id: document_hash(conversation)}
+    hashes = {conversation_id: document_hash(without_bookkeeping(conversation))}
     async for doc_id, doc_hash in document_hashes(
         db["messages"], {"conversation_id": conversation_id}
     ):

@@ -26,6 +26,7 @@ from storage.message_docs import message_from_doc
 from storage.mongo import Document, MongoStore
 from storage.paging import NewestFirst, by_id
 from storage.sequence import MessageSequence
+from storage.webhook_journal import born, owed, with_owed
 
 # Fields a client sees on a conversation; storage-only fields stay inside.
 _CONVERSATION_FIELDS = set(Conversation.model_fields)
@@ -39,6 +40,19 @@ def contact_from_doc(doc: Document) -> Contact:
 def conversation_from_doc(doc: Document) -> Conversation:
     fields = {k: v for k, v in doc.items() if k in _CONVERSATION_FIELDS}
     return Conversation.model_validate({**fields, "id": doc["_id"]})
+
+
+def _updated_event(doc: Document, text: str, deleted_at: datetime | None = None) -> Document:
+    """The message.updated event owed by one more version of the message ``doc``: what the
+    version says is kept with it, so the event shows that version however many follow."""
+    version = len(doc.get("edits") or []) + 1
+    return owed(
+        "message.updated",
+        f"evt_message_{doc['_id']}_v{version}",
+        version=version,
+        text=text,
+        deleted_at=deleted_at,
+    )
 
 
 def identity_key(channel: str, external_id: str) -> str:
@@ -62,10 +76,12 @@ class InboxStore(StorageBoundary):
     # -- contacts -----------------------------------------------------------------
     async def upsert_contact(self, identity: Identity, name: str) -> Contact:
         key = identity_key(identity.channel, identity.external_id)
+        contact_id = new_id()
         update: Document = {
             "$setOnInsert": {
-                "_id": new_id(),
+                "_id": contact_id,
                 "created_at": utcnow(),
+                **born("contact.created", f"evt_contact_{contact_id}"),
                 "identities": [identity.model_dump()],
                 "identity_keys": [key],
                 "email": None,
@@ -139,6 +155,7 @@ class InboxStore(StorageBoundary):
             "created_at": now,
             "updated_at": now,
             "last_message_at": now,
+            **born("conversation.created", f"evt_conversation_{conversation_id}"),
         }
         for _ in range(3):
             try:
@@ -173,9 +190,15 @@ class InboxStore(StorageBoundary):
         )
         return conversation_from_doc(doc) if doc else None
 
-    async def reopen(self, conversation_id: str, status: ConversationStatus) -> Conversation | None:
+    async def reopen(
+        self,
+        conversation_id: str,
+        status: ConversationStatus,
+        events: Sequence[Document] = (),
+    ) -> Conversation | None:
         """Make a resolved conversation active again; None if it is not resolved any more or
-        the contact already has another active conversation in that thread."""
+        the contact already has another active conversation in that thread. ``events`` are
+        the webhook events the change owes (storage/webhook_journal.py)."""
         current = await self.conversations.find_one({"_id": conversation_id, "status": "resolved"})
         if current is None:
             return None
@@ -183,7 +206,9 @@ class InboxStore(StorageBoundary):
         try:
             doc = await self.conversations.find_one_and_update(
                 {"_id": conversation_id, "status": "resolved"},
-                {"$set": {"status": status, "open_key": key, "updated_at": utcnow()}},
+                with_owed(
+                    {"$set": {"status": status, "open_key": key, "updated_at": utcnow()}}, events
+                ),
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
@@ -241,6 +266,7 @@ class InboxStore(StorageBoundary):
         unless_changed_after: datetime | None = None,
         current: Conversation | None = None,
         expect: Mapping[str, Any] | None = None,
+        events: Sequence[Document] = (),
     ) -> Conversation | None:
         """Apply ``changes``; each changed field's server time is kept in ``changed_at``.
 
@@ -251,6 +277,7 @@ class InboxStore(StorageBoundary):
         the fields changed on the server after that time (offline sync's conflict rule).
         With ``expect``, nothing is written (and None returned) unless the stored fields
         still have those values.
+        ``events`` are the webhook events the change owes, recorded by the same write.
         """
         now = utcnow()
         stamps = {f"changed_at.{field}": now for field in changes}
@@ -278,7 +305,7 @@ class InboxStore(StorageBoundary):
                 )
         try:
             doc = await self.conversations.find_one_and_update(
-                match, update, return_document=ReturnDocument.AFTER
+                match, with_owed(update, events), return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as exc:
             raise ValueError("the contact already has another active conversation there") from exc
@@ -317,12 +344,44 @@ class InboxStore(StorageBoundary):
             # Conditional on the text read, so two concurrent edits both land in ``edits``.
             updated = await self.messages.find_one_and_update(
                 {"_id": doc["_id"], "text": doc.get("text", "")},
-                {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
+                with_owed(
+                    {"$set": {"text": text, "raw": dict(raw)}, "$push": {"edits": edit}},
+                    [_updated_event(doc, text)],
+                ),
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:
                 return message_from_doc(updated)
         raise RuntimeError("could not apply the edit")  # pragma: no cover - five races
+
+    async def delete_message(self, channel: str, external_id: str) -> Message | None:
+        """Tombstone a stored message: its text is removed (kept as the last version in
+        ``edits``) and ``deleted_at`` records the fact. None when the message is unknown;
+        deleting it again changes nothing."""
+        now = utcnow()
+        for _ in range(5):
+            doc = await self.messages.find_one({"channel": channel, "external_id": external_id})
+            if doc is None:
+                return None
+            if doc.get("deleted_at") is not None:
+                return message_from_doc(doc)
+            version = {"text": doc.get("text", ""), "edited_at": now}
+            updated = await self.messages.find_one_and_update(
+                {"_id": doc["_id"], "text": doc.get("text", ""), "deleted_at": None},
+                with_owed(
+                    {"$set": {"text": "", "deleted_at": now}, "$push": {"edits": version}},
+                    [_updated_event(doc, "", now)],
+                ),
+                return_document=ReturnDocument.AFTER,
+            )
+            if updated is not None:
+                return message_from_doc(updated)
+        raise RuntimeError("could not apply the deletion")  # pragma: no cover - five races
+
+    async def message_by_external_id(self, channel: str, external_id: str) -> Message | None:
+        """The message a platform knows as ``external_id`` on ``channel``, if stored."""
+        doc = await self.messages.find_one({"channel": channel, "external_id": external_id})
+        return message_from_doc(doc) if doc else None
 
     async def get_message(self, message_id: str) -> Message | None:
         doc = await self.messages.find_one({"_id": message_id})

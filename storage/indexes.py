@@ -13,11 +13,15 @@ SEEN_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 INDEXES: dict[str, list[IndexModel]] = {
     "contacts": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # "channel:external id" for each identity: a plain multikey equality lookup that
         # every MongoDB-wire server serves from the index ($elemMatch plans vary).
         IndexModel([("identity_keys", ASCENDING)], name="identity_unique", unique=True),
     ],
     "conversations": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # Only active conversations carry open_key (it is unset on resolution); sparse, not
         # partial, so plain equality queries can use the index.
         IndexModel([("open_key", ASCENDING)], name="open_key_unique", unique=True, sparse=True),
@@ -59,6 +63,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("resolved_at", ASCENDING)], name="resolved"),
     ],
     "messages": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         # Every message has an external id (outbound ones get a hub-made one), so a platform
         # retry or a client resend can never store a second copy.
         IndexModel(
@@ -87,6 +93,19 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("delivery.status", ASCENDING), ("delivery.next_attempt_at", ASCENDING)],
             name="outbox",
             partialFilterExpression={"delivery.status": "pending"},
+        ),
+    ],
+    "webhook_deliveries": [
+        # The lease queue's index (storage/outbox.py), as on messages.
+        IndexModel(
+            [("delivery.status", ASCENDING), ("delivery.next_attempt_at", ASCENDING)],
+            name="outbox",
+            partialFilterExpression={"delivery.status": "pending"},
+        ),
+        # Dead letters by time range, and the oldest pending delivery (the lag).
+        IndexModel(
+            [("delivery.status", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+            name="status_created",
         ),
     ],
     "conversation_events": [
@@ -139,6 +158,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("shortcut", ASCENDING)], name="shortcut_unique", unique=True)
     ],
     "comments": [
+        # Webhook events owed by the document's last write (storage/webhook_journal.py).
+        IndexModel([("webhooks_owed_at", ASCENDING)], name="webhooks_owed", sparse=True),
         IndexModel(
             [("external.channel", ASCENDING), ("external.message_id", ASCENDING)],
             name="external_unique",

@@ -34,6 +34,7 @@ from storage.inbox import (
     open_key,
 )
 from storage.mongo import Document
+from storage.webhook_journal import born
 
 log = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
@@ -208,9 +209,11 @@ class InboundWriter(StorageBoundary):
                 not inbound.sender_name or doc.get("name") == inbound.sender_name
             ):
                 continue
+            contact_id = new_id()
             on_insert: Document = {
-                "_id": new_id(),
+                "_id": contact_id,
                 "created_at": _stored_time(),
+                **born("contact.created", f"evt_contact_{contact_id}"),
                 "identities": [
                     {
                         "channel": inbound.channel,
@@ -281,8 +284,9 @@ class InboundWriter(StorageBoundary):
         for key, (contact_id, inbound) in wanted.items():
             if key in found:
                 continue
+            conversation_id = new_id()
             fresh[key] = {
-                "_id": new_id(),
+                "_id": conversation_id,
                 "contact_id": contact_id,
                 "channel": inbound.channel,
                 "thread_key": inbound.thread_key,
@@ -294,6 +298,7 @@ class InboundWriter(StorageBoundary):
                 "created_at": now,
                 "updated_at": now,
                 "last_message_at": now,
+                **born("conversation.created", f"evt_conversation_{conversation_id}"),
             }
         created: set[str] = set()
         if fresh:

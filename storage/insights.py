@@ -17,6 +17,7 @@ from storage.errors import StorageBoundary
 from storage.inbox import contact_from_doc, open_key
 from storage.mongo import Document, MongoStore
 from storage.paging import by_id
+from storage.webhook_journal import owed, with_owed
 
 
 class ContactsMergeError(Exception):
@@ -81,7 +82,9 @@ class Insights(StorageBoundary):
         }
         if fill:
             update["$set"] = fill
-        await self.contacts.update_one({"_id": keep_id}, update)
+        # The merge's last write owes its webhook event (storage/webhook_journal.py).
+        merged_event = owed("contact.merged", merged_contact_id=other_id)
+        await self.contacts.update_one({"_id": keep_id}, with_owed(update, [merged_event]))
         merged = await self.contacts.find_one({"_id": keep_id})
         assert merged is not None
         return contact_from_doc(merged)

@@ -3,6 +3,9 @@
 A sender claims due messages with a lease, so several hub instances never send the same
 message at once and a crashed sender's claim expires and is taken up again. Claims and
 outcomes are written in batches: a pass costs the same few commands for one message or 32.
+The same lease queue serves any collection whose documents carry a ``delivery`` of this
+shape (the outbound webhooks' ``webhook_deliveries``): ``claim_due_documents`` hands out
+the raw documents.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ class Outcome:
 
 
 class OutboxStore(StorageBoundary):
-    def __init__(self, mongo: MongoStore) -> None:
-        self.messages = mongo.collection("messages")
+    def __init__(self, mongo: MongoStore, collection: str = "messages") -> None:
+        self.messages = mongo.collection(collection)
 
     async def claim_due(self, lease_seconds: float, limit: int) -> list[Message]:
         return (await self.claim_batch(lease_seconds, limit)).messages
@@ -45,7 +48,20 @@ class OutboxStore(StorageBoundary):
     async def claim_batch(
         self, lease_seconds: float, limit: int, skip_channels: Collection[str] = ()
     ) -> Claimed:
-        """Claim up to ``limit`` due messages (none of ``skip_channels``) in two commands.
+        """Claim up to ``limit`` due messages (none of ``skip_channels``) in two commands."""
+        candidates, next_due = await self._due_ids(limit, skip_channels)
+        claimed = await self.claim_ids(candidates, lease_seconds)
+        return Claimed(claimed, next_due)
+
+    async def claim_due_documents(self, lease_seconds: float, limit: int) -> list[Document]:
+        """Lease up to ``limit`` due documents (their ``delivery.attempts`` counted up)."""
+        candidates, _ = await self._due_ids(limit)
+        return await self.claim_id_documents(candidates, lease_seconds)
+
+    async def _due_ids(
+        self, limit: int, skip_channels: Collection[str] = ()
+    ) -> tuple[list[str], datetime | None]:
+        """Up to ``limit`` ids due and free now, and when the next one is due.
 
         Candidates come from the outbox index alone (pending, soonest first); they are then
         claimed together by id with the full condition, so two senders never take the same
@@ -75,15 +91,22 @@ class OutboxStore(StorageBoundary):
                 break  # soonest first: nothing after this is due either
             if (lease is None or lease <= now) and doc.get("channel") not in skip_channels:
                 candidates.append(doc["_id"])
-        claimed = await self.claim_ids(candidates[:limit], lease_seconds)
         if len(candidates) > limit:
             next_due = now
-        return Claimed(claimed, next_due)
+        return candidates[:limit], next_due
 
     async def claim_ids(self, message_ids: Sequence[str], lease_seconds: float) -> list[Message]:
+        return [
+            message_from_doc(doc)
+            for doc in await self.claim_id_documents(message_ids, lease_seconds)
+        ]
+
+    async def claim_id_documents(
+        self, message_ids: Sequence[str], lease_seconds: float
+    ) -> list[Document]:
         """Lease those of ``message_ids`` that are due and free: one update, one read.
 
-        A claim moves the message's next attempt to the lease's end: should this sender
+        A claim moves the document's next attempt to the lease's end: should this sender
         die, that is when another takes it up, and meanwhile it does not sit at the head of
         the due order, in front of other channels' messages.
         """
@@ -110,12 +133,12 @@ class OutboxStore(StorageBoundary):
         )
         # Only the documents this update leased carry its token (another sender's claim
         # of the same id meanwhile carries that sender's).
-        docs = await self.messages.find(
+        docs: list[Document] = await self.messages.find(
             {"_id": {"$in": list(message_ids)}, "delivery.lease_id": token}
         ).to_list()
         order = {message_id: n for n, message_id in enumerate(message_ids)}
         docs.sort(key=lambda doc: order[doc["_id"]])
-        return [message_from_doc(doc) for doc in docs]
+        return docs
 
     async def complete(self, outcomes: Sequence[Outcome]) -> list[None]:
         """Write several attempts' outcomes in one command (``sent``, retry or ``failed``)."""

@@ -13,6 +13,7 @@ from storage.errors import StorageBoundary
 from storage.group_commit import GroupCommit
 from storage.inbox import conversation_from_doc
 from storage.mongo import Document, MongoStore
+from storage.webhook_journal import with_owed
 
 
 class RoutingStore(StorageBoundary):
@@ -104,11 +105,14 @@ class RoutingStore(StorageBoundary):
             return_document=ReturnDocument.AFTER,
         )
 
-    async def assign_if_waiting(self, conversation_id: str, agent_id: str) -> Conversation | None:
-        """Assign only if the conversation still waits unassigned (a claim always wins)."""
+    async def assign_if_waiting(
+        self, conversation_id: str, agent_id: str, events: Sequence[Document] = ()
+    ) -> Conversation | None:
+        """Assign only if the conversation still waits unassigned (a claim always wins);
+        the same write owes ``events`` (storage/webhook_journal.py)."""
         doc = await self.conversations.find_one_and_update(
             {"_id": conversation_id, "status": "open", "assignee": None},
-            {"$set": {"assignee": agent_id, "updated_at": utcnow()}},
+            with_owed({"$set": {"assignee": agent_id, "updated_at": utcnow()}}, events),
             return_document=ReturnDocument.AFTER,
         )
         return conversation_from_doc(doc) if doc else None

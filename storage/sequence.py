@@ -24,6 +24,7 @@ from pymongo.errors import BulkWriteError
 from hub.domain import HistoryPage, Message
 from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc, message_to_doc
+from storage.webhook_journal import born
 
 DUPLICATE_KEY = 11000
 # Range reads are bounded: the embedded server reads every match of an open range first.
@@ -120,7 +121,9 @@ class MessageSequence(StorageBoundary):
             seq = nxt.get(cid, self._top.get(cid, 0) + 1)
             nxt[cid] = seq + 1
             numbered = message.model_copy(update={"seq": seq})
-            out.append((message_to_doc(numbered), numbered))
+            # The insert itself owes the message.created event (storage/webhook_journal.py).
+            doc = message_to_doc(numbered) | born("message.created", f"evt_message_{message.id}")
+            out.append((doc, numbered))
         return out
 
     def _note_stored(self, messages: Sequence[Message]) -> None:

@@ -10,6 +10,7 @@ from storage.digest import Digest, conversation_digest
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
 from storage.paging import by_id
+from storage.webhook_journal import without_bookkeeping
 
 
 class SyncFeedStore(StorageBoundary):
@@ -33,9 +34,10 @@ class SyncFeedStore(StorageBoundary):
     async def documents_after(
         self, collection: str, after: str | None, limit: int
     ) -> list[Document]:
-        """The next ``limit`` documents of ``collection`` by ``_id``, in bounded bands."""
+        """The next ``limit`` documents of ``collection`` by ``_id``, in bounded bands,
+        without the webhook bookkeeping (owed events are not part of what a device syncs)."""
         docs, _ = await by_id(self.db[collection], {}, limit, after)
-        return docs
+        return [without_bookkeeping(doc) for doc in docs]
 
     async def conversation_digest(self, conversation_id: str) -> Digest:
         return await conversation_digest(self.db, conversation_id)

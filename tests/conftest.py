@@ -20,6 +20,7 @@ from hub.app import create_app
 from hub.config import ChorusConfig, load_config
 from storage.embedded import EmbeddedMongo
 from tests.helpers.hub import MakeClient
+from tests.helpers.webhooks import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +93,13 @@ async def make_client(aiohttp_client: Any, config: ChorusConfig) -> MakeClient:
 @pytest.fixture
 async def client(make_client: MakeClient) -> TestClient[web.Request, web.Application]:
     return await make_client()
+
+
+@pytest.fixture
+async def receiver(aiohttp_server: Any) -> Any:
+    """An integrator's webhook endpoint (tests.helpers.webhooks.Receiver), served on loopback."""
+    found = Receiver()
+    server = await aiohttp_server(found.app)
+    found.url = str(server.make_url("/hook"))
+    yield found
+    found.release.set()

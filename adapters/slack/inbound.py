@@ -4,7 +4,8 @@ A direct message to the app (``channel_type: im``) is a customer writing: it bec
 inbound message of a ``slack`` conversation answered in that DM channel. A reply in an
 agent-channel thread linked to a conversation is an agent answering: it becomes the
 conversation's outbound reply, authored by the agent the Slack user is linked to.
-Bots (this app included), edits and other subtypes are ignored, so nothing loops.
+Bots (this app included) and other subtypes are ignored, so nothing loops; a customer's
+edit or deletion in the DM updates the stored message, which keeps every earlier version.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Human messages: plain, with files, or a thread reply also sent to the channel.
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+# A customer changing history: applied to the stored message, never stored as a new one.
+HISTORY_SUBTYPES = {"message_changed", "message_deleted"}
 NAME_LOOKUP_SECONDS = 1.0
 NAME_CACHE_SIZE = 1024
 UNKNOWN_AGENT_TEXT = (
@@ -67,6 +70,9 @@ class SlackInbound:
         self._names: dict[str, str] = {}
 
     async def on_message(self, event: dict[str, Any], bot_user_id: str | None) -> None:
+        if event.get("channel_type") == "im" and event.get("subtype") in HISTORY_SUBTYPES:
+            await self._history(event)
+            return
         if not is_human_message(event, bot_user_id):
             return
         if event.get("channel_type") == "im":
@@ -78,6 +84,24 @@ class SlackInbound:
         conversation_id = await self.threads.conversation_for_thread(event["channel"], thread_ts)
         if conversation_id is not None:
             await self._from_agent(conversation_id, event)
+
+    async def _history(self, event: dict[str, Any]) -> None:
+        """A customer's edit or deletion in a DM: the stored message keeps every version.
+
+        Only messages the hub stored (customers' DM messages) are touched; an edit of one
+        never seen is not stored as new, since its original was not ours."""
+        channel = event.get("channel")
+        if not isinstance(channel, str):
+            return
+        if event.get("subtype") == "message_deleted":
+            deleted_ts = event.get("deleted_ts")
+            if isinstance(deleted_ts, str):
+                await self.hub.delete_message("slack", f"{channel}:{deleted_ts}")
+            return
+        changed = event.get("message")
+        if isinstance(changed, dict) and isinstance(changed.get("ts"), str):
+            text = render.unescape(changed.get("text") or "")
+            await self.hub.edit_message("slack", f"{channel}:{changed['ts']}", text, event)
 
     def _keep_files(self, message: Message, event: dict[str, Any]) -> None:
         """Fetch the event's files into the media store, after the message is stored."""

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters.twitter.client import TwitterApiClient
 from adapters.twitter.config import TwitterConfig
+from adapters.twitter.normalize import edited_tweet
 from adapters.twitter.outbound import TwitterSender
 from adapters.twitter.poller import TwitterPoller
 from adapters.twitter.webhook import TwitterWebhook
@@ -87,11 +88,20 @@ class TwitterAdapter:
         return await self.sender.send(outbound)
 
     async def ingest(self, inbound: InboundMessage) -> ReceiveResult | None:
-        """Store one normalized message; ``None`` for the account's own posts."""
+        """Store one normalized message; ``None`` for the account's own posts and for edits
+        (applied to the stored tweet)."""
         if inbound.sender_id == self.account_id:
             return None
         if inbound.route.get("kind") != "mention":
             return await self.hub.receive(inbound)
+        original = edited_tweet(inbound.raw.get("tweet") or {})
+        if original is not None and original != inbound.route["reply_to"]:
+            # An edit is a new tweet naming the first one: the stored mention keeps both.
+            edited = await self.hub.edit_message(
+                "twitter", f"tweet:{original}", inbound.text, dict(inbound.raw)
+            )
+            if edited is not None:
+                return None
         inbound = await self._resolve_thread(inbound)
         tweet_id = str(inbound.route["reply_to"])
         result = await self.hub.receive(inbound)

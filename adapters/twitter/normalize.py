@@ -26,6 +26,7 @@ TWEET_FIELDS = [
     "in_reply_to_user_id",
     "referenced_tweets",
     "attachments",
+    "edit_history_tweet_ids",
 ]
 USER_FIELDS = ["name", "username"]
 MEDIA_FIELDS = ["type", "url", "preview_image_url", "variants", "alt_text"]
@@ -42,6 +43,16 @@ DM_EVENT_FIELDS = [
     "entities",
 ]
 DM_EXPANSIONS = ["sender_id", "attachments.media_keys"]
+
+
+def edited_tweet(tweet: Json) -> str | None:
+    """The first version's id of an edited tweet (v2 ``edit_history_tweet_ids``, v1.1
+    ``edit_history.initial_tweet_id``), or None for a tweet never edited."""
+    history = tweet.get("edit_history_tweet_ids")
+    if isinstance(history, list) and history:
+        return str(history[0])
+    initial = (tweet.get("edit_history") or {}).get("initial_tweet_id")
+    return str(initial) if initial else None
 
 
 def mention_thread(conversation_id: str) -> str:

@@ -15,6 +15,7 @@ from hub.domain import Channel, Contact, utcnow
 from hub.errors import Conflict, NotFound
 from hub.http import parse_query, read_json
 from hub.state import MONGO
+from hub.webhooks.service import WEBHOOKS
 from storage.insights import ContactMissing, ContactsMergeError, Insights
 
 MAX_PAGE = 200
@@ -75,6 +76,9 @@ async def merge_contacts(request: web.Request) -> web.Response:
         raise NotFound(str(exc)) from exc
     except ContactsMergeError as exc:
         raise Conflict(str(exc), code="cannot_merge") from exc
+    hooks = request.app.get(WEBHOOKS)
+    if hooks is not None:  # the merge's write owes contact.merged: deliver it now
+        hooks.sender.wake()
     return web.json_response(merged.model_dump(mode="json"))
 
 

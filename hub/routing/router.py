@@ -30,6 +30,7 @@ from hub.routing.states import (
 )
 from storage.agents import AgentStore
 from storage.routing import RoutingStore
+from storage.webhook_journal import transition_owed
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,9 @@ class Router:
             agent = pick_agent(agents, loads, self.config.policy, last)
             if agent is None:
                 break
-            updated = await self.store.assign_if_waiting(conversation.id, agent.id)
+            reason = f"policy:{self.config.policy}"
+            owed = transition_owed(conversation, {"assignee": agent.id}, None, reason)
+            updated = await self.store.assign_if_waiting(conversation.id, agent.id, owed)
             if updated is None:
                 continue  # claimed by hand meanwhile: the claim wins
             self.hub.events.publish(
@@ -253,7 +256,7 @@ class Router:
                     "conversation",
                     updated,
                     previous=conversation,
-                    reason=f"policy:{self.config.policy}",
+                    reason=reason,
                 )
             )
             loads[agent.id] += 1

@@ -22,6 +22,8 @@ from hub.domain import Author, ConversationStatus
 from hub.errors import BadRequest, NotFound
 from hub.events import InboxEvent
 from hub.http import not_null
+from storage.inbox import conversation_from_doc
+from storage.webhook_journal import transition_owed
 
 ClientId = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
@@ -133,7 +135,10 @@ async def _apply_state(hub: Hub, state: PushedState) -> dict[str, Any]:
             break
         try:
             updated = await hub.store.update_conversation(
-                state.conversation_id, todo, unless_changed_after=state.based_on
+                state.conversation_id,
+                todo,
+                unless_changed_after=state.based_on,
+                events=transition_owed(conversation_from_doc(current), todo),
             )
         except ValueError as exc:
             raise BadRequest(str(exc), code="conversation_conflict") from exc

@@ -153,6 +153,21 @@ class FakeTwitterApi:
         self.mentions.append(tweet)
         return tweet
 
+    def edit_mention(self, original: dict[str, Any], text: str) -> dict[str, Any]:
+        """The author edits a mention: as on X, the edit is a new tweet with a new id whose
+        ``edit_history_tweet_ids`` lists every version's id, oldest first, ending with its
+        own (https://docs.x.com/x-api/fundamentals/edit-posts)."""
+        tweet_id = self.next_id()
+        edited = {
+            **original,
+            "id": tweet_id,
+            "text": text,
+            "edit_history_tweet_ids": [*original["edit_history_tweet_ids"], tweet_id],
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        }
+        self.mentions.append(edited)
+        return edited
+
     def add_dm(self, sender_id: str, text: str) -> dict[str, Any]:
         low, high = sorted([sender_id, self.account_id], key=int)
         event = {

@@ -1,15 +1,18 @@
 // Administration in the browser, through the same API endpoints (and RBAC) as the CLI:
 // agents, the knowledge base, moderation rules and their versions, channels' health,
-// service tokens and the audit log. The overview tab is the read-only admin page.
+// service tokens, the audit log and outbound webhooks. The overview tab is the read-only
+// admin page.
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
 import { renderAdmin as renderOverview } from "./pages.js";
 import { t } from "./i18n.js";
+import { webhooksPanel } from "./webhooks.js";
 
 const TABS = [
   ["agents", "adminAgents", renderAgents], ["kb", "adminKb", renderKb], ["rules", "adminRules", renderRules],
   ["channels", "adminChannels", renderChannels], ["tokens", "adminTokens", renderTokens],
-  ["audit", "adminAudit", renderAudit], ["overview", "adminOverview", renderOverview],
+  ["audit", "adminAudit", renderAudit], ["webhooks", "adminWebhooks", renderWebhooks],
+  ["overview", "adminOverview", renderOverview],
 ];
 
 // The API names the fields it refuses: "email: value is not a valid email; password: …".
@@ -75,6 +78,11 @@ export async function renderAdministration(main, tab) {
       h("a", { href: `#/admin/${name}`, "aria-current": name === current[0] ? "page" : null }, t(label)))),
     pane));
   await current[2](pane);
+}
+
+async function renderWebhooks(pane) {
+  const panel = await webhooksPanel().catch(() => h("p", { class: "empty" }, t("webhooksOff")));
+  pane.replaceChildren(h("section", { class: "panel" }, h("h2", {}, t("adminWebhooks")), panel));
 }
 
 async function renderAgents(pane) {

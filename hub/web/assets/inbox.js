@@ -3,6 +3,7 @@
 // actions, contact panel).
 import { announce, channelBadge, h, when } from "./dom.js";
 import { api, current, liveFeed } from "./session.js";
+import { historyToggle, messageText } from "./history.js";
 
 const TABS = [
   ["mine", "Mine"], ["unassigned", "Unassigned"], ["all", "All"], ["resolved", "Resolved"],
@@ -174,7 +175,7 @@ export class InboxView {
     if (frame.message) this.learn(frame.message);
     if (frame.message) {
       if (c.id === this.openId) this.appendMessage(frame.message);
-      else if (frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
+      else if (frame.type === "message" && frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
     }
     if (c.id === this.openId) this.renderHeader(c);
     this.renderList();
@@ -240,16 +241,23 @@ export class InboxView {
   }
 
   appendMessage(m) {
-    if (this.thread.querySelector(`[data-id="${CSS.escape(m.id)}"]`)) return;
+    const shown = this.thread.querySelector(`[data-id="${CSS.escape(m.id)}"]`);
+    if (shown && !m.edits?.length && !m.deleted_at) return;
     const kind = m.private ? "note" : m.author.kind === "bot" ? "bot" : m.direction;
     const who = m.private ? "Private note" : m.author.kind === "bot" ? "Bot" : m.author.name || m.author.kind;
-    this.thread.append(h("li", { class: `msg msg-${kind}`, "data-id": m.id },
+    const toggle = historyToggle(m);
+    const item = h("li", { class: `msg msg-${kind}`, "data-id": m.id },
       h("div", { class: "meta" }, channelBadge(m.channel), h("strong", {}, who),
         m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
-        h("time", { datetime: m.created_at }, when(m.created_at))),
-      h("p", { class: "text" }, m.text),
-      h("div", { class: "files" }, m.attachments.map(attachmentLink))));
-    this.thread.lastElementChild.scrollIntoView({ block: "end" });
+        h("time", { datetime: m.created_at }, when(m.created_at)), toggle && toggle[0]),
+      messageText(m), toggle && toggle[1],
+      h("div", { class: "files" }, m.attachments.map(attachmentLink)));
+    if (shown) {
+      shown.replaceWith(item);  // an edit or deletion of a shown message
+    } else {
+      this.thread.append(item);
+      this.thread.lastElementChild.scrollIntoView({ block: "end" });
+    }
     // The live feed carries no links to stored files: the API signs them for this agent.
     if (m.attachments.some((a) => a.media_id && !a.download_url)) this.signLinks(m.id);
   }

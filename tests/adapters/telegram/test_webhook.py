@@ -347,3 +347,25 @@ async def test_polling_mode_has_no_webhook_route(
     )
     resp = await post_update(client, text_update(1, "hi"))
     assert resp.status in (404, 405)
+
+
+async def test_edit_is_a_message_updated_event(make_client, tg_config, db, aiohttp_server) -> None:
+    from tests.helpers.hub import wait_for
+    from tests.helpers.webhooks import Receiver, register
+
+    tg_config.webhooks.allow_private_addresses = True
+    receiver = Receiver()
+    server = await aiohttp_server(receiver.app)
+    client = await make_client(tg_config)
+    await register(client, str(server.make_url("/hook")), ["message.updated"])
+    await post_update(client, text_update(30, "see you at 5", message_id=80))
+    edited = update(31, "edited_message", message_id=80, text="see you at 6")
+    assert (await post_update(client, edited)).status == 200
+
+    async def arrived():
+        return receiver.accepted()
+
+    (event,) = await wait_for(arrived)
+    assert event["type"] == "message.updated"
+    assert event["data"]["message"]["text"] == "see you at 6"
+    assert event["data"]["message"]["edits"][0]["text"] == "see you at 5"

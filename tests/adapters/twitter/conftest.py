@@ -61,3 +61,21 @@ def adapter_of(client: Any) -> TwitterAdapter:
 def signature(secret: str, body: bytes) -> str:
     """The webhook signature, computed here independently of the adapter's code."""
     return "sha256=" + b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def tweet(tweet_id: str, text: str, *, user_id: str = CUSTOMER_ID, **extra: Any) -> dict[str, Any]:
+    """A v1.1 tweet object by the customer (or ``user_id``)."""
+    return {
+        "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+        "id": int(tweet_id),
+        "id_str": tweet_id,
+        "text": text,
+        "user": {
+            "id": int(user_id),
+            "id_str": user_id,
+            "name": "Ada Lovelace",
+            "screen_name": "ada",
+        },
+        "entities": {"hashtags": [], "urls": [], "user_mentions": [], "symbols": []},
+        **extra,
+    }

@@ -10,25 +10,9 @@ import logging
 from typing import Any
 
 from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
+from tests.adapters.twitter.conftest import tweet as _tweet
 from tests.helpers.hub import bearer, wait_for
 from tests.rawhttp import raw_request
-
-
-def _tweet(tweet_id: str, text: str, *, user_id: str = CUSTOMER_ID, **extra: Any) -> dict[str, Any]:
-    return {
-        "created_at": "Wed Oct 10 20:19:24 +0000 2018",
-        "id": int(tweet_id),
-        "id_str": tweet_id,
-        "text": text,
-        "user": {
-            "id": int(user_id),
-            "id_str": user_id,
-            "name": "Ada Lovelace",
-            "screen_name": "ada",
-        },
-        "entities": {"hashtags": [], "urls": [], "user_mentions": [], "symbols": []},
-        **extra,
-    }
 
 
 def _dm(event_id: str, text: str, sender_id: str = CUSTOMER_ID) -> dict[str, Any]:

@@ -94,6 +94,13 @@ EXPECTED: dict[str, set[str]] = {
     "POST /holds": {A},
     "POST /holds/{kind}/{id}/lift": {A},
     "GET /retention": {A},
+    "POST /webhooks/endpoints": {A},
+    "GET /webhooks/endpoints": {A},
+    "PATCH /webhooks/endpoints/{id}": {A},
+    "DELETE /webhooks/endpoints/{id}": {A},
+    "GET /webhooks/dead-letters": {A},
+    "POST /webhooks/dead-letters/{id}/replay": {A},
+    "POST /webhooks/dead-letters/replay": {A},
 }
 
 

@@ -1,0 +1,1 @@
+"""Outbound webhooks: inbox events posted, signed and at least once, to admins' endpoints."""
