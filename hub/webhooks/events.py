@@ -14,6 +14,7 @@ from the object, so the same birth is never owed twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 DocumentView = Callable[[Document], Mapping[str, Any]]
 # Conversations that this process's events carried, kept until their message is settled.
 MAX_HINTS = 10_000
+# Inbox events wake the sender at most this often: each pass scans the journaled
+# collections, so under load one pass per window serves every message in it, and a
+# webhook still leaves within about a second of its write.
+WAKE_COALESCE_SECONDS = 1.0
 
 
 class WebhookEvents:
@@ -53,6 +58,7 @@ class WebhookEvents:
         self.comment_view: DocumentView = dict
         # By message id: the conversation its event carried, so settling it reads none.
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
+        self._wake_due: asyncio.TimerHandle | None = None
 
     async def on_inbox_event(self, event: InboxEvent) -> None:
         """The event bus listener: the write that published ``event`` owes its webhook
@@ -63,6 +69,13 @@ class WebhookEvents:
             self._conversations.move_to_end(event.message.id)
             while len(self._conversations) > MAX_HINTS:
                 self._conversations.popitem(last=False)
+        if self._wake_due is None:
+            self._wake_due = asyncio.get_running_loop().call_later(
+                WAKE_COALESCE_SECONDS, self._coalesced_wake
+            )
+
+    def _coalesced_wake(self) -> None:
+        self._wake_due = None
         self.wake()
 
     async def reconcile(self, limit: int = 100) -> int:
