@@ -23,6 +23,7 @@ from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import openapi as openapi_api
+from hub.api import presence as presence_api
 from hub.api import sync as sync_api
 from hub.api.routes import API_ROUTES, ApiRoutes
 from hub.auth import TokenService
@@ -95,6 +96,7 @@ FEATURES: tuple[Feature, ...] = (
     insights_api,
     auth_api,
     config_api,
+    presence_api,
     inbox_web,
     comment_setup,
     admin_api,

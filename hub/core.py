@@ -35,12 +35,14 @@ from hub.events import EventBus, InboxEvent, Listener
 from hub.logs import bind, scoped_log_context
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
+from hub.presence import Presence, PresenceSignal
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
 from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
+from storage.presence import CustomerSeen
 from storage.sequence import page_after
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,10 @@ class Hub:
         # stream may bring a reply back before ``reply`` returns, and its pusher needs only
         # the recipient, which never changes, so it need not read the conversation again.
         self._replying: OrderedDict[str, Conversation] = OrderedDict()
+        # Typing and read receipts: ephemeral signals, plus the receipt kept on the
+        # conversation.
+        self.presence = Presence()
+        self.seen = CustomerSeen(store.conversations)
 
     async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
         stored, duplicate = await self.store.sequence.insert(messages)
@@ -358,3 +364,33 @@ class Hub:
             found.extend(m for m in window if not m.private)
             after = window[-1].seq or before
         return found
+
+    async def customer_typing(self, channel: Channel, sender_id: str, thread_key: str) -> None:
+        """Tell agents the customer is typing in their active conversation (never stored)."""
+        if not self.presence.gate.admit(("customer", channel, sender_id, thread_key)):
+            return
+        contact = await self.store.find_contact(channel, sender_id)
+        if contact is None:
+            return
+        conversation = await self.seen.active(contact.id, channel, thread_key)
+        if conversation is not None:
+            await self.presence.publish(PresenceSignal("typing", conversation))
+
+    async def customer_seen(self, channel: Channel, sender_id: str, message_id: str) -> bool:
+        """Move the customer's read receipt to ``message_id`` when it is one of theirs."""
+        contact = await self.store.find_contact(channel, sender_id)
+        message = await self.store.get_message(message_id) if contact is not None else None
+        if (
+            contact is None
+            or message is None
+            or message.contact_id != contact.id
+            or message.channel != channel
+            or message.private
+        ):
+            return False
+        if message.seq is None:
+            return True  # stored before seqs: no position to keep
+        advanced = await self.seen.advance(message.conversation_id, message.seq, utcnow())
+        if advanced is not None:
+            await self.presence.publish(PresenceSignal("seen", advanced))
+        return True

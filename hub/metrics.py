@@ -75,7 +75,7 @@ from pymongo import monitoring
 
 log = logging.getLogger(__name__)
 
-WebLimit = Literal["message_rate", "connections"]
+WebLimit = Literal["message_rate", "connections", "signal_rate"]
 RejectionCause = Literal["signature", "size", "parse", "invalid", "rate_limit"]
 REJECTION_CAUSES: tuple[RejectionCause, ...] = (
     "signature",

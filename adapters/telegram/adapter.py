@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Bot
+from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -25,7 +26,7 @@ from adapters.telegram.polling import UpdatePoller
 from adapters.telegram.sender import send_text
 from adapters.telegram.webhook import verified_update
 from hub.channels import HubPort
-from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
+from hub.domain import Author, Channel, Conversation, DeliveryResult, Message, OutboundMessage
 from hub.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -157,3 +158,13 @@ class TelegramAdapter:
         if not chat_id:
             return DeliveryResult.failed("the conversation has no Telegram chat id")
         return await send_text(self.bot, self.hub.channel_state, outbound, chat_id)
+
+    async def show_typing(self, conversation: Conversation, author: Author) -> None:
+        """``sendChatAction typing``: Telegram shows it for five seconds or until a message."""
+        chat_id = conversation.route.get("chat_id") or conversation.recipient_id
+        if not chat_id:
+            return
+        try:
+            await self.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+        except TelegramError as exc:
+            log.info("telegram typing not shown", extra={"error": type(exc).__name__})

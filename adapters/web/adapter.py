@@ -32,15 +32,26 @@ from adapters.web.frames import (
     HistoryFrame,
     MessageFrame,
     PingFrame,
+    SeenFrame,
+    TypingFrame,
     error_frame,
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
 from hub.channels import HubPort, VisitorTokens
-from hub.domain import Channel, DeliveryResult, InboundMessage, Message, OutboundMessage
+from hub.domain import (
+    Author,
+    Channel,
+    Conversation,
+    DeliveryResult,
+    InboundMessage,
+    Message,
+    OutboundMessage,
+)
 from hub.errors import RateLimited, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
+from hub.presence import TYPING_SECONDS
 from hub.rate_limit import AddressBuckets, client_address
 from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
 from hub.websocket import CheckedWebSocketResponse
@@ -127,6 +138,10 @@ class WebChatAdapter:
         self._visitor_rate = AddressBuckets(burst, refill, 100_000)
         per_address = config.max_connections_per_address
         self._address_rate = AddressBuckets(per_address * burst, per_address * refill, 100_000)
+        # Typing and read receipts spend a budget of their own, apart from messages'.
+        self._signal_rate = AddressBuckets(
+            config.signal_burst, config.signal_refill_per_second, 100_000
+        )
         self._draining = False
         self._deliveries: set[asyncio.Task[None]] = set()
 
@@ -283,6 +298,8 @@ class WebChatAdapter:
                 await self._send_history(sock, frame.since)
             elif isinstance(frame, PingFrame):
                 sock.push({"type": "pong"})
+            elif isinstance(frame, TypingFrame | SeenFrame):
+                await self._on_signal(sock, frame)
         except FrameError as exc:
             self.hub.metrics.rejected("web", _REJECTION_CAUSES.get(exc.code, "invalid"))
             sock.push(error_frame(exc.code, exc.message))
@@ -390,3 +407,33 @@ class WebChatAdapter:
                 }
             )
             sock.position.synced_to(page.positions)
+
+    async def _on_signal(self, sock: CustomerSocket, frame: TypingFrame | SeenFrame) -> None:
+        """Typing or a read receipt, always about the visitor's own conversations."""
+        if sock.visitor_id is None:
+            raise FrameError("no_identity", f"say hello before sending {frame.type}")
+        wait = self._signal_rate.take(sock.visitor_id)
+        if wait > 0:
+            self.hub.metrics.web_limited_by("signal_rate")
+            sock.push(
+                error_frame(
+                    "rate_limited",
+                    f"too many {frame.type} frames; slow down",
+                    retry_after_seconds=round(wait, 2),
+                )
+            )
+            return
+        if isinstance(frame, TypingFrame):
+            await self.hub.customer_typing("web", sock.visitor_id, sock.visitor_id)
+        elif not await self.hub.customer_seen("web", sock.visitor_id, frame.id):
+            raise FrameError("unknown_message", "no message of yours has that id")
+
+    async def show_typing(self, conversation: Conversation, author: Author) -> None:
+        """Show "agent is typing" on the visitor's sockets on this process."""
+        frame = {
+            "type": "typing",
+            "author": {"kind": author.kind, "name": author.name},
+            "expires_in_seconds": TYPING_SECONDS,
+        }
+        for sock in list(self.sockets.get(conversation.recipient_id, ())):
+            sock.push(frame)

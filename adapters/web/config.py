@@ -22,3 +22,6 @@ class WebChatConfig(ChannelSection):
     message_burst: int = Field(default=30, ge=1)
     message_refill_per_second: float = Field(default=1.0, gt=0)
     max_connections_per_address: int = Field(default=100, ge=1)
+    # Typing and read-receipt frames per visitor (a token bucket of their own).
+    signal_burst: int = Field(default=20, ge=1)
+    signal_refill_per_second: float = Field(default=2.0, gt=0)

@@ -48,11 +48,25 @@ class PingFrame(_Frame):
     type: Literal["ping"]
 
 
+class TypingFrame(_Frame):
+    """The visitor is typing (in their own active conversation: the frame names none)."""
+
+    type: Literal["typing"]
+
+
+class SeenFrame(_Frame):
+    """The visitor was shown every message up to ``id`` (a read receipt)."""
+
+    type: Literal["seen"]
+    id: str = Field(min_length=1, max_length=64)
+
+
 ClientFrame = Annotated[
-    HelloFrame | MessageFrame | HistoryFrame | PingFrame, Field(discriminator="type")
+    HelloFrame | MessageFrame | HistoryFrame | PingFrame | TypingFrame | SeenFrame,
+    Field(discriminator="type"),
 ]
 _client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = {"hello", "message", "history", "ping"}
+KNOWN_TYPES = {"hello", "message", "history", "ping", "typing", "seen"}
 
 
 def parse_frame(data: str, max_bytes: int) -> ClientFrame:

@@ -54,6 +54,8 @@ EXPECTED: dict[str, set[str]] = {
     "POST /conversations/{id}/notes": {A, G},
     "POST /conversations/{id}/labels": {A, G},
     "GET /conversations/{id}/events": {A, G, V},
+    "POST /conversations/{id}/read": {A, G, V},
+    "GET /reads": {A, G, V},
     "POST /conversations/{id}/canned_responses/{response_id}": {A, G},
     "GET /canned_responses": {A, G, V},
     "POST /canned_responses": {A, G},
