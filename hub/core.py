@@ -367,13 +367,11 @@ class Hub:
 
     async def customer_typing(self, channel: Channel, sender_id: str, thread_key: str) -> None:
         """Tell agents the customer is typing in their active conversation (never stored)."""
-        if not self.presence.gate.admit(("customer", channel, sender_id, thread_key)):
-            return
         contact = await self.store.find_contact(channel, sender_id)
         if contact is None:
             return
         conversation = await self.seen.active(contact.id, channel, thread_key)
-        if conversation is not None:
+        if conversation is not None and self.presence.gate.admit(("customer", conversation.id)):
             await self.presence.publish(PresenceSignal("typing", conversation))
 
     async def customer_seen(self, channel: Channel, sender_id: str, message_id: str) -> bool:

@@ -87,6 +87,7 @@
     show(clientId, text, true, true);
     transmit(clientId, text);
     input.value = "";
+    typingSentAt = 0; // the message ended that typing: the next keystroke is news
   });
 
   function onFrame(frame) {
@@ -103,13 +104,63 @@
       const mine = frame.direction === "inbound";
       lastId = frame.id;
       show(mine && frame.client_id ? frame.client_id : frame.id, frame.text, mine, false);
+      noteReply(frame);
     } else if (frame.type === "history") {
       for (const m of frame.messages) onFrame({ ...m, type: "message" });
       if (frame.more && lastId) ws.send(JSON.stringify({ type: "history", since: lastId }));
+    } else if (frame.type === "typing") {
+      showTyping(frame);
     } else if (frame.type === "error" && frame.code === "invalid_visitor_token") {
       localStorage.removeItem(TOKEN_KEY);
     }
   }
+
+  // Presence: "agent is typing" (it expires on its own, or when the reply arrives), the
+  // visitor's own typing (at most one frame per TYPING_EVERY ms), and read receipts: the
+  // newest reply is reported seen once the panel is open on a visible page.
+  const TYPING_EVERY = 2000;
+  const typing = el("p", "cw-typing");
+  typing.hidden = true;
+  typing.setAttribute("role", "status");
+  box.insertBefore(typing, form);
+  let typingTimer = null;
+  let typingSentAt = 0;
+  let newestReply = null;
+  let reportedSeen = null;
+
+  function showTyping(frame) {
+    const name = frame.author && frame.author.name;
+    typing.textContent = name ? `${name} is typing…` : "Agent is typing…";
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, (frame.expires_in_seconds || 6) * 1000);
+  }
+
+  function hideTyping() { clearTimeout(typingTimer); typing.hidden = true; }
+
+  function reportSeen() {
+    if (!newestReply || newestReply === reportedSeen || box.hidden) return;
+    if (document.visibilityState !== "visible" || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "seen", id: newestReply }));
+    reportedSeen = newestReply;
+  }
+
+  function noteReply(frame) {
+    if (frame.direction !== "outbound") return;
+    hideTyping();
+    newestReply = frame.id;
+    reportSeen();
+  }
+
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (!input.value.trim() || now - typingSentAt < TYPING_EVERY) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !localStorage.getItem(TOKEN_KEY)) return;
+    ws.send(JSON.stringify({ type: "typing" }));
+    typingSentAt = now;
+  });
+  button.addEventListener("click", reportSeen);
+  document.addEventListener("visibilitychange", reportSeen);
 
   function connect() {
     ws = new WebSocket(url);

@@ -67,10 +67,12 @@ export class InboxView {
     for (const c of [...all.items, ...resolved.items]) this.conversations.set(c.id, c);
     this.canned = canned.items;
     this.agents = agents.items;
+    this.readMarks = await readMarks();
     // Names and previews come from the recent messages: the list endpoint has neither.
     const since = new Date(Date.now() - 14 * 86400e3).toISOString();
     const recent = await api("GET", `/messages?limit=200&since=${encodeURIComponent(since)}`).catch(() => ({ items: [] }));
     for (const m of recent.items) this.learn(m);
+    this.countUnread(recent.items);
   }
 
   learn(m) {
@@ -82,6 +84,7 @@ export class InboxView {
 
   async mount(main, openId) {
     this.main = main;
+    if (!openId) this.openId = null; // the list alone: new messages count as unread
     this.showLiveState();
     this.list = h("ul", { class: "conversations", "aria-label": "Conversations" });
     this.tabs = h("div", { role: "tablist", "aria-label": "Views", class: "tabs" });
@@ -161,6 +164,7 @@ export class InboxView {
   }
 
   onFrame(frame) {
+    if (this.onPresence(frame)) return;
     if (frame.type === "error" && frame.code === "token_expired") return;
     if (!frame.conversation) return;
     const known = this.conversations.get(frame.conversation.id) || {};
@@ -168,7 +172,7 @@ export class InboxView {
     this.conversations.set(c.id, c);
     if (frame.message) this.learn(frame.message);
     if (frame.message) {
-      if (c.id === this.openId) this.appendMessage(frame.message);
+      if (c.id === this.openId) { this.appendMessage(frame.message); this.readOpen(frame.message); }
       else if (frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
     }
     if (c.id === this.openId) this.renderHeader(c);
@@ -178,6 +182,7 @@ export class InboxView {
   async open(id) {
     this.openId = id;
     this.unread.delete(id);
+    this.markRead(id);
     const [c, messages] = await Promise.all([
       api("GET", `/conversations/${encodeURIComponent(id)}`),
       api("GET", `/conversations/${encodeURIComponent(id)}/messages?limit=200`),
@@ -187,11 +192,13 @@ export class InboxView {
     this.header = h("header", { class: "detail-head" });
     this.thread = h("ol", { class: "thread", "aria-label": "Messages", "aria-live": "polite" });
     this.contact = h("aside", { class: "contact", "aria-label": "Contact" });
+    this.typingNote = h("p", { class: "typing", role: "status", hidden: true });
     this.detail.replaceChildren(this.header, h("div", { class: "detail-body" },
-      h("div", { class: "detail-main" }, this.thread, this.composer()), this.contact));
+      h("div", { class: "detail-main" }, this.thread, this.typingNote, this.composer()), this.contact));
     this.renderHeader(this.conversations.get(id));
     for (const m of messages.items) this.appendMessage(m);
     for (const m of messages.items) this.learn(m);
+    this.renderSeen();
     this.renderList();
     this.renderContact(this.conversations.get(id));
     document.getElementById("reply").focus();
@@ -238,7 +245,7 @@ export class InboxView {
     if (this.thread.querySelector(`[data-id="${CSS.escape(m.id)}"]`)) return;
     const kind = m.private ? "note" : m.author.kind === "bot" ? "bot" : m.direction;
     const who = m.private ? "Private note" : m.author.kind === "bot" ? "Bot" : m.author.name || m.author.kind;
-    this.thread.append(h("li", { class: `msg msg-${kind}`, "data-id": m.id },
+    this.thread.append(h("li", { class: `msg msg-${kind}`, "data-id": m.id, "data-seq": m.seq },
       h("div", { class: "meta" }, channelBadge(m.channel), h("strong", {}, who),
         m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
         h("time", { datetime: m.created_at }, when(m.created_at))),
@@ -258,6 +265,7 @@ export class InboxView {
         const m = await api("POST", `/conversations/${this.openId}/messages`, { text: body, private: note.checked, client_id: crypto.randomUUID() });
         this.appendMessage(m);
         text.value = "";
+        this.typingSentAt = 0;
         announce(note.checked ? "Note added" : "Reply sent");
       } catch (err) { announce(err.message); }
     };
@@ -270,6 +278,7 @@ export class InboxView {
       menu.hidden = !found.length;
       text.setAttribute("aria-expanded", String(!menu.hidden));
     });
+    text.addEventListener("input", () => { if (!note.checked) this.sendTyping(); });
     text.addEventListener("keydown", (event) => {
       if (!menu.hidden && (event.key === "Enter" || event.key === "Tab")) {
         event.preventDefault();
@@ -301,4 +310,80 @@ export class InboxView {
       : h("p", { class: "meta" }, "None"));
     this.contact.replaceChildren(...body.filter(Boolean));
   }
+
+  // -- Presence: typing both ways, the customer's read receipt, the agent's read marks --
+
+  // Typing and seen frames from the feed; true when the frame was one of them.
+  onPresence(frame) {
+    if (frame.type === "typing" && frame.who === "customer") {
+      this.showTyping(frame.conversation_id, frame.expires_in_seconds);
+      return true;
+    }
+    if (frame.type === "seen") {
+      const c = this.conversations.get(frame.conversation_id);
+      if (c) c.customer_seen_seq = Math.max(c.customer_seen_seq || 0, frame.seq || 0);
+      if (frame.conversation_id === this.openId) this.renderSeen();
+      return true;
+    }
+    return frame.type === "typing";
+  }
+
+  showTyping(conversationId, seconds) {
+    if (conversationId !== this.openId || !this.typingNote) return;
+    this.typingNote.textContent = "Customer is typing…";
+    this.typingNote.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.hideTyping(), (seconds || 6) * 1000);
+  }
+
+  hideTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typingNote) this.typingNote.hidden = true;
+  }
+
+  // At most one typing frame every two seconds; the hub collapses more anyway.
+  sendTyping() {
+    const now = Date.now();
+    if (!this.openId || now - (this.typingSentAt || 0) < 2000) return;
+    this.typingSentAt = now;
+    this.feed.send({ type: "typing", conversation_id: this.openId });
+  }
+
+  // "Seen" under the newest reply the customer was shown (their receipt's seq).
+  renderSeen() {
+    if (!this.thread) return;
+    for (const old of this.thread.querySelectorAll(".seen")) old.remove();
+    const c = this.conversations.get(this.openId);
+    const upTo = c && c.customer_seen_seq;
+    if (!upTo) return;
+    const replies = [...this.thread.querySelectorAll(".msg-outbound[data-seq], .msg-bot[data-seq]")]
+      .filter((li) => Number(li.dataset.seq) <= upTo);
+    const last = replies[replies.length - 1];
+    if (last) last.append(h("p", { class: "seen" }, "Seen"));
+  }
+
+  readOpen(m) {
+    if (m.direction === "inbound") { this.hideTyping(); this.markRead(this.openId); }
+    this.renderSeen();
+  }
+
+  markRead(id) {
+    this.readMarks.set(id, new Date().toISOString());
+    api("POST", `/conversations/${encodeURIComponent(id)}/read`).catch(() => {});
+  }
+
+  // Unread after a reload: the customer's recent messages newer than my read mark.
+  countUnread(messages) {
+    for (const m of messages) {
+      if (m.direction !== "inbound" || m.private) continue;
+      const mark = this.readMarks.get(m.conversation_id);
+      if (mark && new Date(m.created_at) <= new Date(mark)) continue;
+      this.unread.set(m.conversation_id, (this.unread.get(m.conversation_id) || 0) + 1);
+    }
+  }
+}
+
+async function readMarks() {
+  const body = await api("GET", "/reads").catch(() => ({ items: [] }));
+  return new Map(body.items.map((r) => [r.conversation_id, r.read_at]));
 }
