@@ -144,6 +144,7 @@ export class InboxView {
 
   renderList() {
     if (!this.list) return;
+    this.renderTitle();
     this.renderTabs();
     this.renderLabelFilter();
     const items = this.visible();
@@ -365,6 +366,12 @@ export class InboxView {
   readOpen(m) {
     if (m.direction === "inbound") { this.hideTyping(); this.markRead(this.openId); }
     this.renderSeen();
+  }
+
+  // The tab's title counts what is unread, so a background tab shows it too.
+  renderTitle() {
+    const total = [...this.unread.values()].reduce((n, k) => n + k, 0);
+    document.title = total ? `(${total}) Chorus inbox` : "Chorus inbox";
   }
 
   markRead(id) {
