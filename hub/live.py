@@ -58,6 +58,8 @@ def event_frame(event: InboxEvent) -> dict[str, Any]:
     }
     if event.message is not None:
         frame["message"] = event.message.model_dump(mode="json", exclude={"raw"})
+    if event.actor is not None:  # who changed it, so their own inbox does not alert them
+        frame["actor"] = {"kind": event.actor.kind, "id": event.actor.id}
     return frame
 
 

@@ -3,6 +3,7 @@
 // actions, contact panel).
 import { announce, channelBadge, h, when } from "./dom.js";
 import { api, current, liveFeed } from "./session.js";
+import { alertFor, alertSwitches, askPermissionOnce, raiseAlert } from "./notify.js";
 
 const TABS = [
   ["mine", "Mine"], ["unassigned", "Unassigned"], ["all", "All"], ["resolved", "Resolved"],
@@ -43,6 +44,7 @@ export class InboxView {
     this.canned = [];
     this.agents = [];
     this.loaded = this.load();
+    askPermissionOnce();
     this.liveState = "connecting…";
     this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
       this.liveState = state === "live" ? "● live" : "○ reconnecting";
@@ -106,6 +108,7 @@ export class InboxView {
           select("status", "Status", ["bot", "open", "pending", "resolved"]),
           h("label", { for: "filter-label", class: "sr-only" }, "Label"), this.labelFilter,
           h("label", { for: "search", class: "sr-only" }, "Search conversations"), search),
+        alertSwitches(),
         this.list),
       this.detail));
     await this.loaded;
@@ -169,6 +172,7 @@ export class InboxView {
     if (frame.type === "error" && frame.code === "token_expired") return;
     if (!frame.conversation) return;
     const known = this.conversations.get(frame.conversation.id) || {};
+    this.maybeAlert(frame, known);
     const c = { ...known, ...frame.conversation };
     this.conversations.set(c.id, c);
     if (frame.message) this.learn(frame.message);
@@ -366,6 +370,12 @@ export class InboxView {
   readOpen(m) {
     if (m.direction === "inbound") { this.hideTyping(); this.markRead(this.openId); }
     this.renderSeen();
+  }
+
+  maybeAlert(frame, known) {
+    const title = alertFor(frame, known, current().agent.id);
+    const c = frame.conversation;
+    if (title) raiseAlert(title, (frame.message && frame.message.text) || known.preview, c.id);
   }
 
   // The tab's title counts what is unread, so a background tab shows it too.
