@@ -38,7 +38,7 @@ from adapters.web.frames import (
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.channels import HubPort, VisitorTokens
+from hub.channels import HubPort, PublicOperation, VisitorTokens
 from hub.domain import (
     Author,
     Channel,
@@ -147,6 +147,24 @@ class WebChatAdapter:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return [web.get("/chat", self.handle_socket)]
+
+    def api_operations(self) -> Sequence[PublicOperation]:
+        return [
+            PublicOperation(
+                "GET",
+                "/widget/config",
+                self.widget_config,
+                "The chat widget's title, colour, greeting, position and language (public)",
+            )
+        ]
+
+    async def widget_config(self, request: web.Request) -> web.Response:
+        """What every widget on any site may read: the ``web.widget`` settings, no more."""
+        # Any site may embed the widget, so any origin may read this (nothing secret in it).
+        return web.json_response(
+            self.config.widget.model_dump(mode="json"),
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
 
     async def start(self) -> None:
         return None

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
-from hub.config_section import ChannelSection
+from hub.config_section import ChannelSection, Section
+
+
+class WidgetSettings(Section):
+    """How the chat widget looks and speaks; a script tag's ``data-`` attributes win."""
+
+    title: str = Field(default="", max_length=80)  # empty: "Chat with us" in its language
+    color: str = Field(default="#2952cc", pattern=r"^#[0-9a-fA-F]{6}$")
+    greeting: str = Field(default="", max_length=500)  # shown first, never stored
+    position: Literal["right", "left"] = "right"
+    language: Literal["auto", "en", "zh-CN"] = "auto"  # auto: the page's lang, the browser's
 
 
 class WebChatConfig(ChannelSection):
@@ -25,3 +37,4 @@ class WebChatConfig(ChannelSection):
     # Typing and read-receipt frames per visitor (a token bucket of their own).
     signal_burst: int = Field(default=20, ge=1)
     signal_refill_per_second: float = Field(default=2.0, gt=0)
+    widget: WidgetSettings = Field(default_factory=WidgetSettings)

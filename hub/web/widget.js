@@ -162,6 +162,92 @@
   button.addEventListener("click", reportSeen);
   document.addEventListener("visibilitychange", reportSeen);
 
+  // Looks and language: the script tag's data- attributes (data-title, data-color,
+  // data-greeting, data-position, data-lang) win over the hub's web.widget settings
+  // (GET /api/v1/widget/config), which win over the defaults. The language is English or
+  // Simplified Chinese: data-lang, then the setting, then the page's lang, then the
+  // browser's. Strings are written in English above and translated where they appear
+  // (never inside the conversation log, which is what people wrote).
+  const ZH = {
+    "Open chat": "打开聊天", "Close chat": "关闭聊天", "Chat with us": "与我们聊天",
+    "connecting…": "连接中…", "online": "在线", "reconnecting…": "重新连接中…",
+    "Your message": "您的消息", "Type a message…": "输入消息…", "Send": "发送",
+    "Agent is typing…": "客服正在输入…",
+  };
+  const ZH_PATTERNS = [[/^(.+) is typing…$/, "$1 正在输入…"]];
+  const attrs = script ? script.dataset : {};
+  let language = "en";
+
+  function pickLanguage(setting) {
+    const wanted = attrs.lang || (setting && setting !== "auto" ? setting : "")
+      || document.documentElement.lang || navigator.language || "en";
+    return /^zh/i.test(wanted) ? "zh-CN" : "en";
+  }
+
+  function tr(text) {
+    if (language !== "zh-CN" || !text) return text;
+    const trimmed = text.trim();
+    if (ZH[trimmed]) return ZH[trimmed];
+    for (const [pattern, into] of ZH_PATTERNS) if (pattern.test(trimmed)) return trimmed.replace(pattern, into);
+    return text;
+  }
+
+  function translate(node) {
+    if (node === log) return;
+    if (node.nodeType === Node.TEXT_NODE) {
+      const want = tr(node.nodeValue);
+      if (want !== node.nodeValue) node.nodeValue = want;
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    for (const name of ["aria-label", "placeholder"]) {
+      const value = node.getAttribute(name);
+      if (value && tr(value) !== value) node.setAttribute(name, tr(value));
+    }
+    for (const child of node.childNodes) translate(child);
+  }
+
+  function applySettings(settings) {
+    language = pickLanguage(settings.language);
+    for (const part of [box, button]) part.lang = language;
+    const color = attrs.color || settings.color;
+    if (/^#[0-9a-f]{6}$/i.test(color || "")) {
+      for (const part of [box, button]) part.style.setProperty("--cw-accent", color);
+    }
+    const title = attrs.title || settings.title;
+    if (title) { head.firstChild.nodeValue = title; box.setAttribute("aria-label", title); }
+    if ((attrs.position || settings.position) === "left") {
+      for (const part of [box, button]) part.classList.add("cw-left");
+    }
+    const greeting = attrs.greeting || settings.greeting;
+    if (greeting) log.prepend(el("li", "cw-msg cw-greeting", greeting));
+    const run = () => { translate(box); translate(button); };
+    run();
+    if (language !== "en") {
+      const watch = { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label", "placeholder"] };
+      for (const part of [box, button]) new MutationObserver(run).observe(part, watch);
+    }
+  }
+
+  fetch(origin + "/api/v1/widget/config")
+    .then((resp) => (resp.ok ? resp.json() : {}), () => ({}))
+    .then(applySettings, () => applySettings({}));
+
+  // Keyboard: Escape closes the panel and gives the focus back to the button.
+  // A close button in the header too (on a phone the panel covers the whole screen).
+  function closePanel() {
+    box.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
+  const closer = el("button", "cw-close", "×");
+  closer.type = "button";
+  closer.setAttribute("aria-label", "Close chat");
+  closer.addEventListener("click", closePanel);
+  head.append(closer);
+  box.setAttribute("role", "dialog");
+  box.addEventListener("keydown", (event) => { if (event.key === "Escape" && !box.hidden) closePanel(); });
+
   function connect() {
     ws = new WebSocket(url);
     ws.onopen = () => ws.send(JSON.stringify({

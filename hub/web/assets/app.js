@@ -3,6 +3,9 @@ import { h } from "./dom.js";
 import { current, login, logout } from "./session.js";
 import { InboxView } from "./inbox.js";
 import { renderAdmin, renderModeration } from "./pages.js";
+import { languageSwitch, startTranslating } from "./i18n.js";
+
+startTranslating();
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");
@@ -18,7 +21,7 @@ function renderLogin() {
     h("label", { for: "email" }, "Email"), email,
     h("label", { for: "password" }, "Password"), password,
     h("button", { type: "submit" }, "Log in"),
-    error);
+    error, languageSwitch());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -48,6 +51,7 @@ function renderTop(page) {
       me.role === "admin" ? link("#/admin", "Admin", "admin") : null),
     h("span", { class: "live", id: "live-state" }, "connecting…"),
     h("span", { class: "me" }, `${me.name || me.id} (${me.role})`),
+    languageSwitch(),
     h("button", { type: "button", class: "link", onclick: async () => {
       if (inbox) inbox.close();
       inbox = null;
