@@ -143,6 +143,12 @@ class HubPort(Protocol):
         """The customer is typing in their active conversation (ephemeral, rate-limited)."""
         ...
 
+    async def save_contact_details(
+        self, channel: Channel, sender_id: str, name: str, email: str | None
+    ) -> Contact:
+        """What a customer told about themselves (a form): kept on their contact."""
+        ...
+
     async def customer_seen(self, channel: Channel, sender_id: str, message_id: str) -> bool:
         """The customer saw their conversation up to ``message_id``; False when that is not
         a message of theirs on ``channel``."""

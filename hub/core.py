@@ -24,6 +24,7 @@ from hub.domain import (
     ConversationStatus,
     Delivery,
     HistoryPage,
+    Identity,
     InboundMessage,
     Message,
     ReceiveResult,
@@ -392,3 +393,15 @@ class Hub:
         if advanced is not None:
             await self.presence.publish(PresenceSignal("seen", advanced))
         return True
+
+    async def save_contact_details(
+        self, channel: Channel, sender_id: str, name: str, email: str | None
+    ) -> Contact:
+        """Keep a customer's own name and email on their contact (created if new)."""
+        contact = await self.store.upsert_contact(
+            Identity(channel=channel, external_id=sender_id), name
+        )
+        if email is not None:
+            await self.store.set_contact_email(contact.id, email)
+            contact = contact.model_copy(update={"email": email})
+        return contact

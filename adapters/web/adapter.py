@@ -27,6 +27,7 @@ from pymongo.errors import PyMongoError
 
 from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
+    ContactFrame,
     FrameError,
     HelloFrame,
     HistoryFrame,
@@ -318,6 +319,8 @@ class WebChatAdapter:
                 sock.push({"type": "pong"})
             elif isinstance(frame, TypingFrame | SeenFrame):
                 await self._on_signal(sock, frame)
+            elif isinstance(frame, ContactFrame):
+                await self._on_contact(sock, frame)
         except FrameError as exc:
             self.hub.metrics.rejected("web", _REJECTION_CAUSES.get(exc.code, "invalid"))
             sock.push(error_frame(exc.code, exc.message))
@@ -455,3 +458,17 @@ class WebChatAdapter:
         }
         for sock in list(self.sockets.get(conversation.recipient_id, ())):
             sock.push(frame)
+
+    async def _on_contact(self, sock: CustomerSocket, frame: ContactFrame) -> None:
+        """The pre-chat or offline form: the visitor's name and email, on their contact."""
+        if sock.visitor_id is None:
+            raise FrameError("no_identity", "say hello before sending contact details")
+        name = (frame.name or "").strip()
+        if not name and frame.email is None:
+            raise FrameError("empty_contact", "give a name or an email")
+        if self._signal_rate.take(sock.visitor_id) > 0:
+            raise FrameError("rate_limited", "too many contact frames; slow down")
+        await self.hub.save_contact_details("web", sock.visitor_id, name, frame.email)
+        if name:
+            sock.name = name
+        sock.push({"type": "contact_saved"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError
 
 
 class FrameError(Exception):
@@ -61,12 +61,20 @@ class SeenFrame(_Frame):
     id: str = Field(min_length=1, max_length=64)
 
 
+class ContactFrame(_Frame):
+    """The visitor's own details, from the pre-chat or offline form (kept on the contact)."""
+
+    type: Literal["contact"]
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
 ClientFrame = Annotated[
-    HelloFrame | MessageFrame | HistoryFrame | PingFrame | TypingFrame | SeenFrame,
+    HelloFrame | MessageFrame | HistoryFrame | PingFrame | TypingFrame | SeenFrame | ContactFrame,
     Field(discriminator="type"),
 ]
 _client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = {"hello", "message", "history", "ping", "typing", "seen"}
+KNOWN_TYPES = {"hello", "message", "history", "ping", "typing", "seen", "contact"}
 
 
 def parse_frame(data: str, max_bytes: int) -> ClientFrame:

@@ -24,6 +24,7 @@ from pymongo.errors import PyMongoError
 from hub.api.routes import API_ROUTES, principal_of
 from hub.api.schemas import Timestamp
 from hub.auth import Principal, Role
+from hub.business_hours import within_hours
 from hub.channels import Capability, ShowsTyping
 from hub.domain import Author, utcnow
 from hub.http import parse_query
@@ -134,6 +135,31 @@ async def list_reads(request: web.Request) -> web.Response:
     return web.json_response(marks.model_dump(mode="json"))
 
 
+class Availability(BaseModel):
+    available: bool
+    reason: Literal["closed", "no_agent_online"] | None
+
+
+async def widget_availability(request: web.Request) -> web.Response:
+    """Whether someone answers now: within ``web.widget.hours`` and an agent connected to
+    this instance's inbox (or marked online, as Slack agents are). The widget offers its
+    offline form ("we'll answer by email") when not."""
+    app = request.app
+    reason: Literal["closed", "no_agent_online"] | None = None
+    if not within_hours(app[CONFIG].web.widget.hours, utcnow()):
+        reason = "closed"
+    elif not await _agent_online(app):
+        reason = "no_agent_online"
+    body = Availability(available=reason is None, reason=reason)
+    return web.json_response(body.model_dump(), headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def _agent_online(app: web.Application) -> bool:
+    if any(sock.principal.role in ("admin", "agent") for sock in app[LIVE].sockets):
+        return True
+    return any(agent.online and not agent.disabled for agent in await app[HUB].agents.list())
+
+
 def setup(app: web.Application) -> None:
     app[READS] = AgentReads(app[MONGO])
     feed = app[LIVE]
@@ -157,4 +183,13 @@ def setup(app: web.Application) -> None:
         summary="The calling agent's read marks set since a time (30 days by default)",
         query=ReadsQuery,
         response=ReadMarks,
+    )
+    routes.add(
+        "GET",
+        "/widget/availability",
+        widget_availability,
+        roles=(),
+        public=True,
+        summary="Whether an agent answers the chat now (business hours, someone connected)",
+        response=Availability,
     )

@@ -172,7 +172,9 @@
     "Open chat": "打开聊天", "Close chat": "关闭聊天", "Chat with us": "与我们聊天",
     "connecting…": "连接中…", "online": "在线", "reconnecting…": "重新连接中…",
     "Your message": "您的消息", "Type a message…": "输入消息…", "Send": "发送",
-    "Agent is typing…": "客服正在输入…",
+    "Agent is typing…": "客服正在输入…", "Your name": "您的姓名", "Your email": "您的邮箱",
+    "We're away right now. Leave your email and we'll answer by email.": "我们暂时不在线。请留下邮箱，我们会通过邮件回复您。",
+    "Before we start:": "开始之前：", "Thanks! We'll answer by email.": "谢谢！我们会通过邮件回复您。",
   };
   const ZH_PATTERNS = [[/^(.+) is typing…$/, "$1 正在输入…"]];
   const attrs = script ? script.dataset : {};
@@ -229,9 +231,56 @@
     }
   }
 
-  fetch(origin + "/api/v1/widget/config")
-    .then((resp) => (resp.ok ? resp.json() : {}), () => ({}))
-    .then(applySettings, () => applySettings({}));
+  const getJson = (path) => fetch(origin + path).then((resp) => (resp.ok ? resp.json() : {}), () => ({}));
+  Promise.all([getJson("/api/v1/widget/config"), getJson("/api/v1/widget/availability")])
+    .then(([settings, availability]) => { askDetails(settings, availability); applySettings(settings); },
+      () => applySettings({}));
+
+  // The pre-chat form (web.widget.prechat_fields) and the offline form (outside business
+  // hours or with no agent online: name and email, "we'll answer by email"). The fields
+  // sit above the message field and are required; the first message sends them first, as
+  // a contact frame the hub keeps on the visitor's contact.
+  const DETAILS_KEY = "chorus.details_sent";
+  const details = el("fieldset", "cw-details");
+  details.hidden = true;
+  let offline = false;
+
+  function detailField(name, label, type) {
+    const id = `cw-${name}`;
+    const field = el("input");
+    field.id = id;
+    field.name = name;
+    field.type = type;
+    field.required = true;
+    field.autocomplete = name;
+    const caption = el("label", "", label);
+    caption.htmlFor = id;
+    details.append(caption, field);
+    return field;
+  }
+
+  function askDetails(settings, availability) {
+    offline = availability.available === false;
+    const wanted = new Set(settings.prechat_fields || []);
+    if (offline) { wanted.add("name"); wanted.add("email"); }
+    if (!wanted.size || (!offline && localStorage.getItem(DETAILS_KEY))) return;
+    const intro = el("p", "cw-note", offline ? "We're away right now. Leave your email and we'll answer by email." : "Before we start:");
+    details.append(intro);
+    if (wanted.has("name")) detailField("name", "Your name", "text");
+    if (wanted.has("email")) detailField("email", "Your email", "email");
+    details.hidden = false;
+    form.prepend(details);
+  }
+
+  // Runs before the message is sent (a capturing listener on the form itself).
+  form.addEventListener("submit", () => {
+    if (details.hidden || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const value = (name) => { const field = details.querySelector(`[name=${name}]`); return field ? field.value.trim() : null; };
+    ws.send(JSON.stringify({ type: "contact", name: value("name") || null, email: value("email") || null }));
+    localStorage.setItem(DETAILS_KEY, "1");
+    details.hidden = true;
+    if (offline) log.append(el("li", "cw-msg cw-note", tr("Thanks! We'll answer by email.")));
+  }, { capture: true });
 
   // Keyboard: Escape closes the panel and gives the focus back to the button.
   // A close button in the header too (on a phone the panel covers the whole screen).

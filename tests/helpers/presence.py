@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from aiohttp import ClientWebSocketResponse
+from aiohttp import ClientWebSocketResponse, web
+from aiohttp.test_utils import TestClient
 
+from hub.state import CONFIG, TOKENS
+from tests.helpers.hub import ensure_agent
 from tests.helpers.web_chat import next_frame
 
 
@@ -29,3 +34,14 @@ async def visitor_message(ws: ClientWebSocketResponse, text: str, client_id: str
     """Send a message from the visitor and return its ack."""
     await ws.send_json({"type": "message", "text": text, "client_id": client_id})
     return await next_frame(ws, "ack")
+
+
+@asynccontextmanager
+async def agent_online(
+    client: TestClient[web.Request, web.Application], agent_id: str = "onduty"
+) -> AsyncIterator[ClientWebSocketResponse]:
+    """An agent connected to the inbox feed for the block, so the widget's chat is open."""
+    ensure_agent(client.app[CONFIG], agent_id)
+    async with client.ws_connect("/inbox/ws") as ws:
+        await agent_feed_ready(ws, client.app[TOKENS].issue(agent_id, "agent"))
+        yield ws

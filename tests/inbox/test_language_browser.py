@@ -9,7 +9,9 @@ from pathlib import Path
 from aiohttp import web
 from playwright.async_api import Browser, expect
 
+from adapters.web.config import BusinessHours, WidgetSettings
 from hub.app import create_app
+from tests.helpers.presence import agent_online
 from tests.inbox.conftest import PASSWORD
 
 CUSTOM_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -44,25 +46,26 @@ async def test_the_widget_follows_the_page_language_and_its_script_tag(
     app = create_app(config)
     app.router.add_get("/shop", _shop)  # a customer's page, served from the hub's origin
     client = await aiohttp_client(app)
-    page = await browser.new_page()
-    await page.goto(str(client.make_url("/shop")))
-    await page.get_by_role("button", name="打开聊天").click()
-    await expect(page.locator(".cw-head")).to_contain_text("户外用品客服")
-    await expect(page.locator(".cw-state")).to_have_text("在线")
-    await expect(page.get_by_placeholder("输入消息…")).to_be_focused()
-    await expect(page.locator(".cw-greeting")).to_have_text("您好！有什么可以帮您？")
-    box = page.locator(".cw-box")
-    assert await box.evaluate("e => getComputedStyle(e).left") == "20px"
-    head = page.locator(".cw-head")
-    assert await head.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(170, 51, 0)"
-    font = await box.evaluate("e => getComputedStyle(e).fontFamily")
-    assert font.startswith('"PingFang SC"') and "Noto Sans CJK SC" in font
-    await page.get_by_label("您的消息").fill("帐篷杆断了")
-    await page.get_by_role("button", name="发送").click()
-    # What people write is never translated, nor is a message that happens to be a label.
-    await page.get_by_label("您的消息").fill("Send")
-    await page.get_by_role("button", name="发送").click()
-    await expect(page.locator(".cw-msg.cw-me")).to_have_text(["帐篷杆断了", "Send"])
+    async with agent_online(client):
+        page = await browser.new_page()
+        await page.goto(str(client.make_url("/shop")))
+        await page.get_by_role("button", name="打开聊天").click()
+        await expect(page.locator(".cw-head")).to_contain_text("户外用品客服")
+        await expect(page.locator(".cw-state")).to_have_text("在线")
+        await expect(page.get_by_placeholder("输入消息…")).to_be_focused()
+        await expect(page.locator(".cw-greeting")).to_have_text("您好！有什么可以帮您？")
+        box = page.locator(".cw-box")
+        assert await box.evaluate("e => getComputedStyle(e).left") == "20px"
+        head = page.locator(".cw-head")
+        assert await head.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(170, 51, 0)"
+        font = await box.evaluate("e => getComputedStyle(e).fontFamily")
+        assert font.startswith('"PingFang SC"') and "Noto Sans CJK SC" in font
+        await page.get_by_label("您的消息").fill("帐篷杆断了")
+        await page.get_by_role("button", name="发送").click()
+        # What people write is never translated, nor is a message that happens to be a label.
+        await page.get_by_label("您的消息").fill("Send")
+        await page.get_by_role("button", name="发送").click()
+        await expect(page.locator(".cw-msg.cw-me")).to_have_text(["帐篷杆断了", "Send"])
 
 
 async def test_the_readme_script_tag_sets_title_colour_greeting_position_language(
@@ -100,30 +103,31 @@ async def test_hub_settings_choose_the_language_and_looks(
 
 
 async def test_a_phone_gets_a_full_screen_panel_usable_by_keyboard_alone(
-    browser: Browser, hub_url
+    browser: Browser, client, hub_url
 ) -> None:
     context = await browser.new_context(viewport={"width": 360, "height": 640})
     page = await context.new_page()
-    await page.goto(f"{hub_url}/widget/demo")
-    await expect(page.locator(".cw-state")).to_have_text("online")
-    opener = page.get_by_role("button", name="Open chat")
-    for _ in range(3):  # past the page's own focusable parts (its scrollable snippet)
-        await page.keyboard.press("Tab")
-        if await opener.evaluate("e => e === document.activeElement"):
-            break
-    await expect(opener).to_be_focused()
-    await page.keyboard.press("Enter")
-    await expect(page.get_by_label("Your message")).to_be_focused()
-    panel = await page.get_by_role("dialog", name="Chat with us").bounding_box()
-    assert panel == {"x": 0, "y": 0, "width": 360, "height": 640}
-    await page.keyboard.type("Typed without a mouse")
-    await page.keyboard.press("Enter")
-    await expect(page.locator(".cw-msg.cw-me")).to_have_text(["Typed without a mouse"])
-    await expect(page.locator(".cw-msg.cw-pending")).to_have_count(0)
-    await page.keyboard.press("Escape")
-    await expect(page.get_by_role("dialog")).to_be_hidden()
-    await expect(page.get_by_role("button", name="Open chat")).to_be_focused()
-    await context.close()
+    async with agent_online(client):
+        await page.goto(f"{hub_url}/widget/demo")
+        await expect(page.locator(".cw-state")).to_have_text("online")
+        opener = page.get_by_role("button", name="Open chat")
+        for _ in range(3):  # past the page's own focusable parts (its scrollable snippet)
+            await page.keyboard.press("Tab")
+            if await opener.evaluate("e => e === document.activeElement"):
+                break
+        await expect(opener).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_label("Your message")).to_be_focused()
+        panel = await page.get_by_role("dialog", name="Chat with us").bounding_box()
+        assert panel == {"x": 0, "y": 0, "width": 360, "height": 640}
+        await page.keyboard.type("Typed without a mouse")
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".cw-msg.cw-me")).to_have_text(["Typed without a mouse"])
+        await expect(page.locator(".cw-msg.cw-pending")).to_have_count(0)
+        await page.keyboard.press("Escape")
+        await expect(page.get_by_role("dialog")).to_be_hidden()
+        await expect(page.get_by_role("button", name="Open chat")).to_be_focused()
+        await context.close()
 
 
 async def test_the_inbox_speaks_the_browsers_chinese_and_can_be_switched(
@@ -142,3 +146,29 @@ async def test_the_inbox_speaks_the_browsers_chinese_and_can_be_switched(
     await page.get_by_label("语言").select_option("en")
     await expect(page.get_by_role("tab", name="All")).to_be_visible()
     await context.close()
+
+
+async def test_outside_business_hours_the_widget_offers_the_offline_form(
+    browser: Browser, make_client, config, db
+) -> None:
+    cfg = config.model_copy(deep=True)
+    cfg.web.widget = WidgetSettings(hours=BusinessHours(days=[]))  # never open
+    client = await make_client(cfg)
+    async with agent_online(client):  # someone is connected, but it is after hours
+        page = await browser.new_page()
+        await page.goto(str(client.make_url("/widget/demo")))
+        await page.get_by_role("button", name="Open chat").click()
+        await expect(page.get_by_text("We're away right now.")).to_be_visible()
+        await page.get_by_label("Your message").fill("Do you ship to Norway?")
+        await page.get_by_role("button", name="Send").click()  # name and email are required
+        await expect(page.locator(".cw-msg.cw-me")).to_have_count(0)
+        await page.get_by_label("Your name").fill("Ingrid")
+        await page.get_by_label("Your email").fill("ingrid@example.org")
+        await page.get_by_role("button", name="Send").click()
+        await expect(page.get_by_text("Thanks! We'll answer by email.")).to_be_visible()
+        await expect(page.locator(".cw-msg.cw-me")).to_have_text(["Do you ship to Norway?"])
+        await expect(page.locator(".cw-msg.cw-pending")).to_have_count(0)
+    contact = await db.contacts.find_one({"email": "ingrid@example.org"})
+    assert contact is not None and contact["name"] == "Ingrid"
+    message = await db.messages.find_one({"text": "Do you ship to Norway?"})
+    assert message["contact_id"] == contact["_id"]

@@ -102,6 +102,7 @@ async def test_public_operations_need_no_token(client: Client) -> None:
     assert public == {("POST", f"/api/v1/auth/{n}") for n in ("login", "refresh", "logout")} | {
         ("POST", "/api/v1/api-channels/{id}/messages"),
         ("GET", "/api/v1/widget/config"),
+        ("GET", "/api/v1/widget/availability"),
     }
     resp = await client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "p"})
     assert resp.status == 401

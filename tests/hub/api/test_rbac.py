@@ -22,6 +22,8 @@ EXPECTED: dict[str, set[str]] = {
     "POST /auth/login": {P},
     "POST /auth/refresh": {P},
     "POST /auth/logout": {P},
+    "GET /widget/config": {P},
+    "GET /widget/availability": {P},
     "POST /api-channels/{id}/messages": {INBOX},
     "GET /conversations": {A, G, V},
     "GET /conversations/{id}": {A, G, V},
