@@ -4,8 +4,10 @@ import { current, login, logout } from "./session.js";
 import { InboxView } from "./inbox.js";
 import { renderAdmin, renderModeration } from "./pages.js";
 import { languageSwitch, startTranslating } from "./i18n.js";
+import { installShortcuts } from "./shortcuts.js";
 
 startTranslating();
+installShortcuts(() => Boolean(current()) && !location.hash.startsWith("#/login"));
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");

@@ -41,6 +41,8 @@ const ZH = {
   "Configuration (read-only, secrets masked)": "配置（只读，已隐藏密钥）", "Name": "姓名",
   "Role": "角色", "Presence": "在线状态", "Load": "负载", "Id": "编号", "Question": "问题",
   "Answer": "回答", "Keyboard shortcuts": "键盘快捷键", "Close": "关闭",
+  "Next conversation": "下一个会话", "Previous conversation": "上一个会话",
+  "Leave the field or close this list": "离开输入框或关闭此列表",
   "open": "处理中", "pending": "待处理", "resolved": "已解决", "bot": "机器人",
 };
 
