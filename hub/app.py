@@ -18,6 +18,7 @@ from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
 from hub.api import comment_setup
 from hub.api import config_view as config_api
+from hub.api import contact_panel as contact_panel_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
@@ -97,6 +98,7 @@ FEATURES: tuple[Feature, ...] = (
     auth_api,
     config_api,
     presence_api,
+    contact_panel_api,
     inbox_web,
     comment_setup,
     admin_api,

@@ -109,6 +109,7 @@ class Contact(Model):
     id: str
     name: str = ""
     email: str | None = None
+    notes: str = ""  # what agents noted about the customer (the contact panel)
     identities: tuple[Identity, ...] = ()
     created_at: datetime
 

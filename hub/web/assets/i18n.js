@@ -43,6 +43,8 @@ const ZH = {
   "Answer": "回答", "Keyboard shortcuts": "键盘快捷键", "Close": "关闭",
   "Next conversation": "下一个会话", "Previous conversation": "上一个会话",
   "Leave the field or close this list": "离开输入框或关闭此列表",
+  "Edit contact": "编辑联系人", "Notes": "备注", "Save contact": "保存联系人",
+  "Contact saved": "联系人已保存", "Conversations and ratings": "会话与评分", "not rated": "未评分",
   "open": "处理中", "pending": "待处理", "resolved": "已解决", "bot": "机器人",
 };
 

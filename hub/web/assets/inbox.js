@@ -205,7 +205,7 @@ export class InboxView {
     for (const m of messages.items) this.learn(m);
     this.renderSeen();
     this.renderList();
-    this.renderContact(this.conversations.get(id));
+    this.renderContact(this.conversations.get(id)).then(() => this.renderProfile(id));
     document.getElementById("reply").focus();
   }
 
@@ -398,6 +398,41 @@ export class InboxView {
       this.unread.set(m.conversation_id, (this.unread.get(m.conversation_id) || 0) + 1);
     }
   }
+
+  // -- The contact panel's editor: name and notes (agents, admins), email (admins), and
+  // the contact's conversations with their ratings (GET/PATCH /contacts/{id}...) --
+  async renderProfile(conversationId) {
+    const c = this.conversations.get(conversationId);
+    if (!c || conversationId !== this.openId) return;
+    let profile;
+    try { profile = await api("GET", `/contacts/${encodeURIComponent(c.contact_id)}/profile`); } catch (err) { announce(err.message); return; }
+    const role = current().agent.role;
+    const field = (name, label, value, tag = "input") => [h("label", { for: `contact-${name}` }, label),
+      h(tag, { id: `contact-${name}`, name, value: tag === "input" ? value || "" : null, rows: tag === "textarea" ? 3 : null }, tag === "textarea" ? value || "" : null)];
+    const editor = h("form", { class: "contact-editor", "aria-label": "Edit contact" },
+      field("name", "Name", profile.name),
+      role === "admin" ? field("email", "Email", profile.email) : null,
+      field("notes", "Notes", profile.notes, "textarea"),
+      h("button", { type: "submit" }, "Save contact"));
+    editor.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { name: editor.elements.name.value.trim(), notes: editor.elements.notes.value };
+      if (editor.elements.email && editor.elements.email.value.trim()) body.email = editor.elements.email.value.trim();
+      try {
+        const saved = await api("PATCH", `/contacts/${encodeURIComponent(c.contact_id)}`, body);
+        for (const other of this.conversations.values()) if (other.contact_id === c.contact_id) other.contact_name = saved.name;
+        announce("Contact saved");
+        this.renderList();
+      } catch (err) { announce(err.message); }
+    });
+    const stars = (n) => (n ? `${"★".repeat(n)}${"☆".repeat(Math.max(0, 5 - n))}` : "not rated");
+    const history = h("ul", { class: "contact-conversations", "aria-label": "Conversations and ratings" },
+      profile.conversations.map((o) => h("li", {}, h("a", { href: `#/c/${encodeURIComponent(o.id)}` },
+        `${o.channel} · ${o.status} · ${when(o.last_message_at)}`), " ", h("span", { class: "rating" }, stars(o.rating)))));
+    if (role === "viewer") for (const el of editor.elements) el.disabled = true;
+    this.contact.append(editor, h("h4", {}, "Conversations and ratings"), history);
+  }
+
 }
 
 async function readMarks() {

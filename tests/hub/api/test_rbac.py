@@ -58,6 +58,8 @@ EXPECTED: dict[str, set[str]] = {
     "GET /conversations/{id}/events": {A, G, V},
     "POST /conversations/{id}/read": {A, G, V},
     "GET /reads": {A, G, V},
+    "GET /contacts/{id}/profile": {A, G, V},
+    "PATCH /contacts/{id}": {A, G},
     "POST /conversations/{id}/canned_responses/{response_id}": {A, G},
     "GET /canned_responses": {A, G, V},
     "POST /canned_responses": {A, G},
