@@ -67,6 +67,7 @@ async def test_new_and_assigned_conversations_alert_until_switched_off(
     await inbox.get_by_label("Sound").uncheck()
     await inbox.reload()  # the switches are kept
     await expect(inbox.get_by_label("Desktop alerts")).not_to_be_checked()
+    await expect(inbox.locator("#live-state")).to_have_text("● live")  # the feed is back
     await _customer_writes(browser, hub_url, "Another question")
     await expect(inbox.locator(".conversation")).to_have_count(2)
     assert await _alerts(inbox) == ([], 0)  # the reload reset the recorder; nothing since

@@ -48,6 +48,7 @@ async def test_typing_and_seen_appear_expire_and_unread_survives_a_reload(
 
     # Unread: the agent is elsewhere when the customer writes; a reload keeps the count.
     await inbox.goto(f"{hub_url}/inbox/#/")
+    await expect(inbox.locator("#live-state")).to_have_text("● live")
     await widget.get_by_label("Your message").fill("Thanks!")
     await widget.get_by_role("button", name="Send").click()
     row = inbox.locator(".conversation").first
