@@ -18,12 +18,14 @@ from hub.api import api_channels as api_channels_api
 from hub.api import auth as auth_api
 from hub.api import comment_setup
 from hub.api import config_view as config_api
+from hub.api import contact_panel as contact_panel_api
 from hub.api import desk as desk_api
 from hub.api import inbox as inbox_api
 from hub.api import insights as insights_api
 from hub.api import kb as kb_api
 from hub.api import media as media_api
 from hub.api import openapi as openapi_api
+from hub.api import presence as presence_api
 from hub.api import privacy as privacy_api
 from hub.api import reports as reports_api
 from hub.api import sync as sync_api
@@ -107,6 +109,8 @@ FEATURES: tuple[Feature, ...] = (
     reports_api,
     auth_api,
     config_api,
+    presence_api,
+    contact_panel_api,
     inbox_web,
     comment_setup,
     webhooks_api,

@@ -180,6 +180,21 @@ class HubPort(Protocol):
         """Be told of inbox events (messages stored, conversations changed)."""
         ...
 
+    async def customer_typing(self, channel: Channel, sender_id: str, thread_key: str) -> None:
+        """The customer is typing in their active conversation (ephemeral, rate-limited)."""
+        ...
+
+    async def save_contact_details(
+        self, channel: Channel, sender_id: str, name: str, email: str | None
+    ) -> Contact:
+        """What a customer told about themselves (a form): kept on their contact."""
+        ...
+
+    async def customer_seen(self, channel: Channel, sender_id: str, message_id: str) -> bool:
+        """The customer saw their conversation up to ``message_id``; False when that is not
+        a message of theirs on ``channel``."""
+        ...
+
 
 @runtime_checkable
 class ChannelAdapter(Protocol):
@@ -242,6 +257,17 @@ class LiveDelivery(Protocol):
         ...
 
 
+@runtime_checkable
+class ShowsTyping(Protocol):
+    """A channel that can show its customer that an agent is typing (an ephemeral signal)."""
+
+    channel: Channel
+
+    async def show_typing(self, conversation: Conversation, author: Author) -> None:
+        """Tell the conversation's customer ``author`` is typing; failures are only logged."""
+        ...
+
+
 class Capability(StrEnum):
     """What a channel may do beyond ``ChannelAdapter``, declared in its ``ChannelSpec``."""
 
@@ -250,6 +276,7 @@ class Capability(StrEnum):
     DRAIN = "drain"  # Drains: called before shutdown
     LIVE = "live"  # LiveDelivery: replies pushed to this instance's sockets
     AGENT_USERS = "agent_users"  # its users can be linked to agents (HubPort.agent_for)
+    TYPING = "typing"  # ShowsTyping: the customer sees "agent is typing"
 
 
 CAPABILITY_PROTOCOLS: dict[Capability, type] = {
@@ -257,6 +284,7 @@ CAPABILITY_PROTOCOLS: dict[Capability, type] = {
     Capability.STATUS: ReportsStatus,
     Capability.DRAIN: Drains,
     Capability.LIVE: LiveDelivery,
+    Capability.TYPING: ShowsTyping,
 }
 
 

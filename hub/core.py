@@ -22,6 +22,7 @@ from hub.domain import (
     ConversationStatus,
     Delivery,
     HistoryPage,
+    Identity,
     InboundMessage,
     Message,
     ReceiveResult,
@@ -34,6 +35,7 @@ from hub.logs import bind, current_context, log_context, scoped_log_context
 from hub.media import MediaService
 from hub.metrics import HubMetrics
 from hub.outbox import Outbox
+from hub.presence import Presence, PresenceSignal
 from hub.routing.states import reopen_status
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
@@ -41,6 +43,7 @@ from storage.filters import ConversationFilter, MessageFilter
 from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
 from storage.ingest import InboundWriter
+from storage.presence import CustomerSeen
 from storage.sequence import page_after
 from storage.webhook_journal import transition_owed
 
@@ -98,6 +101,10 @@ class Hub:
         # stream may bring a reply back before ``reply`` returns, and its pusher needs only
         # the recipient, which never changes, so it need not read the conversation again.
         self._replying: OrderedDict[str, Conversation] = OrderedDict()
+        # Typing and read receipts: ephemeral signals, plus the receipt kept on the
+        # conversation.
+        self.presence = Presence()
+        self.seen = CustomerSeen(store.conversations)
 
     async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
         stored, duplicate = await self.store.sequence.insert(messages)
@@ -413,3 +420,43 @@ class Hub:
             found.extend(m for m in window if not m.private)
             after = window[-1].seq or before
         return found
+
+    async def customer_typing(self, channel: Channel, sender_id: str, thread_key: str) -> None:
+        """Tell agents the customer is typing in their active conversation (never stored)."""
+        contact = await self.store.find_contact(channel, sender_id)
+        if contact is None:
+            return
+        conversation = await self.seen.active(contact.id, channel, thread_key)
+        if conversation is not None and self.presence.gate.admit(("customer", conversation.id)):
+            await self.presence.publish(PresenceSignal("typing", conversation))
+
+    async def customer_seen(self, channel: Channel, sender_id: str, message_id: str) -> bool:
+        """Move the customer's read receipt to ``message_id`` when it is one of theirs."""
+        contact = await self.store.find_contact(channel, sender_id)
+        message = await self.store.get_message(message_id) if contact is not None else None
+        if (
+            contact is None
+            or message is None
+            or message.contact_id != contact.id
+            or message.channel != channel
+            or message.private
+        ):
+            return False
+        if message.seq is None:
+            return True  # stored before seqs: no position to keep
+        advanced = await self.seen.advance(message.conversation_id, message.seq, utcnow())
+        if advanced is not None:
+            await self.presence.publish(PresenceSignal("seen", advanced))
+        return True
+
+    async def save_contact_details(
+        self, channel: Channel, sender_id: str, name: str, email: str | None
+    ) -> Contact:
+        """Keep a customer's own name and email on their contact (created if new)."""
+        contact = await self.store.upsert_contact(
+            Identity(channel=channel, external_id=sender_id), name
+        )
+        if email is not None:
+            await self.store.set_contact_email(contact.id, email)
+            contact = contact.model_copy(update={"email": email})
+        return contact

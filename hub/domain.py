@@ -121,6 +121,7 @@ class Contact(Model):
     id: str
     name: str = ""
     email: str | None = None
+    notes: str = ""  # what agents noted about the customer (the contact panel)
     identities: tuple[Identity, ...] = ()
     created_at: datetime
 
@@ -139,6 +140,9 @@ class Conversation(Model):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    # The customer's read receipt: every message up to this seq was shown to them.
+    customer_seen_seq: int | None = None
+    customer_seen_at: datetime | None = None
     # What the bot remembers between turns (hub.bot.flows.Session, with its ``turn``), kept
     # on the conversation so the event that carries it saves a read; never shown.
     bot: dict[str, Any] | None = Field(default=None, exclude=True)

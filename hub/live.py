@@ -29,6 +29,7 @@ from hub.auth import Principal, TokenService
 from hub.background import BackgroundLoop, LoopDone
 from hub.errors import StorageError, Unauthorized
 from hub.events import InboxEvent
+from hub.presence import PresenceSignal
 from hub.send_queue import SendQueue
 from hub.visibility import may_see
 from hub.websocket import CheckedWebSocketResponse
@@ -43,6 +44,9 @@ CLOSE_POLICY_VIOLATION = 4401
 SESSION_CLAIM = "sid"
 
 SessionActive = Callable[[str], Awaitable[bool]]
+# A handler for a frame type agents may send (``typing``, added by ``hub.api.presence``):
+# it gets the caller and the raw frame and may answer with a frame (an error, say).
+FrameHandler = Callable[[Principal, str], Awaitable[dict[str, Any] | None]]
 
 
 def event_frame(event: InboxEvent) -> dict[str, Any]:
@@ -53,6 +57,8 @@ def event_frame(event: InboxEvent) -> dict[str, Any]:
     }
     if event.message is not None:
         frame["message"] = event.message.model_dump(mode="json", exclude={"raw"})
+    if event.actor is not None:  # who changed it, so their own inbox does not alert them
+        frame["actor"] = {"kind": event.actor.kind, "id": event.actor.id}
     return frame
 
 
@@ -104,6 +110,14 @@ class AgentFeed:
         self.session_active = session_active
         self.session_check_seconds = session_check_seconds
         self.sockets: set[AgentSocket] = set()
+        self.frame_handlers: dict[str, FrameHandler] = {}
+
+    async def on_signal(self, signal: PresenceSignal) -> None:
+        """Typing and read receipts, to the sockets that may see the conversation."""
+        frame = signal.frame()
+        for sock in list(self.sockets):
+            if may_see(sock.principal, signal.conversation, None):
+                sock.push(frame)
 
     async def on_event(self, event: InboxEvent) -> None:
         if not self.sockets:
@@ -160,8 +174,16 @@ class AgentFeed:
         sock.push({"type": "ready", "agent": principal.subject, "role": principal.role})
         try:
             async for msg in ws:
-                if msg.type == WSMsgType.TEXT and _frame_type(msg.data) == "ping":
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                kind = _frame_type(msg.data)
+                handler = self.frame_handlers.get(kind or "")
+                if kind == "ping":
                     sock.push({"type": "pong"})
+                elif handler is not None:
+                    answer = await handler(principal, msg.data)
+                    if answer is not None:
+                        sock.push(answer)
         finally:
             self.sockets.discard(sock)
             writer.cancel()

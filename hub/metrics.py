@@ -80,7 +80,7 @@ from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
-WebLimit = Literal["message_rate", "connections"]
+WebLimit = Literal["message_rate", "connections", "signal_rate"]
 RejectionCause = Literal["signature", "size", "parse", "invalid", "rate_limit"]
 REJECTION_CAUSES: tuple[RejectionCause, ...] = (
     "signature",

@@ -108,6 +108,10 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="status_created",
         ),
     ],
+    # Each agent's read mark per conversation (storage/presence.py), listed by agent.
+    "agent_reads": [
+        IndexModel([("agent_id", ASCENDING), ("read_at", DESCENDING)], name="agent_recent"),
+    ],
     "conversation_events": [
         IndexModel([("conversation_id", ASCENDING), ("at", ASCENDING)], name="thread"),
         IndexModel([("to", ASCENDING), ("at", DESCENDING)], name="to_recent"),

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Bot
+from telegram.constants import ChatAction
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -25,7 +26,7 @@ from adapters.telegram.polling import UpdatePoller
 from adapters.telegram.sender import send_files, send_text
 from adapters.telegram.webhook import verified_update
 from hub.channels import HubPort
-from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
+from hub.domain import Author, Channel, Conversation, DeliveryResult, Message, OutboundMessage
 from hub.errors import ChorusError, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -190,3 +191,13 @@ class TelegramAdapter:
             ids = [i for i in (sent_files.platform_id, sent_text.platform_id) if i]
             return DeliveryResult.sent(",".join(ids) or None)
         return await send_text(self.bot, self.hub.channel_state, outbound, chat_id)
+
+    async def show_typing(self, conversation: Conversation, author: Author) -> None:
+        """``sendChatAction typing``: Telegram shows it for five seconds or until a message."""
+        chat_id = conversation.route.get("chat_id") or conversation.recipient_id
+        if not chat_id:
+            return
+        try:
+            await self.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+        except TelegramError as exc:
+            log.info("telegram typing not shown", extra={"error": type(exc).__name__})

@@ -6,7 +6,7 @@ import logging
 
 from adapters.telegram import cli, doctor
 from adapters.telegram.config import TelegramConfig
-from hub.channels import ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: TelegramConfig, services: ChannelServices) -> ChannelAdapter:
@@ -22,6 +22,7 @@ CHANNEL = ChannelSpec(
     build=build,
     doctor=doctor.check_credentials,
     cli=cli.register,
+    capabilities=frozenset({Capability.TYPING}),
     # python-telegram-bot logs request parameters (message texts) at DEBUG.
     quiet_loggers={"telegram": logging.INFO},
 )

@@ -26,19 +26,24 @@ from aiohttp import WSMsgType, web
 
 from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
+    ContactFrame,
     FrameError,
     HelloFrame,
     HistoryFrame,
     MessageFrame,
     PingFrame,
+    SeenFrame,
+    TypingFrame,
     error_frame,
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.channels import HubPort, VisitorTokens
+from hub.channels import HubPort, PublicOperation, VisitorTokens
 from hub.domain import (
     Attachment,
+    Author,
     Channel,
+    Conversation,
     DeliveryResult,
     InboundMessage,
     Message,
@@ -47,6 +52,7 @@ from hub.domain import (
 from hub.errors import BadRequest, NotFound, RateLimited, StorageError, Unauthorized
 from hub.logs import bind, log_context, new_trace_id
 from hub.metrics import RejectionCause
+from hub.presence import TYPING_SECONDS
 from hub.rate_limit import AddressBuckets, client_address
 from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
 from hub.uploads import read_upload
@@ -153,6 +159,10 @@ class WebChatAdapter:
         self._visitor_rate = AddressBuckets(burst, refill, 100_000)
         per_address = config.max_connections_per_address
         self._address_rate = AddressBuckets(per_address * burst, per_address * refill, 100_000)
+        # Typing and read receipts spend a budget of their own, apart from messages'.
+        self._signal_rate = AddressBuckets(
+            config.signal_burst, config.signal_refill_per_second, 100_000
+        )
         self._draining = False
         self._deliveries: set[asyncio.Task[None]] = set()
 
@@ -186,6 +196,24 @@ class WebChatAdapter:
         file = upload.files[0]
         attachment = await media.keep(file.data, file.name, owner=_owner(visitor_id))
         return web.json_response(attachment_json([attachment], media.links)[0], status=201)
+
+    def api_operations(self) -> Sequence[PublicOperation]:
+        return [
+            PublicOperation(
+                "GET",
+                "/widget/config",
+                self.widget_config,
+                "The chat widget's title, colour, greeting, position and language (public)",
+            )
+        ]
+
+    async def widget_config(self, request: web.Request) -> web.Response:
+        """What every widget on any site may read: the ``web.widget`` settings, no more."""
+        # Any site may embed the widget, so any origin may read this (nothing secret in it).
+        return web.json_response(
+            self.config.widget.model_dump(mode="json"),
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
 
     async def start(self) -> None:
         return None
@@ -337,6 +365,10 @@ class WebChatAdapter:
                 await self._send_history(sock, frame.since)
             elif isinstance(frame, PingFrame):
                 sock.push({"type": "pong"})
+            elif isinstance(frame, TypingFrame | SeenFrame):
+                await self._on_signal(sock, frame)
+            elif isinstance(frame, ContactFrame):
+                await self._on_contact(sock, frame)
         except FrameError as exc:
             self.hub.metrics.rejected("web", _REJECTION_CAUSES.get(exc.code, "invalid"))
             sock.push(error_frame(exc.code, exc.message))
@@ -462,3 +494,47 @@ class WebChatAdapter:
                 }
             )
             sock.position.synced_to(page.positions)
+
+    async def _on_signal(self, sock: CustomerSocket, frame: TypingFrame | SeenFrame) -> None:
+        """Typing or a read receipt, always about the visitor's own conversations."""
+        if sock.visitor_id is None:
+            raise FrameError("no_identity", f"say hello before sending {frame.type}")
+        wait = self._signal_rate.take(sock.visitor_id)
+        if wait > 0:
+            self.hub.metrics.web_limited_by("signal_rate")
+            sock.push(
+                error_frame(
+                    "rate_limited",
+                    f"too many {frame.type} frames; slow down",
+                    retry_after_seconds=round(wait, 2),
+                )
+            )
+            return
+        if isinstance(frame, TypingFrame):
+            await self.hub.customer_typing("web", sock.visitor_id, sock.visitor_id)
+        elif not await self.hub.customer_seen("web", sock.visitor_id, frame.id):
+            raise FrameError("unknown_message", "no message of yours has that id")
+
+    async def show_typing(self, conversation: Conversation, author: Author) -> None:
+        """Show "agent is typing" on the visitor's sockets on this process."""
+        frame = {
+            "type": "typing",
+            "author": {"kind": author.kind, "name": author.name},
+            "expires_in_seconds": TYPING_SECONDS,
+        }
+        for sock in list(self.sockets.get(conversation.recipient_id, ())):
+            sock.push(frame)
+
+    async def _on_contact(self, sock: CustomerSocket, frame: ContactFrame) -> None:
+        """The pre-chat or offline form: the visitor's name and email, on their contact."""
+        if sock.visitor_id is None:
+            raise FrameError("no_identity", "say hello before sending contact details")
+        name = (frame.name or "").strip()
+        if not name and frame.email is None:
+            raise FrameError("empty_contact", "give a name or an email")
+        if self._signal_rate.take(sock.visitor_id) > 0:
+            raise FrameError("rate_limited", "too many contact frames; slow down")
+        await self.hub.save_contact_details("web", sock.visitor_id, name, frame.email)
+        if name:
+            sock.name = name
+        sock.push({"type": "contact_saved"})

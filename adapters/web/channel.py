@@ -18,5 +18,7 @@ CHANNEL = ChannelSpec(
     section="web",
     config=WebChatConfig,
     build=build,
-    capabilities=frozenset({Capability.DRAIN, Capability.LIVE}),
+    capabilities=frozenset(
+        {Capability.DRAIN, Capability.LIVE, Capability.TYPING, Capability.PUBLIC_API}
+    ),
 )

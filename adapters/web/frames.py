@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError
 
 
 class FrameError(Exception):
@@ -53,11 +53,33 @@ class PingFrame(_Frame):
     type: Literal["ping"]
 
 
+class TypingFrame(_Frame):
+    """The visitor is typing (in their own active conversation: the frame names none)."""
+
+    type: Literal["typing"]
+
+
+class SeenFrame(_Frame):
+    """The visitor was shown every message up to ``id`` (a read receipt)."""
+
+    type: Literal["seen"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class ContactFrame(_Frame):
+    """The visitor's own details, from the pre-chat or offline form (kept on the contact)."""
+
+    type: Literal["contact"]
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
 ClientFrame = Annotated[
-    HelloFrame | MessageFrame | HistoryFrame | PingFrame, Field(discriminator="type")
+    HelloFrame | MessageFrame | HistoryFrame | PingFrame | TypingFrame | SeenFrame | ContactFrame,
+    Field(discriminator="type"),
 ]
 _client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = {"hello", "message", "history", "ping"}
+KNOWN_TYPES = {"hello", "message", "history", "ping", "typing", "seen", "contact"}
 
 
 def parse_frame(data: str, max_bytes: int) -> ClientFrame:

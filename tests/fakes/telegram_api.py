@@ -33,6 +33,20 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 MAX_TEXT = 4096
+# The actions sendChatAction accepts (Bot API, sendChatAction).
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
 
 
 @dataclass(frozen=True)
@@ -228,6 +242,17 @@ class FakeTelegramAPI:
              "message_id": self._next_message_id}
         )  # fmt: skip
         return _ok(message.to_dict())
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> web.Response:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            return _error(400, "Bad Request: chat not found")
+        if params.get("action") not in CHAT_ACTIONS:
+            return _error(400, "Bad Request: wrong parameter action in request")
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        return _ok(True)
 
     async def _m_getfile(self, params: dict[str, Any]) -> web.Response:
         file_id = str(params.get("file_id") or "")

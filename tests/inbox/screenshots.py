@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import ClientSession, web
 from PIL import Image, ImageDraw
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from hub.agent_cli import add_agent
 from hub.app import create_app
@@ -62,6 +62,7 @@ async def main() -> None:
         config.bot.enabled = False
         await add_agent(config, "bo@example.org", "Bo Jensen", "admin", PASSWORD, None)
         app = create_app(config)
+        app.router.add_get("/shop-zh", _chinese_shop)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -110,6 +111,7 @@ async def _capture(base: str, hub: Hub) -> None:
         await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
         await _shoot(widget, "widget.png")
         await _files(widget, page)
+        await _capture_widget_variants(browser, base)
         await browser.close()
 
 
@@ -139,6 +141,34 @@ async def _files(widget: Page, inbox: Page) -> None:
     await inbox.locator(".conversation a").first.click()
     await expect(inbox.locator(".thread img.thumb")).to_have_count(1)
     await _shoot(inbox, "inbox-files.png")
+
+
+CHINESE_SHOP = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>户外用品商店</title><link rel="stylesheet" href="/inbox/assets/demo.css"></head>
+<body><main><h1>户外用品商店</h1><p>右下角的聊天按钮就是 Chorus 聊天窗口。</p></main>
+<script src="/widget.js" data-greeting="您好！有什么可以帮您？" defer></script></body></html>"""
+
+
+async def _chinese_shop(request: web.Request) -> web.Response:
+    return web.Response(text=CHINESE_SHOP, content_type="text/html")
+
+
+async def _capture_widget_variants(browser: Browser, base: str) -> None:
+    """The widget in Chinese (the page's lang) and on a 360 px phone (full-screen panel)."""
+    chinese = await browser.new_page(viewport={"width": 900, "height": 640})
+    await chinese.goto(f"{base}/shop-zh")
+    await chinese.get_by_role("button", name="打开聊天").click()
+    await chinese.get_by_label("您的消息").fill("三人帐篷防水吗？")
+    await chinese.get_by_role("button", name="发送").click()
+    await expect(chinese.locator(".cw-msg.cw-pending")).to_have_count(0)
+    await _shoot(chinese, "widget-zh.png")
+    phone = await browser.new_page(viewport={"width": 360, "height": 640})
+    await phone.goto(f"{base}/widget/demo")
+    await phone.get_by_role("button", name="Open chat").click()
+    await phone.get_by_label("Your message").fill("Do you have size 44 boots?")
+    await phone.get_by_role("button", name="Send").click()
+    await expect(phone.locator(".cw-msg.cw-pending")).to_have_count(0)
+    await _shoot(phone, "widget-phone.png")
 
 
 if __name__ == "__main__":

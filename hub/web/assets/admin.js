@@ -5,7 +5,7 @@
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
 import { renderAdmin as renderOverview } from "./pages.js";
-import { t } from "./i18n.js";
+import { t } from "./strings.js";
 import { webhooksPanel } from "./webhooks.js";
 
 const TABS = [

@@ -5,6 +5,11 @@ import { InboxView } from "./inbox.js";
 import { renderModeration } from "./pages.js";
 import { renderAdministration } from "./admin.js";
 import { renderReports } from "./reports.js";
+import { languageSwitch, startTranslating } from "./i18n.js";
+import { installShortcuts } from "./shortcuts.js";
+
+startTranslating();
+installShortcuts(() => Boolean(current()) && !location.hash.startsWith("#/login"));
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");
@@ -20,7 +25,7 @@ function renderLogin() {
     h("label", { for: "email" }, "Email"), email,
     h("label", { for: "password" }, "Password"), password,
     h("button", { type: "submit" }, "Log in"),
-    error);
+    error, languageSwitch());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -51,6 +56,7 @@ function renderTop(page) {
       me.role === "admin" ? link("#/admin", "Admin", "admin") : null),
     h("span", { class: "live", id: "live-state" }, "connecting…"),
     h("span", { class: "me" }, `${me.name || me.id} (${me.role})`),
+    languageSwitch(),
     h("button", { type: "button", class: "link", onclick: async () => {
       if (inbox) inbox.close();
       inbox = null;

@@ -1,87 +1,128 @@
-// Strings for the reports and administration pages, in English and Chinese. The language
-// follows the browser until the person picks one; the choice is kept in localStorage.
-const STRINGS = {
-  en: {
-    reports: "Reports", language: "中文", range: "Range", today: "Today", "7d": "7 days", "30d": "30 days",
-    custom: "Custom", since: "From", until: "To", channel: "Channel", all: "All channels", apply: "Show",
-    conversations: "Conversations", responseTimes: "Response times", bot: "The bot", ratings: "Ratings",
-    agents: "Agents", moderation: "Moderation", table: "Table", csv: "Download CSV", loading: "Loading…",
-    noData: "No data in this range.", newConv: "new", reopened: "reopened",
-    frtMedian: "first response, median", frtP90: "first response, p90",
-    resMedian: "resolution, median", resP90: "resolution, p90", minutes: "minutes",
-    histogram: "Histogram", firstResponse: "first response", resolution: "resolution",
-    containment: "containment rate", handoffReasons: "Handoff reasons", unanswered: "Top unanswered questions",
-    distribution: "Distribution", average: "average", perAgent: "Per agent", byReason: "By stage and reason",
-    approved: "approved", held: "held", rejected: "rejected", count: "count",
-    day: "day", agent: "agent", name: "name", handled: "handled", rating: "rating", load: "load",
-    median_first_response_seconds: "median first response (s)", median_resolution_seconds: "median resolution (s)",
-    question: "question", reason: "reason", score: "score", status: "status", stage: "stage", bin: "bin",
-    kind: "kind", new: "new", resolved: "resolved", contained: "contained", containment_rate: "containment rate",
-    handoffs: "handoffs", sortBy: "Sort by", days: "by day", handoff_reasons: "handoff reasons",
-    by_reason: "by stage and reason",
-    adminSections: "Administration sections", adminAgents: "Agents", adminKb: "Knowledge base",
-    adminRules: "Moderation rules", adminChannels: "Channels", adminTokens: "Service tokens",
-    adminAudit: "Audit log", adminWebhooks: "Webhooks",
-    webhooksOff: "Webhooks are not enabled.", adminOverview: "Overview", role: "role", capacity: "capacity",
-    slackUser: "Slack user", presence: "presence", enable: "Enable", disable: "Disable", disabled: "disabled",
-    online: "online", offline: "offline", email: "Email", firstPassword: "First password (12+ characters)",
-    addAgent: "Add agent", saved: "Saved", questions: "Questions (one per line)", answer: "Answer",
-    links: "Links (title | URL, one per line)", addEntry: "Add entry", edit: "Edit", save: "Save",
-    delete: "Delete", deleted: "Deleted", tryIt: "Try a question", tryButton: "Try", confidence: "confidence",
-    botAnswers: "the bot answers with this", belowThreshold: "below the threshold", noMatch: "No entry matches.",
-    rulesJson: "Rules (JSON)", versions: "Versions", version: "version", who: "who", when: "when",
-    inForce: "in force", rollback: "Roll back to this", noVersions: "No stored versions yet (the rules come from the config).",
-    checks: "Checks", check: "check", noPolling: "No channel polls its platform.", scopes: "Scopes (comma-separated)",
-    createToken: "Create token", shownOnce: "Copy the token now: it is shown once.", revoked: "revoked",
-    revoke: "Revoke", action: "action", target: "target", filter: "Filter",
-  },
-  "zh-CN": {
-    reports: "报表", language: "English", range: "时间范围", today: "今天", "7d": "7 天", "30d": "30 天",
-    custom: "自定义", since: "从", until: "到", channel: "渠道", all: "全部渠道", apply: "查看",
-    conversations: "会话", responseTimes: "响应时间", bot: "机器人", ratings: "评分",
-    agents: "客服", moderation: "审核", table: "表格", csv: "下载 CSV", loading: "加载中…",
-    noData: "此范围内没有数据。", newConv: "新会话", reopened: "重新打开",
-    frtMedian: "首次响应中位数", frtP90: "首次响应 p90",
-    resMedian: "解决时长中位数", resP90: "解决时长 p90", minutes: "分钟",
-    histogram: "分布直方图", firstResponse: "首次响应", resolution: "解决时长",
-    containment: "机器人独立解决率", handoffReasons: "转人工原因", unanswered: "未能回答的常见问题",
-    distribution: "评分分布", average: "平均分", perAgent: "按客服", byReason: "按阶段和原因",
-    approved: "已通过", held: "待审核", rejected: "已拒绝", count: "数量",
-    day: "日期", agent: "客服", name: "姓名", handled: "已处理", rating: "评分", load: "当前负载",
-    median_first_response_seconds: "首次响应中位数（秒）", median_resolution_seconds: "解决时长中位数（秒）",
-    question: "问题", reason: "原因", score: "分数", status: "状态", stage: "阶段", bin: "区间",
-    kind: "类型", new: "新会话", resolved: "已解决", contained: "机器人解决", containment_rate: "独立解决率",
-    handoffs: "转人工", sortBy: "排序", days: "按天", handoff_reasons: "转人工原因",
-    by_reason: "按阶段和原因",
-    adminSections: "管理分区", adminAgents: "客服", adminKb: "知识库",
-    adminRules: "审核规则", adminChannels: "渠道", adminTokens: "服务令牌",
-    adminAudit: "审计日志", adminWebhooks: "Webhook 推送",
-    webhooksOff: "未启用 Webhook 推送。", adminOverview: "概览", role: "角色", capacity: "容量",
-    slackUser: "Slack 用户", presence: "在线状态", enable: "启用", disable: "停用", disabled: "已停用",
-    online: "在线", offline: "离线", email: "邮箱", firstPassword: "初始密码（至少 12 个字符）",
-    addAgent: "添加客服", saved: "已保存", questions: "问题（每行一个）", answer: "回答",
-    links: "链接（标题 | 网址，每行一个）", addEntry: "添加条目", edit: "编辑", save: "保存",
-    delete: "删除", deleted: "已删除", tryIt: "试一个问题", tryButton: "试试", confidence: "置信度",
-    botAnswers: "机器人会用它回答", belowThreshold: "低于阈值", noMatch: "没有匹配的条目。",
-    rulesJson: "规则（JSON）", versions: "版本", version: "版本", who: "操作人", when: "时间",
-    inForce: "生效中", rollback: "回滚到此版本", noVersions: "还没有保存的版本（规则来自配置文件）。",
-    checks: "检查", check: "检查项", noPolling: "没有需要轮询平台的渠道。", scopes: "权限范围（逗号分隔）",
-    createToken: "创建令牌", shownOnce: "请立即复制令牌：它只显示这一次。", revoked: "已吊销",
-    revoke: "吊销", action: "操作", target: "对象", filter: "筛选",
-  },
+// The inbox in English or Simplified Chinese. Pages are written in English; this module
+// translates the interface where it appears (text nodes and the aria-label, placeholder
+// and title attributes, kept current by a MutationObserver), so every string follows the
+// language without each renderer knowing about it. What customers and agents wrote
+// (messages, previews, names, labels, notes, canned texts) is never touched.
+import { h } from "./dom.js";
+
+const LANG_KEY = "chorus.lang";
+export const LANGUAGES = [["en", "English"], ["zh-CN", "简体中文"]];
+
+// Content, not interface: nothing inside these is translated.
+const CONTENT = ".text, .preview, .who, .label, .contact-name, .canned, blockquote, pre, td, .me, .detail-head h2";
+
+const ZH = {
+  "Chorus inbox": "Chorus 收件箱", "Email": "邮箱", "Password": "密码", "Log in": "登录",
+  "Log out": "退出", "Wrong email or password.": "邮箱或密码错误。",
+  "Too many attempts, wait a moment.": "尝试次数过多，请稍候。", "Skip to content": "跳到内容",
+  "Inbox": "收件箱", "Moderation": "审核", "Admin": "管理", "Sections": "栏目",
+  "connecting…": "连接中…", "● live": "● 实时", "○ reconnecting": "○ 重新连接中",
+  "Mine": "我的", "Unassigned": "未分配", "All": "全部", "Resolved": "已解决", "Views": "视图",
+  "Channel": "渠道", "Status": "状态", "Label": "标签", "Search": "搜索",
+  "Search conversations": "搜索会话", "Conversation list": "会话列表", "Conversations": "会话",
+  "Conversation": "会话", "Pick a conversation.": "请选择一个会话。",
+  "No conversations here.": "这里没有会话。", "SLA missed": "超出 SLA",
+  "Waiting longer than the response target": "等待时间已超过响应目标",
+  "Messages": "消息", "Reply": "回复", "Private note": "内部备注", "Send": "发送",
+  "Type / for canned responses · Ctrl+Enter sends": "输入 / 使用快捷回复 · Ctrl+Enter 发送",
+  "Canned responses": "快捷回复", "Claim": "认领", "Resolve": "解决", "Reopen": "重新打开",
+  "Assign to…": "分配给…", "Assign to": "分配给", "Assigned": "已分配", "Add label": "添加标签",
+  "Labels": "标签", "Label added": "已添加标签", "Label removed": "已移除标签",
+  "Reply sent": "回复已发送", "Note added": "备注已添加", "Contact": "联系人", "Unnamed": "未命名",
+  "Identities": "身份", "Earlier conversations": "以往会话", "None": "无", "bot answer": "机器人回答",
+  "Bot": "机器人", "Customer is typing…": "客户正在输入…", "Seen": "已读",
+  "Alerts": "提醒", "Desktop alerts": "桌面通知", "Sound": "声音",
+  "New conversation": "新会话", "New conversation assigned to you": "分配给你的新会话",
+  "Conversation assigned to you": "有会话分配给你", "Language": "语言",
+  "Moderation queue": "审核队列", "Held comments": "待审评论",
+  "Nothing is waiting for review.": "没有待审核的内容。", "Reason": "原因",
+  "Reason (needed to reject)": "原因（拒绝时必填）", "Approve": "通过", "Reject": "拒绝",
+  "Approved": "已通过", "Rejected": "已拒绝", "Agents": "客服", "Knowledge base": "知识库",
+  "Configuration (read-only, secrets masked)": "配置（只读，已隐藏密钥）", "Name": "姓名",
+  "Role": "角色", "Presence": "在线状态", "Load": "负载", "Id": "编号", "Question": "问题",
+  "Answer": "回答", "Keyboard shortcuts": "键盘快捷键", "Close": "关闭",
+  "Next conversation": "下一个会话", "Previous conversation": "上一个会话",
+  "Leave the field or close this list": "离开输入框或关闭此列表",
+  "Edit contact": "编辑联系人", "Notes": "备注", "Save contact": "保存联系人",
+  "Contact saved": "联系人已保存", "Conversations and ratings": "会话与评分", "not rated": "未评分",
+  "open": "处理中", "pending": "待处理", "resolved": "已解决", "bot": "机器人",
 };
 
-const KEY = "chorus.lang";
+const PATTERNS = [
+  [/^(\d+) unread$/, "$1 条未读"], [/^Assigned to (.+)$/, "已分配给 $1"],
+  [/^SLA missed ×(\d+)$/, "超出 SLA ×$1"], [/^Contact (\S+)$/, "联系人 $1"],
+  [/^Remove label (.+)$/, "移除标签 $1"], [/^(.+) done$/, "$1完成"],
+  [/^\((\d+)\) Chorus inbox$/, "($1) Chorus 收件箱"],
+];
 
-export function language() {
-  const chosen = localStorage.getItem(KEY);
-  if (chosen && STRINGS[chosen]) return chosen;
-  return (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+export function chosenLanguage() {
+  const wanted = localStorage.getItem(LANG_KEY) || navigator.language || "en";
+  return /^zh/i.test(wanted) ? "zh-CN" : "en";
 }
 
-export function setLanguage(lang) { localStorage.setItem(KEY, lang); }
+let lang = chosenLanguage();
 
-export function t(key) {
-  const table = STRINGS[language()];
-  return table[key] ?? STRINGS.en[key] ?? key;
+export function tr(text) {
+  if (lang !== "zh-CN" || !text) return text;
+  const trimmed = text.trim();
+  if (ZH[trimmed]) return text.replace(trimmed, ZH[trimmed]);
+  for (const [pattern, into] of PATTERNS) if (pattern.test(trimmed)) return text.replace(trimmed, trimmed.replace(pattern, into));
+  return text;
+}
+
+// The English each node or attribute was given, so a change of language can go back.
+const originals = new WeakMap();
+
+function remember(key, attr, current) {
+  const known = originals.get(key) || {};
+  if (known[attr] === undefined || tr(known[attr]) !== current) known[attr] = current;
+  originals.set(key, known);
+  return known[attr];
+}
+
+function translateNode(node) {
+  if (node.nodeType === Node.TEXT_NODE) {
+    if (node.parentElement && node.parentElement.closest(CONTENT)) return;
+    const want = tr(remember(node, "text", node.nodeValue));
+    if (node.nodeValue !== want) node.nodeValue = want;
+    return;
+  }
+  if (node.nodeType !== Node.ELEMENT_NODE) return;
+  for (const attr of ["aria-label", "placeholder", "title"]) {
+    if (!node.hasAttribute(attr)) continue;
+    const want = tr(remember(node, attr, node.getAttribute(attr)));
+    if (node.getAttribute(attr) !== want) node.setAttribute(attr, want);
+  }
+  for (const child of node.childNodes) translateNode(child);
+}
+
+function translateTitle() {
+  const want = tr(remember(document, "title", document.title));
+  if (document.title !== want) document.title = want;
+}
+
+// English pages need nothing; Chinese ones are translated now and after every change.
+export function startTranslating() {
+  document.documentElement.lang = lang;
+  if (lang === "en") return;
+  const run = () => { translateNode(document.body); translateTitle(); };
+  run();
+  new MutationObserver(run).observe(document.body, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ["aria-label", "placeholder", "title"],
+  });
+  new MutationObserver(translateTitle).observe(document.querySelector("title"), { childList: true, characterData: true, subtree: true });
+}
+
+// A new language starts from the English page again (the session stays).
+export function setLanguage(next) {
+  localStorage.setItem(LANG_KEY, next);
+  location.reload();
+}
+
+// The override: a select that keeps the choice in localStorage.
+export function languageSwitch() {
+  const select = h("select", { id: "language", onchange: () => setLanguage(select.value) },
+    LANGUAGES.map(([code, name]) => h("option", { value: code, selected: code === lang }, name)));
+  return h("span", { class: "language" }, h("label", { for: "language", class: "sr-only" }, "Language"), select);
 }

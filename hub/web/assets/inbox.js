@@ -4,6 +4,7 @@
 import { announce, channelBadge, h, when } from "./dom.js";
 import { api, current, liveFeed } from "./session.js";
 import { historyToggle, messageText } from "./history.js";
+import { alertFor, alertSwitches, askPermissionOnce, raiseAlert } from "./notify.js";
 
 const TABS = [
   ["mine", "Mine"], ["unassigned", "Unassigned"], ["all", "All"], ["resolved", "Resolved"],
@@ -49,6 +50,7 @@ export class InboxView {
     this.canned = [];
     this.agents = [];
     this.loaded = this.load();
+    askPermissionOnce();
     this.liveState = "connecting…";
     this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
       this.liveState = state === "live" ? "● live" : "○ reconnecting";
@@ -73,10 +75,12 @@ export class InboxView {
     for (const c of [...all.items, ...resolved.items]) this.conversations.set(c.id, c);
     this.canned = canned.items;
     this.agents = agents.items;
+    this.readMarks = await readMarks();
     // Names and previews come from the recent messages: the list endpoint has neither.
     const since = new Date(Date.now() - 14 * 86400e3).toISOString();
     const recent = await api("GET", `/messages?limit=200&since=${encodeURIComponent(since)}`).catch(() => ({ items: [] }));
     for (const m of recent.items) this.learn(m);
+    this.countUnread(recent.items);
   }
 
   learn(m) {
@@ -88,6 +92,7 @@ export class InboxView {
 
   async mount(main, openId) {
     this.main = main;
+    if (!openId) this.openId = null; // the list alone: new messages count as unread
     this.showLiveState();
     this.list = h("ul", { class: "conversations", "aria-label": "Conversations" });
     this.tabs = h("div", { role: "tablist", "aria-label": "Views", class: "tabs" });
@@ -109,6 +114,7 @@ export class InboxView {
           select("status", "Status", ["bot", "open", "pending", "resolved"]),
           h("label", { for: "filter-label", class: "sr-only" }, "Label"), this.labelFilter,
           h("label", { for: "search", class: "sr-only" }, "Search conversations"), search),
+        alertSwitches(),
         this.list),
       this.detail));
     await this.loaded;
@@ -147,6 +153,7 @@ export class InboxView {
 
   renderList() {
     if (!this.list) return;
+    this.renderTitle();
     this.renderTabs();
     this.renderLabelFilter();
     const items = this.visible();
@@ -167,14 +174,16 @@ export class InboxView {
   }
 
   onFrame(frame) {
+    if (this.onPresence(frame)) return;
     if (frame.type === "error" && frame.code === "token_expired") return;
     if (!frame.conversation) return;
     const known = this.conversations.get(frame.conversation.id) || {};
+    this.maybeAlert(frame, known);
     const c = { ...known, ...frame.conversation };
     this.conversations.set(c.id, c);
     if (frame.message) this.learn(frame.message);
     if (frame.message) {
-      if (c.id === this.openId) this.appendMessage(frame.message);
+      if (c.id === this.openId) { this.appendMessage(frame.message); this.readOpen(frame.message); }
       else if (frame.type === "message" && frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
     }
     if (c.id === this.openId) this.renderHeader(c);
@@ -184,6 +193,7 @@ export class InboxView {
   async open(id) {
     this.openId = id;
     this.unread.delete(id);
+    this.markRead(id);
     const [c, messages] = await Promise.all([
       api("GET", `/conversations/${encodeURIComponent(id)}`),
       api("GET", `/conversations/${encodeURIComponent(id)}/messages?limit=200`),
@@ -193,13 +203,15 @@ export class InboxView {
     this.header = h("header", { class: "detail-head" });
     this.thread = h("ol", { class: "thread", "aria-label": "Messages", "aria-live": "polite" });
     this.contact = h("aside", { class: "contact", "aria-label": "Contact" });
+    this.typingNote = h("p", { class: "typing", role: "status", hidden: true });
     this.detail.replaceChildren(this.header, h("div", { class: "detail-body" },
-      h("div", { class: "detail-main" }, this.thread, this.composer()), this.contact));
+      h("div", { class: "detail-main" }, this.thread, this.typingNote, this.composer()), this.contact));
     this.renderHeader(this.conversations.get(id));
     for (const m of messages.items) this.appendMessage(m);
     for (const m of messages.items) this.learn(m);
+    this.renderSeen();
     this.renderList();
-    this.renderContact(this.conversations.get(id));
+    this.renderContact(this.conversations.get(id)).then(() => this.renderProfile(id));
     document.getElementById("reply").focus();
   }
 
@@ -246,7 +258,7 @@ export class InboxView {
     const kind = m.private ? "note" : m.author.kind === "bot" ? "bot" : m.direction;
     const who = m.private ? "Private note" : m.author.kind === "bot" ? "Bot" : m.author.name || m.author.kind;
     const toggle = historyToggle(m);
-    const item = h("li", { class: `msg msg-${kind}`, "data-id": m.id },
+    const item = h("li", { class: `msg msg-${kind}`, "data-id": m.id, "data-seq": m.seq },
       h("div", { class: "meta" }, channelBadge(m.channel), h("strong", {}, who),
         m.author.kind === "bot" ? h("span", { class: "badge" }, "bot answer") : null,
         h("time", { datetime: m.created_at }, when(m.created_at)), toggle && toggle[0]),
@@ -296,6 +308,7 @@ export class InboxView {
         text.value = "";
         files.value = "";
         chosen.textContent = "";
+        this.typingSentAt = 0;
         announce(note.checked ? "Note added" : "Reply sent");
       } catch (err) { announce(err.message); }
     };
@@ -308,6 +321,7 @@ export class InboxView {
       menu.hidden = !found.length;
       text.setAttribute("aria-expanded", String(!menu.hidden));
     });
+    text.addEventListener("input", () => { if (!note.checked) this.sendTyping(); });
     text.addEventListener("keydown", (event) => {
       if (!menu.hidden && (event.key === "Enter" || event.key === "Tab")) {
         event.preventDefault();
@@ -340,4 +354,127 @@ export class InboxView {
       : h("p", { class: "meta" }, "None"));
     this.contact.replaceChildren(...body.filter(Boolean));
   }
+
+  // -- Presence: typing both ways, the customer's read receipt, the agent's read marks --
+
+  // Typing and seen frames from the feed; true when the frame was one of them.
+  onPresence(frame) {
+    if (frame.type === "typing" && frame.who === "customer") {
+      this.showTyping(frame.conversation_id, frame.expires_in_seconds);
+      return true;
+    }
+    if (frame.type === "seen") {
+      const c = this.conversations.get(frame.conversation_id);
+      if (c) c.customer_seen_seq = Math.max(c.customer_seen_seq || 0, frame.seq || 0);
+      if (frame.conversation_id === this.openId) this.renderSeen();
+      return true;
+    }
+    return frame.type === "typing";
+  }
+
+  showTyping(conversationId, seconds) {
+    if (conversationId !== this.openId || !this.typingNote) return;
+    this.typingNote.textContent = "Customer is typing…";
+    this.typingNote.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.hideTyping(), (seconds || 6) * 1000);
+  }
+
+  hideTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typingNote) this.typingNote.hidden = true;
+  }
+
+  // At most one typing frame every two seconds; the hub collapses more anyway.
+  sendTyping() {
+    const now = Date.now();
+    if (!this.openId || now - (this.typingSentAt || 0) < 2000) return;
+    this.typingSentAt = now;
+    this.feed.send({ type: "typing", conversation_id: this.openId });
+  }
+
+  // "Seen" under the newest reply the customer was shown (their receipt's seq).
+  renderSeen() {
+    if (!this.thread) return;
+    for (const old of this.thread.querySelectorAll(".seen")) old.remove();
+    const c = this.conversations.get(this.openId);
+    const upTo = c && c.customer_seen_seq;
+    if (!upTo) return;
+    const replies = [...this.thread.querySelectorAll(".msg-outbound[data-seq], .msg-bot[data-seq]")]
+      .filter((li) => Number(li.dataset.seq) <= upTo);
+    const last = replies[replies.length - 1];
+    if (last) last.append(h("p", { class: "seen" }, "Seen"));
+  }
+
+  readOpen(m) {
+    if (m.direction === "inbound") { this.hideTyping(); this.markRead(this.openId); }
+    this.renderSeen();
+  }
+
+  maybeAlert(frame, known) {
+    const title = alertFor(frame, known, current().agent.id);
+    const c = frame.conversation;
+    if (title) raiseAlert(title, (frame.message && frame.message.text) || known.preview, c.id);
+  }
+
+  // The tab's title counts what is unread, so a background tab shows it too.
+  renderTitle() {
+    const total = [...this.unread.values()].reduce((n, k) => n + k, 0);
+    document.title = total ? `(${total}) Chorus inbox` : "Chorus inbox";
+  }
+
+  markRead(id) {
+    this.readMarks.set(id, new Date().toISOString());
+    api("POST", `/conversations/${encodeURIComponent(id)}/read`).catch(() => {});
+  }
+
+  // Unread after a reload: the customer's recent messages newer than my read mark.
+  countUnread(messages) {
+    for (const m of messages) {
+      if (m.direction !== "inbound" || m.private) continue;
+      const mark = this.readMarks.get(m.conversation_id);
+      if (mark && new Date(m.created_at) <= new Date(mark)) continue;
+      this.unread.set(m.conversation_id, (this.unread.get(m.conversation_id) || 0) + 1);
+    }
+  }
+
+  // -- The contact panel's editor: name and notes (agents, admins), email (admins), and
+  // the contact's conversations with their ratings (GET/PATCH /contacts/{id}...) --
+  async renderProfile(conversationId) {
+    const c = this.conversations.get(conversationId);
+    if (!c || conversationId !== this.openId) return;
+    let profile;
+    try { profile = await api("GET", `/contacts/${encodeURIComponent(c.contact_id)}/profile`); } catch (err) { announce(err.message); return; }
+    const role = current().agent.role;
+    const field = (name, label, value, tag = "input") => [h("label", { for: `contact-${name}` }, label),
+      h(tag, { id: `contact-${name}`, name, value: tag === "input" ? value || "" : null, rows: tag === "textarea" ? 3 : null }, tag === "textarea" ? value || "" : null)];
+    const editor = h("form", { class: "contact-editor", "aria-label": "Edit contact" },
+      field("name", "Name", profile.name),
+      role === "admin" ? field("email", "Email", profile.email) : null,
+      field("notes", "Notes", profile.notes, "textarea"),
+      h("button", { type: "submit" }, "Save contact"));
+    editor.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { name: editor.elements.name.value.trim(), notes: editor.elements.notes.value };
+      if (editor.elements.email && editor.elements.email.value.trim()) body.email = editor.elements.email.value.trim();
+      try {
+        const saved = await api("PATCH", `/contacts/${encodeURIComponent(c.contact_id)}`, body);
+        for (const other of this.conversations.values()) if (other.contact_id === c.contact_id) other.contact_name = saved.name;
+        announce("Contact saved");
+        this.renderList();
+      } catch (err) { announce(err.message); }
+    });
+    const stars = (n) => (n ? `${"★".repeat(n)}${"☆".repeat(Math.max(0, 5 - n))}` : "not rated");
+    const history = h("ul", { class: "contact-conversations", "aria-label": "Conversations and ratings" },
+      profile.conversations.map((o) => h("li", {}, h("a", { href: `#/c/${encodeURIComponent(o.id)}` },
+        `${o.channel} · ${o.status} · ${when(o.last_message_at)}`), " ", h("span", { class: "rating" }, stars(o.rating)))));
+    if (role === "viewer") for (const el of editor.elements) el.disabled = true;
+    this.contact.append(editor, h("h4", {}, "Conversations and ratings"), history);
+  }
+
+}
+
+async function readMarks() {
+  const body = await api("GET", "/reads").catch(() => ({ items: [] }));
+  return new Map(body.items.map((r) => [r.conversation_id, r.read_at]));
 }

@@ -3,7 +3,7 @@
 import { announce, h } from "./dom.js";
 import { api, apiBlob, current } from "./session.js";
 import { barChart, lineChart } from "./charts.js";
-import { language, setLanguage, t } from "./i18n.js";
+import { language, setLanguage, t } from "./strings.js";
 
 const CHANNELS = ["web", "slack", "telegram", "twitter", "wechat", "api"];
 const state = { range: "7d", since: "", until: "", channel: "" };

@@ -110,5 +110,9 @@ export function liveFeed(onFrame, onState, onLoggedOut) {
     };
   };
   connect();
-  return { close() { stopped = true; if (ws) ws.close(); } };
+  return {
+    close() { stopped = true; if (ws) ws.close(); },
+    // Frames agents send (typing): dropped while the feed is reconnecting.
+    send(frame) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame)); },
+  };
 }

@@ -97,9 +97,12 @@ async def test_public_operations_need_no_token(client: Client) -> None:
         for method, op in ops.items()
         if op.get("security") == []
     }
-    # No bearer JWT: the session endpoints issue one; an API inbox checks its own token.
+    # No bearer JWT: the session endpoints issue one; an API inbox checks its own token;
+    # the widget's settings are read by every site that embeds it.
     assert public == {("POST", f"/api/v1/auth/{n}") for n in ("login", "refresh", "logout")} | {
-        ("POST", "/api/v1/api-channels/{id}/messages")
+        ("POST", "/api/v1/api-channels/{id}/messages"),
+        ("GET", "/api/v1/widget/config"),
+        ("GET", "/api/v1/widget/availability"),
     }
     resp = await client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "p"})
     assert resp.status == 401
