@@ -8,11 +8,12 @@ from typing import Any
 from pymongo import DESCENDING, ReturnDocument
 
 from hub.domain import Contact, Conversation
+from storage.errors import StorageBoundary
 from storage.inbox import contact_from_doc, conversation_from_doc
 from storage.mongo import Document, MongoStore
 
 
-class ContactProfiles:
+class ContactProfiles(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.contacts = mongo.collection("contacts")
         self.conversations = mongo.collection("conversations")

@@ -14,11 +14,12 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import Conversation
+from storage.errors import StorageBoundary
 from storage.inbox import conversation_from_doc, open_key
 from storage.mongo import Document, MongoStore
 
 
-class CustomerSeen:
+class CustomerSeen(StorageBoundary):
     """The conversation side: the active conversation of a thread and its read receipt."""
 
     def __init__(self, conversations: AsyncCollection[Document]) -> None:
@@ -42,7 +43,7 @@ class CustomerSeen:
         return conversation_from_doc(doc) if doc else None
 
 
-class AgentReads:
+class AgentReads(StorageBoundary):
     """Each agent's read mark per conversation: read up to ``read_at``."""
 
     def __init__(self, mongo: MongoStore) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Channel, ConversationStatus
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.http import read_json
+from hub.http import not_null, read_json
 from hub.state import HUB, MONGO
 from hub.visibility import may_see
 from storage.contact_profiles import ContactProfiles
@@ -26,7 +26,10 @@ PROFILE_CONVERSATIONS = 20
 
 
 class ContactPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A patch names something to change (``empty_patch`` otherwise).
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=not_null(one_of=("name", "email", "notes"))
+    )
 
     name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = None

@@ -141,14 +141,15 @@ class Availability(BaseModel):
 
 
 async def widget_availability(request: web.Request) -> web.Response:
-    """Whether someone answers now: within ``web.widget.hours`` and an agent connected to
-    this instance's inbox (or marked online, as Slack agents are). The widget offers its
-    offline form ("we'll answer by email") when not."""
+    """Whether someone answers now: within ``web.widget.hours``, and the bot on or an agent
+    connected to this instance's inbox (or marked online, as Slack agents are). The widget
+    offers its offline form ("we'll answer by email") when not. The bot answers first, so
+    while it is on nobody online is no reason to stop a customer from writing."""
     app = request.app
     reason: Literal["closed", "no_agent_online"] | None = None
     if not within_hours(app[CONFIG].web.widget.hours, utcnow()):
         reason = "closed"
-    elif not await _agent_online(app):
+    elif not app[CONFIG].bot.enabled and not await _agent_online(app):
         reason = "no_agent_online"
     body = Availability(available=reason is None, reason=reason)
     return web.json_response(body.model_dump(), headers={"Access-Control-Allow-Origin": "*"})

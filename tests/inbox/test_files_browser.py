@@ -62,9 +62,12 @@ async def test_a_customer_image_reaches_the_agent_as_a_thumbnail(
 async def test_an_agent_pdf_reaches_the_widget_and_a_disguised_program_is_refused(
     browser: Browser, hub_url: str, agent: dict[str, str]
 ) -> None:
-    widget = await _open_widget(browser, hub_url)
+    # The agent is online first: with the bot off, the widget otherwise offers its
+    # offline form instead of the chat.
     inbox = await browser.new_page()
     await log_in(inbox, hub_url, agent["email"], agent["password"])
+    await expect(inbox.locator("#live-state")).to_have_text("● live")
+    widget = await _open_widget(browser, hub_url)
     await inbox.locator(".conversation a").first.click()
     await inbox.get_by_label("Reply").fill("The warranty terms")
     await inbox.get_by_label("Attach files").set_input_files(

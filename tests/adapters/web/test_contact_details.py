@@ -34,7 +34,14 @@ async def test_contact_details_are_kept_on_the_visitors_contact(client, db) -> N
 
 
 async def test_availability_follows_hours_and_connected_agents(make_client, config) -> None:
-    client = await make_client()
+    # The bot answers first: with it on, the widget takes messages with nobody online.
+    with_bot = config.model_copy(deep=True)
+    with_bot.bot.enabled = True
+    resp = await (await make_client(with_bot)).get("/api/v1/widget/availability")
+    assert await resp.json() == {"available": True, "reason": None}
+    botless = config.model_copy(deep=True)
+    botless.bot.enabled = False
+    client = await make_client(botless)
     resp = await client.get("/api/v1/widget/availability")
     assert await resp.json() == {"available": False, "reason": "no_agent_online"}
     async with agent_online(client):
