@@ -97,8 +97,10 @@ async def test_x_reply_survives_429_500_and_timeout(
         return await db.conversations.find_one({"thread_key": f"dm:{CUSTOMER_ID}"})
 
     conversation_id = str((await wait_for(conversation))["_id"])
-    bearer(client)  # the replying agent exists before the one-second window starts
-    twitter_api.set_window("send_dm", remaining=0, reset_in=1)  # 429 until the window resets
+    bearer(client)  # the replying agent exists before the window starts
+    # 429 until the window resets; X gives the reset in whole seconds, so a window set 2 s
+    # ahead lasts between 1 and 2 s (1 s ahead could end before the first send).
+    twitter_api.set_window("send_dm", remaining=0, reset_in=2)
     twitter_api.script("send_dm", 500, _problem(500, "Internal Error", "Internal Error"))
     twitter_api.script(
         "send_dm", 503, _problem(503, "Service Unavailable", "Over capacity"), delay=2
