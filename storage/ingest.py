@@ -27,6 +27,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.domain import Author, Contact, Conversation, InboundMessage, Message, new_id, utcnow
 from storage.errors import StorageBoundary
+from storage.group_commit import GroupCommit
 from storage.inbox import (
     InboxStore,
     contact_from_doc,
@@ -54,7 +55,6 @@ class Stored:
 class _Pending:
     inbound: InboundMessage
     message_id: str
-    future: asyncio.Future[Stored] = field(repr=False)
     # The caller's log fields (trace id, message id), so the batch's lines can be followed.
     log_fields: dict[str, str] = field(default_factory=dict)
 
@@ -89,20 +89,22 @@ class InboundWriter(StorageBoundary):
         # one can be reopened instead; True when it reopened one.
         self.before_open: Callable[[Contact, InboundMessage], Awaitable[bool]] | None = None
         self._toucher: asyncio.Task[None] | None = None
-        self._queue: list[_Pending] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0
-        self.messages = 0
+        self._writer: GroupCommit[_Pending, Stored] = GroupCommit(
+            self._write_batch, max_batch=max_batch, name="ingest"
+        )
+
+    @property
+    def batches(self) -> int:
+        return self._writer.batches
+
+    @property
+    def messages(self) -> int:
+        return self._writer.items
 
     async def store_one(self, inbound: InboundMessage, message_id: str | None = None) -> Stored:
         """Store ``inbound`` (as ``message_id`` if new); returns once it is durable."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
-        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(inbound, message_id or new_id(), future, self._log_fields()))
-        self._wakeup.set()
-        return await future
+        pending = _Pending(inbound, message_id or new_id(), self._log_fields())
+        return await self._writer.submit(pending)
 
     async def settle(self) -> None:
         """Write pending recency updates now (before a digest or on shutdown)."""
@@ -114,45 +116,22 @@ class InboundWriter(StorageBoundary):
 
     async def close(self) -> None:
         await self.settle()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        for pending in self._queue:
-            if not pending.future.done():
-                pending.future.set_exception(RuntimeError("the hub is stopping"))
-        self._queue.clear()
+        await self._writer.close()
 
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._queue:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                # A lone message's storage commands log under its own ids; a shared batch
-                # logs under a batch id, and each message says which batch stored it.
-                fields = batch[0].log_fields if len(batch) == 1 else {"batch_id": new_id()}
-                try:
-                    with self._log_scope(**fields):
-                        results = await self.store_batch(
-                            [p.inbound for p in batch], [p.message_id for p in batch]
-                        )
-                        if len(batch) > 1:
-                            for pending in batch:
-                                with self._log_scope(**pending.log_fields):
-                                    log.debug("stored in a shared batch", extra=fields)
-                except Exception as exc:  # every waiter learns of the failure; none is acked
-                    for pending in batch:
-                        if not pending.future.done():
-                            pending.future.set_exception(exc)
-                    continue
-                self.batches += 1
-                self.messages += len(batch)
-                for pending, result in zip(batch, results, strict=True):
-                    if not pending.future.done():
-                        pending.future.set_result(result)
-                self.note_activity([r.message for r in results if not r.duplicate])
+    async def _write_batch(self, batch: Sequence[_Pending]) -> list[Stored]:
+        # A lone message's storage commands log under its own ids; a shared batch logs
+        # under a batch id, and each message says which batch stored it.
+        fields = batch[0].log_fields if len(batch) == 1 else {"batch_id": new_id()}
+        with self._log_scope(**fields):
+            results = await self.store_batch(
+                [p.inbound for p in batch], [p.message_id for p in batch]
+            )
+            if len(batch) > 1:
+                for pending in batch:
+                    with self._log_scope(**pending.log_fields):
+                        log.debug("stored in a shared batch", extra=fields)
+        self.note_activity([r.message for r in results if not r.duplicate])
+        return results
 
     async def store_batch(
         self, items: Sequence[InboundMessage], message_ids: Sequence[str] | None = None
