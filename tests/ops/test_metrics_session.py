@@ -26,12 +26,12 @@ import hub.metrics
 from hub.domain import utcnow
 from hub.metrics import ReplicationMetrics
 from hub.metrics_http import metrics_listener
-from hub.state import MONGO
+from hub.state import HUB, MONGO
 from storage.archive_store import LocalArchiveStore
 from storage.archiver import Archiver
 from storage.leases import LeaseStore, LeaseUnavailable
 from storage.replicator import STATE_COLLECTION, Replicator
-from tests.helpers.hub import bearer, wait_for
+from tests.helpers.hub import bearer, settle, wait_for
 from tests.helpers.web_chat import next_frame
 from tests.hub.bot.conftest import SAMPLE_KB
 from tests.ops.scrape import Scrape, scrape
@@ -179,6 +179,9 @@ async def test_every_documented_metric_has_a_sample_after_a_session(
 
     # The resolved conversation is due for archiving (resolved long ago): a backlog.
     long_ago = utcnow() - timedelta(days=config.archive.after_days + 1)
+    # Pending recency refreshes are written first: one landing later would move it back.
+    await settle(client)
+    await client.app[HUB].writer.settle()
     await db.conversations.update_one({"_id": contained}, {"$set": {"updated_at": long_ago}})
     mongo = client.app[MONGO]
     store = LocalArchiveStore(config.archive.local_dir)
