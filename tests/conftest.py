@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from pymongo import AsyncMongoClient
 
 from hub.app import create_app
-from hub.config import ChorusConfig, load_config
+from hub.config.model import ChorusConfig, load_config
 from storage.embedded import EmbeddedMongo
 from tests.helpers.hub import MakeClient
 from tests.helpers.webhooks import Receiver

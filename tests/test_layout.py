@@ -20,3 +20,20 @@ def test_no_module_imports_the_root_conftest_or_a_test_module() -> None:
         for match in FORBIDDEN.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def _readme_layout() -> list[str]:
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Layout", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def test_the_readme_layout_is_the_layout_on_disk() -> None:
+    lines = _readme_layout()
+    listed_hub = {m.group(1) for line in lines if (m := re.match(r"  (\w+)/ ", line))}
+    on_disk = {p.parent.name for p in (TESTS.parent / "hub").glob("*/__init__.py")}
+    assert listed_hub == on_disk
+    listed_top = {line.split("/")[0] for line in lines if line[:1].isalpha()}
+    assert all((TESTS.parent / name).is_dir() for name in listed_top)
+    packages = {p.parent.name for p in TESTS.parent.glob("*/__init__.py")}
+    assert packages <= listed_top | {"tests"}

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from hub.channels import ChannelState
+from hub.channels.port import ChannelState
 from hub.domain import DeliveryResult
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import TEXT_SCHEMA, IdCursor, Page, TimeCursor
-from hub.comments import CommentService, CommentSubmission, author_key, web_trust_key
+from hub.comments.service import CommentService, CommentSubmission, author_key, web_trust_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
-from hub.http import Handler, parse_query, read_json
-from hub.rate_limit import AddressBuckets
+from hub.http.json_api import Handler, parse_query, read_json
+from hub.http.rate_limit import AddressBuckets
 from hub.state import CONFIG
 from moderation import Source
 from storage.mongo import Document

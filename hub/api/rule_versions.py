@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hub.api.comments import COMMENTS
 from hub.api.routes import ADMIN_ONLY, ApiRoutes, principal_of
 from hub.errors import Conflict, NotFound
-from hub.http import read_json
+from hub.http.json_api import read_json
 from moderation import ModerationRules
 
 MAX_VERSIONS = 200

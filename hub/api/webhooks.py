@@ -18,7 +18,7 @@ from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes
 from hub.api.schemas import ItemList, Timestamp
 from hub.domain import WebhookEndpoint, WebhookEventType
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from hub.state import CONFIG, HUB, MONGO
 from hub.webhooks import service
 from hub.webhooks.egress import BlockedAddress, check_url

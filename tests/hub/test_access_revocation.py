@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hub.agent_cli import add_agent
-from hub.auth import ACCESS, token_still_valid
+from hub.access.tokens import ACCESS, token_still_valid
+from hub.cli.agents import add_agent
 from hub.state import TOKENS
 from tests.helpers.hub import bearer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from hub.addresses import find_email, valid_email
-from hub.cli import main
+from hub.cli.main import main
+from hub.core.addresses import find_email, valid_email
 
 # Addresses the hand-written patterns accepted or refused wrongly.
 SYNTAX = [

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pymongo import MongoClient
 
-from hub.cli import main
+from hub.cli.main import main
 
 PASSWORD = "correct horse battery\n"
 

@@ -134,8 +134,8 @@ async def test_visitor_token_is_not_an_api_token(client) -> None:
 def test_cli_token_round_trip(config) -> None:
     from click.testing import CliRunner
 
-    from hub.auth import TokenService
-    from hub.cli import main
+    from hub.access.tokens import TokenService
+    from hub.cli.main import main
 
     env = {"CHORUS_AUTH__JWT_SECRET": SECRET}
     result = CliRunner().invoke(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub.agent_cli import add_agent
+from hub.cli.agents import add_agent
 
 PASSWORD = "correct horse battery"
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from hub.background import BackgroundLoop, LoopDone
+from hub.runtime.background import BackgroundLoop, LoopDone
 
 
 async def test_stop_ends_a_long_wait_at_once() -> None:
@@ -93,7 +93,7 @@ async def test_a_failing_tick_backs_off_logs_once_and_logs_its_recovery(
         expected=(ConnectionError,),
         on_failure=lambda exc, delay: told.append(delay),
     )
-    caplog.set_level(logging.DEBUG, logger="hub.background")
+    caplog.set_level(logging.DEBUG, logger="hub.runtime.background")
     loop.start()
     async with asyncio.timeout(5):
         await enough.wait()
@@ -103,7 +103,7 @@ async def test_a_failing_tick_backs_off_logs_once_and_logs_its_recovery(
     assert told == [0.01, 0.02, 0.04, 0.04, 0.04]
     for gap, delay in zip(gaps, told, strict=True):
         assert gap >= delay * 0.9
-    records = [r for r in caplog.records if r.name == "hub.background"]
+    records = [r for r in caplog.records if r.name == "hub.runtime.background"]
     loud = [r for r in records if r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in loud] == ["test-failing failed; retrying with backoff"]
     assert loud[0].levelno == logging.WARNING and loud[0].exc_info is None  # expected: no trace
@@ -127,7 +127,7 @@ async def test_an_unexpected_failure_is_logged_with_its_traceback(
     loop.start()
     await failed.wait()
     await loop.stop()
-    (record,) = [r for r in caplog.records if r.name == "hub.background"]
+    (record,) = [r for r in caplog.records if r.name == "hub.runtime.background"]
     assert record.levelno == logging.ERROR and record.exc_info is not None
 
 

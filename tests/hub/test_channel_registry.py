@@ -13,11 +13,11 @@ from aiohttp import web
 
 from adapters.registry import BUILTIN_CHANNELS
 from hub.app import create_app
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec, HubPort
-from hub.checks import CheckResult, ProbeContext
-from hub.config import ConfigError, load_config
-from hub.config_section import ChannelSection
-from hub.doctor import run_doctor
+from hub.channels.checks import CheckResult, ProbeContext
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec, HubPort
+from hub.channels.section import ChannelSection
+from hub.config.model import ConfigError, load_config
+from hub.doctor.run import run_doctor
 from hub.domain import Author, DeliveryResult, InboundMessage, OutboundMessage
 from hub.state import HUB
 from tests.helpers.hub import wait_for

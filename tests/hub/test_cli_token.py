@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from hub.cli import main
+from hub.cli.main import main
 from tests.helpers.hub import ensure_agent
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from hub.bot.service import BOT, ROUTER
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
+from hub.core.outbox import Outbox
 from hub.domain import (
     Author,
     Conversation,
@@ -24,9 +25,8 @@ from hub.domain import (
     utcnow,
 )
 from hub.errors import NotFound
-from hub.events import InboxEvent
-from hub.outbox import Outbox
 from hub.routing.states import InvalidTransition
+from hub.runtime.events import InboxEvent
 from hub.state import HUB
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client

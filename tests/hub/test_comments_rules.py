@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.domain import InboundMessage
 from hub.state import HUB
 from tests.fakes.classifier import SEEN, classifier_app

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import ConfigError, load_config
+from hub.config.model import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

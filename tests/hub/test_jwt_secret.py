@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.auth import TokenService
-from hub.cli import main
-from hub.config import ConfigError, load_config
+from hub.access.tokens import TokenService
+from hub.cli.main import main
+from hub.config.model import ConfigError, load_config
 
 
 def _chorus(*args: str, env: dict[str, str]) -> tuple[int, str]:

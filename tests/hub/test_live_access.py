@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import WSMsgType
 
-from hub.agent_cli import add_agent
+from hub.cli.agents import add_agent
 from hub.state import TOKENS
 from tests.adapters.telegram.conftest import (
     fake_telegram,

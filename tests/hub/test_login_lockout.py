@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from hub.agent_cli import add_agent
-from hub.config import ChorusConfig
+from hub.cli.agents import add_agent
+from hub.config.model import ChorusConfig
 
 PASSWORD = "correct horse battery"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.database import _alive
+from hub.ops.database import _alive
 from tests.embedded_hub import EmbeddedHub, chorus
 
 

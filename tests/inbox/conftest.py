@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from hub.agent_cli import add_agent
+from hub.cli.agents import add_agent
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

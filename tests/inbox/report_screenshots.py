@@ -13,9 +13,9 @@ from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 from pymongo import AsyncMongoClient
 
-from hub.agent_cli import add_agent
 from hub.app import create_app
-from hub.config import load_config
+from hub.cli.agents import add_agent
+from hub.config.model import load_config
 from hub.domain import utcnow
 from storage.embedded import EmbeddedMongo
 from tests.inbox.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, log_in

@@ -15,10 +15,10 @@ from aiohttp import ClientSession, web
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from hub.agent_cli import add_agent
 from hub.app import create_app
-from hub.config import load_config
-from hub.core import Hub
+from hub.cli.agents import add_agent
+from hub.config.model import load_config
+from hub.core.hub import Hub
 from hub.state import HUB
 from storage.embedded import EmbeddedMongo
 from tests.inbox.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, log_in

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from hub.agent_cli import add_agent
-from hub.config import ChorusConfig
+from hub.cli.agents import add_agent
+from hub.config.model import ChorusConfig
 from tests.inbox.conftest import PASSWORD, log_in
 
 SAMPLE_KB = Path(__file__).resolve().parents[2] / "knowledge" / "faq.yaml"

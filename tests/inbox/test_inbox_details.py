@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Response, expect
 
-from hub.agent_cli import add_agent
+from hub.cli.agents import add_agent
 from tests.helpers.hub import bearer
 from tests.inbox.conftest import PASSWORD, log_in
 

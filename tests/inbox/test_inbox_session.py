@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.inbox.conftest import log_in
 
 ACCESS_TTL = 10  # the shortest access token lifetime the configuration accepts

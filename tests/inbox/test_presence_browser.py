@@ -6,7 +6,7 @@ from playwright.async_api import Browser, expect
 
 from tests.inbox.conftest import log_in
 
-# Longer than the indicator's own life (hub.presence.TYPING_SECONDS).
+# Longer than the indicator's own life (hub.runtime.presence.TYPING_SECONDS).
 EXPIRES_WITHIN_MS = 15_000
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.addresses import _CANDIDATE as CHAT_EMAIL
+from hub.core.addresses import _CANDIDATE as CHAT_EMAIL
 from moderation import ModerationRules, Pipeline
 from moderation.memory import MemoryContext
 from moderation.rules import SpamSpec
@@ -94,7 +94,7 @@ PATTERNS = {
     "spam.LINK": LINK,
     "spam.repeat": SpamStage(SpamSpec()).repeat,
     "text.RUNS": _RUNS,
-    "bot.EMAIL (hub.addresses)": CHAT_EMAIL,
+    "bot.EMAIL (hub.core.addresses)": CHAT_EMAIL,
 }
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import HttpConfig
+from hub.cli.main import main
+from hub.config.model import HttpConfig
 
 UNIT = Path(__file__).resolve().parents[2] / "docs" / "chorus.service"
 INSTALLED = "/opt/chorus/venv/bin/chorus"

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from hub.cli import main
-from hub.config import ChorusConfig
-from hub.doctor import CheckResult, render, run_doctor
+from hub.cli.main import main
+from hub.config.model import ChorusConfig
+from hub.doctor.run import CheckResult, render, run_doctor
 from storage.embedded import free_port
 from storage.mongo import MongoStore, make_client
 from tests.fakes.credential_apis import SLACK_TOKEN, TELEGRAM_TOKEN, TWITTER_KEYS, CredentialApis

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from hub.config import load_config
-from hub.config_paths import PACKAGE_ROOT
+from hub.config.model import load_config
+from hub.config.paths import PACKAGE_ROOT
 from storage.embedded import free_port
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from hub.config import ChorusConfig
-from hub.logs import QUIET_LOGGERS, setup_logging
+from hub.config.model import ChorusConfig
+from hub.runtime.logs import QUIET_LOGGERS, setup_logging
 from tests.adapters.slack.conftest import SIGNING_SECRET, slack_api, slack_config
 from tests.adapters.telegram.conftest import (
     post_update,

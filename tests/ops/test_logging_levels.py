@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hub.logs import setup_logging
+from hub.runtime.logs import setup_logging
 
 
 def test_pymongo_command_log_is_off_even_at_debug() -> None:

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from hub.logs import JsonFormatter, RedactionFilter, install_log_context, record_fields
+from hub.runtime.logs import JsonFormatter, RedactionFilter, install_log_context, record_fields
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.web_chat import next_frame
 
@@ -27,14 +27,14 @@ async def test_inbound_message_id_runs_through_adapter_core_and_storage(client, 
         await ws.send_json({"type": "message", "text": "where is it?", "client_id": "c1"})
         ack = await next_frame(ws, "ack")
     stages = _stages(caplog.records, message_id=ack["id"])
-    assert "inbound stored" in stages["hub.core"]
-    assert "storage command" in stages["hub.metrics"]  # the insert, under the message's id
+    assert "inbound stored" in stages["hub.core.hub"]
+    assert "storage command" in stages["hub.runtime.metrics"]  # the insert, under the message's id
     assert "web chat message acknowledged" in stages["adapters.web.adapter"]
     # The frame's trace id ties the adapter's first line (before the id existed) to the rest.
     received = next(r for r in caplog.records if r.getMessage() == "web chat message received")
     trace = record_fields(received)["trace_id"]
     by_trace = _stages(caplog.records, trace_id=trace)
-    assert {"adapters.web.adapter", "hub.core", "hub.metrics"} <= set(by_trace)
+    assert {"adapters.web.adapter", "hub.core.hub", "hub.runtime.metrics"} <= set(by_trace)
 
 
 async def test_reply_id_runs_through_core_storage_outbox_and_send(client, db, caplog) -> None:
@@ -55,19 +55,21 @@ async def test_reply_id_runs_through_core_storage_outbox_and_send(client, db, ca
     async def sent() -> bool:
         # The outbox logs right after the database confirmed the send: wait for the line.
         return "outbound sent" in _stages(caplog.records, message_id=reply["id"]).get(
-            "hub.outbox", []
+            "hub.core.outbox", []
         )
 
     await wait_for(sent)
     found = await db.messages.find_one({"_id": reply["id"]})
     assert found["delivery"]["status"] == "sent"
     stages = _stages(caplog.records, message_id=reply["id"])
-    assert "outbound stored" in stages["hub.core"]
-    assert "storage command" in stages["hub.metrics"]
-    assert "outbound sent" in stages["hub.outbox"]
+    assert "outbound stored" in stages["hub.core.hub"]
+    assert "storage command" in stages["hub.runtime.metrics"]
+    assert "outbound sent" in stages["hub.core.outbox"]
     assert "web chat reply pushed" in stages["adapters.web.adapter"]
     # The API request's id reaches the core and the storage commands of that request.
-    assert {"hub.core", "hub.metrics"} <= set(_stages(caplog.records, trace_id="req-42"))
+    assert {"hub.core.hub", "hub.runtime.metrics"} <= set(
+        _stages(caplog.records, trace_id="req-42")
+    )
 
 
 async def test_info_lines_carry_no_bodies_or_tokens(client) -> None:

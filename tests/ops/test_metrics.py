@@ -6,9 +6,9 @@ import json
 
 import aiohttp
 
-from hub.config import MetricsConfig
-from hub.metrics import HubMetrics
-from hub.ops import OPS
+from hub.config.model import MetricsConfig
+from hub.ops.wiring import OPS
+from hub.runtime.metrics import HubMetrics
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.web_chat import next_frame
 from tests.ops.scrape import Scrape, scrape

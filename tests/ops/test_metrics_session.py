@@ -5,7 +5,7 @@ handing off, a conversation the bot closes alone, an undeliverable reply, a publ
 X polling, backups and an archive run by ``chorus`` in its own process, an archive run
 refused (another holds the lease), and a replica kept by ``Replicator`` behind its own
 metrics listener. The metric names come from the documentation (the catalogue in
-``hub/metrics.py``, README.md and docs/); each must have a sample the session produced,
+``hub/runtime/metrics.py``, README.md and docs/); each must have a sample the session produced,
 scraped over HTTP.
 """
 
@@ -22,10 +22,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-import hub.metrics
+import hub.runtime.metrics
 from hub.domain import utcnow
-from hub.metrics import ReplicationMetrics
-from hub.metrics_http import metrics_listener
+from hub.ops.metrics_http import metrics_listener
+from hub.runtime.metrics import ReplicationMetrics
 from hub.state import HUB, MONGO
 from storage.archive_store import LocalArchiveStore
 from storage.archiver import Archiver
@@ -56,8 +56,8 @@ NOT_IN_SESSION = {
 
 
 def documented_metrics() -> set[str]:
-    """Metric names in the catalogue (hub/metrics.py's docstring), README.md and docs/."""
-    catalogue = hub.metrics.__doc__ or ""
+    """Metric names in the catalogue (hub/runtime/metrics.py's docstring), README.md and docs/."""
+    catalogue = hub.runtime.metrics.__doc__ or ""
     names = set(re.findall(r"``(chorus_[a-z_]+)``", catalogue))
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         # Not file names (``/run/secrets/chorus_jwt``) nor families (``chorus_backup_*``).

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from hub.config import ChorusConfig, S3ArchiveConfig
+from hub.config.model import ChorusConfig, S3ArchiveConfig
 from storage.archive_store import ArchiveStore, open_archive_store
 
 

@@ -19,10 +19,10 @@ from typing import Any
 from click.testing import CliRunner
 from pymongo import AsyncMongoClient
 
-from hub.cli import main
+from hub.cli.main import main
+from hub.core.media import MEDIA
 from hub.domain import utcnow
-from hub.media import MEDIA
-from hub.privacy import SECTIONS, item_digest_line
+from hub.privacy.requests import SECTIONS, item_digest_line
 from hub.state import HUB, MONGO
 from storage.bot import BotStore
 from storage.inbox import InboxStore

@@ -13,11 +13,11 @@ import pytest
 from bson import ObjectId
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import ConfigError, load_config
+from hub.cli.main import main
+from hub.config.model import ConfigError, load_config
 from hub.domain import new_id, utcnow
-from hub.privacy import ContactErasure
-from hub.retention import RetentionSchedule
+from hub.privacy.requests import ContactErasure
+from hub.privacy.retention import RetentionSchedule
 from hub.state import MONGO
 from storage.archiver import Archiver
 from storage.backup import BackupService

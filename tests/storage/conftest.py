@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from hub.config import S3ArchiveConfig
+from hub.config.model import S3ArchiveConfig
 from hub.domain import Message
 from storage.archive_store import ArchiveStore, LocalArchiveStore, S3ArchiveStore
 from storage.inbox import InboxStore

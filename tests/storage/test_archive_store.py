@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from hub.config import S3ArchiveConfig
+from hub.config.model import S3ArchiveConfig
 from storage.archive_store import (
     ArchiveStore,
     ChecksumMismatch,

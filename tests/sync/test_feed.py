@@ -6,7 +6,7 @@ from typing import Any
 
 from bson import json_util
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.state import HUB, MONGO
 from storage.digest import digest_of, document_hash
 from storage.webhook_journal import without_bookkeeping

@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 from aiohttp import ClientWebSocketResponse
 
-from hub.auth import TokenService
-from hub.config import ChorusConfig
+from hub.access.tokens import TokenService
+from hub.config.model import ChorusConfig
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore, make_client
 from tests.helpers.hub import bearer, ensure_agent, wait_for

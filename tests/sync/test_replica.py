@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 from pymongo import AsyncMongoClient
 
-from hub.metrics import ReplicationMetrics
-from hub.metrics_http import metrics_listener
+from hub.ops.metrics_http import metrics_listener
+from hub.runtime.metrics import ReplicationMetrics
 from storage.replica_check import repair, verify
 from storage.replicator import STATE_COLLECTION, Replicator
 from tests.helpers.hub import bearer, wait_for

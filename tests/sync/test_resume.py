@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from hub.auth import TokenService
-from hub.config import ChorusConfig
+from hub.access.tokens import TokenService
+from hub.config.model import ChorusConfig
 from tests.helpers.hub import ensure_agent
 from tests.reliability.hubproc import HubProcess
 

@@ -18,7 +18,7 @@ from aiohttp import ClientResponse, ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient
 
 from adapters.slack.config import SlackConfig
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.state import ADAPTERS
 from tests.fakes.slack_api import (
     FakeSlackApi,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.adapters.slack.conftest import ADA, Client, SlackSender, hand_off
 from tests.adapters.wechat.conftest import (
     OPENID,

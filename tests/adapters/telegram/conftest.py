@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.telegram.config import TelegramConfig
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 SECRET = "s3cret_Token-for-tests"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import ConfigError, load_config
+from hub.cli.main import main
+from hub.config.model import ConfigError, load_config
 from tests.adapters.telegram.conftest import SECRET, telegram_config
 
 

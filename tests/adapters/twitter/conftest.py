@@ -12,7 +12,7 @@ import pytest
 
 from adapters.twitter.adapter import TwitterAdapter
 from adapters.twitter.config import TwitterConfig
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.state import ADAPTERS
 from tests.fakes.twitter_api import FakeTwitterApi
 

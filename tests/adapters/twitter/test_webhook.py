@@ -54,7 +54,7 @@ async def test_crc_answer_matches_an_independent_computation(
 async def test_signed_delivery_is_stored_and_redelivery_is_not(
     make_client, twitter_config, twitter_api, db, caplog
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="hub.core")
+    caplog.set_level(logging.DEBUG, logger="hub.core.hub")
     secret = twitter_api.credentials.consumer_secret
     client = await make_client(twitter_config(mode="webhook"))
     payload = {

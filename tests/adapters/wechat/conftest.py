@@ -16,7 +16,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from adapters.wechat.config import WeChatConfig
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.fakes.wechat_api import APP_ID, APP_SECRET, FakeWeChatAPI
 
 TOKEN = "chorus-wechat-token"

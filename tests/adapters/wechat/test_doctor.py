@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import ChorusConfig
-from hub.doctor import run_doctor
+from hub.cli.main import main
+from hub.config.model import ChorusConfig
+from hub.doctor.run import run_doctor
 from tests.adapters.wechat.conftest import wechat_config
 from tests.fakes.wechat_api import APP_ID, FakeWeChatAPI
 

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 
 Client = TestClient[web.Request, web.Application]
 

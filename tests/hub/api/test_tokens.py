@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from hub.config import ChorusConfig, VerificationKey
+from hub.config.model import ChorusConfig, VerificationKey
 from hub.state import TOKENS
 from tests.helpers.hub import bearer, ensure_agent
 from tests.hub.api.conftest import Client

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient
 
-from hub.config import ChorusConfig
-from hub.config import _merge as merge
+from hub.config.model import ChorusConfig
+from hub.config.model import _merge as merge
 from tests.helpers.hub import bearer, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]

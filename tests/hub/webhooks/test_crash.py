@@ -8,10 +8,10 @@ from typing import Any
 
 import aiohttp
 
+from hub.access.tokens import TokenService
 from hub.api.comments import COMMENTS
-from hub.auth import TokenService
-from hub.config import ChorusConfig
-from hub.events import InboxEvent
+from hub.config.model import ChorusConfig
+from hub.runtime.events import InboxEvent
 from hub.state import HUB
 from hub.webhooks.service import WEBHOOKS
 from tests.helpers.hub import bearer, ensure_agent, wait_for

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from hub.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.webhooks import customer_writes, register
 from tests.ops.scrape import scrape
