@@ -3,6 +3,7 @@ importing the root conftest or another test module."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -37,3 +38,23 @@ def test_the_readme_layout_is_the_layout_on_disk() -> None:
     assert all((TESTS.parent / name).is_dir() for name in listed_top)
     packages = {p.parent.name for p in TESTS.parent.glob("*/__init__.py")}
     assert packages <= listed_top | {"tests"}
+
+
+def test_handlers_call_services_not_the_stores_behind_them() -> None:
+    # A handler asks the hub or a service; reaching through one to its ``.store`` couples the
+    # handler to how that service keeps its data.
+    offenders = []
+    for path in sorted((TESTS.parent / "hub").glob("*/*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.AsyncFunctionDef) or not node.args.args:
+                continue
+            first = node.args.args[0].annotation
+            if first is None or ast.unparse(first) != "web.Request":
+                continue
+            offenders += [
+                f"{path.relative_to(TESTS.parent)}:{attr.lineno} {node.name}"
+                for attr in ast.walk(node)
+                if isinstance(attr, ast.Attribute) and attr.attr == "store"
+            ]
+    assert offenders == []

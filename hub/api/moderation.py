@@ -65,7 +65,7 @@ class BulkReview(BaseModel):
 async def queue(request: web.Request) -> web.Response:
     query = parse_query(request, QueueQuery)
     try:
-        docs, cursor = await request.app[COMMENTS].store.list_by_id(
+        docs, cursor = await request.app[COMMENTS].page(
             {"status": "held"}, query.limit, query.cursor, oldest_first=True
         )
     except InvalidCursor as exc:

@@ -98,7 +98,7 @@ class AgentTyping:
             )
         hub = self.app[HUB]
         try:
-            conversation = await hub.store.get_conversation(frame.conversation_id)
+            conversation = await hub.conversation(frame.conversation_id)
         except StorageError:
             return _error("storage_unavailable", "try again shortly", temporary=True)
         if conversation is None or not may_see(principal, conversation, None):

@@ -173,7 +173,7 @@ async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
     listed = await AgentStore(request.app[MONGO]).list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
-    loads = dict(await request.app[ROUTER].store.loads())
+    loads = dict(await request.app[ROUTER].loads())
     return reports.agents(buckets, where, names, loads)
 
 

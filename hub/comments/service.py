@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -204,6 +204,28 @@ class CommentService:
             await self.on_decided(comment)
         except Exception:
             log.exception("comment decision listener failed", extra={"comment_id": comment["_id"]})
+
+    async def published(
+        self, target: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        """A page of a target's published comments, newest first."""
+        return await self.store.list_published(target, limit, cursor)
+
+    async def page(
+        self, filters: Mapping[str, Any], limit: int, cursor: str | None, *, oldest_first: bool
+    ) -> tuple[list[Document], str | None]:
+        """A page of comments matching ``filters`` (status, source, target), in id order."""
+        return await self.store.list_by_id(filters, limit, cursor, oldest_first=oldest_first)
+
+    async def comment(self, comment_id: str) -> Document | None:
+        return await self.store.get(comment_id)
+
+    async def rule_versions(self, limit: int) -> list[Document]:
+        """The stored rule versions, newest first: who stored each and when."""
+        return await self.store.rule_versions(limit)
+
+    async def stored_rules(self, version: str) -> Document | None:
+        return await self.store.load_rules(version)
 
     async def replace_rules(self, rules: ModerationRules, by: str) -> str:
         return (await self.rules.replace(rules, by)).version

@@ -114,6 +114,10 @@ class Hub:
         found = await self.store.conversations_by_id(ids)
         return [found.get(conversation_id) for conversation_id in ids]
 
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation as stored (read from the database)."""
+        return await self.store.get_conversation(conversation_id)
+
     def known_conversation(self, conversation_id: str) -> Conversation | None:
         """A conversation this process replied in lately (its recipient is current)."""
         return self._replying.get(conversation_id)

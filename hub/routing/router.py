@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -89,6 +90,10 @@ class Router:
             expected=(StorageError,),
             logger=log,
         )
+
+    async def loads(self) -> Counter[str]:
+        """Open conversations per agent: what capacity is measured against."""
+        return await self.store.loads()
 
     # -- transitions ---------------------------------------------------------------
     async def record(self, event: InboxEvent) -> None:

@@ -20,7 +20,7 @@ from storage.webhooks import WebhookStore
 
 @dataclass(frozen=True, slots=True)
 class Webhooks:
-    store: WebhookStore
+    endpoints: WebhookStore
     sender: WebhookSender
     events: WebhookEvents
 
