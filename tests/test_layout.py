@@ -1,5 +1,5 @@
-"""Tests follow the tree: test modules share helpers through tests/helpers/, never by
-importing the root conftest or another test module."""
+"""Tests follow the tree: test folders mirror the packages they test, and test modules share
+code only through tests/helpers/."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import re
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
+# Test modules share code only through tests/helpers/ (and the platform fakes in tests/fakes/):
+# never a conftest (which only exposes fixtures to its folder) nor another test folder.
 FORBIDDEN = re.compile(
-    r"^\s*(?:from|import)\s+(?:tests\.conftest\b|conftest\b|\.conftest\b|tests\.(?:\w+\.)*test_\w+)",
+    r"^\s*(?:from|import)\s+(?:conftest\b|\.|tests\.(?!helpers\b|fakes\b)\w+)[\w.]*",
     re.M,
 )
 
 
-def test_no_module_imports_the_root_conftest_or_a_test_module() -> None:
+def test_test_modules_share_code_only_through_helpers() -> None:
     offenders = [
         f"{path.relative_to(TESTS)}: {match.group(0).strip()}"
         for path in sorted(TESTS.rglob("*.py"))
@@ -58,3 +60,13 @@ def test_handlers_call_services_not_the_stores_behind_them() -> None:
                 if isinstance(attr, ast.Attribute) and attr.attr == "store"
             ]
     assert offenders == []
+
+
+def test_test_folders_mirror_the_packages_they_test() -> None:
+    root = TESTS.parent
+    for folder in ("hub", "adapters", "storage", "moderation"):
+        tested = {p.parent.name for p in (TESTS / folder).glob("*/__init__.py")}
+        packages = {p.parent.name for p in (root / folder).glob("*/__init__.py")}
+        assert tested <= packages, (
+            f"tests/{folder}/ has folders for no package: {tested - packages}"
+        )

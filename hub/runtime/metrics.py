@@ -8,7 +8,7 @@ several hubs in one process (the test suite) do not collide.
 Label values are bounded: channels come from the channel registry (``adapters.registry``),
 causes and reasons from the small vocabularies below, commands from the MongoDB command names.
 
-Metric (type) — labels — meaning. ``tests/ops/test_metrics.py`` parses this list and fails
+Metric (type) — labels — meaning. ``tests/hub/ops/test_metrics.py`` parses this list and fails
 when a metric here (or named in README.md or docs/) has no sample after a scripted session:
 
 - ``chorus_messages_received_total`` (counter) — channel — inbound messages stored

@@ -21,7 +21,7 @@ from moderation.rules import SpamSpec
 from moderation.stages.pii import CARD, EMAIL, PHONE
 from moderation.stages.spam import LINK, SpamStage
 from moderation.text import _RUNS, FoldedText
-from tests.moderation.helpers import comment
+from tests.helpers.moderation import comment
 
 # The short input's repetitions; the long one has four times as many. Small enough for
 # the long text to stay in the processor's cache, which would otherwise add a step.

@@ -7,9 +7,9 @@ from typing import Any
 
 from hub.config.model import ChorusConfig
 from storage.embedded import EmbeddedMongo
-from tests.adapters.telegram.conftest import post_update, telegram_config, text_update
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.telegram import post_update, telegram_config, text_update
 
 OUTAGE_SECONDS = 10.0
 

@@ -13,7 +13,7 @@ from hub.cli.main import main
 from hub.domain import utcnow
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
-from tests.storage.conftest import populate
+from tests.helpers.storage import populate
 
 
 async def seed(uri: str, database: str) -> list[str]:

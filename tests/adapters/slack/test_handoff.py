@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
     STRANGER,
@@ -14,8 +16,6 @@ from tests.adapters.slack.conftest import (
     slack_calls,
     web_customer_writes,
 )
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackApi
-from tests.helpers.hub import bearer, wait_for
 
 
 async def test_handoff_opens_a_thread_and_agent_reply_reaches_web_customer(

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from hub.cli.main import main
 from hub.config.model import ConfigError, load_config
-from tests.adapters.telegram.conftest import SECRET, telegram_config
+from tests.helpers.telegram import SECRET, telegram_config
 
 
 def test_disabled_by_default_and_env_sets_the_token() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 from telegram import Chat, Document, Message, PhotoSize, Update, User, Voice
 
 from hub.state import ADAPTERS
-from tests.adapters.telegram.conftest import CHAT_ID, post_update
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import EXECUTABLE, PDF, form, png
+from tests.helpers.telegram import CHAT_ID, post_update
 
 OGG = b"OggS\x00\x02" + b"\x00" * 64
 

@@ -9,10 +9,10 @@ import json
 import logging
 from typing import Any
 
-from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
-from tests.adapters.twitter.conftest import tweet as _tweet
 from tests.helpers.hub import bearer, wait_for
-from tests.rawhttp import raw_request
+from tests.helpers.rawhttp import raw_request
+from tests.helpers.twitter import CUSTOMER_ID, signature
+from tests.helpers.twitter import tweet as _tweet
 
 
 def _dm(event_id: str, text: str, sender_id: str = CUSTOMER_ID) -> dict[str, Any]:

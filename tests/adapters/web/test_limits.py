@@ -11,8 +11,8 @@ import pytest
 
 from hub.config.model import ChorusConfig
 from tests.helpers.hub import wait_for
+from tests.helpers.scrape import scrape
 from tests.helpers.web_chat import next_frame
-from tests.ops.scrape import scrape
 
 
 @pytest.fixture

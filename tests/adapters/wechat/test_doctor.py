@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from hub.cli.main import main
 from hub.config.model import ChorusConfig
 from hub.doctor.run import run_doctor
-from tests.adapters.wechat.conftest import wechat_config
 from tests.fakes.wechat_api import APP_ID, FakeWeChatAPI
+from tests.helpers.wechat import wechat_config
 
 
 async def _wechat_check(config: ChorusConfig) -> object:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from hub.state import ADAPTERS
-from tests.adapters.wechat.conftest import OPENID, post_callback, signed_query
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import png
+from tests.helpers.wechat import OPENID, post_callback, signed_query
 
 AMR = b"#!AMR\n" + b"\x3c" * 64
 

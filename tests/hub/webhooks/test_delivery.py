@@ -9,8 +9,8 @@ from typing import Any
 
 from hub.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.scrape import scrape
 from tests.helpers.webhooks import customer_writes, register
-from tests.ops.scrape import scrape
 
 EXPECTED = {
     "contact.created",
