@@ -11,7 +11,7 @@ export const LANGUAGES = [["en", "English"], ["zh-CN", "简体中文"]];
 // Content, not interface: nothing inside these is translated.
 const CONTENT = ".text, .preview, .who, .label, .contact-name, .canned, blockquote, pre, td, .me, .detail-head h2";
 
-const ZH = {
+export const ZH = {
   "Chorus inbox": "Chorus 收件箱", "Email": "邮箱", "Password": "密码", "Log in": "登录",
   "Log out": "退出", "Wrong email or password.": "邮箱或密码错误。",
   "Too many attempts, wait a moment.": "尝试次数过多，请稍候。", "Skip to content": "跳到内容",
