@@ -13,20 +13,21 @@ TABS = ("agents", "kb", "rules", "channels", "tokens", "audit", "webhooks", "ove
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Shown as they are in both languages: names, identifiers and examples of what to type.
 UNTRANSLATED = re.compile(
-    r"^(English|Chorus|CSV|JSON|URL|Slack|p90|U0123ABCD|https://crm\.example\.com/chorus"
+    r"^(Chorus|CSV|JSON|URL|Slack|p90|U0123ABCD|https://crm\.example\.com/chorus"
     r"|POST /api/v1/agents|conversations:read, kb:read|[a-z_]+\.[a-z_]+)$"
 )
 
-# The interface's own text on the page (content a person wrote or a value the API returns,
+# The interface's own text on the page, its top bar included (content a person wrote or a value the API returns,
 # in table cells, code and quotes, is left out), with attributes a screen reader speaks.
 VISIBLE_TEXT = """() => {
-  const content = "td, code, pre, blockquote, .text, .preview, .who, .label, .contact-name, .me";
+  // The language menu names each language in itself.
+  const content = "td, code, pre, blockquote, .text, .preview, .who, .label, .contact-name, .me, .language";
   const found = [];
-  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.parentElement.closest(content) && node.nodeValue.trim()) found.push(node.nodeValue.trim());
   }
-  for (const el of document.querySelectorAll("main [aria-label], main [placeholder], main [title]")) {
+  for (const el of document.querySelectorAll("[aria-label], [placeholder], [title]")) {
     if (el.closest(content)) continue;
     for (const attr of ["aria-label", "placeholder", "title"]) {
       if (el.getAttribute(attr)) found.push(el.getAttribute(attr).trim());
@@ -89,3 +90,4 @@ async def test_every_admin_page_is_in_chinese(
     await expect(page.get_by_role("button", name="添加端点")).to_be_visible()
     await expect(page.get_by_text("还没有端点。")).to_be_visible()
     await expect(page.get_by_role("link", name="服务令牌")).to_be_visible()
+    await expect(page.get_by_role("link", name="报表")).to_be_visible()
