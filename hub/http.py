@@ -126,11 +126,15 @@ def parse_model(model: type[ModelT], data: Any) -> ModelT:
 
 def _invalid(exc: ValidationError) -> BadRequest:
     """The refusal in one line, and each problem with the path of the value it is about."""
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    errors = exc.errors(include_url=False, include_input=False)
     message = "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in errors
     )
-    fields: list[dict[str, object]] = [
-        {"loc": list(err["loc"]), "message": err["msg"]} for err in errors
-    ]
+    fields: list[dict[str, object]] = []
+    for err in errors:
+        # pydantic's error type and its limits ({"ge": 1}) let a page say it in its language.
+        ctx = {k: v for k, v in err.get("ctx", {}).items() if isinstance(v, str | int | float)}
+        fields.append({"loc": list(err["loc"]), "message": err["msg"], "type": err["type"]})
+        if ctx:
+            fields[-1]["ctx"] = ctx
     return BadRequest(message, code="invalid_request", fields=fields)

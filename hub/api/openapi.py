@@ -47,6 +47,8 @@ ERROR_SCHEMA: dict[str, Any] = {
                                 "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
                             },
                             "message": {"type": "string"},
+                            "type": {"type": "string"},
+                            "ctx": {"type": "object"},
                         },
                     },
                 },

@@ -91,3 +91,22 @@ async def test_every_admin_page_is_in_chinese(
     await expect(page.get_by_text("还没有端点。")).to_be_visible()
     await expect(page.get_by_role("link", name="服务令牌")).to_be_visible()
     await expect(page.get_by_role("link", name="报表")).to_be_visible()
+
+
+async def test_refusals_beside_the_fields_are_in_chinese(
+    browser: Browser, hub_url: str, agent: dict[str, str]
+) -> None:
+    page = await _in_chinese(browser, hub_url, agent)
+    await page.goto(f"{hub_url}/inbox/#/admin/rules")
+    size = page.locator('#rules-form [data-source="web"] [data-stage="size"]')
+    await size.get_by_label("max_chars").fill("-5")
+    await page.get_by_role("button", name="保存规则").click()
+    beside = size.locator(".field").filter(has_text="max_chars").locator(".field-error")
+    await expect(beside).to_have_text("不能小于 1")
+
+    await page.goto(f"{hub_url}/inbox/#/admin/agents")
+    form = page.locator("#add-agent")
+    await form.get_by_label("邮箱").fill("cy@example.org")
+    await form.get_by_label("初始密码").fill("short")
+    await form.get_by_role("button", name="添加客服").click()
+    await expect(page.locator("#add-agent-password-error")).to_have_text("至少 12 个字符")

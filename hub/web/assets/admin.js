@@ -5,7 +5,7 @@
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
 import { renderAdmin as renderOverview } from "./pages.js";
-import { t } from "./strings.js";
+import { fieldMessage, t } from "./strings.js";
 import { renderRules } from "./rules.js";
 import { webhooksPanel } from "./webhooks.js";
 
@@ -21,9 +21,9 @@ const TABS = [
 export function fieldErrors(err) {
   const errors = {};
   if (err.fields && err.fields.length) {
-    for (const { loc, message } of err.fields) {
-      const key = loc.length ? String(loc[0]) : "_";
-      errors[key] = [errors[key], message].filter(Boolean).join("; ");
+    for (const field of err.fields) {
+      const key = field.loc.length ? String(field.loc[0]) : "_";
+      errors[key] = [errors[key], fieldMessage(field)].filter(Boolean).join("; ");
     }
     return errors;
   }

@@ -3,7 +3,7 @@
 // or reordering stages is done in the JSON editor below the form.
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
-import { t } from "./strings.js";
+import { fieldMessage, t } from "./strings.js";
 
 const SOURCES = ["web", "social"];
 
@@ -94,7 +94,9 @@ function rulesForm(rules, onSaved) {
       await onSaved();
     } catch (err) {
       const fields = err.fields && err.fields.length ? err.fields : [{ loc: [], message: err.message }];
-      for (const { loc, message } of fields) {
+      for (const field of fields) {
+        const { loc } = field;
+        const message = fieldMessage(field);
         const target = inputFor(loc, rules, inputs);
         if (target) {
           target.error.textContent = [target.error.textContent, message].filter(Boolean).join("; ");

@@ -103,6 +103,17 @@ export const STRINGS = {
   },
 };
 
+// The API's refusals in Chinese, by pydantic's error type; {name} is a limit from its ctx.
+// A type not listed keeps the API's English message.
+const ERRORS_ZH = {
+  greater_than_equal: "不能小于 {ge}", greater_than: "必须大于 {gt}", less_than_equal: "不能大于 {le}",
+  less_than: "必须小于 {lt}", missing: "必填", string_too_short: "至少 {min_length} 个字符",
+  string_too_long: "最多 {max_length} 个字符", too_short: "至少 {min_length} 项", too_long: "最多 {max_length} 项",
+  int_type: "请输入整数", int_from_float: "请输入整数", float_type: "请输入数字", bool_type: "请选择是或否",
+  string_type: "请输入文字", literal_error: "只能是 {expected}", string_pattern_mismatch: "格式不正确",
+  extra_forbidden: "不允许的设置", value_error: "值不正确",
+};
+
 const KEY = "chorus.lang";
 
 export function language() {
@@ -116,4 +127,10 @@ export function setLanguage(lang) { localStorage.setItem(KEY, lang); }
 export function t(key) {
   const table = STRINGS[language()];
   return table[key] ?? STRINGS.en[key] ?? key;
+}
+
+// One refused value's message in the page's language: {type, ctx, message} from the API.
+export function fieldMessage({ type, ctx = {}, message }) {
+  const template = language() === "zh-CN" ? ERRORS_ZH[type] : undefined;
+  return template ? template.replace(/\{(\w+)\}/g, (_, name) => String(ctx[name] ?? "")) : message;
 }

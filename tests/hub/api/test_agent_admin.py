@@ -112,5 +112,8 @@ async def test_a_refused_rule_names_each_value_it_refuses(client: Client) -> Non
         ["web", flood, "flood", "per_author", "count"],
     ]
     assert all("greater than or equal to 1" in f["message"] for f in error["fields"])
+    assert [(f["type"], f["ctx"]) for f in error["fields"]] == [
+        ("greater_than_equal", {"ge": 1})
+    ] * 2
     listed = await (await client.get("/api/v1/moderation/rules/versions", headers=admin)).json()
     assert listed["items"] == []  # nothing stored
