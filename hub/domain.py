@@ -319,6 +319,8 @@ class KnowledgeEntry(BaseModel):
     questions: list[str] = Field(min_length=1, max_length=50)
     answer: str = Field(min_length=1, max_length=4000)
     links: list[Link] = Field(default_factory=list, max_length=10)
+    # The answer's language; None: any. The bot prefers entries in the customer's language.
+    language: Literal["en", "zh"] | None = None
     source: Literal["file", "api"] = "api"
 
     def reply_text(self) -> str:

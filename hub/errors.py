@@ -9,9 +9,19 @@ class ChorusError(Exception):
     code = "internal_error"
     status = 500
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        fields: list[dict[str, object]] | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        # Which parts of the request are wrong, each {"loc": [...], "message": ...}, so a
+        # form can put each message beside its input.
+        self.fields = fields
         if code is not None:
             self.code = code
         if status is not None:

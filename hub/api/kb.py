@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -25,6 +25,7 @@ class EntryBody(BaseModel):
     )
     answer: str = Field(min_length=1, max_length=4000)
     links: list[Link] = Field(default_factory=list, max_length=10)
+    language: Literal["en", "zh"] | None = None
 
 
 class NewEntryBody(EntryBody):
@@ -43,7 +44,13 @@ def _entry(entry_id: str, body: EntryBody) -> KnowledgeEntry:
         raise BadRequest("questions are 1 to 500 characters", code="invalid_request")
     return parse_model(
         KnowledgeEntry,
-        {"id": entry_id, "questions": body.questions, "answer": body.answer, "links": body.links},
+        {
+            "id": entry_id,
+            "questions": body.questions,
+            "answer": body.answer,
+            "links": body.links,
+            "language": body.language,
+        },
     )
 
 

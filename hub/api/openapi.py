@@ -32,7 +32,27 @@ ERROR_SCHEMA: dict[str, Any] = {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                # On a refused body or query: each problem and the path of its value.
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["loc", "message"],
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "message": {"type": "string"},
+                            "type": {"type": "string"},
+                            "ctx": {"type": "object"},
+                        },
+                    },
+                },
+            },
         }
     },
 }

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
-from hub.bot.text import tokenize
+from hub.bot.text import language_of, tokenize
 from hub.domain import KnowledgeEntry
+
+# How many ranked entries the language preference looks through.
+PREFERENCE_POOL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +93,17 @@ class KnowledgeIndex:
         return ranked[:limit]
 
     def answer(self, question: str, threshold: float) -> Match | None:
-        """The best entry when the match is at least ``threshold`` sure, else nothing."""
-        matches = self.search(question, limit=1)
-        if matches and matches[0].confidence >= threshold:
-            return matches[0]
-        return None
+        """The best entry at least ``threshold`` sure, else nothing. Among those, an entry
+        in the question's language comes first, then one for any language: a customer who
+        writes Chinese gets the Chinese answer even where the English wording scores higher."""
+        sure = [
+            m for m in self.search(question, limit=PREFERENCE_POOL) if m.confidence >= threshold
+        ]
+        if not sure:
+            return None
+        language = language_of(question)
+        for wanted in (language, None):
+            for match in sure:
+                if match.entry.language == wanted:
+                    return match
+        return sure[0]

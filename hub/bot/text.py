@@ -75,6 +75,12 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def language_of(text: str) -> str:
+    """The customer's language as the knowledge base names it: a question with Chinese
+    characters is Chinese, any other is English (the two languages the bot answers in)."""
+    return "zh" if _CJK.search(text) else "en"
+
+
 def contains_phrase(text: str, phrases: list[str]) -> str | None:
     """The first of ``phrases`` found in ``text``: whole words for English, a substring for
     Chinese (which has no word boundaries)."""

@@ -45,7 +45,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 "database failed during request",
                 extra={"path": request.path, "error": type(exc.__cause__).__name__},
             )
-        return error_response(exc.status, exc.code, exc.message)
+        extra = {"fields": exc.fields} if exc.fields else {}
+        return error_response(exc.status, exc.code, exc.message, **extra)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -81,7 +82,7 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
-        raise BadRequest(_details(exc), code="invalid_request") from None
+        raise _invalid(exc) from None
 
 
 def _json_number(text: str) -> float | int:
@@ -120,10 +121,20 @@ def parse_model(model: type[ModelT], data: Any) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest(_details(exc), code="invalid_request") from None
+        raise _invalid(exc) from None
 
 
-def _details(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
+def _invalid(exc: ValidationError) -> BadRequest:
+    """The refusal in one line, and each problem with the path of the value it is about."""
+    errors = exc.errors(include_url=False, include_input=False)
+    message = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in errors
     )
+    fields: list[dict[str, object]] = []
+    for err in errors:
+        # pydantic's error type and its limits ({"ge": 1}) let a page say it in its language.
+        ctx = {k: v for k, v in err.get("ctx", {}).items() if isinstance(v, str | int | float)}
+        fields.append({"loc": list(err["loc"]), "message": err["msg"], "type": err["type"]})
+        if ctx:
+            fields[-1]["ctx"] = ctx
+    return BadRequest(message, code="invalid_request", fields=fields)

@@ -1,5 +1,5 @@
-"""Screenshots of the reports page (English and Chinese) and the agents administration:
-``python -m tests.helpers.report_screenshots``. Seeds a week of history into a throwaway
+"""Screenshots of the reports page (English and Chinese) and the administration pages
+(``scripts/screenshots.py`` runs it). Seeds a week of history into a throwaway
 embedded database and writes PNGs to ``docs/``. Not part of the test verdict.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
@@ -34,7 +35,7 @@ async def _seed(uri: str, db_name: str) -> None:
     await client.close()
 
 
-async def _reports(page: Page, base: str, lang: str, name: str) -> None:
+async def _reports(page: Page, base: str, lang: str, out: Path, name: str) -> None:
     await page.evaluate(f"localStorage.setItem('chorus.lang', '{lang}')")
     await page.goto(f"{base}/inbox/#/reports")
     await page.reload()
@@ -42,12 +43,28 @@ async def _reports(page: Page, base: str, lang: str, name: str) -> None:
         await expect(page.locator(f"#report-{panel}")).to_have_attribute("aria-busy", "false")
     height = await page.evaluate("document.querySelector('.reports').scrollHeight + 60")
     await page.set_viewport_size({"width": 1280, "height": height})
-    await page.screenshot(path=str(DOCS / name))
+    await page.screenshot(path=str(out / name))
     await page.set_viewport_size({"width": 1280, "height": 900})
-    print(f"docs/{name}")
+    print(out / name)
 
 
-async def main() -> None:
+async def _admin_rules(page: Page, base: str, out: Path) -> None:
+    """The moderation rules form in Chinese, a refused value shown beside its field."""
+    await page.evaluate("localStorage.setItem('chorus.lang', 'zh-CN')")
+    await page.goto(f"{base}/inbox/#/admin/rules")
+    await page.reload()
+    size = page.locator('#rules-form [data-source="web"] [data-stage="size"]')
+    await size.get_by_label("max_chars").fill("0")
+    await page.get_by_role("button", name="保存规则").click()
+    beside = size.locator(".field").filter(has_text="max_chars").locator(".field-error")
+    await expect(beside).to_contain_text("greater than or equal to 1")
+    await size.scroll_into_view_if_needed()
+    await page.screenshot(path=str(out / "admin-rules-zh.png"))
+    await page.evaluate("localStorage.setItem('chorus.lang', 'en')")
+    print(out / "admin-rules-zh.png")
+
+
+async def main(out: Path = DOCS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mongo = EmbeddedMongo(":memory:")
         await mongo.astart(60)
@@ -76,14 +93,15 @@ async def main() -> None:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
                 await log_in(page, base, "bo@example.org", PASSWORD)
                 await expect(page.locator("#live-state")).to_have_text("● live")
-                await _reports(page, base, "en", "reports-en.png")
-                await _reports(page, base, "zh-CN", "reports-zh.png")
+                await _reports(page, base, "en", out, "reports-en.png")
+                await _reports(page, base, "zh-CN", out, "reports-zh.png")
                 await page.evaluate("localStorage.setItem('chorus.lang', 'en')")
                 await page.goto(f"{base}/inbox/#/admin/agents")
                 await page.reload()
                 await expect(page.locator('tr[data-agent="alice"]')).to_be_visible()
-                await page.screenshot(path=str(DOCS / "admin-agents.png"))
-                print("docs/admin-agents.png")
+                await page.screenshot(path=str(out / "admin-agents.png"))
+                print(out / "admin-agents.png")
+                await _admin_rules(page, base, out)
                 await browser.close()
         finally:
             await runner.cleanup()

@@ -1,4 +1,4 @@
-"""Screenshots of the inbox and the widget for the README: ``python -m tests.helpers.screenshots``.
+"""Screenshots of the inbox and the widget for the README (``scripts/screenshots.py`` runs it).
 
 Starts a hub on loopback with a throwaway embedded database, seeds a few conversations,
 and writes PNGs to ``docs/``. Not part of the test verdict.
@@ -40,13 +40,12 @@ async def _customer(base: str, name: str, texts: list[str]) -> None:
                 pass
 
 
-async def _shoot(page: Page, name: str) -> None:
-    await page.screenshot(path=str(DOCS / name))
-    print(f"docs/{name}")
+async def _shoot(page: Page, out: Path, name: str) -> None:
+    await page.screenshot(path=str(out / name))
+    print(out / name)
 
 
-async def main() -> None:
-    DOCS.mkdir(exist_ok=True)
+async def main(out: Path = DOCS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mongo = EmbeddedMongo(":memory:")
         await mongo.astart(60)
@@ -72,13 +71,13 @@ async def main() -> None:
         try:
             for name, texts in CUSTOMERS:
                 await _customer(base, name, texts)
-            await _capture(base, app[HUB])
+            await _capture(base, app[HUB], out)
         finally:
             await runner.cleanup()
             await mongo.astop()
 
 
-async def _capture(base: str, hub: Hub) -> None:
+async def _capture(base: str, hub: Hub, out: Path) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 760})
@@ -89,7 +88,7 @@ async def _capture(base: str, hub: Hub) -> None:
         # As the router does once a conversation has waited past bot.assignment.sla_seconds.
         await hub.update_conversation(str(await first.get_attribute("data-id")), {"priority": 1})
         await expect(first.locator(".sla")).to_have_count(1)
-        await _shoot(page, "inbox-list.png")
+        await _shoot(page, out, "inbox-list.png")
         await page.locator(".conversation a").last.click()
         await page.get_by_role("button", name="Claim").click()
         await expect(page.locator("#conv-assignee")).not_to_have_text("Unassigned")
@@ -102,16 +101,16 @@ async def _capture(base: str, hub: Hub) -> None:
         await page.get_by_label("Reply").fill("Sent under warranty, order #4411.")
         await page.get_by_role("button", name="Send").click()
         await expect(page.locator(".msg-note")).to_have_count(1)
-        await _shoot(page, "inbox-conversation.png")
+        await _shoot(page, out, "inbox-conversation.png")
         widget = await browser.new_page(viewport={"width": 900, "height": 640})
         await widget.goto(f"{base}/widget/demo")
         await widget.get_by_role("button", name="Open chat").click()
         await widget.get_by_label("Your message").fill("Is the 3-person tent waterproof?")
         await widget.get_by_role("button", name="Send").click()
         await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
-        await _shoot(widget, "widget.png")
-        await _files(widget, page)
-        await _capture_widget_variants(browser, base)
+        await _shoot(widget, out, "widget.png")
+        await _files(widget, page, out)
+        await _capture_widget_variants(browser, base, out)
         await browser.close()
 
 
@@ -127,7 +126,7 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
-async def _files(widget: Page, inbox: Page) -> None:
+async def _files(widget: Page, inbox: Page, out: Path) -> None:
     """A customer attaches a photo in the widget; the agent sees its thumbnail."""
     await widget.get_by_label("Your message").fill("This is how the pole broke:")
     await widget.get_by_role("button", name="Send").click()
@@ -136,11 +135,11 @@ async def _files(widget: Page, inbox: Page) -> None:
     )
     await expect(widget.locator(".cw-msg.cw-me img.cw-thumb")).to_have_count(1)
     await expect(widget.locator(".cw-msg.cw-pending")).to_have_count(0)
-    await _shoot(widget, "widget-files.png")
+    await _shoot(widget, out, "widget-files.png")
     await inbox.goto(inbox.url.split("#")[0])
     await inbox.locator(".conversation a").first.click()
     await expect(inbox.locator(".thread img.thumb")).to_have_count(1)
-    await _shoot(inbox, "inbox-files.png")
+    await _shoot(inbox, out, "inbox-files.png")
 
 
 CHINESE_SHOP = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -153,7 +152,7 @@ async def _chinese_shop(request: web.Request) -> web.Response:
     return web.Response(text=CHINESE_SHOP, content_type="text/html")
 
 
-async def _capture_widget_variants(browser: Browser, base: str) -> None:
+async def _capture_widget_variants(browser: Browser, base: str, out: Path) -> None:
     """The widget in Chinese (the page's lang) and on a 360 px phone (full-screen panel)."""
     chinese = await browser.new_page(viewport={"width": 900, "height": 640})
     await chinese.goto(f"{base}/shop-zh")
@@ -161,14 +160,14 @@ async def _capture_widget_variants(browser: Browser, base: str) -> None:
     await chinese.get_by_label("您的消息").fill("三人帐篷防水吗？")
     await chinese.get_by_role("button", name="发送").click()
     await expect(chinese.locator(".cw-msg.cw-pending")).to_have_count(0)
-    await _shoot(chinese, "widget-zh.png")
+    await _shoot(chinese, out, "widget-zh.png")
     phone = await browser.new_page(viewport={"width": 360, "height": 640})
     await phone.goto(f"{base}/widget/demo")
     await phone.get_by_role("button", name="Open chat").click()
     await phone.get_by_label("Your message").fill("Do you have size 44 boots?")
     await phone.get_by_role("button", name="Send").click()
     await expect(phone.locator(".cw-msg.cw-pending")).to_have_count(0)
-    await _shoot(phone, "widget-phone.png")
+    await _shoot(phone, out, "widget-phone.png")
 
 
 if __name__ == "__main__":

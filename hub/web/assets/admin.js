@@ -5,7 +5,8 @@
 import { announce, h, when } from "./dom.js";
 import { api } from "./session.js";
 import { renderAdmin as renderOverview } from "./pages.js";
-import { t } from "./strings.js";
+import { fieldMessage, t } from "./strings.js";
+import { renderRules } from "./rules.js";
 import { webhooksPanel } from "./webhooks.js";
 
 const TABS = [
@@ -15,9 +16,17 @@ const TABS = [
   ["overview", "adminOverview", renderOverview],
 ];
 
-// The API names the fields it refuses: "email: value is not a valid email; password: …".
+// The API names the fields it refuses, each with the path of its value ({loc, message});
+// an older message reads "email: value is not a valid email; password: …".
 export function fieldErrors(err) {
   const errors = {};
+  if (err.fields && err.fields.length) {
+    for (const field of err.fields) {
+      const key = field.loc.length ? String(field.loc[0]) : "_";
+      errors[key] = [errors[key], fieldMessage(field)].filter(Boolean).join("; ");
+    }
+    return errors;
+  }
   for (const part of String(err.message || "").split("; ")) {
     const at = part.indexOf(": ");
     const field = at > 0 ? part.slice(0, at).split(".")[0] : "";
@@ -37,7 +46,7 @@ function form(id, fields, submitLabel, onSubmit) {
     errors[name] = h("span", { class: "error field-error", id: `${inputId}-error` });
     const attrs = { id: inputId, name, "aria-describedby": `${inputId}-error`, ...rest };
     inputs[name] = options
-      ? h("select", attrs, options.map((o) => h("option", { value: o, selected: o === value }, o)))
+      ? h("select", attrs, options.map((o) => h("option", { value: o, selected: o === value }, t(`option_${o || "any"}`))))
       : type === "textarea" ? h("textarea", { ...attrs, rows: 3 }, value)
         : h("input", { ...attrs, type, value });
     return h("div", { class: "field" }, h("label", { for: inputId }, label), inputs[name], errors[name]);
@@ -89,7 +98,7 @@ async function renderAgents(pane) {
   const { items } = await api("GET", "/agents");
   const reload = () => renderAgents(pane);
   const rows = items.map((a) => {
-    const role = h("select", { "aria-label": `${t("role")} ${a.id}` }, ["agent", "admin"].map((r) => h("option", { value: r, selected: a.role === r }, r)));
+    const role = h("select", { "aria-label": `${t("role")} ${a.id}` }, ["agent", "admin"].map((r) => h("option", { value: r, selected: a.role === r }, t(`option_${r}`))));
     role.addEventListener("change", () => act(api("PUT", `/agents/${a.id}/role`, { role: role.value }), t("saved")).then(reload));
     const capacity = h("input", { type: "number", min: 0, max: 1000, value: a.capacity, "aria-label": `${t("capacity")} ${a.id}`, class: "narrow" });
     capacity.addEventListener("change", () => act(api("PUT", `/agents/${a.id}/capacity`, { capacity: Number(capacity.value) }), t("saved")));
@@ -126,10 +135,11 @@ async function renderKb(pane) {
   const edit = (entry) => {
     const isNew = !entry;
     const fields = [
-      ...(isNew ? [{ name: "id", label: "Id", required: true, pattern: "[a-z0-9][a-z0-9_-]*" }] : []),
+      ...(isNew ? [{ name: "id", label: t("id"), required: true, pattern: "[a-z0-9][a-z0-9_-]*" }] : []),
       { name: "questions", label: t("questions"), type: "textarea", value: entry ? entry.questions.join("\n") : "", required: true },
       { name: "answer", label: t("answer"), type: "textarea", value: entry ? entry.answer : "", required: true },
       { name: "links", label: t("links"), type: "textarea", value: entry ? entry.links.map((l) => `${l.title} | ${l.url}`).join("\n") : "" },
+      { name: "language", label: t("entryLanguage"), options: ["", "en", "zh"], value: entry ? entry.language || "" : "" },
     ];
     editor.replaceChildren(h("h3", {}, isNew ? t("addEntry") : `${t("edit")} ${entry.id}`),
       form("kb-form", fields, t("save"), async (v) => {
@@ -140,6 +150,7 @@ async function renderKb(pane) {
             const [title, url] = l.includes("|") ? l.split("|").map((x) => x.trim()) : [l.trim(), l.trim()];
             return { title, url };
           }),
+          language: v.language || null,
         };
         if (isNew) await api("POST", "/kb", { id: v.id, ...body });
         else await api("PUT", `/kb/${entry.id}`, body);
@@ -150,6 +161,7 @@ async function renderKb(pane) {
   };
   const rows = items.map((e) => h("tr", { "data-entry": e.id },
     h("td", {}, e.id), h("td", {}, e.questions.join(" · ")), h("td", {}, e.answer),
+    h("td", {}, t(`option_${e.language || "any"}`)),
     h("td", {}, h("button", { type: "button", class: "link", onclick: () => edit(e) }, t("edit")),
       h("button", { type: "button", class: "danger", onclick: async () => {
         if (confirm(`${t("delete")} ${e.id}?`) && await act(api("DELETE", `/kb/${e.id}`), t("deleted"))) renderKb(pane);
@@ -162,46 +174,14 @@ async function renderKb(pane) {
     event.preventDefault();
     if (!question.value.trim()) return;
     const found = await api("GET", `/kb/search?${new URLSearchParams({ q: question.value })}`);
-    result.replaceChildren(found.items.length ? grid(t("tryIt"), ["Id", t("question"), t("confidence"), ""], found.items.map((m) =>
+    result.replaceChildren(found.items.length ? grid(t("tryIt"), [t("id"), t("question"), t("confidence"), ""], found.items.map((m) =>
       h("tr", {}, h("td", {}, m.id), h("td", {}, m.question), h("td", {}, `${Math.round(m.confidence * 100)}%`),
         h("td", {}, m.answers ? t("botAnswers") : t("belowThreshold"))))) : h("p", { class: "empty" }, t("noMatch")));
   });
   pane.replaceChildren(
     h("section", { class: "panel" }, h("h2", {}, t("adminKb")), tryForm),
-    h("section", { class: "panel" }, grid(t("adminKb"), ["Id", t("questions"), t("answer"), ""], rows),
+    h("section", { class: "panel" }, grid(t("adminKb"), [t("id"), t("questions"), t("answer"), t("entryLanguage"), ""], rows),
       h("button", { type: "button", onclick: () => edit(null) }, t("addEntry")), editor));
-}
-
-async function renderRules(pane) {
-  const [current, versions] = await Promise.all([api("GET", "/moderation/rules"), api("GET", "/moderation/rules/versions")]);
-  const text = h("textarea", { id: "rules-json", rows: 18, spellcheck: "false", "aria-describedby": "rules-errors" },
-    JSON.stringify(current.rules, null, 2));
-  const errors = h("ul", { id: "rules-errors", class: "error", role: "alert" });
-  const save = h("button", { type: "button", onclick: async () => {
-    errors.replaceChildren();
-    let body;
-    try { body = JSON.parse(text.value); } catch (err) { errors.append(h("li", {}, `JSON: ${err.message}`)); return; }
-    try {
-      await api("PUT", "/moderation/rules", body);
-      announce(t("saved"));
-      await renderRules(pane);
-    } catch (err) {
-      for (const part of String(err.message).split("; ")) {
-        const at = part.indexOf(": ");
-        errors.append(h("li", {}, at > 0 ? h("code", { class: "path" }, part.slice(0, at)) : null, at > 0 ? ` ${part.slice(at + 2)}` : part));
-      }
-    }
-  } }, t("save"));
-  const rows = versions.items.map((v) => h("tr", { "data-version": v.version },
-    h("td", {}, h("code", {}, v.version)), h("td", {}, v.created_by), h("td", {}, when(v.created_at)),
-    h("td", {}, v.in_force ? t("inForce") : h("button", { type: "button", onclick: async () => {
-      if (await act(api("POST", "/moderation/rules/rollback", { version: v.version }), t("saved"))) renderRules(pane);
-    } }, t("rollback")))));
-  pane.replaceChildren(
-    h("section", { class: "panel" }, h("h2", {}, `${t("adminRules")} · ${current.version} (${current.origin})`),
-      h("label", { for: "rules-json" }, t("rulesJson")), text, errors, save),
-    h("section", { class: "panel" }, h("h2", {}, t("versions")),
-      rows.length ? grid(t("versions"), [t("version"), t("who"), t("when"), ""], rows) : h("p", { class: "empty" }, t("noVersions"))));
 }
 
 async function renderChannels(pane) {
@@ -210,7 +190,7 @@ async function renderChannels(pane) {
   const checks = Object.entries(ready.checks).map(([name, state]) => h("tr", {}, h("td", {}, name), h("td", {}, state)));
   const channels = Object.entries(ready.channels || {}).map(([name, state]) => h("tr", { "data-channel": name },
     h("td", {}, name), h("td", {}, h("pre", { class: "config" }, JSON.stringify(state, null, 2)))));
-  pane.replaceChildren(h("section", { class: "panel" }, h("h2", {}, `${t("adminChannels")}: ${ready.status}`),
+  pane.replaceChildren(h("section", { class: "panel" }, h("h2", {}, `${t("adminChannels")}: ${t(`ready_${ready.status}`)}`),
     grid(t("checks"), [t("check"), t("status")], checks),
     channels.length ? grid(t("adminChannels"), [t("channel"), t("status")], channels) : h("p", { class: "meta" }, t("noPolling"))));
 }

@@ -11,11 +11,11 @@ export const LANGUAGES = [["en", "English"], ["zh-CN", "简体中文"]];
 // Content, not interface: nothing inside these is translated.
 const CONTENT = ".text, .preview, .who, .label, .contact-name, .canned, blockquote, pre, td, .me, .detail-head h2";
 
-const ZH = {
+export const ZH = {
   "Chorus inbox": "Chorus 收件箱", "Email": "邮箱", "Password": "密码", "Log in": "登录",
   "Log out": "退出", "Wrong email or password.": "邮箱或密码错误。",
   "Too many attempts, wait a moment.": "尝试次数过多，请稍候。", "Skip to content": "跳到内容",
-  "Inbox": "收件箱", "Moderation": "审核", "Admin": "管理", "Sections": "栏目",
+  "Inbox": "收件箱", "Moderation": "审核", "Reports": "报表", "Admin": "管理", "Sections": "栏目",
   "connecting…": "连接中…", "● live": "● 实时", "○ reconnecting": "○ 重新连接中",
   "Mine": "我的", "Unassigned": "未分配", "All": "全部", "Resolved": "已解决", "Views": "视图",
   "Channel": "渠道", "Status": "状态", "Label": "标签", "Search": "搜索",

@@ -13,7 +13,10 @@ function keep(body) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  // fields: each refused value's path and message, [{loc: ["web", 0, "max_chars"], message}].
+  constructor(status, code, message, fields = []) {
+    super(message); this.status = status; this.code = code; this.fields = fields;
+  }
 }
 
 async function send(method, path, body, token) {
@@ -29,7 +32,7 @@ async function send(method, path, body, token) {
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) {
     const err = data.error || {};
-    throw new ApiError(resp.status, err.code || "http_error", err.message || resp.statusText);
+    throw new ApiError(resp.status, err.code || "http_error", err.message || resp.statusText, err.fields || []);
   }
   return data;
 }

@@ -1,7 +1,8 @@
 // Strings for the reports and administration pages, in English and Chinese, looked up by
 // key (i18n.js translates the rest of the inbox where it appears). The language follows
 // the browser until the person picks one; the choice is kept in localStorage.
-const STRINGS = {
+// Exported so a test can check that every English string has its Chinese and none shows.
+export const STRINGS = {
   en: {
     reports: "Reports", language: "中文", range: "Range", today: "Today", "7d": "7 days", "30d": "30 days",
     custom: "Custom", since: "From", until: "To", channel: "Channel", all: "All channels", apply: "Show",
@@ -35,6 +36,21 @@ const STRINGS = {
     checks: "Checks", check: "check", noPolling: "No channel polls its platform.", scopes: "Scopes (comma-separated)",
     createToken: "Create token", shownOnce: "Copy the token now: it is shown once.", revoked: "revoked",
     revoke: "Revoke", action: "action", target: "target", filter: "Filter",
+    id: "Id", option_agent: "agent", option_admin: "admin", option_viewer: "viewer",
+    option_any: "any language", option_en: "English", option_zh: "Chinese", entryLanguage: "Language",
+    onePerLine: "one per line", saveRules: "Save rules", saveJson: "Save JSON",
+    editAsJson: "Edit as JSON (add, remove or reorder stages)", origin_config: "from the config", origin_stored: "stored",
+    source_web: "Website comments", source_social: "Social media comments",
+    stage_size: "Size and encoding", stage_flood: "Flood", stage_duplicate: "Duplicates", stage_spam: "Spam",
+    stage_words: "Word lists", stage_pii: "Personal data", stage_trust: "Author trust", stage_classifier: "Classifier",
+    whActive: "active", whFlagged: "paused (kept failing)", whPaused: "paused", whPause: "Pause", whResume: "Resume",
+    whPausedDone: "Endpoint paused", whResumedDone: "Endpoint resumed", whDeletedDone: "Endpoint deleted",
+    whReplayed: "Dead letter replayed", whReplay: "Replay", whSecretShown: "Signing secret (shown only now, copy it): ",
+    whSecret: "Signing secret", whEndpoints: "Webhook endpoints", whUrl: "URL", whEvents: "Events", whState: "State",
+    whNoEndpoints: "No endpoints yet.", whDead: "Dead letters", whEvent: "Event", whEventId: "Event id",
+    whReason: "Reason", whFailed: "Failed", whNoDead: "No dead letters.", whNew: "New webhook endpoint",
+    whUrlLabel: "Endpoint URL", whAdd: "Add endpoint", whAdded: "Endpoint added",
+    ready_ready: "ready", ready_not_ready: "not ready",
   },
   "zh-CN": {
     reports: "报表", language: "English", range: "时间范围", today: "今天", "7d": "7 天", "30d": "30 天",
@@ -69,7 +85,33 @@ const STRINGS = {
     checks: "检查", check: "检查项", noPolling: "没有需要轮询平台的渠道。", scopes: "权限范围（逗号分隔）",
     createToken: "创建令牌", shownOnce: "请立即复制令牌：它只显示这一次。", revoked: "已吊销",
     revoke: "吊销", action: "操作", target: "对象", filter: "筛选",
+    id: "编号", option_agent: "客服", option_admin: "管理员", option_viewer: "只读",
+    option_any: "任意语言", option_en: "英文", option_zh: "中文", entryLanguage: "语言",
+    onePerLine: "每行一个", saveRules: "保存规则", saveJson: "保存 JSON",
+    editAsJson: "以 JSON 编辑（添加、删除或调整阶段顺序）", origin_config: "来自配置文件", origin_stored: "已保存",
+    source_web: "网站评论", source_social: "社交媒体评论",
+    stage_size: "长度与编码", stage_flood: "刷屏", stage_duplicate: "重复内容", stage_spam: "垃圾信息",
+    stage_words: "词语列表", stage_pii: "个人信息", stage_trust: "作者信任", stage_classifier: "外部分类器",
+    whActive: "启用中", whFlagged: "已暂停（持续失败）", whPaused: "已暂停", whPause: "暂停", whResume: "恢复",
+    whPausedDone: "端点已暂停", whResumedDone: "端点已恢复", whDeletedDone: "端点已删除",
+    whReplayed: "死信已重新投递", whReplay: "重新投递", whSecretShown: "签名密钥（仅此一次显示，请复制）：",
+    whSecret: "签名密钥", whEndpoints: "Webhook 端点", whUrl: "网址", whEvents: "事件", whState: "状态",
+    whNoEndpoints: "还没有端点。", whDead: "死信", whEvent: "事件", whEventId: "事件编号",
+    whReason: "原因", whFailed: "失败时间", whNoDead: "没有死信。", whNew: "新建 Webhook 端点",
+    whUrlLabel: "端点网址", whAdd: "添加端点", whAdded: "端点已添加",
+    ready_ready: "就绪", ready_not_ready: "未就绪",
   },
+};
+
+// The API's refusals in Chinese, by pydantic's error type; {name} is a limit from its ctx.
+// A type not listed keeps the API's English message.
+const ERRORS_ZH = {
+  greater_than_equal: "不能小于 {ge}", greater_than: "必须大于 {gt}", less_than_equal: "不能大于 {le}",
+  less_than: "必须小于 {lt}", missing: "必填", string_too_short: "至少 {min_length} 个字符",
+  string_too_long: "最多 {max_length} 个字符", too_short: "至少 {min_length} 项", too_long: "最多 {max_length} 项",
+  int_type: "请输入整数", int_from_float: "请输入整数", float_type: "请输入数字", bool_type: "请选择是或否",
+  string_type: "请输入文字", literal_error: "只能是 {expected}", string_pattern_mismatch: "格式不正确",
+  extra_forbidden: "不允许的设置", value_error: "值不正确",
 };
 
 const KEY = "chorus.lang";
@@ -85,4 +127,10 @@ export function setLanguage(lang) { localStorage.setItem(KEY, lang); }
 export function t(key) {
   const table = STRINGS[language()];
   return table[key] ?? STRINGS.en[key] ?? key;
+}
+
+// One refused value's message in the page's language: {type, ctx, message} from the API.
+export function fieldMessage({ type, ctx = {}, message }) {
+  const template = language() === "zh-CN" ? ERRORS_ZH[type] : undefined;
+  return template ? template.replace(/\{(\w+)\}/g, (_, name) => String(ctx[name] ?? "")) : message;
 }

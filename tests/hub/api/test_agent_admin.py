@@ -92,3 +92,28 @@ async def test_rules_versions_and_rollback(client: Client) -> None:
     assert missing.status == 404
     alice = bearer(client, "alice")
     assert (await client.get("/api/v1/moderation/rules/versions", headers=alice)).status == 403
+
+
+async def test_a_refused_rule_names_each_value_it_refuses(client: Client) -> None:
+    admin = bearer(client, "root", role="admin")
+    rules: dict[str, Any] = (
+        await (await client.get("/api/v1/moderation/rules", headers=admin)).json()
+    )["rules"]
+    size = next(i for i, stage in enumerate(rules["web"]) if stage["stage"] == "size")
+    flood = next(i for i, stage in enumerate(rules["web"]) if stage["stage"] == "flood")
+    rules["web"][size]["max_chars"] = -5
+    rules["web"][flood]["per_author"]["count"] = 0
+    resp = await client.put("/api/v1/moderation/rules", json=rules, headers=admin)
+    assert resp.status == 400
+    error = (await resp.json())["error"]
+    assert error["code"] == "invalid_request"
+    assert [f["loc"] for f in error["fields"]] == [
+        ["web", size, "size", "max_chars"],
+        ["web", flood, "flood", "per_author", "count"],
+    ]
+    assert all("greater than or equal to 1" in f["message"] for f in error["fields"])
+    assert [(f["type"], f["ctx"]) for f in error["fields"]] == [
+        ("greater_than_equal", {"ge": 1})
+    ] * 2
+    listed = await (await client.get("/api/v1/moderation/rules/versions", headers=admin)).json()
+    assert listed["items"] == []  # nothing stored

@@ -43,6 +43,30 @@ async def test_admins_edit_entries_and_the_bot_answers_from_them(client, custome
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
 
 
+async def test_an_entry_keeps_its_language_and_chinese_questions_get_chinese_answers(
+    client, customer, db
+) -> None:
+    admin = bearer(client, sub="root", role="admin")
+    english = {**NEW, "id": "paypal-en", "questions": ["PayPal"], "answer": "We take PayPal."}
+    chinese = {
+        **english,
+        "id": "paypal-zh",
+        "questions": ["PayPal 付款"],
+        "answer": "支持 PayPal。",
+    }
+    for body, language in ((english, "en"), (chinese, "zh")):
+        resp = await client.post("/api/v1/kb", json={**body, "language": language}, headers=admin)
+        assert resp.status == 201 and (await resp.json())["language"] == language
+    assert (await db.kb.find_one({"_id": "paypal-zh"}))["language"] == "zh"
+    await customer.say("PayPal 吗？")
+    said = (await customer.hear())["text"]
+    assert "支持 PayPal。" in said and "We take PayPal." not in said
+
+    unchanged = {k: v for k, v in english.items() if k != "id"}
+    resp = await client.put("/api/v1/kb/paypal-en", json=unchanged, headers=admin)
+    assert (await resp.json())["language"] is None  # a replacement without one: any language
+
+
 async def test_kb_is_admin_only_and_validated(client, db) -> None:
     agent = bearer(client, sub="ann", role="agent")
     admin = bearer(client, sub="root", role="admin")
@@ -55,6 +79,7 @@ async def test_kb_is_admin_only_and_validated(client, db) -> None:
         {**NEW, "answer": ""},
         {**NEW, "links": [{"title": "x", "url": "javascript:alert(1)"}]},
         {**NEW, "extra": 1},
+        {**NEW, "language": "fr"},
     ):
         resp = await client.post("/api/v1/kb", json=bad, headers=admin)
         assert resp.status == 400, bad

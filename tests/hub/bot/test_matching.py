@@ -152,3 +152,44 @@ def test_a_question_finds_the_entry_worded_with_another_form(question: str, expe
     ]
     matches = KnowledgeIndex(entries).search(question)
     assert matches and matches[0].entry.id == expected, matches
+
+
+def _entry(entry_id: str, question: str, answer: str, language: str | None) -> KnowledgeEntry:
+    return KnowledgeEntry.model_validate(
+        {"id": entry_id, "questions": [question], "answer": answer, "language": language}
+    )
+
+
+def test_the_bot_prefers_the_entry_in_the_customers_language() -> None:
+    index = KnowledgeIndex(
+        [
+            _entry("paypal-en", "PayPal", "We take PayPal.", "en"),
+            _entry("paypal-zh", "PayPal 付款", "支持 PayPal 付款。", "zh"),
+            _entry("hours", "opening hours", "9 to 5.", None),
+        ]
+    )
+    # Written in Chinese: the Chinese entry, though the English wording matches better.
+    assert index.search("PayPal 吗？", limit=1)[0].entry.id == "paypal-en"
+    chosen = index.answer("PayPal 吗？", THRESHOLD)
+    assert chosen is not None and chosen.entry.id == "paypal-zh"
+    english = index.answer("PayPal?", THRESHOLD)
+    assert english is not None and english.entry.id == "paypal-en"
+    # An entry for any language still answers both.
+    chinese_hours = index.answer("opening hours 吗", THRESHOLD)
+    assert chinese_hours is not None and chinese_hours.entry.id == "hours"
+
+
+def test_with_nothing_in_the_customers_language_the_best_entry_answers() -> None:
+    index = KnowledgeIndex([_entry("paypal-en", "PayPal", "We take PayPal.", "en")])
+    chosen = index.answer("PayPal 吗", THRESHOLD)
+    assert chosen is not None and chosen.entry.id == "paypal-en"
+
+
+def test_an_entry_language_is_english_chinese_or_any() -> None:
+    assert [_entry("x", "q", "a", lang).language for lang in ("en", "zh", None)] == [
+        "en",
+        "zh",
+        None,
+    ]
+    with pytest.raises(ValueError, match="language"):
+        _entry("x", "q", "a", "fr")

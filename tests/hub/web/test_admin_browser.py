@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page, expect
 from hub.cli.agents import add_agent
 from hub.config.model import ChorusConfig
 from tests.helpers.browser import PASSWORD, log_in
+from tests.helpers.hub import bearer
 
 SAMPLE_KB = Path(__file__).resolve().parents[3] / "knowledge" / "faq.yaml"
 
@@ -65,7 +66,11 @@ async def test_an_edited_answer_is_what_the_bot_says(
     await expect(first).to_contain_text("the bot answers with this")
 
     await page.locator('tr[data-entry="shipping-time"]').get_by_role("button", name="Edit").click()
-    await page.locator("#kb-form").get_by_label("Answer").fill("Parcels fly over in two days.")
+    await (
+        page.locator("#kb-form")
+        .get_by_label("Answer", exact=True)
+        .fill("Parcels fly over in two days.")
+    )
     await page.locator("#kb-form").get_by_role("button", name="Save").click()
     await expect(page.locator('tr[data-entry="shipping-time"]')).to_contain_text("fly over")
 
@@ -75,6 +80,46 @@ async def test_an_edited_answer_is_what_the_bot_says(
     await widget.get_by_label("Your message").fill("How long does shipping take?")
     await widget.get_by_role("button", name="Send").click()
     await expect(widget.get_by_text("Parcels fly over in two days.")).to_be_visible()
+
+
+async def test_an_admin_adds_a_chinese_entry_and_a_chinese_question_gets_it(
+    browser: Browser, client: Any, hub_url: str, agent: dict[str, str]
+) -> None:
+    page = await _admin_page(browser, hub_url, agent, "kb")
+    await page.get_by_role("button", name="Add entry").click()
+    form = page.locator("#kb-form")
+    await form.get_by_label("Id").fill("zh-gift-cards")
+    await form.get_by_label("Questions").fill("有礼品卡吗\n可以买礼品卡吗")
+    await form.get_by_label("Answer", exact=True).fill("有的，礼品卡面值 10 到 500 欧元。")
+    await form.get_by_label("Links").fill("礼品卡 | https://example.com/gift")
+    await form.get_by_label("Language").select_option("zh")
+    await form.get_by_role("button", name="Save").click()
+    row = page.locator('tr[data-entry="zh-gift-cards"]')
+    await expect(row).to_contain_text("有礼品卡吗 · 可以买礼品卡吗")
+    await expect(row).to_contain_text("Chinese")
+
+    admin = bearer(client, sub="root", role="admin")
+    stored = await (await client.get("/api/v1/kb/zh-gift-cards", headers=admin)).json()
+    assert (stored["questions"], stored["language"], stored["links"]) == (
+        ["有礼品卡吗", "可以买礼品卡吗"],
+        "zh",
+        [{"title": "礼品卡", "url": "https://example.com/gift"}],
+    )
+    # Editing keeps the language it was given.
+    await row.get_by_role("button", name="Edit").click()
+    await expect(form.get_by_label("Language")).to_have_value("zh")
+    await form.get_by_label("Answer", exact=True).fill("有的，面值 10 到 500 欧元。")
+    await form.get_by_role("button", name="Save").click()
+    await expect(row).to_contain_text("面值 10 到 500")
+    stored = await (await client.get("/api/v1/kb/zh-gift-cards", headers=admin)).json()
+    assert stored["language"] == "zh"
+
+    widget = await browser.new_page()
+    await widget.goto(f"{hub_url}/widget/demo")
+    await widget.get_by_role("button", name="Open chat").click()
+    await widget.get_by_label("Your message").fill("可以买礼品卡吗？")
+    await widget.get_by_role("button", name="Send").click()
+    await expect(widget.get_by_text("有的，面值 10 到 500 欧元。")).to_be_visible()
 
 
 async def test_a_disabled_agents_open_inbox_is_logged_out(
@@ -103,19 +148,11 @@ async def test_a_rule_edited_in_the_browser_holds_a_comment(
     browser: Browser, client: Any, hub_url: str, agent: dict[str, str]
 ) -> None:
     page = await _admin_page(browser, hub_url, agent, "rules")
-    editor = page.get_by_label("Rules (JSON)")
-    rules = json.loads(await editor.input_value())
-    words = next(stage for stage in rules["web"] if stage["stage"] == "words")
-    words["hold"].append("tarpaulin")
-    sizes = next(stage for stage in rules["web"] if stage["stage"] == "size")
-    sizes["max_chars"] = -5
-    await editor.fill(json.dumps(rules))
-    await page.get_by_role("button", name="Save").click()
-    # The refusal names the field by its path; nothing is stored.
-    await expect(page.locator("#rules-errors .path")).to_contain_text(["web.0"])
-    sizes["max_chars"] = 5000
-    await editor.fill(json.dumps(rules))
-    await page.get_by_role("button", name="Save").click()
+    hold = page.locator('#rules-form [data-source="web"] [data-stage="words"]').get_by_label(
+        "hold", exact=True
+    )
+    await hold.fill(await hold.input_value() + "\ntarpaulin")
+    await page.get_by_role("button", name="Save rules").click()
     await expect(page.locator("tr[data-version]")).to_have_count(1)
     await expect(page.locator("tr[data-version]")).to_contain_text("in force")
 
@@ -123,3 +160,59 @@ async def test_a_rule_edited_in_the_browser_holds_a_comment(
     assert (await resp.json())["moderation"] == "held"
     await page.get_by_role("link", name="Moderation", exact=True).click()
     await expect(page.locator(".held blockquote")).to_have_text(["The tarpaulin tore in a week"])
+
+
+async def test_a_refused_rule_shows_its_error_beside_the_field_and_nothing_is_stored(
+    browser: Browser, client: Any, hub_url: str, agent: dict[str, str]
+) -> None:
+    admin = bearer(client, sub="root", role="admin")
+    before = await (await client.get("/api/v1/moderation/rules", headers=admin)).json()
+    page = await _admin_page(browser, hub_url, agent, "rules")
+    web = page.locator('#rules-form [data-source="web"]')
+    max_chars = web.locator('[data-stage="size"]').get_by_label("max_chars")
+    count = web.locator('[data-stage="flood"] .rule-group').first.get_by_label("count")
+    await max_chars.fill("-5")
+    await count.fill("0")
+    await page.get_by_role("button", name="Save rules").click()
+
+    for field in (max_chars, count):
+        await expect(field).to_have_attribute("aria-invalid", "true")
+        error = page.locator(f"#{await field.get_attribute('aria-describedby')}")
+        await expect(error).to_have_text("Input should be greater than or equal to 1")
+    # The error line is the one beside the field, in the same row.
+    await expect(
+        web.locator('[data-stage="size"] .field')
+        .filter(has_text="max_chars")
+        .locator(".field-error")
+    ).to_have_text("Input should be greater than or equal to 1")
+    await expect(page.locator("#rules-form-errors li")).to_have_count(0)
+    await expect(page.locator("tr[data-version]")).to_have_count(0)
+    after = await (await client.get("/api/v1/moderation/rules", headers=admin)).json()
+    assert after == before
+    versions = await client.get("/api/v1/moderation/rules/versions", headers=admin)
+    assert (await versions.json())["items"] == []
+
+    await max_chars.fill("4000")
+    await count.fill("5")
+    await page.get_by_role("button", name="Save rules").click()
+    await expect(page.locator("tr[data-version]")).to_have_count(1)
+    stored = await (await client.get("/api/v1/moderation/rules", headers=admin)).json()
+    size = next(s for s in stored["rules"]["web"] if s["stage"] == "size")
+    assert size["max_chars"] == 4000
+
+
+async def test_the_json_editor_names_a_refused_value_by_its_path(
+    browser: Browser, hub_url: str, agent: dict[str, str]
+) -> None:
+    page = await _admin_page(browser, hub_url, agent, "rules")
+    await page.get_by_text("Edit as JSON").click()
+    editor = page.get_by_label("Rules (JSON)")
+    rules = json.loads(await editor.input_value())
+    sizes = next(stage for stage in rules["web"] if stage["stage"] == "size")
+    sizes["max_chars"] = -5
+    await editor.fill(json.dumps(rules))
+    await page.get_by_role("button", name="Save JSON").click()
+    await expect(page.locator("#rules-errors .path")).to_have_text(
+        [f"web.{rules['web'].index(sizes)}.size.max_chars"]
+    )
+    await expect(page.locator("tr[data-version]")).to_have_count(0)
