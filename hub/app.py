@@ -173,7 +173,11 @@ def create_app(config: ChorusConfig) -> web.Application:
     media = config.media
     objects = open_objects(media.store, media.local_dir, media.s3)
     hub.media = MediaService(
-        media, MediaStore(mongo, objects), jwt_secret(config.auth), inbox=inbox
+        media,
+        MediaStore(mongo, objects),
+        jwt_secret(config.auth),
+        inbox=inbox,
+        on_attached=hub.files_kept,
     )
     channels = build_adapters(config, hub, tokens, mongo)
     adapters = list(channels.adapters.values())
