@@ -55,6 +55,7 @@ from hub.metrics import HubMetrics
 from hub.outbox import Outbox
 from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
+from hub.sync import presence_relay
 from hub.web_security import security_middleware
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
@@ -118,6 +119,7 @@ FEATURES: tuple[Feature, ...] = (
     privacy_api,
     openapi_api,
     sync_fanout,
+    presence_relay,
     bot_service,
     archive_schedule,
     retention,

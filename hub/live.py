@@ -113,7 +113,10 @@ class AgentFeed:
         self.frame_handlers: dict[str, FrameHandler] = {}
 
     async def on_signal(self, signal: PresenceSignal) -> None:
-        """Typing and read receipts, to the sockets that may see the conversation."""
+        """Customers' typing and read receipts, to the sockets that may see the
+        conversation (an agent's typing is for the customer)."""
+        if signal.kind == "agent_typing":
+            return
         frame = signal.frame()
         for sock in list(self.sockets):
             if may_see(sock.principal, signal.conversation, None):
