@@ -127,6 +127,7 @@ async def test_the_open_inbox_is_told_when_a_customer_photo_is_fetched(tg_client
     assert fetched["conversation"]["id"] == first["conversation"]["id"]
     (attachment,) = message["attachments"]
     assert attachment["media_id"] and (attachment["width"], attachment["height"]) == (320, 240)
+    assert "storage_key" not in attachment and "thumbnail_key" not in attachment
     resp = await tg_client.get(f"/api/v1/messages/{message['id']}", headers=bearer(tg_client))
     (linked,) = (await resp.json())["attachments"]
     assert (await tg_client.get(linked["thumbnail_url"])).status == 200
