@@ -85,10 +85,13 @@ async def test_a_refused_image_message_fails_with_wechats_reason(
 
 async def test_a_busy_platform_retries_only_what_was_not_sent(wx_client, fake_wechat, db) -> None:
     conversation = await _conversation(wx_client, fake_wechat)
-    fake_wechat.fail_next_sends.append(-1)  # WeChat busy: the outbox tries again
+    # The image goes out, then WeChat is busy for the voice: the outbox tries again.
+    fake_wechat.fail_next_sends.extend([0, -1])
     doc = await _reply_with(wx_client, db, conversation, ("shelf.png", png()), ("b.amr", AMR))
     assert doc["delivery"]["status"] == "sent", doc["delivery"]
-    assert [s["msgtype"] for s in fake_wechat.sent] == ["image", "voice"]
+    assert doc["delivery"]["attempts"] == 2
+    assert [s["msgtype"] for s in fake_wechat.sent] == ["image", "voice"]  # the image once
+    assert [kind for kind, _, _ in fake_wechat.uploads.values()] == ["image", "voice", "voice"]
 
 
 async def test_the_fake_refuses_what_wechat_refuses(wx_client, wechat_server, fake_wechat) -> None:
