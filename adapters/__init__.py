@@ -1,1 +1,1 @@
-"""Channel adapters: one package per platform, all implementing ``hub.channels.ChannelAdapter``."""
+"""Channel adapters: one package per platform, each a ``hub.channels.port.ChannelAdapter``."""

@@ -15,7 +15,7 @@ from adapters.telegram.channel import CHANNEL as TELEGRAM
 from adapters.twitter.channel import CHANNEL as TWITTER
 from adapters.web.channel import CHANNEL as WEB
 from adapters.wechat.channel import CHANNEL as WECHAT
-from hub.channels import ChannelSpec
+from hub.channels.port import ChannelSpec
 
 BUILTIN_CHANNELS: tuple[ChannelSpec[Any], ...] = (
     WEB,

@@ -23,7 +23,7 @@ from typing import Any
 
 from bson import encode
 
-from hub.config import S3ArchiveConfig
+from hub.config.model import S3ArchiveConfig
 from hub.domain import new_id, utcnow
 from storage.archive_store import ArchiveStore, LocalArchiveStore, S3ArchiveStore
 from storage.archiver import Archiver

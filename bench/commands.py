@@ -31,8 +31,8 @@ import aiohttp
 import bson
 
 from bench.harness import HubProcess, Row, database, print_table
-from hub.auth import TokenService
-from hub.config import load_config
+from hub.access.tokens import TokenService
+from hub.config.model import load_config
 from storage.embedded import free_port
 
 OP_MSG = 2013

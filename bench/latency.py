@@ -19,8 +19,8 @@ import aiohttp
 from aiohttp import web
 
 from bench.harness import HubProcess, Row, database, print_table
-from hub.auth import TokenService
-from hub.config import load_config
+from hub.access.tokens import TokenService
+from hub.config.model import load_config
 from storage.embedded import free_port
 
 

@@ -14,8 +14,8 @@ from statistics import median
 
 from PIL import Image
 
-from hub.config import MediaConfig
-from hub.media import MediaService
+from hub.config.model import MediaConfig
+from hub.core.media import MediaService
 
 
 def _photo(width: int, height: int) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.harness import database, message_doc
 from hub.domain import new_id, utcnow
-from hub.privacy import ContactErasure, ContactExport
+from hub.privacy.requests import ContactErasure, ContactExport
 from storage.archive_store import LocalArchiveStore
 from storage.mongo import MongoStore, make_client
 

@@ -23,8 +23,8 @@ from pymongo import AsyncMongoClient
 
 from bench.harness import FindRecorder, HubProcess, Row, database, message_doc, print_table
 from bench.latency import _percentile
-from hub.auth import TokenService
-from hub.config import load_config
+from hub.access.tokens import TokenService
+from hub.config.model import load_config
 from storage.filters import ConversationFilter
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client

@@ -71,7 +71,7 @@ async def main(args: argparse.Namespace) -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "hub.cli",
+            "hub.cli.main",
             "replicate",
             "--to",
             target_server.uri,

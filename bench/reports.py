@@ -23,8 +23,8 @@ from pymongo import AsyncMongoClient
 from bench.harness import HubProcess, Row, database, message_doc, print_table
 from bench.latency import _percentile
 from bench.queries import SECRET, _time_requests
-from hub.auth import TokenService
-from hub.config import load_config
+from hub.access.tokens import TokenService
+from hub.config.model import load_config
 from storage.mongo import MongoStore, make_client
 from storage.reports import ReportStore
 

@@ -25,8 +25,8 @@ from pymongo import AsyncMongoClient
 
 from bench.connections import rss_kib
 from bench.harness import HubProcess, Row, database, print_table
-from hub.auth import TokenService
-from hub.config import load_config
+from hub.access.tokens import TokenService
+from hub.config.model import load_config
 
 SECRET = "bench-secret-" + "x" * 32
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol, cast
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from hub import archive_schedule, inbox_web, ops, retention
+from hub.access.tokens import TokenService
 from hub.api import admin as admin_api
 from hub.api import agent_admin as agent_admin_api
 from hub.api import agents as agents_api
@@ -31,9 +31,8 @@ from hub.api import reports as reports_api
 from hub.api import sync as sync_api
 from hub.api import webhooks as webhooks_api
 from hub.api.routes import API_ROUTES, ApiRoutes
-from hub.auth import TokenService
 from hub.bot import service as bot_service
-from hub.channels import (
+from hub.channels.port import (
     Capability,
     ChannelAdapter,
     ChannelServices,
@@ -42,21 +41,25 @@ from hub.channels import (
     build_channels,
     channel_status,
 )
-from hub.config import ChorusConfig, jwt_secret
-from hub.core import Hub
-from hub.database import SERVE, start_recorded, stop_recorded
+from hub.config.model import ChorusConfig, jwt_secret
+from hub.core.hub import Hub
+from hub.core.media import MEDIA, MediaService, open_objects
+from hub.core.outbox import Outbox
 from hub.domain import Channel
 from hub.errors import StorageError
-from hub.events import EventBus
-from hub.http import error_middleware
-from hub.live import AgentFeed
-from hub.media import MEDIA, MediaService, open_objects
-from hub.metrics import HubMetrics
-from hub.outbox import Outbox
+from hub.http.json_api import error_middleware
+from hub.ops import archive_schedule
+from hub.ops import wiring as ops
+from hub.ops.database import SERVE, start_recorded, stop_recorded
+from hub.privacy import retention
+from hub.runtime.events import EventBus
+from hub.runtime.metrics import HubMetrics
 from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
 from hub.sync import presence_relay
-from hub.web_security import security_middleware
+from hub.web import pages as inbox_web
+from hub.web.live import AgentFeed
+from hub.web.security import security_middleware
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
 from storage.bot import BotStore

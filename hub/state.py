@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.auth import TokenService
-from hub.channels import ChannelAdapter, ChannelSet
-from hub.config import ChorusConfig
-from hub.core import Hub
+from hub.access.tokens import TokenService
+from hub.channels.port import ChannelAdapter, ChannelSet
+from hub.config.model import ChorusConfig
+from hub.core.hub import Hub
 from hub.domain import Channel
-from hub.live import AgentFeed
+from hub.web.live import AgentFeed
 from storage.bot import BotStore
 from storage.mongo import MongoStore
 

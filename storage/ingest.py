@@ -67,7 +67,7 @@ class InboundWriter(StorageBoundary):
     """Stores inbound messages in shared batches of at most ``max_batch``.
 
     ``log_fields`` reads the caller's log context and ``log_scope`` binds fields around a
-    batch (the hub passes ``hub.logs``'); without them the batch logs plainly.
+    batch (the hub passes ``hub.runtime.logs``'); without them the batch logs plainly.
     """
 
     def __init__(

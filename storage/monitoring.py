@@ -1,6 +1,6 @@
 """Command monitoring: the driver's listener events, handed on without the driver's types.
 
-The hub times and logs storage commands (``hub.metrics``) through a
+The hub times and logs storage commands (``hub.runtime.metrics``) through a
 :class:`CommandObserver`; only this module knows pymongo's monitoring interface.
 """
 

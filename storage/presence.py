@@ -1,6 +1,6 @@
 """Presence that outlives a page: customers' read receipts and agents' own read marks.
 
-Typing is never stored (it is an ephemeral signal, ``hub.presence``); what a customer has
+Typing is never stored (it is an ephemeral signal, ``hub.runtime.presence``); what a customer has
 seen is kept on the conversation (``customer_seen_seq``) so the inbox shows "seen" after a
 reload, and each agent's read mark per conversation lives in ``agent_reads`` so their
 unread counts survive one too.

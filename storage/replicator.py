@@ -59,7 +59,7 @@ class ReplicationStats:
 
 
 class ReplicationObserver(Protocol):
-    """Where applied counts and lag go (``hub.metrics.ReplicationMetrics`` exports them)."""
+    """Where applied counts and lag go (``hub.runtime.metrics.ReplicationMetrics`` exports them)."""
 
     def record_applied(self, target: str, count: int) -> None: ...
 

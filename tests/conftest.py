@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from pymongo import AsyncMongoClient
 
 from hub.app import create_app
-from hub.config import ChorusConfig, load_config
+from hub.config.model import ChorusConfig, load_config
 from storage.embedded import EmbeddedMongo
 from tests.helpers.hub import MakeClient
 from tests.helpers.webhooks import Receiver
@@ -59,7 +59,7 @@ def config(mongo_uri: str, db_name: str, tmp_path: Path) -> ChorusConfig:
             "CHORUS_OUTBOX__BASE_DELAY_SECONDS": "0.05",
             "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
             "CHORUS_HTTP__SHUTDOWN_GRACE_SECONDS": "2",
-            # Tests scrape /metrics on the main port; tests/ops/test_metrics.py checks the
+            # Tests scrape /metrics on the main port; tests/hub/ops/test_metrics.py checks the
             # default, which refuses that without a token.
             "CHORUS_METRICS__PUBLIC": "true",
         },

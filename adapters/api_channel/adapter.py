@@ -3,7 +3,7 @@
 An integrator bridges a platform Chorus does not ship (WhatsApp through a provider, SMS,
 an in-app chat). It posts each customer message with the inbox's token and its own message
 id, which makes a retry store nothing new; agents' and the bot's replies leave through the
-outbox to the inbox's webhook URL, signed with the inbox's secret (``hub.webhook_signature``),
+outbox to the inbox's webhook URL, signed with the inbox's secret (``hub.webhooks.signature``),
 at least once, with backoff on 5xx, 408, 429 and timeouts.
 """
 
@@ -20,7 +20,7 @@ from aiohttp import web
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from adapters.api_channel.config import ApiChannelsConfig
-from hub.channels import ApiChannelDirectory, HubPort, PublicOperation
+from hub.channels.port import ApiChannelDirectory, HubPort, PublicOperation
 from hub.domain import (
     ApiChannel,
     Attachment,
@@ -30,8 +30,8 @@ from hub.domain import (
     OutboundMessage,
 )
 from hub.errors import BadRequest, Unauthorized
-from hub.request_body import read_limited
-from hub.webhook_signature import signed_headers
+from hub.http.body import read_limited
+from hub.webhooks.signature import signed_headers
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.api_channel.config import ApiChannelsConfig
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: ApiChannelsConfig, services: ChannelServices) -> ChannelAdapter:

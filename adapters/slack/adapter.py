@@ -36,7 +36,7 @@ from adapters.slack.config import SlackConfig
 from adapters.slack.files import SlackFiles
 from adapters.slack.inbound import SlackInbound
 from adapters.slack.web_api import delivery_failure, make_client
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Channel, DeliveryResult, OutboundMessage
 from hub.errors import ChorusError, Unauthorized
 

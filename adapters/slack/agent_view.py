@@ -20,9 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import render
 from adapters.slack.config import SlackConfig
 from adapters.slack.files import SlackFiles, upload_quietly
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Conversation, Message
-from hub.events import InboxEvent
+from hub.runtime.events import InboxEvent
 
 log = logging.getLogger(__name__)
 

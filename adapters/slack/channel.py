@@ -6,7 +6,7 @@ import logging
 
 from adapters.slack import doctor
 from adapters.slack.config import SlackConfig
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: SlackConfig, services: ChannelServices) -> ChannelAdapter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from hub.config_section import ChannelSection
+from hub.channels.section import ChannelSection
 
 
 class SlackConfig(ChannelSection):

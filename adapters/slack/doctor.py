@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.slack.config import SlackConfig
-from hub.checks import (
+from hub.channels.checks import (
     UNREACHABLE,
     CheckResult,
     ProbeContext,

@@ -19,7 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from hub.channels import MediaPort
+from hub.channels.port import MediaPort
 from hub.domain import Attachment, Message
 from hub.errors import ChorusError
 

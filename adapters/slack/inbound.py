@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import render
 from adapters.slack.agent_view import AgentThreads
 from adapters.slack.web_api import post_ephemeral
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Author, InboundMessage, Message
 from hub.errors import BadRequest
 

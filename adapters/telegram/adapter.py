@@ -25,7 +25,7 @@ from adapters.telegram.normalize import NormalizedUpdate, TelegramFile, normaliz
 from adapters.telegram.polling import UpdatePoller
 from adapters.telegram.sender import send_files, send_text
 from adapters.telegram.webhook import verified_update
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Author, Channel, Conversation, DeliveryResult, Message, OutboundMessage
 from hub.errors import ChorusError, StorageUnavailable
 

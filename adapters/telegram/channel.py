@@ -6,7 +6,7 @@ import logging
 
 from adapters.telegram import cli, doctor
 from adapters.telegram.config import TelegramConfig
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: TelegramConfig, services: ChannelServices) -> ChannelAdapter:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from hub.config_section import ChannelSection
+from hub.channels.section import ChannelSection
 
 
 class TelegramConfig(ChannelSection):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.telegram.config import TelegramConfig
-from hub.checks import (
+from hub.channels.checks import (
     UNREACHABLE,
     CheckResult,
     ProbeContext,

@@ -17,8 +17,8 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
 from adapters.telegram.sender import retry_after_seconds
-from hub.background import BackgroundLoop
-from hub.channels import ChannelState
+from hub.channels.port import ChannelState
+from hub.runtime.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from hub.channels import ChannelState, MediaPort
+from hub.channels.port import ChannelState, MediaPort
 from hub.domain import Attachment, DeliveryResult, OutboundMessage
 from hub.errors import ChorusError
 

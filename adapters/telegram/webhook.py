@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.errors import BadRequest, Unauthorized
-from hub.request_body import read_limited
+from hub.http.body import read_limited
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 

@@ -20,7 +20,7 @@ from adapters.twitter.normalize import edited_tweet
 from adapters.twitter.outbound import TwitterSender
 from adapters.twitter.poller import TwitterPoller
 from adapters.twitter.webhook import TwitterWebhook
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Channel, DeliveryResult, InboundMessage, OutboundMessage, ReceiveResult
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.twitter import doctor
 from adapters.twitter.config import TwitterConfig
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: TwitterConfig, services: ChannelServices) -> ChannelAdapter:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from hub.config_section import ChannelSection
+from hub.channels.section import ChannelSection
 
 
 class TwitterConfig(ChannelSection):

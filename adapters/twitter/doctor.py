@@ -4,7 +4,7 @@ the doctor signs (OAuth 1.0a user context) exactly as the channel does."""
 from __future__ import annotations
 
 from adapters.twitter.config import TwitterConfig
-from hub.checks import UNREACHABLE, CheckResult, ProbeContext, missing_setting, unreachable
+from hub.channels.checks import UNREACHABLE, CheckResult, ProbeContext, missing_setting, unreachable
 
 
 async def check_credentials(section: TwitterConfig, ctx: ProbeContext) -> CheckResult:

@@ -17,7 +17,7 @@ from tweepy.errors import Forbidden, HTTPException, TooManyRequests, TwitterServ
 from twitter_text import parse_tweet
 
 from adapters.twitter.client import TwitterApiClient, error_detail, seconds_until
-from hub.channels import ChannelState, MediaPort
+from hub.channels.port import ChannelState, MediaPort
 from hub.domain import Attachment, DeliveryResult, OutboundMessage
 from hub.errors import ChorusError
 

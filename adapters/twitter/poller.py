@@ -37,10 +37,10 @@ from adapters.twitter.normalize import (
     dm_from_v2,
     mention_from_v2,
 )
-from hub.background import BackgroundLoop
-from hub.channels import ChannelState
+from hub.channels.port import ChannelState
 from hub.domain import InboundMessage
 from hub.errors import StorageError
+from hub.runtime.background import BackgroundLoop
 
 PAGE_SIZE = 100
 # What each poll asks for (tweepy's keyword names): the fields normalize.py reads.

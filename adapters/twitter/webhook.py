@@ -27,7 +27,7 @@ from aiohttp import web
 from adapters.twitter.normalize import dm_from_activity, mention_from_activity
 from hub.domain import InboundMessage
 from hub.errors import BadRequest, Unauthorized
-from hub.request_body import read_limited
+from hub.http.body import read_limited
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 WEBHOOK_PATH = "/webhooks/twitter"

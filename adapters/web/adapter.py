@@ -1,6 +1,6 @@
 """``WebChatAdapter``: customer WebSockets in, agent and bot replies out.
 
-Each socket has a bounded send queue drained by its own writer task (``hub.send_queue``),
+Each socket has a bounded send queue drained by its own writer task (``hub.http.send_queue``),
 so a slow reader never blocks the hub: when its queue is full the socket is closed with
 1013 ("try again later") and the client resumes with its visitor token and asks for
 history.
@@ -38,7 +38,7 @@ from adapters.web.frames import (
     parse_frame,
 )
 from adapters.web.ordering import ClientPosition
-from hub.channels import HubPort, PublicOperation, VisitorTokens
+from hub.channels.port import HubPort, PublicOperation, VisitorTokens
 from hub.domain import (
     Attachment,
     Author,
@@ -50,13 +50,13 @@ from hub.domain import (
     OutboundMessage,
 )
 from hub.errors import BadRequest, NotFound, RateLimited, StorageError, Unauthorized
-from hub.logs import bind, log_context, new_trace_id
-from hub.metrics import RejectionCause
-from hub.presence import TYPING_SECONDS
-from hub.rate_limit import AddressBuckets, client_address
-from hub.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
-from hub.uploads import read_upload
-from hub.websocket import CheckedWebSocketResponse
+from hub.http.rate_limit import AddressBuckets, client_address
+from hub.http.send_queue import CLOSE_TRY_AGAIN_LATER, SendQueue
+from hub.http.uploads import read_upload
+from hub.http.websocket import CheckedWebSocketResponse
+from hub.runtime.logs import bind, log_context, new_trace_id
+from hub.runtime.metrics import RejectionCause
+from hub.runtime.presence import TYPING_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.web.config import WebChatConfig
-from hub.channels import Capability, ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import Capability, ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: WebChatConfig, services: ChannelServices) -> ChannelAdapter:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from hub.config_section import ChannelSection, Section
+from hub.channels.section import ChannelSection, Section
 
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
 

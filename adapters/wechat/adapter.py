@@ -22,10 +22,10 @@ from adapters.wechat.crypto import SafeModeCipher
 from adapters.wechat.files import plan, send_files
 from adapters.wechat.payload import MalformedBody, parse_message
 from adapters.wechat.webhook import verified_fields, verify_server
-from hub.channels import HubPort
+from hub.channels.port import HubPort
 from hub.domain import Channel, DeliveryResult, Message, OutboundMessage
 from hub.errors import BadRequest, ChorusError, StorageUnavailable
-from hub.request_body import read_limited
+from hub.http.body import read_limited
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import aiohttp
 
-from hub.channels import ChannelState
+from hub.channels.port import ChannelState
 from hub.domain import DeliveryResult
 
 log = logging.getLogger(__name__)

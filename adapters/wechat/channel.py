@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.wechat import doctor
 from adapters.wechat.config import WeChatConfig
-from hub.channels import ChannelAdapter, ChannelServices, ChannelSpec
+from hub.channels.port import ChannelAdapter, ChannelServices, ChannelSpec
 
 
 def build(section: WeChatConfig, services: ChannelServices) -> ChannelAdapter:

@@ -7,7 +7,7 @@ check neither spends the daily token quota's refreshes nor invalidates the runni
 from __future__ import annotations
 
 from adapters.wechat.config import WeChatConfig
-from hub.checks import UNREACHABLE, CheckResult, ProbeContext, missing_setting, unreachable
+from hub.channels.checks import UNREACHABLE, CheckResult, ProbeContext, missing_setting, unreachable
 
 # What the usual refusals mean, in words an operator can act on.
 FIXES = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from adapters.wechat.api import MediaKind, WeChatApi, WeChatError, delivery_failure
-from hub.channels import ChannelState, MediaPort
+from hub.channels.port import ChannelState, MediaPort
 from hub.domain import Attachment, DeliveryResult, OutboundMessage
 from hub.errors import ChorusError
 

@@ -4,7 +4,7 @@ A bearer token is either a JWT (people, short-lived) or a service token (``chs_â
 integrations, long-lived, looked up by hash on every request so revocation is immediate).
 A JWT must also name an enabled agent and, when it carries ``sid``, a live session.
 A caller whose token lists ``allowed_channels`` sees only conversations and messages on
-those channels (the rule lives in ``hub.visibility``, which the live feed applies too);
+those channels (the rule lives in ``hub.access.visibility``, which the live feed applies too);
 anything else answers 404, exactly like an id that does not exist, so guessing ids tells
 nothing.
 """
@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from hub.access.tokens import ACCESS, ROLES, Principal
+from hub.access.visibility import may_see_channel
 from hub.api.queries import QUERIES, InboxQueries
-from hub.auth import ACCESS, ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.state import BOT_STORE, MONGO, TOKENS
-from hub.visibility import may_see_channel
 from storage.audit import AuditLog
 from storage.service_tokens import PREFIX, ServiceTokenStore
 

@@ -7,12 +7,12 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
+from hub.access.tokens import Role
 from hub.api.access import AUDIT, SERVICE_TOKENS
 from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes, principal_of
 from hub.api.schemas import Timestamp
-from hub.auth import Role
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from storage.audit import entry_view
 from storage.service_tokens import public_view
 

@@ -12,13 +12,13 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.addresses import AccountEmail
+from hub.access.tokens import ACCESS
 from hub.api.auth import LOGIN, hash_password
 from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes, principal_of
-from hub.auth import ACCESS
+from hub.core.addresses import AccountEmail
 from hub.domain import Agent, agent_id_for
 from hub.errors import Conflict, NotFound
-from hub.http import read_json
+from hub.http.json_api import read_json
 from hub.state import MONGO
 from storage.agents import AgentStore
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.access.tokens import ACCESS
 from hub.api.auth import LOGIN
 from hub.api.queries import QUERIES
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
 from hub.api.schemas import ItemList
-from hub.auth import ACCESS
 from hub.bot.service import ROUTER
 from hub.domain import Agent
 from hub.errors import Conflict, Forbidden, NotFound
-from hub.http import read_json
+from hub.http.json_api import read_json
 from hub.state import HUB
 
 

@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import ItemList
 from hub.domain import ApiChannel
-from hub.http import read_json
+from hub.http.json_api import read_json
 from hub.state import MONGO
 from storage.api_channels import ApiChannelStore
 

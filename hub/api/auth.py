@@ -7,8 +7,8 @@ without a security requirement. Every failure to log in answers the same
 the same argon2 work. Attempts are limited per account *and* address (a hard 429) and per
 address; many addresses at one account only slow its attempts down, so a stranger cannot
 lock an agent out. All in memory per process. Access tokens carry ``sid``, the session,
-so logging out or a replayed refresh token ends them (``hub.auth.AccessCheck``) and the
-live sockets opened with them (``hub.live``).
+so logging out or a replayed refresh token ends them (``hub.access.tokens.AccessCheck``) and the
+live sockets opened with them (``hub.web.live``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.access.tokens import ACCESS, AccessCheck
 from hub.api.routes import API_ROUTES
-from hub.auth import ACCESS, AccessCheck
-from hub.config import SessionsConfig
+from hub.config.model import SessionsConfig
 from hub.domain import Agent
 from hub.errors import RateLimited, Unauthorized
-from hub.http import read_json
-from hub.rate_limit import AddressBuckets, client_address
+from hub.http.json_api import read_json
+from hub.http.rate_limit import AddressBuckets, client_address
 from hub.state import CONFIG, HUB, LIVE, MONGO, TOKENS
 from storage.sessions import IssuedRefresh, RefreshRejected, SessionStore
 
@@ -93,7 +93,7 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 
 async def _session_json(request: web.Request, agent: Agent, refresh: IssuedRefresh) -> web.Response:
     tokens = request.app[TOKENS]
-    # The session id ends API access (hub.auth) and live sockets (hub.live) with it.
+    # The session id ends API access (hub.access.tokens) and live sockets (hub.web.live) with it.
     access = tokens.issue(agent.id, agent.role, name=agent.name, sid=refresh.family)
     return web.json_response(
         {

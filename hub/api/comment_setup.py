@@ -8,10 +8,10 @@ from aiohttp import web
 
 from hub.api import comments, moderation, rule_versions
 from hub.api.routes import API_ROUTES
-from hub.comment_classifier import WebhookClassifier
-from hub.comments import CommentService
-from hub.moderation_rules import RulesInForce
-from hub.rate_limit import AddressBuckets
+from hub.comments.classifier import WebhookClassifier
+from hub.comments.rules import RulesInForce
+from hub.comments.service import CommentService
+from hub.http.rate_limit import AddressBuckets
 from hub.state import CONFIG, HUB, MONGO
 from storage.comments import CommentStore
 

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub.api.routes import ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import TEXT_SCHEMA, IdCursor, Page, TimeCursor
-from hub.comments import CommentService, CommentSubmission, author_key, web_trust_key
+from hub.comments.service import CommentService, CommentSubmission, author_key, web_trust_key
 from hub.errors import BadRequest, ChorusError, NotFound, RateLimited
-from hub.http import Handler, parse_query, read_json
-from hub.rate_limit import AddressBuckets
+from hub.http.json_api import Handler, parse_query, read_json
+from hub.http.rate_limit import AddressBuckets
 from hub.state import CONFIG
 from moderation import Source
 from storage.mongo import Document
@@ -225,7 +225,7 @@ async def post_comment(request: web.Request) -> web.Response:
 async def get_comments(request: web.Request) -> web.Response:
     query = parse_query(request, PublicQuery)
     try:
-        docs, cursor = await request.app[COMMENTS].store.list_published(
+        docs, cursor = await request.app[COMMENTS].published(
             query.target, query.limit, query.cursor
         )
     except InvalidCursor as exc:
@@ -248,7 +248,7 @@ async def api_list_comments(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     filters = {"status": query.status, "source": query.source, "target": query.target}
     try:
-        docs, cursor = await request.app[COMMENTS].store.list_by_id(
+        docs, cursor = await request.app[COMMENTS].page(
             filters, query.limit, query.cursor, oldest_first=False
         )
     except InvalidCursor as exc:
@@ -257,7 +257,7 @@ async def api_list_comments(request: web.Request) -> web.Response:
 
 
 async def api_get_comment(request: web.Request) -> web.Response:
-    doc = await request.app[COMMENTS].store.get(request.match_info["id"])
+    doc = await request.app[COMMENTS].comment(request.match_info["id"])
     if doc is None:
         raise NotFound(f"comment {request.match_info['id']} not found", code="comment_not_found")
     return web.json_response(full_view(doc))

@@ -12,12 +12,12 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from hub.access.visibility import may_see
 from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Channel, ConversationStatus
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.http import not_null, read_json
+from hub.http.json_api import not_null, read_json
 from hub.state import HUB, MONGO
-from hub.visibility import may_see
 from storage.contact_profiles import ContactProfiles
 
 PROFILES = web.AppKey("contact_profiles", ContactProfiles)

@@ -15,7 +15,7 @@ from hub.api.schemas import ItemList, Label, Timestamp
 from hub.bot.service import CANNED, ROUTER
 from hub.domain import Author, Conversation, Message, utcnow
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from hub.routing.canned import render, unknown_placeholders
 from hub.routing.metrics import bot_metrics
 from hub.routing.states import InvalidTransition

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.access.visibility import visible_channels
 from hub.api.media import MAX_FILES, MessageView, attachments_json, keep_files, media_of, resolve
 from hub.api.queries import QUERIES
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, principal_of
@@ -22,10 +23,9 @@ from hub.domain import (
     Message,
 )
 from hub.errors import BadRequest
-from hub.http import not_null, parse_model, parse_query, read_json
+from hub.http.json_api import not_null, parse_model, parse_query, read_json
+from hub.http.uploads import is_multipart, read_upload
 from hub.state import HUB
-from hub.uploads import is_multipart, read_upload
-from hub.visibility import visible_channels
 from storage.filters import ConversationFilter, MessageFilter
 
 MAX_PAGE = 200

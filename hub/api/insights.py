@@ -13,7 +13,7 @@ from hub.api.routes import ADMIN_ONLY, API_ROUTES
 from hub.api.schemas import IdCursor, Page, Timestamp
 from hub.domain import Channel, Contact, utcnow
 from hub.errors import Conflict, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from hub.state import MONGO
 from hub.webhooks.service import WEBHOOKS
 from storage.insights import ContactMissing, ContactsMergeError, Insights

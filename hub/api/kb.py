@@ -13,7 +13,7 @@ from hub.api.schemas import ItemList, Visible
 from hub.bot.service import BOT
 from hub.domain import ENTRY_ID, KnowledgeEntry, Link
 from hub.errors import BadRequest, Conflict, NotFound
-from hub.http import parse_model, parse_query, read_json
+from hub.http.json_api import parse_model, parse_query, read_json
 from storage.kb import EntryExists
 
 

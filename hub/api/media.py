@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.privacy import HOLDERS
 from hub.api.routes import ANY_ROLE, API_ROUTES
+from hub.core.media import MEDIA, MEDIA_PATH, VARIANTS, MediaPersonalData, MediaService
 from hub.domain import Attachment, Message
 from hub.errors import BadRequest, Forbidden, NotFound
-from hub.media import MEDIA, MEDIA_PATH, VARIANTS, MediaPersonalData, MediaService
+from hub.http.uploads import UploadedFile, read_upload
 from hub.state import HUB
-from hub.uploads import UploadedFile, read_upload
 
 # Files uploaded through the API belong to their conversation, whichever agent sent them.
 API_OWNER = "api"
@@ -133,7 +133,7 @@ async def download(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    # Erasure deletes the contact's files (``hub.privacy``).
+    # Erasure deletes the contact's files (``hub.privacy.requests``).
     app.setdefault(HOLDERS, []).append(MediaPersonalData(app[MEDIA].store))
     app.router.add_get(MEDIA_PATH + "/{media_id}/{variant}", download)
     app[API_ROUTES].add(

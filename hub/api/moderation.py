@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from hub.api.comments import COMMENTS, full_view
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, ApiRoutes, principal_of
 from hub.api.schemas import VISIBLE_PATTERN, IdCursor, Page, Visible
-from hub.comments import ReviewAction
+from hub.comments.service import ReviewAction
 from hub.errors import BadRequest, ChorusError
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from moderation import ModerationRules
 from storage.paging import InvalidCursor
 
@@ -65,7 +65,7 @@ class BulkReview(BaseModel):
 async def queue(request: web.Request) -> web.Response:
     query = parse_query(request, QueueQuery)
     try:
-        docs, cursor = await request.app[COMMENTS].store.list_by_id(
+        docs, cursor = await request.app[COMMENTS].page(
             {"status": "held"}, query.limit, query.cursor, oldest_first=True
         )
     except InvalidCursor as exc:

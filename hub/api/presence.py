@@ -3,8 +3,8 @@
 Agents send ``{"type": "typing", "conversation_id"}`` on their live feed while they type a
 reply; the conversation's channel shows it to the customer when it declares
 ``Capability.TYPING`` (the widget shows "agent is typing", Telegram ``sendChatAction``).
-An agent may signal only in a conversation it may see (``hub.visibility``) and never as a
-viewer. Customers' typing and read receipts reach the feed from ``hub.presence``.
+An agent may signal only in a conversation it may see (``hub.access.visibility``) and never as a
+viewer. Customers' typing and read receipts reach the feed from ``hub.runtime.presence``.
 
 Each agent's own read mark per conversation is stored (``POST /conversations/{id}/read``,
 ``GET /reads``), so unread counts survive a reload.
@@ -20,18 +20,18 @@ from typing import Any, Literal, cast
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from hub.access.tokens import Principal, Role
+from hub.access.visibility import may_see
 from hub.api.routes import API_ROUTES, principal_of
 from hub.api.schemas import Timestamp
-from hub.auth import Principal, Role
-from hub.business_hours import within_hours
-from hub.channels import Capability, ChannelAdapter, ShowsTyping
+from hub.channels.port import Capability, ChannelAdapter, ShowsTyping
+from hub.core.business_hours import within_hours
 from hub.domain import Author, Conversation, utcnow
 from hub.errors import StorageError
-from hub.http import parse_query
-from hub.presence import PresenceSignal, SignalListener
-from hub.rate_limit import AddressBuckets
+from hub.http.json_api import parse_query
+from hub.http.rate_limit import AddressBuckets
+from hub.runtime.presence import PresenceSignal, SignalListener
 from hub.state import CHANNELS, CONFIG, HUB, LIVE, MONGO
-from hub.visibility import may_see
 from storage.presence import AgentReads
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class AgentTyping:
             )
         hub = self.app[HUB]
         try:
-            conversation = await hub.store.get_conversation(frame.conversation_id)
+            conversation = await hub.conversation(frame.conversation_id)
         except StorageError:
             return _error("storage_unavailable", "try again shortly", temporary=True)
         if conversation is None or not may_see(principal, conversation, None):

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.routes import ADMIN_ONLY, API_ROUTES, principal_of
 from hub.domain import utcnow
 from hub.errors import NotFound
-from hub.http import parse_query, read_json
-from hub.logs import current_context
-from hub.privacy import ContactErasure, ContactExport, PersonalDataHolder
+from hub.http.json_api import parse_query, read_json
+from hub.privacy.requests import ContactErasure, ContactExport, PersonalDataHolder
+from hub.runtime.logs import current_context
 from hub.state import CONFIG, MONGO
 from storage.archive_store import open_archive_store
 from storage.audit import AuditLog

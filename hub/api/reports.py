@@ -17,14 +17,14 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from hub import reports
 from hub.api.routes import ADMIN_ONLY, ANY_ROLE, API_ROUTES, ApiRoutes, principal_of
 from hub.bot.service import ROUTER
+from hub.core import reports
 from hub.domain import Channel, utcnow
 from hub.errors import BadRequest, Forbidden
-from hub.events import InboxEvent
-from hub.http import parse_query
+from hub.http.json_api import parse_query
 from hub.routing.states import stage_of
+from hub.runtime.events import InboxEvent
 from hub.state import HUB, MONGO
 from storage.agents import AgentStore
 from storage.reports import HUMAN_STAGES, ReportStore
@@ -173,7 +173,7 @@ async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
     listed = await AgentStore(request.app[MONGO]).list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
-    loads = dict(await request.app[ROUTER].store.loads())
+    loads = dict(await request.app[ROUTER].loads())
     return reports.agents(buckets, where, names, loads)
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
+from hub.access.tokens import Principal, Role
 from hub.api.access import AUDIT, authenticate, check_object, install_access
-from hub.auth import Principal, Role
 from hub.errors import Forbidden
-from hub.http import Handler
-from hub.logs import current_context
+from hub.http.json_api import Handler
+from hub.runtime.logs import current_context
 
 API_PREFIX = "/api/v1"
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hub.api.comments import COMMENTS
 from hub.api.routes import ADMIN_ONLY, ApiRoutes, principal_of
 from hub.errors import Conflict, NotFound
-from hub.http import read_json
+from hub.http.json_api import read_json
 from moderation import ModerationRules
 
 MAX_VERSIONS = 200
@@ -35,7 +35,7 @@ class RollbackBody(BaseModel):
 async def list_versions(request: web.Request) -> web.Response:
     service = request.app[COMMENTS]
     in_force = (await service.rules.current()).version
-    docs = await service.store.rule_versions(MAX_VERSIONS)
+    docs = await service.rule_versions(MAX_VERSIONS)
     items = [
         RuleVersion(
             version=str(doc["_id"]),
@@ -51,7 +51,7 @@ async def list_versions(request: web.Request) -> web.Response:
 async def rollback(request: web.Request) -> web.Response:
     body = await read_json(request, RollbackBody)
     service = request.app[COMMENTS]
-    doc = await service.store.load_rules(body.version)
+    doc = await service.stored_rules(body.version)
     if doc is None or "rules" not in doc:
         raise NotFound(f"rules version {body.version} not found", code="version_not_found")
     try:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.routes import ANY_ROLE, API_ROUTES, principal_of
 from hub.domain import Author
 from hub.errors import BadRequest, ChorusError, Forbidden, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from hub.state import CONFIG, HUB, MONGO
 from hub.sync.feed import (
     SNAPSHOT_CURSOR_PATTERN,

@@ -18,7 +18,7 @@ from hub.api.routes import ADMIN_ONLY, API_ROUTES, ApiRoutes
 from hub.api.schemas import ItemList, Timestamp
 from hub.domain import WebhookEndpoint, WebhookEventType
 from hub.errors import BadRequest, NotFound
-from hub.http import parse_query, read_json
+from hub.http.json_api import parse_query, read_json
 from hub.state import CONFIG, HUB, MONGO
 from hub.webhooks import service
 from hub.webhooks.egress import BlockedAddress, check_url
@@ -120,14 +120,14 @@ async def _allowed(request: web.Request, url: str) -> str:
 async def create_endpoint(request: web.Request) -> web.Response:
     body = await read_json(request, NewEndpoint)
     url = await _allowed(request, str(body.url))
-    endpoint = await request.app[WEBHOOKS].store.create(
+    endpoint = await request.app[WEBHOOKS].endpoints.create(
         url, body.events, body.active, body.description
     )
     return web.json_response(_public(endpoint) | {"secret": endpoint.secret}, status=201)
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
-    endpoints = await request.app[WEBHOOKS].store.all()
+    endpoints = await request.app[WEBHOOKS].endpoints.all()
     return web.json_response({"items": [_public(e) for e in endpoints]})
 
 
@@ -138,28 +138,28 @@ async def patch_endpoint(request: web.Request) -> web.Response:
         raise BadRequest("a patch changes something", code="empty_patch")
     if body.url is not None:
         changes["url"] = await _allowed(request, str(body.url))
-    updated = await request.app[WEBHOOKS].store.update(request.match_info["id"], changes)
+    updated = await request.app[WEBHOOKS].endpoints.update(request.match_info["id"], changes)
     if updated is None:
         raise NotFound("no such webhook endpoint", code="endpoint_not_found")
     return web.json_response(_public(updated))
 
 
 async def delete_endpoint(request: web.Request) -> web.Response:
-    if not await request.app[WEBHOOKS].store.delete(request.match_info["id"]):
+    if not await request.app[WEBHOOKS].endpoints.delete(request.match_info["id"]):
         raise NotFound("no such webhook endpoint", code="endpoint_not_found")
     return web.json_response({"deleted": True})
 
 
 async def list_dead_letters(request: web.Request) -> web.Response:
     query = parse_query(request, DeadLetterQuery)
-    docs = await request.app[WEBHOOKS].store.dead_letters(
+    docs = await request.app[WEBHOOKS].endpoints.dead_letters(
         query.endpoint_id, query.since, query.until, query.limit
     )
     return web.json_response({"items": [_dead_letter(d) for d in docs]})
 
 
 async def replay_one(request: web.Request) -> web.Response:
-    if not await request.app[WEBHOOKS].store.replay(request.match_info["id"]):
+    if not await request.app[WEBHOOKS].endpoints.replay(request.match_info["id"]):
         raise NotFound("no such dead letter", code="dead_letter_not_found")
     request.app[WEBHOOKS].sender.wake()
     return web.json_response({"replayed": 1})
@@ -169,7 +169,9 @@ async def replay_range(request: web.Request) -> web.Response:
     body = await read_json(request, ReplayRange)
     if body.until <= body.since:  # an empty range: nothing in it to replay
         return web.json_response({"replayed": 0})
-    count = await request.app[WEBHOOKS].store.replay_range(body.endpoint_id, body.since, body.until)
+    count = await request.app[WEBHOOKS].endpoints.replay_range(
+        body.endpoint_id, body.since, body.until
+    )
     if count:
         request.app[WEBHOOKS].sender.wake()
     return web.json_response({"replayed": count})

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.addresses import find_email
 from hub.bot.retrieval import Match
 from hub.bot.text import contains_phrase
-from hub.config import BotConfig, BusinessHoursConfig
+from hub.config.model import BotConfig, BusinessHoursConfig
+from hub.core.addresses import find_email
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -28,12 +28,12 @@ from hub.bot.knowledge import load_knowledge_files
 from hub.bot.retrieval import KnowledgeIndex
 from hub.bot.text import prepare, tokenize
 from hub.bot.webhook import ExternalBot, ExternalBotError, webhook_payload
-from hub.config import BotConfig
-from hub.core import Hub
+from hub.config.model import BotConfig
+from hub.core.hub import Hub
 from hub.domain import Author, Conversation, Message, utcnow
-from hub.events import InboxEvent
 from hub.routing.router import Router
 from hub.routing.states import InvalidTransition
+from hub.runtime.events import InboxEvent
 from storage.bot import BotStore
 from storage.kb import KnowledgeStore
 

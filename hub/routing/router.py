@@ -9,15 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from hub.background import BackgroundLoop
-from hub.config import AssignmentConfig
+from hub.config.model import AssignmentConfig
 from hub.domain import Agent, Author, Conversation, utcnow
 from hub.errors import ConversationChanged, StorageError
-from hub.events import EventBus, InboxEvent
-from hub.metrics import HubMetrics
 from hub.routing.assignment import pick_agent, sla_priority
 from hub.routing.metrics import HUMAN_STAGES
 from hub.routing.states import (
@@ -28,6 +26,9 @@ from hub.routing.states import (
     apply,
     stage_of,
 )
+from hub.runtime.background import BackgroundLoop
+from hub.runtime.events import EventBus, InboxEvent
+from hub.runtime.metrics import HubMetrics
 from storage.agents import AgentStore
 from storage.routing import RoutingStore
 from storage.webhook_journal import transition_owed
@@ -45,7 +46,7 @@ def actor_name(actor: Author | None) -> str:
 
 
 class RoutedHub(Protocol):
-    """What the router needs of the hub core (``hub.core.Hub``), named here so routing
+    """What the router needs of the hub core (``hub.core.hub.Hub``), named here so routing
     does not import the core that imports routing's state machine."""
 
     @property
@@ -89,6 +90,10 @@ class Router:
             expected=(StorageError,),
             logger=log,
         )
+
+    async def loads(self) -> Counter[str]:
+        """Open conversations per agent: what capacity is measured against."""
+        return await self.store.loads()
 
     # -- transitions ---------------------------------------------------------------
     async def record(self, event: InboxEvent) -> None:

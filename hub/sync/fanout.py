@@ -21,13 +21,13 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from hub.background import BackgroundLoop
-from hub.channels import Capability, ChannelSet, LiveDelivery
-from hub.core import Hub
+from hub.channels.port import Capability, ChannelSet, LiveDelivery
+from hub.core.hub import Hub
+from hub.core.outbox import outbound_for
 from hub.domain import Channel, Conversation, Message
 from hub.errors import StorageError
-from hub.events import InboxEvent
-from hub.outbox import outbound_for
+from hub.runtime.background import BackgroundLoop
+from hub.runtime.events import InboxEvent
 from hub.state import CHANNELS, CONFIG, HUB, MONGO
 from storage.mongo import MongoStore
 from storage.reply_stream import ReplyStream

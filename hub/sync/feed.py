@@ -14,7 +14,7 @@ from typing import Any
 
 from bson import json_util
 
-from hub.auth import Role
+from hub.access.tokens import Role
 from storage.changes import (
     CHANGE_CURSOR_PATTERN,
     INBOX_COLLECTIONS,

@@ -21,10 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.background import BackgroundLoop
 from hub.domain import Author, Conversation, utcnow
 from hub.errors import StorageError
-from hub.presence import Presence, PresenceSignal
+from hub.runtime.background import BackgroundLoop
+from hub.runtime.presence import Presence, PresenceSignal
 from hub.state import CONFIG, HUB, MONGO
 from storage.presence import PresenceSignals
 

@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hub.core import Hub
+from hub.core.hub import Hub
 from hub.domain import Author, ConversationStatus
 from hub.errors import BadRequest, NotFound
-from hub.events import InboxEvent
-from hub.http import not_null
+from hub.http.json_api import not_null
+from hub.runtime.events import InboxEvent
 from storage.inbox import conversation_from_doc
 from storage.webhook_journal import transition_owed
 

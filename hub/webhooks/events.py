@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.domain import Contact, Conversation, Message, WebhookEndpoint
-from hub.events import InboxEvent
+from hub.runtime.events import InboxEvent
 from storage.inbox import contact_from_doc, conversation_from_doc
 from storage.message_docs import message_from_doc
 from storage.mongo import Document

@@ -1,6 +1,6 @@
 """Posts owed webhook deliveries, at least once, through the outbox's lease queue.
 
-``WebhookSender`` is the outbox's sender (``hub.outbox.Outbox`` on its background loop:
+``WebhookSender`` is the outbox's sender (``hub.core.outbox.Outbox`` on its background loop:
 wake, graceful stop, backoff on failure, exponential retry delays with jitter) over
 ``webhook_deliveries``: each pass leases due deliveries, posts them signed, records the
 outcome, and waits until the next one is due. Timeouts, connection
@@ -22,13 +22,13 @@ from email.utils import parsedate_to_datetime
 
 import aiohttp
 
-from hub.config import OutboxConfig, WebhooksConfig
+from hub.config.model import OutboxConfig, WebhooksConfig
+from hub.core.outbox import BATCH, Outbox
 from hub.domain import WebhookEndpoint, utcnow
-from hub.logs import context_with
-from hub.metrics import HubMetrics, WebhookResult
-from hub.outbox import BATCH, Outbox
-from hub.webhook_signature import signed_headers
+from hub.runtime.logs import context_with
+from hub.runtime.metrics import HubMetrics, WebhookResult
 from hub.webhooks.egress import BlockedAddress, PublicOnlyResolver, check_address, literal_host
+from hub.webhooks.signature import signed_headers
 from storage.inbox import InboxStore
 from storage.mongo import Document
 from storage.webhooks import WebhookStore

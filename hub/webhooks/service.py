@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from hub.config import WebhooksConfig
-from hub.core import Hub
+from hub.config.model import WebhooksConfig
+from hub.core.hub import Hub
 from hub.domain import utcnow
-from hub.metrics import HubMetrics
+from hub.runtime.metrics import HubMetrics
 from hub.webhooks.events import WebhookEvents
 from hub.webhooks.sender import WebhookSender
 from storage.mongo import MongoStore
@@ -20,7 +20,7 @@ from storage.webhooks import WebhookStore
 
 @dataclass(frozen=True, slots=True)
 class Webhooks:
-    store: WebhookStore
+    endpoints: WebhookStore
     sender: WebhookSender
     events: WebhookEvents
 

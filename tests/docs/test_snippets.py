@@ -27,7 +27,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.embedded_hub import ROOT, EmbeddedHub
+from tests.helpers.embedded_hub import ROOT, EmbeddedHub
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELLS = {"sh", "bash", "shell", "console"}
@@ -159,7 +159,7 @@ def test_the_import_guard_refuses_test_only_packages(make_run_env: dict[str, str
         [sys.executable, "-c", "import websocket"], env=env, capture_output=True, text=True
     )
     assert refused.returncode != 0 and "not installed by make run" in refused.stderr
-    allowed = subprocess.run([sys.executable, "-c", "import aiohttp, hub.cli"], env=env)
+    allowed = subprocess.run([sys.executable, "-c", "import aiohttp, hub.cli.main"], env=env)
     assert allowed.returncode == 0
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pymongo import MongoClient
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.domain import utcnow
 from hub.state import CONFIG, HUB, TOKENS
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.helpers.hub import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from bson import json_util
 
+from hub.core.media import MEDIA
 from hub.domain import Attachment, InboundMessage
-from hub.media import MEDIA
 from hub.state import HUB, MONGO, TOKENS
 from storage.archive_store import ArchiveStore
 from storage.archiver import Archiver

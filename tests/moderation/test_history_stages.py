@@ -10,7 +10,7 @@ import pytest
 from moderation import ClassifierResult, Comment
 from moderation.memory import MemoryContext
 from moderation.rules import ClassifierSpec, DuplicateSpec, FloodSpec, Limit, TrustSpec
-from tests.moderation.helpers import check, remember
+from tests.helpers.moderation import check, remember
 
 REVIEW = "The blender arrived quickly and crushes ice without any trouble at all."
 

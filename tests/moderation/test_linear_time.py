@@ -14,14 +14,14 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.addresses import _CANDIDATE as CHAT_EMAIL
+from hub.core.addresses import _CANDIDATE as CHAT_EMAIL
 from moderation import ModerationRules, Pipeline
 from moderation.memory import MemoryContext
 from moderation.rules import SpamSpec
 from moderation.stages.pii import CARD, EMAIL, PHONE
 from moderation.stages.spam import LINK, SpamStage
 from moderation.text import _RUNS, FoldedText
-from tests.moderation.helpers import comment
+from tests.helpers.moderation import comment
 
 # The short input's repetitions; the long one has four times as many. Small enough for
 # the long text to stay in the processor's cache, which would otherwise add a step.
@@ -94,7 +94,7 @@ PATTERNS = {
     "spam.LINK": LINK,
     "spam.repeat": SpamStage(SpamSpec()).repeat,
     "text.RUNS": _RUNS,
-    "bot.EMAIL (hub.addresses)": CHAT_EMAIL,
+    "bot.EMAIL (hub.core.addresses)": CHAT_EMAIL,
 }
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from moderation import AuthorRecord, ModerationRules, Pipeline
 from moderation.memory import MemoryContext
 from moderation.rules import ClassifierSpec, SizeSpec, TrustSpec, WordsSpec
-from tests.moderation.helpers import comment, remember
+from tests.helpers.moderation import comment, remember
 
 DEFAULT = Pipeline(ModerationRules())
 

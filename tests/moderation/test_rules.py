@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.config import load_config
-from hub.rate_limit import AddressBuckets
+from hub.config.model import load_config
+from hub.http.rate_limit import AddressBuckets
 from moderation import ModerationRules
 from moderation.rules import TrustSpec
 

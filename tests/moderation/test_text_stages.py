@@ -8,7 +8,7 @@ from bench.moderation import generate
 from moderation.rules import PiiSpec, SizeSpec, SpamSpec, WordsSpec
 from moderation.stages.pii import luhn_valid
 from moderation.text import FoldedText
-from tests.moderation.helpers import check
+from tests.helpers.moderation import check
 
 SIZE = [
     ("hello", "pass", "ok", None),

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from tests.helpers.hub import wait_for
-from tests.reliability.hubproc import HubProcess
+from tests.helpers.hubproc import HubProcess
 
 CUSTOMERS = 50
 PER_CUSTOMER = 20

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.adapters.telegram.conftest import SECRET
 from tests.helpers.hub import bearer
+from tests.helpers.telegram import SECRET
 
 DEEP = ("[" * 10_000 + "]" * 10_000).encode()
 BODIES: list[tuple[bytes, str]] = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from storage.embedded import EmbeddedMongo
-from tests.adapters.telegram.conftest import post_update, telegram_config, text_update
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.telegram import post_update, telegram_config, text_update
 
 OUTAGE_SECONDS = 10.0
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.adapters.slack.conftest import SlackSender
-from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
-from tests.adapters.twitter.conftest import CUSTOMER_ID
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twitter_api import FakeTwitterApi, _problem
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.slack import SlackSender
+from tests.helpers.telegram import CHAT_ID, post_update, telegram_config, text_update
+from tests.helpers.twitter import CUSTOMER_ID
 
 TEXT = "Your order shipped today."
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from hub.config import S3ArchiveConfig
+from hub.config.model import S3ArchiveConfig
 from storage.archive_store import (
     ArchiveStore,
     ChecksumMismatch,
@@ -15,7 +15,7 @@ from storage.archive_store import (
     put_attachment,
     sha256_hex,
 )
-from tests.storage.conftest import corrupt
+from tests.helpers.storage import corrupt
 
 
 async def test_objects_round_trip_with_their_checksum(archive_store: ArchiveStore) -> None:

@@ -14,7 +14,7 @@ from storage.archiver import ArchiveNotFound, Archiver, manifest_key
 from storage.digest import RAW
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore
-from tests.storage.conftest import corrupt, populate
+from tests.helpers.storage import corrupt, populate
 
 DAY = timedelta(days=1)
 

@@ -19,7 +19,7 @@ from storage.digest import Digest, collection_digest
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore
 from tests.helpers.hub import wait_for
-from tests.storage.conftest import corrupt, populate
+from tests.helpers.storage import corrupt, populate
 
 
 async def digests(db: AsyncDatabase[Any]) -> dict[str, Digest]:

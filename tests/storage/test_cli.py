@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from pymongo import MongoClient
 
-from hub.cli import main
+from hub.cli.main import main
 from hub.domain import utcnow
 from storage.inbox import InboxStore
 from storage.mongo import MongoStore, make_client
-from tests.storage.conftest import populate
+from tests.helpers.storage import populate
 
 
 async def seed(uri: str, database: str) -> list[str]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.archive_schedule import ArchiveSchedule
-from hub.config import ArchiveConfig
+from hub.config.model import ArchiveConfig
+from hub.ops.archive_schedule import ArchiveSchedule
 from storage.leases import LeaseStore, LeaseUnavailable
 from storage.mongo import MongoStore
 

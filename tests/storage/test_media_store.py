@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import boto3
 
-from hub.config import ChorusConfig, S3ArchiveConfig
-from hub.media import MEDIA
+from hub.config.model import ChorusConfig, S3ArchiveConfig
+from hub.core.media import MEDIA
 from tests.helpers.hub import MakeClient, bearer
 from tests.helpers.media import PDF, conversation, form, png, upload
 

@@ -178,7 +178,7 @@ async def test_a_refusing_webhook_marks_the_reply_failed(make_client, receiver, 
 
 
 def test_the_shared_signing_module_agrees_with_a_receivers_check() -> None:
-    from hub.webhook_signature import sign, verify
+    from hub.webhooks.signature import sign, verify
 
     body = b'{"id": "1"}'
     now = time.time()

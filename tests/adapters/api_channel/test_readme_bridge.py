@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from storage.embedded import free_port
-from tests.embedded_hub import ROOT
+from tests.helpers.embedded_hub import ROOT
 from tests.helpers.hub import bearer, wait_for
 
 BRIDGE = re.compile(r"```python\n(import hashlib, hmac.*?from_chorus.*?)```", re.S)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
     BO,
@@ -13,7 +14,6 @@ from tests.adapters.slack.conftest import (
     slack_calls,
     slack_responses,
 )
-from tests.fakes.slack_api import FakeSlackApi
 
 
 async def test_claim_assigns_to_the_pressing_agent_and_updates_the_header(

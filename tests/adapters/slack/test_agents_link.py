@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hub.domain import utcnow
-from tests.adapters.slack.conftest import ADA, BO, SlackSender, open_thread, quiet, slack_calls
 from tests.fakes.slack_api import FakeSlackApi
 from tests.helpers.hub import bearer
+from tests.helpers.slack import ADA, BO, SlackSender, open_thread, quiet, slack_calls
 
 NEWCOMER = "U0NEWCOMER"
 

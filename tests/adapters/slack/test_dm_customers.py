@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
     SlackSender,
     hand_off,
     slack_calls,
 )
-from tests.fakes.slack_api import FakeSlackApi
-from tests.helpers.hub import bearer, wait_for
 
 DM = "D0LINUS"
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.media import PDF, form, png
+from tests.helpers.presence import agent_online
+from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
     SlackSender,
@@ -17,10 +21,6 @@ from tests.adapters.slack.conftest import (
     quiet,
     web_customer_writes,
 )
-from tests.fakes.slack_api import FakeSlackApi
-from tests.helpers.hub import bearer, wait_for
-from tests.helpers.media import PDF, form, png
-from tests.helpers.presence import agent_online
 
 DM = "D0LINUS"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackApi
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
     STRANGER,
@@ -14,8 +16,6 @@ from tests.adapters.slack.conftest import (
     slack_calls,
     web_customer_writes,
 )
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlackApi
-from tests.helpers.hub import bearer, wait_for
 
 
 async def test_handoff_opens_a_thread_and_agent_reply_reaches_web_customer(
@@ -103,7 +103,12 @@ async def test_mirror_all_posts_a_thread_for_every_new_conversation(
     (header,) = await slack_calls(slack_api, "chat.postMessage", channel=AGENT_CHANNEL)
     assert "status *bot*" in str(header.args["blocks"])
     assert "hello bot" in str(header.args["blocks"])
-    assert await db.links.count_documents({"kind": "thread"}) == 1
+
+    # The thread's link is written once Slack answered the post, right after it.
+    async def linked() -> int:
+        return await db.links.count_documents({"kind": "thread"})
+
+    assert await wait_for(linked) == 1
 
 
 async def test_reply_from_an_unlinked_slack_user_is_refused_privately(

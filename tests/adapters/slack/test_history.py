@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.adapters.slack.conftest import SlackSender
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.slack import SlackSender
 from tests.helpers.webhooks import register
 
 DM = "D0GRACE"

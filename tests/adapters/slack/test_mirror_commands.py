@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.adapters.slack.conftest import (
+from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers.commands import COMMANDS
+from tests.helpers.slack import (
     hand_off,
     next_frame,
     quiet,
     slack_calls,
     web_customer_writes,
 )
-from tests.fakes.slack_api import FakeSlackApi
-from tests.helpers.commands import COMMANDS
 
 
 async def test_mirrors_read_neither_the_thread_link_nor_the_contact_again(

@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from hub.config import ChorusConfig
-from tests.adapters.slack.conftest import ADA, Client, SlackSender, hand_off
-from tests.adapters.wechat.conftest import (
+from hub.config.model import ChorusConfig
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.wechat_api import FakeWeChatAPI
+from tests.helpers.hub import MakeClient, bearer, wait_for
+from tests.helpers.slack import ADA, Client, SlackSender, hand_off
+from tests.helpers.wechat import (
     OPENID,
     encrypted_callback,
     post_callback,
     text_xml,
     wechat_config,
 )
-from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.wechat_api import FakeWeChatAPI
-from tests.helpers.hub import MakeClient, bearer, wait_for
 
 
 @pytest.fixture

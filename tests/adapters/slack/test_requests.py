@@ -7,8 +7,8 @@ import logging
 import time
 from urllib.parse import urlencode
 
-from tests.adapters.slack.conftest import ADA, SIGNING_SECRET, SlackSender, open_thread, quiet
 from tests.fakes.slack_api import FakeSlackApi, event_callback, signed_headers
+from tests.helpers.slack import ADA, SIGNING_SECRET, SlackSender, open_thread, quiet
 
 DM = "D0GRACE"
 CUSTOMER = "U0GRACE"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import ConfigError, load_config
-from tests.adapters.telegram.conftest import SECRET, telegram_config
+from hub.cli.main import main
+from hub.config.model import ConfigError, load_config
+from tests.helpers.telegram import SECRET, telegram_config
 
 
 def test_disabled_by_default_and_env_sets_the_token() -> None:

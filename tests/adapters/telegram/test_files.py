@@ -10,10 +10,10 @@ from typing import Any
 from telegram import Chat, Document, Message, PhotoSize, Update, User, Voice
 
 from hub.state import ADAPTERS
-from tests.adapters.telegram.conftest import CHAT_ID, post_update
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import EXECUTABLE, PDF, form, png
 from tests.helpers.presence import agent_online
+from tests.helpers.telegram import CHAT_ID, post_update
 from tests.helpers.web_chat import next_frame
 
 OGG = b"OggS\x00\x02" + b"\x00" * 64

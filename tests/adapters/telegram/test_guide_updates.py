@@ -15,9 +15,9 @@ import pytest
 from telegram import Chat, Message, Update, User
 from telegram.constants import ChatType
 
-from tests.adapters.telegram.conftest import post_update
-from tests.adapters.telegram.guide_updates import guide_update
-from tests.ops.scrape import scrape
+from tests.helpers.scrape import scrape
+from tests.helpers.telegram import post_update
+from tests.helpers.telegram_guide import guide_update
 
 SKIPPED = "chorus_inbound_skipped_total"
 

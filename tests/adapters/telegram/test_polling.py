@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.adapters.telegram.conftest import telegram_config, text_update
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.telegram import telegram_config, text_update
 
 
 def _polling(config, telegram_server, fake_telegram):

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from adapters.telegram.sender import split_text
 from hub.state import HUB
-from tests.adapters.telegram.conftest import CHAT_ID, post_update, telegram_config, text_update
 from tests.fakes.telegram_api import MAX_TEXT
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.telegram import CHAT_ID, post_update, telegram_config, text_update
 
 
 async def _conversation(client) -> str:

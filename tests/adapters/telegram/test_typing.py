@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hub.state import TOKENS
-from tests.adapters.telegram.conftest import CHAT_ID, post_update, text_update
 from tests.helpers.hub import bearer, ensure_agent, wait_for
 from tests.helpers.presence import agent_feed_ready
+from tests.helpers.telegram import CHAT_ID, post_update, text_update
 
 
 async def test_agent_typing_sends_chat_action_typing(tg_client, fake_telegram, config) -> None:

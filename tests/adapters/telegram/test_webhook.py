@@ -8,15 +8,15 @@ import logging
 from pymongo import ASCENDING, IndexModel
 
 from hub.state import ADAPTERS
-from tests.adapters.telegram.conftest import (
+from tests.helpers.hub import bearer, wait_for
+from tests.helpers.rawhttp import raw_request
+from tests.helpers.telegram import (
     CHAT_ID,
     post_update,
     telegram_config,
     text_update,
     update,
 )
-from tests.helpers.hub import bearer, wait_for
-from tests.rawhttp import raw_request
 
 
 async def test_customer_message_reaches_inbox_and_agent_reply_reaches_chat(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
-from tests.adapters.twitter.conftest import tweet as _tweet
 from tests.helpers.hub import wait_for
+from tests.helpers.twitter import CUSTOMER_ID, signature
+from tests.helpers.twitter import tweet as _tweet
 from tests.helpers.webhooks import register
 
 

@@ -11,9 +11,9 @@ import pytest
 from tweepy.errors import BadRequest
 
 from adapters.twitter.client import TwitterApiClient
-from tests.adapters.twitter.conftest import CUSTOMER_ID
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import form, png
+from tests.helpers.twitter import CUSTOMER_ID
 
 
 async def _conversation(db: Any, thread_key: str) -> str:

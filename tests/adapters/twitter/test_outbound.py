@@ -8,9 +8,9 @@ import pytest
 from tweepy.errors import BadRequest, Unauthorized
 
 from adapters.twitter.client import TwitterApiClient
-from tests.adapters.twitter.conftest import CUSTOMER_ID
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import PDF, form
+from tests.helpers.twitter import CUSTOMER_ID
 
 
 async def _conversation(client: Any, db: Any, thread_key: str) -> str:

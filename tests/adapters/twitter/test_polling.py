@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.adapters.twitter.conftest import CUSTOMER_ID, adapter_of
 from tests.helpers.hub import bearer, wait_for
+from tests.helpers.twitter import CUSTOMER_ID, adapter_of
 
 
 async def _twitter_messages(client: Any) -> list[dict[str, Any]]:

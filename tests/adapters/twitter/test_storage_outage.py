@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from storage.embedded import EmbeddedMongo
-from tests.adapters.twitter.conftest import CUSTOMER_ID, adapter_of
 from tests.helpers.hub import wait_for
+from tests.helpers.twitter import CUSTOMER_ID, adapter_of
 
 
 async def test_a_stopped_database_is_a_storage_error_on_the_polled_stream(

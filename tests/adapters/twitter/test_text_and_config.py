@@ -6,7 +6,7 @@ import pytest
 
 from adapters.twitter.normalize import dm_from_activity, mention_from_activity
 from adapters.twitter.outbound import split_thread, weighted_length
-from hub.config import ConfigError, load_config
+from hub.config.model import ConfigError, load_config
 
 
 def test_short_text_is_one_tweet_and_long_text_is_numbered_parts() -> None:

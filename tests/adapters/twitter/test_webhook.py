@@ -9,10 +9,10 @@ import json
 import logging
 from typing import Any
 
-from tests.adapters.twitter.conftest import CUSTOMER_ID, signature
-from tests.adapters.twitter.conftest import tweet as _tweet
 from tests.helpers.hub import bearer, wait_for
-from tests.rawhttp import raw_request
+from tests.helpers.rawhttp import raw_request
+from tests.helpers.twitter import CUSTOMER_ID, signature
+from tests.helpers.twitter import tweet as _tweet
 
 
 def _dm(event_id: str, text: str, sender_id: str = CUSTOMER_ID) -> dict[str, Any]:
@@ -54,7 +54,7 @@ async def test_crc_answer_matches_an_independent_computation(
 async def test_signed_delivery_is_stored_and_redelivery_is_not(
     make_client, twitter_config, twitter_api, db, caplog
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="hub.core")
+    caplog.set_level(logging.DEBUG, logger="hub.core.hub")
     secret = twitter_api.credentials.consumer_secret
     client = await make_client(twitter_config(mode="webhook"))
     payload = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from hub.core.outbox import outbound_for
 from hub.domain import Message, new_id
-from hub.outbox import outbound_for
 from hub.state import ADAPTERS, HUB
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.web_chat import next_frame

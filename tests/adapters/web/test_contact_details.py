@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.web.config import BusinessHours, WidgetSettings
-from hub.business_hours import within_hours
+from hub.core.business_hours import within_hours
 from tests.helpers.presence import agent_online, visitor_message
 from tests.helpers.web_chat import next_frame
 

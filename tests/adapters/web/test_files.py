@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse
 
-from hub.media import MEDIA
+from hub.core.media import MEDIA
 from tests.helpers.media import EXECUTABLE, PDF, form, png, stored_counts
 from tests.helpers.web_chat import next_frame
 

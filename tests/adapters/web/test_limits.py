@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from tests.helpers.hub import wait_for
+from tests.helpers.scrape import scrape
 from tests.helpers.web_chat import next_frame
-from tests.ops.scrape import scrape
 
 
 @pytest.fixture

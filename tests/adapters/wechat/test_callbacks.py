@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tests.adapters.wechat.conftest import (
+from tests.helpers.scrape import scrape
+from tests.helpers.wechat import (
     OPENID,
     encrypted_callback,
     post_callback,
     signed_query,
     text_xml,
 )
-from tests.ops.scrape import scrape
 
 
 async def test_server_verification_echoes_only_a_signed_echostr(wx_client, db) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from hub.cli import main
-from hub.config import ChorusConfig
-from hub.doctor import run_doctor
-from tests.adapters.wechat.conftest import wechat_config
+from hub.cli.main import main
+from hub.config.model import ChorusConfig
+from hub.doctor.run import run_doctor
 from tests.fakes.wechat_api import APP_ID, FakeWeChatAPI
+from tests.helpers.wechat import wechat_config
 
 
 async def _wechat_check(config: ChorusConfig) -> object:

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.wechat.api import WeChatApi, WeChatError
 from hub.state import HUB
-from tests.adapters.wechat.conftest import OPENID, encrypted_callback, post_callback, text_xml
 from tests.fakes.wechat_api import APP_ID, APP_SECRET
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import PDF, form, png
+from tests.helpers.wechat import OPENID, encrypted_callback, post_callback, text_xml
 
 AMR = b"#!AMR\n" + b"\x3c" * 64
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from hub.state import ADAPTERS
-from tests.adapters.wechat.conftest import OPENID, post_callback, signed_query
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import png
 from tests.helpers.presence import agent_online
 from tests.helpers.web_chat import next_frame
+from tests.helpers.wechat import OPENID, post_callback, signed_query
 
 AMR = b"#!AMR\n" + b"\x3c" * 64
 

@@ -11,10 +11,10 @@ import time
 
 from adapters.wechat.api import WeChatApi
 from hub.state import HUB
-from tests.adapters.wechat.conftest import OPENID, encrypted_callback, post_callback, text_xml
 from tests.fakes.wechat_api import APP_ID, APP_SECRET
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import PDF, form
+from tests.helpers.wechat import OPENID, encrypted_callback, post_callback, text_xml
 
 
 async def _conversation(client, fake, created: int | None = None) -> str:
@@ -129,8 +129,8 @@ async def test_instances_share_the_stored_token(wx_client, wechat_server, fake_w
 async def test_the_bot_answers_a_wechat_customer_in_chinese(
     config, wechat_server, fake_wechat, make_client, db
 ) -> None:
-    from tests.adapters.wechat.conftest import wechat_config
-    from tests.hub.bot.conftest import SAMPLE_KB
+    from tests.helpers.bot import SAMPLE_KB
+    from tests.helpers.wechat import wechat_config
 
     config.bot.enabled = True
     config.bot.knowledge_files = [SAMPLE_KB]

@@ -1,17 +1,5 @@
-"""The hub with every API module on (moderation included), and tokens for each role."""
+"""Fixtures of this folder, shared from ``tests.helpers.api``."""
 
-from __future__ import annotations
-
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-
-from hub.config import ChorusConfig
-
-Client = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-def config(config: ChorusConfig) -> ChorusConfig:
-    config.moderation.enabled = True
-    return config
+from tests.helpers.api import (  # noqa: F401 (fixtures pytest finds here)
+    config,
+)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 
 async def _visit(client: Client, text: str) -> dict[str, Any]:

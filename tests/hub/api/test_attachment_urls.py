@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 
 async def _conversation(client: Client, db: Any) -> str:

@@ -21,8 +21,8 @@ from schemathesis import checks as st_checks
 from schemathesis.config import SchemathesisConfig
 
 from hub.api.routes import API_ROUTES
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 EXAMPLES_PER_OPERATION = 15
 # Every check, positive_data_acceptance included: whatever the document allows, the

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 
 async def _get(client: Client, path: str, **params: str) -> tuple[int, Any]:

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from hub.api.admin import AuditQuery
 from hub.api.inbox import ConversationQuery, MessageQuery
 from hub.api.insights import ContactQuery, StatsRange
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.errors import BadRequest
-from hub.http import parse_model
+from hub.http.json_api import parse_model
 from hub.state import CONFIG, TOKENS
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer, ensure_agent
-from tests.hub.api.conftest import Client
 
 
 async def test_security_headers_on_success_and_error(client: Client) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from PIL import Image
 
-from hub.config import MediaConfig
-from hub.media import MEDIA, MediaService
+from hub.config.model import MediaConfig
+from hub.core.media import MEDIA, MediaService
 from hub.state import CONFIG, TOKENS
 from tests.helpers.hub import bearer, ensure_agent
 from tests.helpers.media import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from hub.config import ChorusConfig, load_config
+from hub.config.model import ChorusConfig, load_config
 from tests.helpers.hub import MakeClient, bearer
 from tests.helpers.media import PDF, conversation, png, upload
 

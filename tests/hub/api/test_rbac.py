@@ -12,8 +12,8 @@ import re
 import pytest
 
 from hub.api.routes import API_ROUTES
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 A, G, V, P = "admin", "agent", "viewer", "public"
 # Public in the table, but the channel checks its own credential: no JWT of any role passes.

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from hub.domain import utcnow
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer, wait_for
-from tests.hub.api.conftest import Client
-from tests.report_seed import seed_reports
+from tests.helpers.report_seed import seed_reports
 
 TODAY = {"range": "today"}
 

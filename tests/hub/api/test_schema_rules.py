@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer
-from tests.hub.api.conftest import Client
 
 
 async def _document(client: Client) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pymongo.errors import PyMongoError
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 from hub.errors import StorageUnavailable
 from hub.state import HUB
 from storage.embedded import EmbeddedMongo

@@ -11,10 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from hub.config import ChorusConfig, VerificationKey
+from hub.config.model import ChorusConfig, VerificationKey
 from hub.state import TOKENS
+from tests.helpers.api import Client
 from tests.helpers.hub import bearer, ensure_agent
-from tests.hub.api.conftest import Client
 
 SECRET = "test-secret-" + "x" * 32
 OLD_SECRET = "old-secret-" + "y" * 32

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hub.bot.flows import WEEKDAYS
 from hub.bot.service import BOT, ROUTER
 from hub.state import CONFIG
-from tests.helpers.hub import bearer, wait_for
-from tests.hub.bot.conftest import (
+from tests.helpers.bot import (
     chatting,
     conversation_of,
     go_online,
@@ -16,6 +15,7 @@ from tests.hub.bot.conftest import (
     transitions,
     wait_for_status,
 )
+from tests.helpers.hub import bearer, wait_for
 
 
 async def test_a_kb_question_is_answered_in_the_same_round_trip(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.helpers.bot import chatting, conversation_of
 from tests.helpers.hub import bearer
-from tests.hub.bot.conftest import chatting, conversation_of
 
 TEXT = "Hi {{contact.name}}, we will write to {{contact.email|your address}}."
 

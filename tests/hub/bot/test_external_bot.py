@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.fakes.external_bot import FakeExternalBot
+from tests.helpers.bot import chatting, conversation_of, transitions, wait_for_status
 from tests.helpers.hub import bearer
-from tests.hub.bot.conftest import chatting, conversation_of, transitions, wait_for_status
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from hub.bot.flows import (
     parse_rating,
 )
 from hub.bot.retrieval import Match
-from hub.config import BotConfig, BusinessHoursConfig
+from hub.config.model import BotConfig, BusinessHoursConfig
 from hub.domain import KnowledgeEntry
 
 # Wednesday 2026-01-07, 12:00 UTC
@@ -152,8 +152,8 @@ def test_session_round_trips_through_a_document() -> None:
 def test_the_sample_config_documents_the_bot_defaults() -> None:
     from pathlib import Path
 
-    from hub.config import ChorusConfig, ConfigError, load_config
-    from hub.config_paths import anchor_defaults
+    from hub.config.model import ChorusConfig, ConfigError, load_config
+    from hub.config.paths import anchor_defaults
 
     root = Path(__file__).resolve().parents[3]
     defaults = ChorusConfig()

@@ -9,7 +9,7 @@ import pytest
 from hub.bot.knowledge import KnowledgeFileError, load_knowledge_files
 from hub.bot.retrieval import KnowledgeIndex
 from hub.bot.text import contains_phrase, stem, tokenize
-from hub.config import BotConfig
+from hub.config.model import BotConfig
 from hub.domain import KnowledgeEntry
 
 ROOT = Path(__file__).resolve().parents[3]

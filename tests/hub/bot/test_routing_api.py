@@ -4,8 +4,8 @@ notes, labels, canned responses and the bot metrics."""
 from __future__ import annotations
 
 from hub.bot.service import ROUTER
+from tests.helpers.bot import chatting, conversation_of, go_online, resolve, transitions
 from tests.helpers.hub import bearer, settle, wait_for
-from tests.hub.bot.conftest import chatting, conversation_of, go_online, resolve, transitions
 
 
 async def _handed_off(client, text: str = "agent please") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.config import ChorusConfig
+from hub.config.model import ChorusConfig
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ from typing import Any
 
 import aiohttp
 
+from hub.access.tokens import TokenService
 from hub.api.comments import COMMENTS
-from hub.auth import TokenService
-from hub.config import ChorusConfig
-from hub.events import InboxEvent
+from hub.config.model import ChorusConfig
+from hub.runtime.events import InboxEvent
 from hub.state import HUB
 from hub.webhooks.service import WEBHOOKS
 from tests.helpers.hub import bearer, ensure_agent, wait_for
+from tests.helpers.hubproc import HubProcess
 from tests.helpers.webhooks import ALL_EVENTS, customer_writes, register
-from tests.reliability.hubproc import HubProcess
 
 
 async def test_events_of_a_write_whose_hub_died_before_reacting_are_delivered_after(

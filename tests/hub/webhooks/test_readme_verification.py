@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from hub.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from hub.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.helpers.hub import wait_for
 from tests.helpers.webhooks import customer_writes, register
 

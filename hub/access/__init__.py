@@ -1,0 +1,1 @@
+"""Who may do what: API tokens and sessions, and which part of the inbox a caller may see."""

@@ -1,0 +1,1 @@
+"""Configuration: one pydantic model tree loaded from YAML plus environment, and its sections."""

@@ -1,0 +1,1 @@
+"""``chorus doctor``: checks of a configuration, the database and the outside world."""

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket concerns the API and the channel adapters share: errors, bodies, limits."""

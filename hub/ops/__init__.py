@@ -1,0 +1,1 @@
+"""Operations: logging, metrics, the configured database, scheduled jobs and graceful drain."""

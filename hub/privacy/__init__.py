@@ -1,0 +1,1 @@
+"""Data-subject requests (export, erasure) and the retention schedule."""

@@ -1,0 +1,1 @@
+"""The pages Chorus serves (landing page, agents' inbox, chat widget) and the agents' live feed."""

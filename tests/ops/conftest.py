@@ -1,3 +1,0 @@
-"""Ops fixtures: the X fake, so a scripted session includes a polling channel."""
-
-from tests.adapters.twitter.conftest import twitter_api, twitter_config  # noqa: F401
