@@ -56,6 +56,7 @@ from hub.runtime.events import EventBus
 from hub.runtime.metrics import HubMetrics
 from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
+from hub.sync import presence_relay
 from hub.web import pages as inbox_web
 from hub.web.live import AgentFeed
 from hub.web.security import security_middleware
@@ -121,6 +122,7 @@ FEATURES: tuple[Feature, ...] = (
     privacy_api,
     openapi_api,
     sync_fanout,
+    presence_relay,
     bot_service,
     archive_schedule,
     retention,
@@ -176,7 +178,11 @@ def create_app(config: ChorusConfig) -> web.Application:
     media = config.media
     objects = open_objects(media.store, media.local_dir, media.s3)
     hub.media = MediaService(
-        media, MediaStore(mongo, objects), jwt_secret(config.auth), inbox=inbox
+        media,
+        MediaStore(mongo, objects),
+        jwt_secret(config.auth),
+        inbox=inbox,
+        on_attached=hub.files_kept,
     )
     channels = build_adapters(config, hub, tokens, mongo)
     adapters = list(channels.adapters.values())

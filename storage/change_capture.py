@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 FENCES = "backup_marks"
 # Bookkeeping that is never backed up: fences, leases and the record of backup runs
-# describe a process, not data.
-NOT_BACKED_UP = frozenset({FENCES, "leases", "backup_runs"})
+# describe a process, not data; presence signals (typing) live for seconds.
+NOT_BACKED_UP = frozenset({FENCES, "leases", "backup_runs", "presence_signals"})
 FENCE_TIMEOUT_SECONDS = 120.0
 APPLIED_OPS = frozenset({"insert", "replace", "update", "delete", "drop"})
 

@@ -417,12 +417,18 @@ class InboxStore(StorageBoundary):
         docs = await self.messages.find(filters.query()).sort("_id", -1).limit(limit).to_list()
         return [message_from_doc(doc) for doc in reversed(docs)]
 
-    async def set_attachment(self, message_id: str, index: int, attachment: Attachment) -> None:
+    async def set_attachment(
+        self, message_id: str, index: int, attachment: Attachment
+    ) -> Message | None:
         """Replace one attachment of a stored message: a platform's file, fetched into the
-        media store after the message was acknowledged."""
-        await self.messages.update_one(
-            {"_id": message_id}, {"$set": {f"attachments.{index}": attachment.model_dump()}}
+        media store after the message was acknowledged. The message as it is now (None if
+        it is gone)."""
+        doc = await self.messages.find_one_and_update(
+            {"_id": message_id},
+            {"$set": {f"attachments.{index}": attachment.model_dump()}},
+            return_document=ReturnDocument.AFTER,
         )
+        return message_from_doc(doc) if doc else None
 
     async def set_delivery(self, message_id: str, delivery: Delivery) -> None:
         await self.messages.update_one(

@@ -109,6 +109,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     # Each agent's read mark per conversation (storage/presence.py), listed by agent.
+    # Typing and read receipts shared between instances (storage/presence.py): ephemeral.
+    "presence_signals": [
+        IndexModel([("at", ASCENDING)], name="expires", expireAfterSeconds=60),
+    ],
     "agent_reads": [
         IndexModel([("agent_id", ASCENDING), ("read_at", DESCENDING)], name="agent_recent"),
     ],

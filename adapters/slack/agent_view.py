@@ -80,7 +80,8 @@ class AgentThreads:
                     await self._refresh_header(conversation, thread)
                 elif conversation.status == "open":
                     await self._post_header(conversation)
-            elif event.message is not None:
+            elif event.message is not None and event.kind != "message_files":
+                # A fetched file changes no line of the thread; its text was mirrored.
                 if thread is not None:
                     await self._mirror(conversation, event.message, thread)
                 elif self.config.mirror_all and event.new_conversation:

@@ -45,7 +45,7 @@ class TwitterAdapter:
             access_token=config.access_token.get_secret_value(),
             access_token_secret=config.access_token_secret.get_secret_value(),
         )
-        self.sender = TwitterSender(self.client, hub.channel_state)
+        self.sender = TwitterSender(self.client, hub.channel_state, hub.media)
         self.poller: TwitterPoller | None = None
         self.webhook: TwitterWebhook | None = None
         if config.mode == "polling":

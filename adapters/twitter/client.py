@@ -13,6 +13,7 @@ so the poller can wait for the reset itself and say when it will poll next.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from dataclasses import dataclass
@@ -94,6 +95,19 @@ class TwitterApiClient(AsyncClient):  # type: ignore[misc]  # tweepy is untyped
 
     def rate_window(self, method: str, route: str) -> RateWindow | None:
         return self.rate_windows.get(f"{method} {route}")
+
+    async def upload_image(self, data: bytes, media_type: str, *, for_dm: bool) -> str:
+        """One image through X API v2's one-shot ``POST /2/media/upload`` (base64 in a JSON
+        body, signed like every call); the media id a post or DM names."""
+        body = {
+            "media": base64.b64encode(data).decode(),
+            "media_category": "dm_image" if for_dm else "tweet_image",
+            "media_type": media_type,
+        }
+        answer: dict[str, Any] = await self._make_request(
+            "POST", "/2/media/upload", json=body, user_auth=True
+        )
+        return str(answer["data"]["id"])
 
     async def request(
         self,

@@ -17,11 +17,16 @@ from tweepy.errors import Forbidden, HTTPException, TooManyRequests, TwitterServ
 from twitter_text import parse_tweet
 
 from adapters.twitter.client import TwitterApiClient, error_detail, seconds_until
-from hub.channels.port import ChannelState
-from hub.domain import DeliveryResult, OutboundMessage
+from hub.channels.port import ChannelState, MediaPort
+from hub.domain import Attachment, DeliveryResult, OutboundMessage
+from hub.errors import ChorusError
 
 TWEET_LIMIT = 280
 DM_LIMIT = 10_000
+# What X API v2's one-shot media upload takes (the chunked upload, for GIFs and video, is
+# not used), and its image limit.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"})
+IMAGE_LIMIT = 5 * 1024 * 1024
 RETRY_MARGIN_SECONDS = 0.5
 
 
@@ -80,25 +85,53 @@ def split_thread(text: str, limit: int = TWEET_LIMIT) -> list[str]:
 
 
 def _text_with_links(outbound: OutboundMessage) -> str:
-    # Media upload is a separate v1.1 endpoint; attachments go out as their links.
-    links = [a.url for a in outbound.attachments if a.url]
+    # Files kept elsewhere (an attachment with a ``url``) go out as their links.
+    links = [a.url for a in outbound.attachments if a.url and _uploadable(a) is None]
     return "\n".join([outbound.text, *links]).strip()
+
+
+def _uploadable(attachment: Attachment) -> Attachment | None:
+    """The attachment when X's one-shot upload takes it (a stored image of a type and size
+    X accepts that way), else None."""
+    if (
+        attachment.media_id is not None
+        and attachment.mime_type in IMAGE_TYPES
+        and (attachment.size or 0) <= IMAGE_LIMIT
+    ):
+        return attachment
+    return None
+
+
+def _refusal(outbound: OutboundMessage, most: int, where: str) -> DeliveryResult | None:
+    """Why X cannot carry this reply's files, before anything is posted (None if it can)."""
+    for attachment in outbound.attachments:
+        if attachment.media_id is not None and not attachment.url and not _uploadable(attachment):
+            # Not an image X takes, and the hub's own links expire: nothing fits a post.
+            return DeliveryResult.failed(
+                f"X cannot carry {attachment.name or 'the file'} ({attachment.mime_type}):"
+                " replies upload only JPEG, PNG, WebP, BMP or TIFF images up to 5 MB;"
+                " send a link to the file instead"
+            )
+    if len([a for a in outbound.attachments if _uploadable(a)]) > most:
+        return DeliveryResult.failed(f"X allows at most {most} image(s) on {where}")
+    return None
 
 
 class TwitterSender:
     """Delivers one outbound message through the API client."""
 
-    def __init__(self, client: TwitterApiClient, state: ChannelState) -> None:
+    def __init__(
+        self, client: TwitterApiClient, state: ChannelState, media: MediaPort | None = None
+    ) -> None:
         self.client = client
         self.state = state
+        self.media = media
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
-        if any(a.media_id and not a.url for a in outbound.attachments):
-            # The hub's files leave only by short-lived signed links: none fits a post.
-            return DeliveryResult.failed(
-                "X replies cannot carry files kept by the hub; send a link to the file instead"
-            )
         kind = outbound.route.get("kind")
+        refused = _refusal(outbound, *((1, "a DM") if kind == "dm" else (4, "a post")))
+        if refused is not None:
+            return refused
         try:
             if kind == "dm":
                 return await self._send_dm(outbound)
@@ -119,12 +152,31 @@ class TwitterSender:
             return DeliveryResult.failed(error_detail(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:
             return DeliveryResult.failed(f"X API unreachable: {exc!r}", retryable=True)
+        except ChorusError as exc:  # the media store could not read a file
+            return DeliveryResult.failed(exc.message, retryable=exc.status >= 500)
         return DeliveryResult.failed(f"conversation has no X route (kind {kind!r})")
+
+    async def _upload(self, outbound: OutboundMessage, *, for_dm: bool) -> list[str]:
+        """Upload the reply's images; their media ids (X keeps them 24 hours)."""
+        images = [a for a in outbound.attachments if _uploadable(a)]
+        if images and self.media is None:
+            raise ChorusError("this hub runs without a media store", status=400)
+        ids = []
+        for image in images:
+            assert self.media is not None
+            data = await self.media.read(image, "file")
+            ids.append(await self.client.upload_image(data, image.mime_type, for_dm=for_dm))
+        return ids
 
     async def _send_dm(self, outbound: OutboundMessage) -> DeliveryResult:
         text = _text_with_links(outbound)[:DM_LIMIT]
+        media_ids = await self._upload(outbound, for_dm=True)
+        extra: dict[str, Any] = {"media_id": media_ids[0]} if media_ids else {}
         body: dict[str, Any] = await self.client.create_direct_message(
-            participant_id=str(outbound.route["participant_id"]), text=text, user_auth=True
+            participant_id=str(outbound.route["participant_id"]),
+            text=text or None,
+            user_auth=True,
+            **extra,
         )
         return DeliveryResult.sent(str(body["data"]["dm_event_id"]))
 
@@ -137,8 +189,13 @@ class TwitterSender:
         conversation_id = await self.state.conversation_for("twitter", "tweet", first_target)
         for part in parts[len(posted) :]:
             reply_to = posted[-1] if posted else first_target
+            # The images ride on the thread's first post, uploaded only while it is unposted.
+            media_ids = None if posted else await self._upload(outbound, for_dm=False) or None
             body: dict[str, Any] = await self.client.create_tweet(
-                text=part, in_reply_to_tweet_id=reply_to, user_auth=True
+                text=part or None,
+                in_reply_to_tweet_id=reply_to,
+                media_ids=media_ids,
+                user_auth=True,
             )
             posted.append(str(body["data"]["id"]))
             await self.state.save_checkpoint(progress_key, posted)

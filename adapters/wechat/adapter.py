@@ -19,6 +19,7 @@ from aiohttp import web
 from adapters.wechat.api import WeChatApi, WeChatError, delivery_failure
 from adapters.wechat.config import WeChatConfig
 from adapters.wechat.crypto import SafeModeCipher
+from adapters.wechat.files import plan, send_files
 from adapters.wechat.payload import MalformedBody, parse_message
 from adapters.wechat.webhook import verified_fields, verify_server
 from hub.channels.port import HubPort
@@ -155,14 +156,23 @@ class WeChatAdapter:
             return DeliveryResult.failed(
                 "outside WeChat's 48-hour reply window: the customer must write again first"
             )
-        if any(a.media_id and not a.url for a in outbound.attachments):
-            return DeliveryResult.failed(
-                "WeChat replies cannot carry files yet; send the text, or a link to the file"
-            )
+        stored = [a for a in outbound.attachments if a.media_id is not None]
+        if stored and self.hub.media is None:
+            return DeliveryResult.failed("this hub runs without a media store")
+        files = plan(stored)
+        if isinstance(files, DeliveryResult):
+            return files
         text = outbound.text
         for attachment in outbound.attachments:
-            if attachment.url:  # files go as links until the media store uploads them
+            if attachment.url and attachment.media_id is None:  # a file kept elsewhere
                 text = f"{text}\n{attachment.name or 'file'}: {attachment.url}".strip()
+        if files and self.hub.media is not None:
+            sent = await send_files(
+                self.api, self.hub.channel_state, self.hub.media, outbound, str(openid), files
+            )
+            if not sent.ok:
+                log.warning("wechat file not sent", extra={"reason": sent.reason})
+                return sent
         try:
             for part in split_utf8(text):
                 await self.api.send_text(openid, part)

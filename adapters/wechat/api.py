@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -30,8 +31,18 @@ PERMANENT = {
     45015: "outside WeChat's 48-hour reply window: the customer must write again first",
     45047: "WeChat's limit of replies in the 48-hour window is reached",
     40003: "WeChat does not know this customer's openid",
+    40004: "WeChat does not take this kind of media",
+    40005: "WeChat refused the file's format",
+    40007: "WeChat no longer has the uploaded file (temporary media lasts three days)",
+    40009: "the image is larger than WeChat accepts",
+    40010: "the voice message is larger than WeChat accepts",
+    45007: "the voice message is longer than WeChat's 60 seconds",
 }
 UNREACHABLE = {43004: "the customer no longer follows the account"}
+SEND_PATH = "/cgi-bin/message/custom/send"
+# The customer-service message kinds that carry an uploaded file. An Official Account has
+# no file message (that is WeCom's API): other files cannot be sent as files.
+MediaKind = Literal["image", "voice"]
 
 
 class WeChatError(Exception):
@@ -77,12 +88,19 @@ class WeChatApi:
     ) -> dict[str, Any]:
         params = {"access_token": token} if token else None
         async with self._http().post(f"{self.base_url}{path}", json=body, params=params) as resp:
-            if resp.status >= 500:
-                raise aiohttp.ClientResponseError(
-                    resp.request_info, resp.history, status=resp.status
-                )
-            # WeChat answers JSON with text/plain at times: read the body, not the header.
+            return await self._answer(resp)
+
+    @staticmethod
+    async def _answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+        if resp.status >= 500:
+            raise aiohttp.ClientResponseError(resp.request_info, resp.history, status=resp.status)
+        if resp.status >= 400:  # a refused request (too large, say): not worth a retry
+            raise WeChatError(resp.status, f"HTTP {resp.status}")
+        # WeChat answers JSON with text/plain at times: read the body, not the header.
+        try:
             answer = await resp.json(content_type=None)
+        except ValueError:
+            answer = None
         if not isinstance(answer, dict):
             raise WeChatError(-1, "the answer is not a JSON object")
         if answer.get("errcode", 0) != 0:
@@ -159,14 +177,42 @@ class WeChatApi:
     async def send_text(self, openid: str, text: str) -> None:
         """One customer-service text message; a refused token is refreshed and tried once."""
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        await self._with_token(lambda token: self._post(SEND_PATH, body, token))
+
+    async def send_media(self, openid: str, kind: MediaKind, media_id: str) -> None:
+        """A customer-service image or voice message naming an uploaded ``media_id``."""
+        body = {"touser": openid, "msgtype": kind, kind: {"media_id": media_id}}
+        await self._with_token(lambda token: self._post(SEND_PATH, body, token))
+
+    async def upload_media(
+        self, kind: MediaKind, data: bytes, filename: str, content_type: str
+    ) -> str:
+        """Upload a file as temporary media (``/cgi-bin/media/upload``, the multipart field
+        ``media``; WeChat keeps it three days); its ``media_id``."""
+
+        async def upload(token: str) -> dict[str, Any]:
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=filename, content_type=content_type)
+            params = {"access_token": token, "type": kind}
+            url = f"{self.base_url}/cgi-bin/media/upload"
+            async with self._http().post(url, data=form, params=params) as resp:
+                return await self._answer(resp)
+
+        answer = await self._with_token(upload)
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeChatError(-1, "media/upload gave no media_id")
+        return media_id
+
+    async def _with_token(self, call: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """``call`` with the shared token; a token WeChat refuses is refreshed, tried once."""
         token = await self.access_token()
         try:
-            await self._post("/cgi-bin/message/custom/send", body, token)
+            return await call(token)
         except WeChatError as exc:
             if exc.errcode not in TOKEN_INVALID:
                 raise
-            token = await self.access_token(stale=token)
-            await self._post("/cgi-bin/message/custom/send", body, token)
+            return await call(await self.access_token(stale=token))
 
 
 def delivery_failure(exc: Exception) -> DeliveryResult:

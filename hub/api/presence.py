@@ -24,12 +24,13 @@ from hub.access.tokens import Principal, Role
 from hub.access.visibility import may_see
 from hub.api.routes import API_ROUTES, principal_of
 from hub.api.schemas import Timestamp
-from hub.channels.port import Capability, ShowsTyping
+from hub.channels.port import Capability, ChannelAdapter, ShowsTyping
 from hub.core.business_hours import within_hours
-from hub.domain import Author, utcnow
+from hub.domain import Author, Conversation, utcnow
 from hub.errors import StorageError
 from hub.http.json_api import parse_query
 from hub.http.rate_limit import AddressBuckets
+from hub.runtime.presence import PresenceSignal, SignalListener
 from hub.state import CHANNELS, CONFIG, HUB, LIVE, MONGO
 from storage.presence import AgentReads
 
@@ -108,14 +109,38 @@ class AgentTyping:
         author = Author(
             kind="agent", id=principal.subject, name=str(principal.claims.get("name", ""))
         )
-        for adapter in self.app[CHANNELS].able(Capability.TYPING):
-            if adapter.channel != conversation.channel:
-                continue
-            try:
-                await cast(ShowsTyping, adapter).show_typing(conversation, author)
-            except Exception:  # a signal: never worth the agent's socket
-                log.exception("typing not shown", extra={"channel": conversation.channel})
+        await show_typing(self.app[CHANNELS].able(Capability.TYPING), conversation, author)
+        # The customer's socket may be on another instance: it shows the signal there.
+        await hub.presence.publish(PresenceSignal("agent_typing", conversation, author))
         return None
+
+
+async def show_typing(
+    adapters: list[ChannelAdapter], conversation: Conversation, author: Author
+) -> None:
+    """Tell the conversation's customer an agent is typing, through its channel."""
+    for adapter in adapters:
+        if adapter.channel != conversation.channel:
+            continue
+        try:
+            await cast(ShowsTyping, adapter).show_typing(conversation, author)
+        except Exception:  # a signal: never worth the agent's socket
+            log.exception("typing not shown", extra={"channel": conversation.channel})
+
+
+def typing_from_elsewhere(app: web.Application) -> SignalListener:
+    """An agent typing on another instance: shown by the channels that push to customer
+    sockets connected here (``LIVE``); the others (Telegram's chat action) were told once,
+    by the instance the agent types on."""
+    channels = app[CHANNELS]
+    live = set(channels.able(Capability.LIVE))
+    shown = [a for a in channels.able(Capability.TYPING) if a in live]
+
+    async def listener(signal: PresenceSignal) -> None:
+        if signal.kind == "agent_typing" and signal.author is not None:
+            await show_typing(shown, signal.conversation, signal.author)
+
+    return listener
 
 
 async def mark_read(request: web.Request) -> web.Response:
@@ -166,6 +191,7 @@ def setup(app: web.Application) -> None:
     feed = app[LIVE]
     feed.frame_handlers["typing"] = AgentTyping(app)
     app[HUB].presence.subscribe(feed.on_signal)
+    app[HUB].presence.subscribe(typing_from_elsewhere(app), remote_only=True)
     routes = app[API_ROUTES]
     routes.add(
         "POST",

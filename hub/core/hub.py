@@ -33,7 +33,7 @@ from hub.domain import (
 )
 from hub.errors import BadRequest, Conflict, ConversationChanged, DuplicateRecord, NotFound
 from hub.routing.states import reopen_status
-from hub.runtime.events import EventBus, InboxEvent, Listener
+from hub.runtime.events import EventBus, EventKind, InboxEvent, Listener
 from hub.runtime.logs import bind, current_context, log_context, scoped_log_context
 from hub.runtime.metrics import HubMetrics
 from hub.runtime.presence import Presence, PresenceSignal
@@ -257,10 +257,15 @@ class Hub:
             await self._publish_update(message)
         return message
 
-    async def _publish_update(self, message: Message) -> None:
+    async def _publish_update(self, message: Message, kind: EventKind = "message_updated") -> None:
         conversation = await self.store.get_conversation(message.conversation_id)
         if conversation is not None:
-            self.events.publish(InboxEvent("message_updated", conversation, message))
+            self.events.publish(InboxEvent(kind, conversation, message))
+
+    async def files_kept(self, message: Message) -> None:
+        """A platform's file joined its stored message (fetched after the acknowledgement):
+        open inboxes show the attachment, and its thumbnail, without a reload."""
+        await self._publish_update(message, "message_files")
 
     async def _reopen_recent(self, contact: Contact, inbound: InboundMessage) -> bool:
         """Reopen the thread's conversation if it was resolved within the reopen window;

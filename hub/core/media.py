@@ -18,7 +18,7 @@ import hmac
 import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import PurePath
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -28,7 +28,7 @@ from aiohttp import web
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hub.config.model import MediaConfig, S3ArchiveConfig
-from hub.domain import Attachment, AttachmentKind
+from hub.domain import Attachment, AttachmentKind, Message
 from hub.errors import ChorusError, NotFound, PayloadTooLarge
 from storage.archive_store import (
     ArchiveStore,
@@ -118,10 +118,13 @@ class MediaService:
         clock: Callable[[], float] = time.time,
         *,
         inbox: InboxStore | None = None,
+        on_attached: Callable[[Message], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.inbox = inbox  # where a fetched file joins its message
+        # Told of a message whose fetched file joined it, so open inboxes show it now.
+        self.on_attached = on_attached
         self._key = hmac.new(secret.encode(), b"chorus media links", hashlib.sha256).digest()
         self.clock = clock
 
@@ -205,7 +208,9 @@ class MediaService:
         """Record that attachment ``index`` of a stored message is this stored file."""
         if self.inbox is None:
             raise RuntimeError("this media service was built without the inbox")
-        await self.inbox.set_attachment(message_id, index, attachment)
+        message = await self.inbox.set_attachment(message_id, index, attachment)
+        if message is not None and self.on_attached is not None:
+            await self.on_attached(message)
 
     async def owned(
         self, media_ids: Iterable[str], owner: str, conversation_id: str | None

@@ -13,7 +13,8 @@ from hub.domain import Author, Conversation, Message
 log = logging.getLogger(__name__)
 
 # "message_updated": a sender edited or deleted a stored message (its history kept).
-EventKind = Literal["message", "conversation", "message_updated"]
+# "message_files": a platform's file on a stored message was fetched into the media store.
+EventKind = Literal["message", "conversation", "message_updated", "message_files"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """Ephemeral presence: who is typing, and customers' read receipts as they happen.
 
-Typing signals are never stored and never take a ``seq``: they go to whoever is connected
-to this process now and expire on their own (``TYPING_SECONDS``), so a client never waits
-for a "stopped typing". Each sender's signals per conversation are collapsed to one per
+Typing signals are never kept and never take a ``seq``: they go to whoever is connected
+now and expire on their own (``TYPING_SECONDS``), so a client never waits for a "stopped
+typing". Each sender's signals per conversation are collapsed to one per
 ``TYPING_INTERVAL`` (``TypingGate``), which bounds the fan-out however fast a keyboard is.
+Signals published here reach this process's listeners at once and, through the relay
+(``hub.sync.presence_relay``), the other hub instances', which ``deliver`` them.
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ class TypingGate:
 
 @dataclass(frozen=True, slots=True)
 class PresenceSignal:
-    """A customer typing, or a customer's read receipt moving forward."""
+    """A customer typing, a customer's read receipt moving forward, or an agent typing
+    (``agent_typing``, with the agent as ``author``)."""
 
-    kind: Literal["typing", "seen"]
+    kind: Literal["typing", "seen", "agent_typing"]
     conversation: Conversation
     author: Author | None = None
 
@@ -85,17 +88,32 @@ SignalListener = Callable[[PresenceSignal], Awaitable[None]]
 
 
 class Presence:
-    """Passes presence signals to listeners (the agents' live feed) on this process."""
+    """Passes presence signals to listeners (the agents' live feed) on this process, and
+    to the relay that shares them with the other instances."""
 
     def __init__(self) -> None:
         self.gate = TypingGate()
         self._listeners: list[SignalListener] = []
+        # Only for signals another instance published (it handled them where they began).
+        self._remote_listeners: list[SignalListener] = []
+        self.relay: SignalListener | None = None
 
-    def subscribe(self, listener: SignalListener) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: SignalListener, *, remote_only: bool = False) -> None:
+        (self._remote_listeners if remote_only else self._listeners).append(listener)
 
     async def publish(self, signal: PresenceSignal) -> None:
-        for listener in self._listeners:
+        """A signal that began on this instance: here first, then to the others."""
+        await self._notify(self._listeners, signal)
+        if self.relay is not None:
+            await self._notify([self.relay], signal)
+
+    async def deliver(self, signal: PresenceSignal) -> None:
+        """A signal another instance published, for this instance's listeners."""
+        await self._notify([*self._listeners, *self._remote_listeners], signal)
+
+    @staticmethod
+    async def _notify(listeners: list[SignalListener], signal: PresenceSignal) -> None:
+        for listener in listeners:
             try:
                 await listener(signal)
             except Exception:

@@ -49,6 +49,9 @@ SessionActive = Callable[[str], Awaitable[bool]]
 FrameHandler = Callable[[Principal, str], Awaitable[dict[str, Any] | None]]
 
 
+FRAME_EXCLUDES: Any = {"raw": True, "attachments": {"__all__": {"storage_key", "thumbnail_key"}}}
+
+
 def event_frame(event: InboxEvent) -> dict[str, Any]:
     frame: dict[str, Any] = {
         "type": event.kind,
@@ -56,7 +59,8 @@ def event_frame(event: InboxEvent) -> dict[str, Any]:
         "new_conversation": event.new_conversation,
     }
     if event.message is not None:
-        frame["message"] = event.message.model_dump(mode="json", exclude={"raw"})
+        # Storage keys stay inside: the inbox asks the API for signed links instead.
+        frame["message"] = event.message.model_dump(mode="json", exclude=FRAME_EXCLUDES)
     if event.actor is not None:  # who changed it, so their own inbox does not alert them
         frame["actor"] = {"kind": event.actor.kind, "id": event.actor.id}
     return frame
@@ -113,7 +117,10 @@ class AgentFeed:
         self.frame_handlers: dict[str, FrameHandler] = {}
 
     async def on_signal(self, signal: PresenceSignal) -> None:
-        """Typing and read receipts, to the sockets that may see the conversation."""
+        """Customers' typing and read receipts, to the sockets that may see the
+        conversation (an agent's typing is for the customer)."""
+        if signal.kind == "agent_typing":
+            return
         frame = signal.frame()
         for sock in list(self.sockets):
             if may_see(sock.principal, signal.conversation, None):

@@ -6,13 +6,20 @@ returned only when asked for with ``tweet.fields`` / ``dm_event.fields``, OAuth 
 verified by oauthlib's server side, and every answer carrying ``x-rate-limit-limit``,
 ``-remaining`` and ``-reset`` — with 429 once a window is spent. It refuses what X refuses:
 a tweet over 280 by the twitter-text weighting, a ``max_results`` outside the reference's
-bounds. Every request is
+bounds. ``POST /2/media/upload`` takes a one-shot image (JSON: ``media`` base64,
+``media_category`` ``tweet_image`` or ``dm_image``, ``media_type``) of a type and size X
+takes that way (JPEG, PNG, WebP, BMP, TIFF by content; at most 5 MB) and answers
+``{"data": {"id", "media_key", "size", "expires_after_secs", "image"}}``; a post carries at
+most four uploaded media ids, a DM one attachment, and an id never uploaded is refused.
+Every request is
 logged with its arrival time so tests can assert on what the client did and when.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import dataclasses
 import itertools
 import json
@@ -21,6 +28,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import filetype
 from aiohttp import web
 from twitter_text import parse_tweet
 
@@ -32,6 +40,10 @@ DEFAULT_DM_FIELDS = ("id", "text", "event_type")
 # ``max_results`` as the X API v2 reference bounds it: (least, most, default).
 MAX_RESULTS = {"mentions": (5, 100, 10), "dm_events": (1, 100, 100)}
 TWEET_LIMIT = 280  # weighted, by the twitter-text rules X applies
+IMAGE_LIMIT = 5 * 1024 * 1024  # "Image: 5 MB" (docs.x.com/x-api/media)
+ONE_SHOT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
+MEDIA_CATEGORIES = {"tweet_image", "dm_image", "tweet_video", "tweet_gif", "dm_video",
+                    "dm_gif", "subtitles"}  # fmt: skip
 
 
 @dataclass
@@ -89,6 +101,8 @@ class FakeTwitterApi:
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     posted_tweets: list[dict[str, Any]] = field(default_factory=list)
     sent_dms: list[dict[str, Any]] = field(default_factory=list)
+    # media id -> {"category", "media_type", "content"}: what ``/2/media/upload`` kept
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[LoggedRequest] = field(default_factory=list)
     windows: dict[str, Window] = field(default_factory=dict)
     scripted: dict[str, deque[tuple[int, dict[str, Any], float]]] = field(
@@ -201,7 +215,9 @@ class FakeTwitterApi:
 
     # -- serving --------------------------------------------------------------------
     async def start(self) -> str:
-        app = web.Application(middlewares=[self._middleware])
+        # Large enough for a too-large image's base64: X itself answers that with a 400.
+        app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
+        app.router.add_post("/2/media/upload", self._upload_media, name="media_upload")
         app.router.add_get("/2/users/{id}/mentions", self._mentions, name="mentions")
         app.router.add_get("/2/dm_events", self._dm_events, name="dm_events")
         app.router.add_post("/2/tweets", self._create_tweet, name="create_tweet")
@@ -358,17 +374,66 @@ class FakeTwitterApi:
         if any(t["text"] == text for t in self.posted_tweets):
             detail = "You are not allowed to create a Tweet with duplicate content."
             return 403, _problem(403, "Forbidden", detail)
+        media_ids = list((payload.get("media") or {}).get("media_ids") or [])
+        refused = self._media_refused(media_ids, most=4, parameter="media.media_ids")
+        if refused is not None:
+            return refused
+        if not text and not media_ids:
+            return _invalid("text", text, "Your Tweet needs text or media.")
         tweet_id = self.next_id()
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
-        self.posted_tweets.append({"id": tweet_id, "text": text, "in_reply_to": reply_to})
+        posted = {"id": tweet_id, "text": text, "in_reply_to": reply_to}
+        self.posted_tweets.append(posted | ({"media_ids": media_ids} if media_ids else {}))
         return 201, {"data": {"id": tweet_id, "edit_history_tweet_ids": [tweet_id], "text": text}}
 
     async def _send_dm(self, request: web.Request) -> tuple[int, dict[str, Any]]:
         payload = await request.json()
         participant = request.match_info["participant_id"]
         low, high = sorted([participant, self.account_id], key=int)
+        media_ids = [a.get("media_id") for a in payload.get("attachments") or []]
+        refused = self._media_refused(media_ids, most=1, parameter="attachments")
+        if refused is not None:
+            return refused
         event_id = self.next_id()
-        self.sent_dms.append(
-            {"id": event_id, "participant_id": participant, "text": payload.get("text", "")}
-        )
+        sent = {"id": event_id, "participant_id": participant, "text": payload.get("text", "")}
+        self.sent_dms.append(sent | ({"media_ids": media_ids} if media_ids else {}))
         return 201, {"data": {"dm_conversation_id": f"{low}-{high}", "dm_event_id": event_id}}
+
+    def _media_refused(
+        self, media_ids: list[Any], *, most: int, parameter: str
+    ) -> tuple[int, dict[str, Any]] | None:
+        if len(media_ids) > most:
+            return _invalid(parameter, str(media_ids), f"At most {most} media may be attached.")
+        for media_id in media_ids:
+            if media_id not in self.uploads:
+                return _invalid(parameter, str(media_id), "Your media IDs are invalid.")
+        return None
+
+    async def _upload_media(self, request: web.Request) -> tuple[int, dict[str, Any]]:
+        try:
+            payload = await request.json()
+            content = base64.b64decode(payload.get("media", ""), validate=True)
+        except (ValueError, binascii.Error):
+            return _invalid("media", "", "The media must be base64 in a JSON body.")
+        category = payload.get("media_category", "")
+        if category not in MEDIA_CATEGORIES:
+            return _invalid("media_category", str(category), "Invalid media_category.")
+        guess = filetype.guess(content)
+        if guess is None or guess.mime not in ONE_SHOT_TYPES or not category.endswith("image"):
+            found = guess.mime if guess else "unknown"
+            return _invalid("media", found, f"Unsupported media type for one-shot upload: {found}")
+        if len(content) > IMAGE_LIMIT:
+            return _invalid("media", str(len(content)), "File size exceeds 5242880 bytes.")
+        media_id = self.next_id()
+        self.uploads[media_id] = {
+            "category": category, "media_type": guess.mime, "content": content,
+        }  # fmt: skip
+        return 200, {
+            "data": {
+                "id": media_id,
+                "media_key": f"3_{media_id}",
+                "size": len(content),
+                "expires_after_secs": 86400,
+                "image": {"image_type": guess.mime},
+            }
+        }

@@ -26,7 +26,7 @@ async def digests(db: AsyncDatabase[Any]) -> dict[str, Digest]:
     names = sorted(
         n
         for n in await db.list_collection_names()
-        if n not in ("backup_marks", "leases", "backup_runs")
+        if n not in ("backup_marks", "leases", "backup_runs", "presence_signals")
     )
     return {name: await collection_digest(db[name]) for name in names}
 

@@ -183,7 +183,7 @@ export class InboxView {
     this.conversations.set(c.id, c);
     if (frame.message) this.learn(frame.message);
     if (frame.message) {
-      if (c.id === this.openId) { this.appendMessage(frame.message); this.readOpen(frame.message); }
+      if (c.id === this.openId) { this.appendMessage(frame.message, frame.type === "message_files"); this.readOpen(frame.message); }
       else if (frame.type === "message" && frame.message.direction === "inbound") this.unread.set(c.id, (this.unread.get(c.id) || 0) + 1);
     }
     if (c.id === this.openId) this.renderHeader(c);
@@ -252,9 +252,10 @@ export class InboxView {
     ].filter(Boolean));
   }
 
-  appendMessage(m) {
+  // ``changed``: a shown message whose files were fetched from its platform since.
+  appendMessage(m, changed = false) {
     const shown = this.thread.querySelector(`[data-id="${CSS.escape(m.id)}"]`);
-    if (shown && !m.edits?.length && !m.deleted_at) return;
+    if (shown && !changed && !m.edits?.length && !m.deleted_at) return;
     const kind = m.private ? "note" : m.author.kind === "bot" ? "bot" : m.direction;
     const who = m.private ? "Private note" : m.author.kind === "bot" ? "Bot" : m.author.name || m.author.kind;
     const toggle = historyToggle(m);

@@ -10,6 +10,7 @@ from typing import Any
 from tests.fakes.slack_api import FakeSlackApi
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import PDF, form, png
+from tests.helpers.presence import agent_online
 from tests.helpers.slack import (
     ADA,
     AGENT_CHANNEL,
@@ -104,3 +105,33 @@ async def test_dm_customer_files_both_ways(client, db, slack: SlackSender, slack
         return doc["delivery"]["status"] == "sent"
 
     await wait_for(sent)
+
+
+async def test_a_fetched_dm_file_is_shown_live_and_mirrored_once(
+    client, db, slack: SlackSender, slack_api
+) -> None:
+    customer = slack_api.user_id("Linus")
+    assert (await slack.event(slack.dm(customer, DM, "hello"))).status == 200
+    stored = await wait_for(lambda: db.messages.find_one({"direction": "inbound"}))
+    resp = await client.post(  # the reply opens the agents' thread
+        f"/api/v1/conversations/{stored['conversation_id']}/messages",
+        json={"text": "Hi Linus"},
+        headers=bearer(client, sub="agent-ada"),
+    )
+    assert resp.status == 201
+    await quiet(client)
+    async with agent_online(client) as feed:
+        file = slack_api.private_file("receipt.png", png(), "image/png")
+        event = slack.dm(customer, DM, "my receipt", subtype="file_share", files=[file])
+        assert (await slack.event(event)).status == 200
+        shown = await next_frame(feed, "message")
+        assert shown["message"]["attachments"][0]["media_id"] is None
+        fetched = await next_frame(feed, "message_files")
+        await quiet(client)
+    assert fetched["message"]["id"] == shown["message"]["id"]
+    assert fetched["message"]["attachments"][0]["width"] == 800  # png()'s default size
+    mirrored = [
+        c for c in slack_api.calls
+        if c.method == "chat.postMessage" and "my receipt" in str(c.args.get("text"))
+    ]  # fmt: skip
+    assert len(mirrored) == 1  # the fetched file changes no line of the thread

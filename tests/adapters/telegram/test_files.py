@@ -12,7 +12,9 @@ from telegram import Chat, Document, Message, PhotoSize, Update, User, Voice
 from hub.state import ADAPTERS
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import EXECUTABLE, PDF, form, png
+from tests.helpers.presence import agent_online
 from tests.helpers.telegram import CHAT_ID, post_update
+from tests.helpers.web_chat import next_frame
 
 OGG = b"OggS\x00\x02" + b"\x00" * 64
 
@@ -110,3 +112,22 @@ async def test_an_agent_pdf_and_image_arrive_in_telegram(tg_client, fake_telegra
     assert uploads[0]["content"] == PDF and uploads[1]["content"] == png()
     assert [s["text"] for s in fake_telegram.sent] == ["Here they are"]
     assert doc["delivery"]["platform_id"].count(":") == 3
+
+
+async def test_the_open_inbox_is_told_when_a_customer_photo_is_fetched(tg_client, fake_telegram):
+    fake_telegram.add_file("photo-live", "photos/file_7.jpg", png(320, 240))
+    photo = (PhotoSize("photo-live", "l", 320, 240),)
+    async with agent_online(tg_client) as feed:
+        assert (await post_update(tg_client, _update(30, photo=photo))).status == 200
+        first = await next_frame(feed, "message")
+        assert first["message"]["attachments"][0]["media_id"] is None
+        fetched = await next_frame(feed, "message_files")
+    message = fetched["message"]
+    assert message["id"] == first["message"]["id"]
+    assert fetched["conversation"]["id"] == first["conversation"]["id"]
+    (attachment,) = message["attachments"]
+    assert attachment["media_id"] and (attachment["width"], attachment["height"]) == (320, 240)
+    assert "storage_key" not in attachment and "thumbnail_key" not in attachment
+    resp = await tg_client.get(f"/api/v1/messages/{message['id']}", headers=bearer(tg_client))
+    (linked,) = (await resp.json())["attachments"]
+    assert (await tg_client.get(linked["thumbnail_url"])).status == 200

@@ -215,5 +215,7 @@ async def test_a_reply_with_a_stored_file_fails_with_the_reason(
     )
     assert resp.status == 201
     delivery = await _delivery(db, str((await resp.json())["id"]), "failed")
-    assert "send a link to the file instead" in delivery["reason"]
-    assert twitter_api.sent_dms == []
+    reason = delivery["reason"]
+    assert reason.startswith("X cannot carry invoice.pdf (application/pdf)"), reason
+    assert "send a link to the file instead" in reason
+    assert twitter_api.sent_dms == [] and twitter_api.uploads == {}

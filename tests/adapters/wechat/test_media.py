@@ -9,6 +9,8 @@ from typing import Any
 from hub.state import ADAPTERS
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.media import png
+from tests.helpers.presence import agent_online
+from tests.helpers.web_chat import next_frame
 from tests.helpers.wechat import OPENID, post_callback, signed_query
 
 AMR = b"#!AMR\n" + b"\x3c" * 64
@@ -73,3 +75,19 @@ async def test_an_expired_token_is_refreshed_and_an_unknown_media_keeps_the_call
     assert fake_wechat.token_calls == calls_before + 1
     assert docs["33"]["attachments"][0]["media_id"] is None
     assert docs["33"]["attachments"][0]["name"] == "GONE_AFTER_THREE_DAYS"
+
+
+async def test_the_open_inbox_is_told_when_a_customer_image_is_fetched(wx_plain, fake_wechat):
+    fake_wechat.add_media("IMG_MEDIA_LIVE", "image/jpeg", png(300, 200))
+    async with agent_online(wx_plain) as feed:
+        body = _media_xml("image", "41", "IMG_MEDIA_LIVE")
+        assert (await post_callback(wx_plain, signed_query(), body)).status == 200
+        first = await next_frame(feed, "message")
+        assert first["message"]["attachments"][0]["media_id"] is None
+        fetched = await next_frame(feed, "message_files")
+    message = fetched["message"]
+    assert message["id"] == first["message"]["id"]
+    assert message["attachments"][0]["width"] == 300
+    resp = await wx_plain.get(f"/api/v1/messages/{message['id']}", headers=bearer(wx_plain))
+    (linked,) = (await resp.json())["attachments"]
+    assert (await wx_plain.get(linked["thumbnail_url"])).status == 200

@@ -147,7 +147,9 @@ async def test_the_bot_answers_a_wechat_customer_in_chinese(
     assert any("退" in s["text"]["content"] for s in sent), sent
 
 
-async def test_a_reply_with_a_stored_file_fails_with_the_reason(wx_client, fake_wechat, db) -> None:
+async def test_a_reply_with_a_file_wechat_cannot_carry_fails_with_the_reason(
+    wx_client, fake_wechat, db
+) -> None:
     conversation_id = await _conversation(wx_client, fake_wechat)
     resp = await wx_client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
@@ -157,5 +159,7 @@ async def test_a_reply_with_a_stored_file_fails_with_the_reason(wx_client, fake_
     assert resp.status == 201
     doc = await _settled(db, (await resp.json())["id"])
     assert doc["delivery"]["status"] == "failed"
-    assert "cannot carry files" in doc["delivery"]["reason"]
-    assert fake_wechat.sent == []
+    reason = doc["delivery"]["reason"]
+    assert "WeChat cannot carry terms.pdf (application/pdf)" in reason, reason
+    assert "send a link" in reason
+    assert fake_wechat.sent == [] and fake_wechat.uploads == {}

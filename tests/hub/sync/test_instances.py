@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import sys
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,8 +12,7 @@ from hub.config.model import ChorusConfig
 from storage.leases import LeaseStore
 from storage.mongo import MongoStore, make_client
 from tests.helpers.hub import bearer, ensure_agent, wait_for
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.helpers.instances import serve_env, two_hubs
 
 
 async def _frame(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
@@ -40,14 +34,6 @@ async def _frames_until(ws: ClientWebSocketResponse, message_id: str) -> list[di
         frames.append(frame)
         if frame["type"] == "message" and frame["id"] == message_id:
             return frames
-
-
-def _two_free_ports() -> tuple[int, int]:
-    """Two distinct free ports: both are held while the second is picked."""
-    with socket.socket() as first, socket.socket() as second:
-        first.bind(("127.0.0.1", 0))
-        second.bind(("127.0.0.1", 0))
-        return first.getsockname()[1], second.getsockname()[1]
 
 
 async def _customer_writes(ws: ClientWebSocketResponse, text: str) -> dict[str, Any]:
@@ -143,77 +129,33 @@ async def test_a_lease_is_held_by_one_instance_until_released_or_expired(
         await store.close()
 
 
-async def _serve(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hub.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
 async def test_two_serve_processes_on_one_database(config: ChorusConfig, db, tmp_path) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "CHORUS_MONGO__URI": config.mongo.uri,
-        "CHORUS_MONGO__DATABASE": config.mongo.database,
-        "CHORUS_AUTH__JWT_SECRET": config.auth.jwt_secret.get_secret_value(),
-        "CHORUS_AUTH__JWT_SECRET_FILE": str(tmp_path / "jwt_secret"),
-        "CHORUS_OUTBOX__POLL_SECONDS": "0.5",
-        "CHORUS_LOGGING__LEVEL": "WARNING",
-        "CHORUS_BOT__ENABLED": "false",
-    }
-    ports = _two_free_ports()
-    procs = [await _serve(env, port) for port in ports]
-    a, b = (f"http://127.0.0.1:{port}" for port in ports)
     ensure_agent(config, "agent-bo")
     token = TokenService(config.auth).issue("agent-bo", "agent")
-    try:
-        async with aiohttp.ClientSession() as http:
-
-            async def ready(base: str) -> bool:
-                try:
-                    async with http.get(f"{base}/readyz") as resp:
-                        return resp.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
-
-            await wait_for(lambda: ready(a), within=30)
-            await wait_for(lambda: ready(b), within=30)
-            async with http.ws_connect(f"{a}/chat") as ws:
-                await ws.send_json({"type": "hello", "name": "Ada"})
-                await _frame(ws, "welcome")
-                ack = await _customer_writes(ws, "Hello from A")
-                stored = await db.messages.find_one({"_id": ack["id"]})
-                async with http.post(
-                    f"{b}/api/v1/conversations/{stored['conversation_id']}/messages",
-                    json={"text": "Answered on B"},
-                    headers={"Authorization": f"Bearer {token}"},
-                ) as resp:
-                    assert resp.status == 201
-                    reply = await resp.json()
-                pushed = await _frame(ws, "message")
-                assert (pushed["id"], pushed["text"]) == (reply["id"], "Answered on B")
-                async with http.post(
-                    f"{b}/api/v1/conversations/{stored['conversation_id']}/messages",
-                    json={"text": "Anything else?"},
-                    headers={"Authorization": f"Bearer {token}"},
-                ) as resp:
-                    later = await resp.json()
-                frames = await _frames_until(ws, later["id"])
-                # No second copy of the first reply came before the later one.
-                assert [f["text"] for f in frames if f["type"] == "message"] == ["Anything else?"]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            await proc.wait()
+    async with (
+        two_hubs(serve_env(config, tmp_path)) as (a, b),
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{a}/chat") as ws,
+    ):
+        await ws.send_json({"type": "hello", "name": "Ada"})
+        await _frame(ws, "welcome")
+        ack = await _customer_writes(ws, "Hello from A")
+        stored = await db.messages.find_one({"_id": ack["id"]})
+        async with http.post(
+            f"{b}/api/v1/conversations/{stored['conversation_id']}/messages",
+            json={"text": "Answered on B"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
+            assert resp.status == 201
+            reply = await resp.json()
+        pushed = await _frame(ws, "message")
+        assert (pushed["id"], pushed["text"]) == (reply["id"], "Answered on B")
+        async with http.post(
+            f"{b}/api/v1/conversations/{stored['conversation_id']}/messages",
+            json={"text": "Anything else?"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
+            later = await resp.json()
+        frames = await _frames_until(ws, later["id"])
+        # No second copy of the first reply came before the later one.
+        assert [f["text"] for f in frames if f["type"] == "message"] == ["Anything else?"]
