@@ -39,8 +39,12 @@ class Outcome:
 
 
 class OutboxStore(StorageBoundary):
-    def __init__(self, mongo: MongoStore, collection: str = "messages") -> None:
+    def __init__(
+        self, mongo: MongoStore, collection: str = "messages", group_field: str = "channel"
+    ) -> None:
         self.messages = mongo.collection(collection)
+        # What a sender limits in-flight work by: a message's channel, a webhook's endpoint.
+        self.group_field = group_field
 
     async def claim_due(self, lease_seconds: float, limit: int) -> list[Message]:
         return (await self.claim_batch(lease_seconds, limit)).messages
@@ -53,9 +57,12 @@ class OutboxStore(StorageBoundary):
         claimed = await self.claim_ids(candidates, lease_seconds)
         return Claimed(claimed, next_due)
 
-    async def claim_due_documents(self, lease_seconds: float, limit: int) -> list[Document]:
-        """Lease up to ``limit`` due documents (their ``delivery.attempts`` counted up)."""
-        candidates, _ = await self._due_ids(limit)
+    async def claim_due_documents(
+        self, lease_seconds: float, limit: int, skip_groups: Collection[str] = ()
+    ) -> list[Document]:
+        """Lease up to ``limit`` due documents (their ``delivery.attempts`` counted up), none
+        of whose group (``group_field``) is in ``skip_groups``."""
+        candidates, _ = await self._due_ids(limit, skip_groups)
         return await self.claim_id_documents(candidates, lease_seconds)
 
     async def _due_ids(
@@ -73,7 +80,7 @@ class OutboxStore(StorageBoundary):
             self.messages.find(
                 {"delivery.status": "pending"},
                 projection={
-                    "channel": 1,
+                    self.group_field: 1,
                     "delivery.next_attempt_at": 1,
                     "delivery.lease_until": 1,
                 },
@@ -89,7 +96,7 @@ class OutboxStore(StorageBoundary):
             if due is None or due > now:
                 next_due = due
                 break  # soonest first: nothing after this is due either
-            if (lease is None or lease <= now) and doc.get("channel") not in skip_channels:
+            if (lease is None or lease <= now) and doc.get(self.group_field) not in skip_channels:
                 candidates.append(doc["_id"])
         if len(candidates) > limit:
             next_due = now

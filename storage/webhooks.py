@@ -37,7 +37,7 @@ class WebhookStore(StorageBoundary):
     def __init__(self, mongo: MongoStore) -> None:
         self.endpoints = mongo.collection("webhook_endpoints")
         self.deliveries = mongo.collection(DELIVERIES)
-        self.queue = OutboxStore(mongo, DELIVERIES)
+        self.queue = OutboxStore(mongo, DELIVERIES, group_field="endpoint_id")
 
     # -- endpoints ------------------------------------------------------------------
     async def create(

@@ -13,6 +13,7 @@ without a success for ``pause_after_seconds`` is paused and flagged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,8 @@ from storage.webhooks import WebhookStore
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {408, 425, 429}
+# Posts under way to one endpoint at once; a pass holds at most BATCH in all.
+PER_ENDPOINT = 8
 USER_AGENT = "Chorus-Webhooks/1"
 
 
@@ -126,21 +129,38 @@ class WebhookSender(Outbox):
         return min(max(seconds, 0.05), self.config.poll_seconds)
 
     async def deliver_due(self, batch: int = BATCH) -> int:
+        """Claim what is due and start posting it; returns how many were claimed.
+
+        Posts run on their own, at most ``PER_ENDPOINT`` at once to one endpoint: a slow or
+        hanging endpoint holds its own deliveries back, never the other endpoints'.
+        """
         if self.reconcile is not None and await self.reconcile():
             self.wake()  # more may be owed than one pass reads
-        claimed = await self.webhooks.queue.claim_due_documents(self.config.lease_seconds, batch)
-        tasks = [
-            asyncio.create_task(
+        free = batch - len(self._inflight)
+        if free <= 0:
+            return 0
+        full = {e for e, n in self._busy.items() if n >= PER_ENDPOINT}
+        claimed = await self.webhooks.queue.claim_due_documents(
+            self.config.lease_seconds, free, full
+        )
+        for doc in claimed:
+            endpoint_id = doc["endpoint_id"]
+            self._busy[endpoint_id] += 1
+            task = asyncio.create_task(
                 self._deliver_one(doc), context=context_with(delivery_id=doc["_id"])
             )
-            for doc in claimed
-        ]
-        for task in tasks:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        if tasks:
-            await asyncio.gather(*tasks)
+            task.add_done_callback(functools.partial(self._endpoint_idle, endpoint_id))
         return len(claimed)
+
+    def _endpoint_idle(self, endpoint_id: str, _: object = None) -> None:
+        was_full = self._busy[endpoint_id] >= PER_ENDPOINT
+        self._busy[endpoint_id] -= 1
+        if self._busy[endpoint_id] <= 0:
+            del self._busy[endpoint_id]
+        if was_full:  # its due deliveries were left alone: look for them again
+            self.wake()
 
     async def _deliver_one(self, doc: Document) -> None:
         endpoint = await self.webhooks.get(doc["endpoint_id"])

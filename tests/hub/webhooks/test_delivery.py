@@ -10,7 +10,7 @@ from typing import Any
 from hub.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.scrape import scrape
-from tests.helpers.webhooks import customer_writes, register
+from tests.helpers.webhooks import Receiver, customer_writes, register
 
 EXPECTED = {
     "contact.created",
@@ -239,3 +239,37 @@ async def test_redirects_are_not_followed(make_client, hook_config, receiver, db
     doc = await wait_for(dead)
     assert doc["delivery"]["reason"] == "answered 302"
     assert len(receiver.requests) == 1
+
+
+async def test_a_hanging_endpoint_does_not_hold_back_another(
+    make_client, hook_config, receiver, aiohttp_server
+) -> None:
+    hook_config.webhooks.request_timeout_seconds = 60.0  # the hang outlasts the test
+    slow = receiver
+    slow.script = ["hang"] * 20
+    fast = Receiver()
+    fast.url = str((await aiohttp_server(fast.app)).make_url("/hook"))
+    client = await make_client(hook_config)
+    wanted = ["message.created", "conversation.assigned"]
+    await register(client, slow.url, wanted)
+    await register(client, fast.url, wanted)
+    posted = await customer_writes(client, "hello")
+
+    async def both_reached() -> bool:
+        return bool(slow.requests) and any(e["type"] == "message.created" for e in fast.accepted())
+
+    await wait_for(both_reached)
+    # While the slow endpoint's post still hangs, a later event reaches the fast one.
+    resp = await client.patch(
+        f"/api/v1/conversations/{posted['conversation_id']}",
+        json={"status": "open", "assignee": "alice"},
+        headers=bearer(client, sub="alice"),
+    )
+    assert resp.status == 200, await resp.text()
+
+    async def assigned() -> list[dict[str, Any]]:
+        return [e for e in fast.accepted() if e["type"] == "conversation.assigned"]
+
+    (event,) = await wait_for(assigned)
+    assert event["data"]["conversation"]["assignee"] == "alice"
+    assert not slow.accepted() and not slow.release.is_set()
