@@ -10,6 +10,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 Table = list[dict[str, Any]]
@@ -122,8 +123,13 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
     days: Table = []
     reasons: Counter[str] = Counter()
     unanswered: Counter[str] = Counter()
+    failures: Table = []
     for bucket in buckets:
         rows = where.rows(bucket)
+        failed = Counter[str]()
+        for failure in bucket.get("webhook_failures", []):
+            if where.channel is None or failure["channel"] == where.channel:
+                failed[failure["kind"]] += failure["count"]
         resolved = sum(row["resolved"] for row in rows)
         contained = sum(row["contained"] for row in rows)
         handoffs = Counter[str]()
@@ -137,8 +143,12 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
                 "contained": contained,
                 "containment_rate": round(contained / resolved, 4) if resolved else None,
                 "handoffs": sum(handoffs.values()),
+                "webhook_failures": sum(failed.values()),
             }
         )
+        failures += [
+            {"day": bucket["_id"], "kind": kind, "count": n} for kind, n in sorted(failed.items())
+        ]
         for miss in bucket["unanswered"]:
             if where.channel is None or miss["channel"] == where.channel:
                 unanswered[miss["text"]] += miss["count"]
@@ -148,6 +158,7 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
         "unanswered": [
             {"question": text, "count": n} for text, n in unanswered.most_common(UNANSWERED_TOP)
         ],
+        "webhook_failures": failures,
     }
 
 
@@ -219,12 +230,21 @@ def agents(
     return {"agents": table}
 
 
-def moderation(buckets: list[dict[str, Any]]) -> dict[str, Table]:
+def moderation(
+    buckets: list[dict[str, Any]],
+    where: ReportFilter,
+    held: Sequence[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Table]:
+    """Verdicts per day and by stage and reason, and the age of what still waits: ``held``
+    are the range's comments that wait for a moderator (their channel, when they came)."""
     days: Table = []
     reasons: Counter[tuple[str, str, str]] = Counter()
     for bucket in buckets:
         statuses: Counter[str] = Counter()
         for row in bucket["moderation"]:
+            if where.channel is not None and row.get("channel") != where.channel:
+                continue
             statuses[row["status"]] += row["count"]
             reasons[(row["status"], row["stage"], row["reason"])] += row["count"]
         days.append(
@@ -239,4 +259,14 @@ def moderation(buckets: list[dict[str, Any]]) -> dict[str, Table]:
         {"status": status, "stage": stage, "reason": reason, "count": n}
         for (status, stage, reason), n in sorted(reasons.items())
     ]
-    return {"days": days, "by_reason": by_reason}
+    ages = [
+        max(0, round((now - item["created_at"]).total_seconds()))
+        for item in held
+        if where.channel is None or item["channel"] == where.channel
+    ]
+    queue = {
+        "pending": len(ages),
+        "oldest_age_seconds": max(ages, default=None),
+        "median_age_seconds": percentile(ages, 0.5),
+    }
+    return {"days": days, "by_reason": by_reason, "queue": [queue]}

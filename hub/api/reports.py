@@ -8,10 +8,13 @@ their own conversations only. Figures come from daily buckets (``storage.reports
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Callable
-from datetime import date, timedelta
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
@@ -27,7 +30,9 @@ from hub.http import parse_query
 from hub.routing.states import stage_of
 from hub.state import HUB, MONGO
 from storage.agents import AgentStore
-from storage.reports import HUMAN_STAGES, ReportStore
+from storage.reports import HUMAN_STAGES, REFRESH, ReportStore
+
+log = logging.getLogger(__name__)
 
 MAX_REPORT_DAYS = 92
 RANGES = {"today": 1, "7d": 7, "30d": 30}
@@ -36,6 +41,34 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_PATTERN = r"^[a-z_]{1,40}$"
 
 REPORTS = web.AppKey("report_store", ReportStore)
+
+
+class LoadCache:
+    """Agents' current loads for the agents report, at most ``REFRESH`` old. Counting them
+    reads every active conversation (the embedded server fetches each document an index
+    finds, even to count), so a report answers with the last count and recounts behind."""
+
+    def __init__(self, count: Callable[[], Awaitable[Counter[str]]]) -> None:
+        self.count = count
+        self.loads: dict[str, int] | None = None
+        self.counted_at: datetime | None = None
+        self._recount: asyncio.Task[None] | None = None
+
+    async def get(self, now: datetime) -> dict[str, int]:
+        if self.loads is None or self.counted_at is None:
+            self.loads, self.counted_at = dict(await self.count()), now
+        elif now - self.counted_at > REFRESH and (self._recount is None or self._recount.done()):
+            self._recount = asyncio.get_running_loop().create_task(self._quiet_recount(now))
+        return self.loads
+
+    async def _quiet_recount(self, now: datetime) -> None:
+        try:
+            self.loads, self.counted_at = dict(await self.count()), now
+        except Exception:  # the next report tries again; this one has its answer
+            log.warning("agent load count failed", exc_info=True)
+
+
+LOADS = web.AppKey("report_loads", LoadCache)
 
 
 class ReportQuery(BaseModel):
@@ -167,13 +200,15 @@ async def _ratings(request: web.Request, buckets: Any, where: Any) -> Any:
 
 
 async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
-    return reports.moderation(buckets)
+    first, last = date.fromisoformat(buckets[0]["_id"]), date.fromisoformat(buckets[-1]["_id"])
+    held = await request.app[REPORTS].held(first, last)
+    return reports.moderation(buckets, where, held, utcnow())
 
 
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
     listed = await AgentStore(request.app[MONGO]).list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
-    loads = dict(await request.app[ROUTER].store.loads())
+    loads = await request.app[LOADS].get(utcnow())
     return reports.agents(buckets, where, names, loads)
 
 
@@ -197,8 +232,9 @@ PANELS: tuple[tuple[str, Figures, frozenset[str], str, tuple[str, ...]], ...] = 
         "bot",
         _bot,
         ADMIN_ONLY,
-        "Bot containment per day, handoff reasons, unanswered questions",
-        ("days", "handoff_reasons", "unanswered"),
+        "Bot containment and external bot webhook failures per day, handoff reasons,"
+        " unanswered questions",
+        ("days", "handoff_reasons", "unanswered", "webhook_failures"),
     ),
     (
         "ratings",
@@ -211,15 +247,16 @@ PANELS: tuple[tuple[str, Figures, frozenset[str], str, tuple[str, ...]], ...] = 
         "agents",
         _agents,
         ANY_ROLE,
-        "Agents: handled, median response and resolution, load",
+        "Agents: handled, median response and resolution, load (at most a minute old)",
         ("agents",),
     ),
     (
         "moderation",
         _moderation,
         ADMIN_ONLY,
-        "Moderation verdicts per day, by stage and reason",
-        ("days", "by_reason"),
+        "Moderation verdicts per day, by stage and reason; the age of the range's comments"
+        " still held (oldest, median)",
+        ("days", "by_reason", "queue"),
     ),
 )
 
@@ -236,6 +273,7 @@ def panel_query(name: str, tables: tuple[str, ...]) -> type[ReportQuery]:
 def setup(app: web.Application) -> None:
     """The report store, its inbox listener and the report routes."""
     app[REPORTS] = store = ReportStore(app[MONGO])
+    app[LOADS] = LoadCache(lambda: app[ROUTER].store.loads())
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
 
