@@ -242,10 +242,10 @@ class ReportStore(StorageBoundary):
             async for doc in cursor
         ]
 
-    async def held(self, first: date, last: date) -> list[Document]:
-        """Comments received ``first`` .. ``last`` that still wait for a moderator: their
-        channel and when they came (the queue's age, read on the status-then-time index)."""
-        span = {"$gte": day_start(first), "$lt": day_start(last) + timedelta(days=1)}
+    async def held(self, first: date) -> list[Document]:
+        """Comments received since ``first`` that still wait for a moderator: their channel
+        and when they came (the queue's age, read on the status-then-time index)."""
+        span = {"$gte": day_start(first)}
         projection = {**_CHANNEL, "created_at": 1}
         return [
             {"channel": comment_channel(doc), "created_at": _aware(doc["created_at"])}

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from hub.api.reports import LoadCache
+from hub.api.reports import Snapshot
 from hub.domain import utcnow
 from storage.reports import REFRESH
 from tests.helpers.hub import bearer, wait_for
@@ -299,7 +299,7 @@ async def test_agents_loads_are_counted_at_most_once_a_refresh_period() -> None:
         counted.append(1)
         return Counter({"alice": len(counted)})
 
-    cache = LoadCache(count)
+    cache = Snapshot(count)
     now = utcnow()
     assert await cache.get(now) == {"alice": 1}
     assert await cache.get(now + REFRESH) == {"alice": 1}  # within the period: no recount
