@@ -79,7 +79,7 @@ class ReportStore(StorageBoundary):
 
     async def buckets(self, first: date, last: date, now: datetime | None = None) -> list[Document]:
         """The buckets of ``first`` .. ``last`` (inclusive), rolling up stale ones."""
-        now = now or utcnow()
+        given, now = now, now or utcnow()
         ids = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
         stored = {
             doc["_id"]: doc
@@ -89,7 +89,9 @@ class ReportStore(StorageBoundary):
         for day_id in ids:
             doc = stored.get(day_id)
             if doc is None or doc.get("version") != VERSION:
-                doc = await self.rollup(date.fromisoformat(day_id), now)
+                # Stamped when it is computed, not when the report was asked: a month rolled
+                # up in one report is otherwise stale (and rolled up again) at once.
+                doc = await self.rollup(date.fromisoformat(day_id), given)
             elif not doc["final"] and now - _aware(doc["computed_at"]) > REFRESH:
                 self._refresh_later(date.fromisoformat(day_id))
             result.append(_unpacked(doc))
