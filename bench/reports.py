@@ -3,7 +3,9 @@
 Populates N messages (default 1,000,000) in conversations of 20 spread over the last 30
 days (half resolved, each handed off by the bot, a third rated), then times:
 the first 30-day report (every day rolled up from the live collections), one day's
-rollup, and report requests once the buckets exist (p50/p99, every panel in turn),
+rollup, the first agents and moderation reports (their first read of the agents' loads and
+of the held comments, each then read again at most once a minute, in the background), and
+report requests once the buckets exist (p50/p99, every panel in turn),
 against reading the same 30 bucket documents straight from the database.
 Run: ``python -m bench.reports [--messages 1000000] [--data DIR]`` (with ``--data`` the
 populated database is kept in DIR and later runs with the same ``--messages`` reuse it).
@@ -143,13 +145,14 @@ async def _populated(uri: str, db_name: str, total: int) -> bool:
     return meta is not None and meta["messages"] == total
 
 
-async def _time_first(base: str, token: str) -> float:
-    """The first 30-day report, while no bucket exists yet."""
+async def _time_first(base: str, token: str, panel: str = "conversations") -> float:
+    """The first 30-day report of ``panel``: of all, while no bucket exists yet; of agents
+    and moderation, their first read of the agents' loads and of the held comments."""
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(base) as session:
         started = time.perf_counter()
         async with session.get(
-            "/api/v1/reports/conversations", params={"range": "30d"}, headers=headers
+            f"/api/v1/reports/{panel}", params={"range": "30d"}, headers=headers
         ) as resp:
             assert resp.status == 200, await resp.text()
             await resp.read()
@@ -192,6 +195,8 @@ def run(total: int, samples: int, data: str | None = None) -> list[Row]:
         with HubProcess(server.uri, database="bench") as hub:
             hub.add_agent("bench", "admin")
             cold = asyncio.run(_time_first(hub.base_url, token))
+            loads = asyncio.run(_time_first(hub.base_url, token, "agents"))
+            held = asyncio.run(_time_first(hub.base_url, token, "moderation"))
             warm = asyncio.run(
                 _time_requests(
                     [(f"/api/v1/reports/{PANELS[i % len(PANELS)]}", {"range": "30d"})
@@ -209,6 +214,8 @@ def run(total: int, samples: int, data: str | None = None) -> list[Row]:
         Row(f"report p99 ({label})", _percentile(warm, 0.99) * 1000, "ms",
             _percentile(direct, 0.99) * 1000, "all six panels in turn"),
         Row(f"first report ({label})", cold * 1000, "ms", None, "rolls up 30 days"),
+        Row("first agents report", loads * 1000, "ms", None, "counts loads (then once a minute)"),
+        Row("first moderation report", held * 1000, "ms", None, "reads held comments (same)"),
         Row(f"roll up one day ({total // DAYS:,} msgs)", one_day * 1000, "ms"),
     ]  # fmt: skip
     if fill is not None:
