@@ -22,10 +22,12 @@ from storage.embedded import EmbeddedMongo, free_port
 
 
 @contextlib.contextmanager
-def database(on_disk: bool = True) -> Iterator[EmbeddedMongo]:
-    """A SecantusDB server for one benchmark, on disk like a real install."""
+def database(on_disk: bool = True, path: str | None = None) -> Iterator[EmbeddedMongo]:
+    """A SecantusDB server for one benchmark, on disk like a real install (in ``path``,
+    kept afterwards, when given: a large data set is then populated once)."""
     with tempfile.TemporaryDirectory(prefix="chorus-bench-") as tmp:
-        server = EmbeddedMongo(os.path.join(tmp, "db") if on_disk else ":memory:")
+        where = path or (os.path.join(tmp, "db") if on_disk else ":memory:")
+        server = EmbeddedMongo(where)
         server.start(timeout=60)
         try:
             yield server

@@ -31,6 +31,9 @@ class BotStore(StorageBoundary):
         self.ratings = mongo.collection("ratings")
         self.counter_flush_seconds = counter_flush_seconds
         self._unflushed: Counter[str] = Counter()
+        # External bot failures per (UTC day, channel, kind), which reports chart per day.
+        self.failures = mongo.collection("bot_webhook_failures")
+        self._failures: Counter[tuple[str, str, str]] = Counter()
         self._flusher: asyncio.Task[None] | None = None
         self.misses = mongo.collection("bot_misses")
         self._sessions: GroupCommit[UpdateOne, None] = GroupCommit(
@@ -64,12 +67,20 @@ class BotStore(StorageBoundary):
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
 
+    async def count_webhook_failure(self, channel: str, kind: str) -> None:
+        """One failed call of the external bot, counted on today's row (written with the
+        counters, about once a second)."""
+        self._failures[(utcnow().date().isoformat(), channel, kind)] += 1
+        await self.count("webhook_failures")
+        await self.count(f"webhook_failures.{kind}")
+
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.counter_flush_seconds)
         await self.flush_counters()
 
     async def flush_counters(self) -> None:
-        """Write the increments not written yet, in one command."""
+        """Write the increments not written yet, in one command (and the day's failures)."""
+        await self._flush_failures()
         pending, self._unflushed = self._unflushed, Counter()
         if not pending:
             return
@@ -83,6 +94,30 @@ class BotStore(StorageBoundary):
             )
         except Exception:
             self._unflushed.update(pending)  # written with the next flush
+            raise
+
+    async def _flush_failures(self) -> None:
+        pending, self._failures = self._failures, Counter()
+        if not pending:
+            return
+        try:
+            await self.failures.bulk_write(
+                [
+                    UpdateOne(
+                        # The id starts with the day, so a day's rows are one _id range.
+                        {"_id": f"{day}|{channel}|{kind}"},
+                        {
+                            "$inc": {"count": by},
+                            "$setOnInsert": {"day": day, "channel": channel, "kind": kind},
+                        },
+                        upsert=True,
+                    )
+                    for (day, channel, kind), by in pending.items()
+                ],
+                ordered=False,
+            )
+        except Exception:
+            self._failures.update(pending)  # written with the next flush
             raise
 
     async def counter_values(self) -> dict[str, int]:

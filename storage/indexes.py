@@ -190,6 +190,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("author.trust_key", ASCENDING), ("status", ASCENDING)], name="trust_status"),
         IndexModel([("address_hash", ASCENDING), ("created_at", DESCENDING)], name="address"),
         IndexModel([("created_at", ASCENDING)], name="created"),  # a day's verdicts, for reports
+        # The moderation queue's age in reports: held comments by when they came.
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created"),
     ],
     "ratings": [IndexModel([("at", ASCENDING)], name="recent")],
     # The bot's unanswered turns, read a day at a time by reports.

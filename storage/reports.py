@@ -12,13 +12,18 @@ when it is older than ``REFRESH``, until ``SETTLE`` after its day ended; from th
 is final and only read.
 
 Each row of a bucket is one (channel, agent) pair and keeps raw seconds for first
-response and resolution, so medians and p90s over any filter and range are exact.
+response and resolution, so medians and p90s over any filter and range are exact. They are
+stored packed (little-endian uint32 bytes): a month of a busy inbox is then a few hundred
+kilobytes read as 30 binary values, not hundreds of thousands of array elements.
+A bucket of an older ``VERSION`` is rolled up again when read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from array import array
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,6 +38,8 @@ REFRESH = timedelta(seconds=60)
 SETTLE = timedelta(days=2)
 HUMAN_STAGES = ("open", "assigned", "pending")
 UNANSWERED_PER_DAY = 50
+VERSION = 2
+PACKED = ("frt", "res")
 
 RowKey = tuple[str, str | None]
 
@@ -67,11 +74,12 @@ class ReportStore(StorageBoundary):
         self.ratings = mongo.collection("ratings")
         self.comments = mongo.collection("comments")
         self.misses = mongo.collection("bot_misses")
+        self.webhook_failures = mongo.collection("bot_webhook_failures")
         self._refreshing: dict[date, asyncio.Task[Document | None]] = {}
 
     async def buckets(self, first: date, last: date, now: datetime | None = None) -> list[Document]:
         """The buckets of ``first`` .. ``last`` (inclusive), rolling up stale ones."""
-        now = now or utcnow()
+        given, now = now, now or utcnow()
         ids = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
         stored = {
             doc["_id"]: doc
@@ -80,11 +88,13 @@ class ReportStore(StorageBoundary):
         result = []
         for day_id in ids:
             doc = stored.get(day_id)
-            if doc is None:
-                doc = await self.rollup(date.fromisoformat(day_id), now)
+            if doc is None or doc.get("version") != VERSION:
+                # Stamped when it is computed, not when the report was asked: a month rolled
+                # up in one report is otherwise stale (and rolled up again) at once.
+                doc = await self.rollup(date.fromisoformat(day_id), given)
             elif not doc["final"] and now - _aware(doc["computed_at"]) > REFRESH:
                 self._refresh_later(date.fromisoformat(day_id))
-            result.append(doc)
+            result.append(_unpacked(doc))
         return result
 
     def _refresh_later(self, day: date) -> None:
@@ -132,11 +142,13 @@ class ReportStore(StorageBoundary):
         await self._rated(span, row)
         doc: Document = {
             "_id": day.isoformat(),
+            "version": VERSION,
             "computed_at": now,
             "final": now >= start + timedelta(days=1) + SETTLE,
-            "rows": list(rows.values()),
+            "rows": [_packed(r) for r in rows.values()],
             "unanswered": await self._unanswered(span),
             "moderation": await self._moderation(span),
+            "webhook_failures": await self._webhook_failures(day),
         }
         await self.days.replace_one({"_id": doc["_id"]}, doc, upsert=True)
         return doc
@@ -207,20 +219,72 @@ class ReportStore(StorageBoundary):
         ]
 
     async def _moderation(self, span: Document) -> list[Document]:
-        counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        projection = {"status": 1, "decision.stage": 1, "decision.reason": 1}
+        counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        projection = {**_CHANNEL, "status": 1, "decision.stage": 1, "decision.reason": 1}
         async for doc in self.comments.find({"created_at": span}, projection):
             decision = doc.get("decision") or {}
             key = (
+                comment_channel(doc),
                 str(doc.get("status")),
                 str(decision.get("stage") or ""),
                 str(decision.get("reason") or ""),
             )
             counts[key] += 1
         return [
-            {"status": status, "stage": stage, "reason": reason, "count": n}
-            for (status, stage, reason), n in sorted(counts.items())
+            {"channel": channel, "status": status, "stage": stage, "reason": reason, "count": n}
+            for (channel, status, stage, reason), n in sorted(counts.items())
         ]
+
+    async def _webhook_failures(self, day: date) -> list[Document]:
+        """The external bot's failures of the day (``storage.bot``), per channel and kind."""
+        ids = {"$gte": f"{day.isoformat()}|", "$lt": f"{day.isoformat()}}}"}  # "}" follows "|"
+        cursor = self.webhook_failures.find({"_id": ids}, {"channel": 1, "kind": 1, "count": 1})
+        return [
+            {"channel": doc["channel"], "kind": doc["kind"], "count": int(doc["count"])}
+            async for doc in cursor
+        ]
+
+    async def held(self, first: date) -> list[Document]:
+        """Comments received since ``first`` that still wait for a moderator: their channel
+        and when they came (the queue's age, read on the status-then-time index)."""
+        span = {"$gte": day_start(first)}
+        projection = {**_CHANNEL, "created_at": 1}
+        return [
+            {"channel": comment_channel(doc), "created_at": _aware(doc["created_at"])}
+            async for doc in self.comments.find({"status": "held", "created_at": span}, projection)
+        ]
+
+
+_CHANNEL = {"source": 1, "external.channel": 1}
+
+
+def comment_channel(doc: Document) -> str:
+    """A comment's channel: a social post's platform, else its source (``web``)."""
+    return str((doc.get("external") or {}).get("channel") or doc.get("source") or "web")
+
+
+def _packed(row: Document) -> Document:
+    return {**row, **{key: _pack(row[key]) for key in PACKED}}
+
+
+def _unpacked(doc: Document) -> Document:
+    rows = [{**row, **{key: _unpack(row[key]) for key in PACKED}} for row in doc["rows"]]
+    return {**doc, "rows": rows}
+
+
+def _pack(values: list[int]) -> bytes:
+    packed = array("I", values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(data: bytes) -> list[int]:
+    values = array("I")
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
 
 
 def _seconds(delta: timedelta) -> int:

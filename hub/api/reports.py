@@ -8,11 +8,14 @@ their own conversations only. Figures come from daily buckets (``storage.reports
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Callable
-from datetime import date, timedelta
-from typing import Any, Literal
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -27,7 +30,10 @@ from hub.routing.states import stage_of
 from hub.runtime.events import InboxEvent
 from hub.state import HUB, MONGO
 from storage.agents import AgentStore
-from storage.reports import HUMAN_STAGES, ReportStore
+from storage.reports import HUMAN_STAGES, REFRESH, ReportStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_REPORT_DAYS = 92
 RANGES = {"today": 1, "7d": 7, "30d": 30}
@@ -36,6 +42,36 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_PATTERN = r"^[a-z_]{1,40}$"
 
 REPORTS = web.AppKey("report_store", ReportStore)
+
+
+class Snapshot(Generic[T]):
+    """A live figure's source read at most once a ``REFRESH`` period: agents' current loads
+    and the held comments. Both read every matching document (the embedded server fetches
+    each document an index finds, even to count or to find the oldest), so a report answers
+    with the last read and reads again behind."""
+
+    def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
+        self.read = read
+        self.value: T | None = None
+        self.read_at: datetime | None = None
+        self._again: asyncio.Task[None] | None = None
+
+    async def get(self, now: datetime) -> T:
+        if self.value is None or self.read_at is None:
+            self.value, self.read_at = await self.read(), now
+        elif now - self.read_at > REFRESH and (self._again is None or self._again.done()):
+            self._again = asyncio.get_running_loop().create_task(self._quiet_read(now))
+        return self.value
+
+    async def _quiet_read(self, now: datetime) -> None:
+        try:
+            self.value, self.read_at = await self.read(), now
+        except Exception:  # the next report tries again; this one has its answer
+            log.warning("report figure read failed", exc_info=True)
+
+
+LOADS = web.AppKey("report_loads", Snapshot[Counter[str]])
+HELD = web.AppKey("report_held", Snapshot[list[dict[str, Any]]])
 
 
 class ReportQuery(BaseModel):
@@ -167,14 +203,17 @@ async def _ratings(request: web.Request, buckets: Any, where: Any) -> Any:
 
 
 async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
-    return reports.moderation(buckets)
+    first, last = date.fromisoformat(buckets[0]["_id"]), date.fromisoformat(buckets[-1]["_id"])
+    now = utcnow()
+    held = [c for c in await request.app[HELD].get(now) if first <= c["created_at"].date() <= last]
+    return reports.moderation(buckets, where, held, now)
 
 
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
     listed = await AgentStore(request.app[MONGO]).list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
-    loads = dict(await request.app[ROUTER].loads())
-    return reports.agents(buckets, where, names, loads)
+    loads = await request.app[LOADS].get(utcnow())
+    return reports.agents(buckets, where, names, dict(loads))
 
 
 # name, figures, roles, summary, and the tables it answers (the ``table`` a CSV names)
@@ -197,8 +236,9 @@ PANELS: tuple[tuple[str, Figures, frozenset[str], str, tuple[str, ...]], ...] = 
         "bot",
         _bot,
         ADMIN_ONLY,
-        "Bot containment per day, handoff reasons, unanswered questions",
-        ("days", "handoff_reasons", "unanswered"),
+        "Bot containment and external bot webhook failures per day, handoff reasons,"
+        " unanswered questions",
+        ("days", "handoff_reasons", "unanswered", "webhook_failures"),
     ),
     (
         "ratings",
@@ -211,15 +251,16 @@ PANELS: tuple[tuple[str, Figures, frozenset[str], str, tuple[str, ...]], ...] = 
         "agents",
         _agents,
         ANY_ROLE,
-        "Agents: handled, median response and resolution, load",
+        "Agents: handled, median response and resolution, load (read at most once a minute)",
         ("agents",),
     ),
     (
         "moderation",
         _moderation,
         ADMIN_ONLY,
-        "Moderation verdicts per day, by stage and reason",
-        ("days", "by_reason"),
+        "Moderation verdicts per day, by stage and reason; the age of the range's comments"
+        " still held (oldest, median; the held comments read at most once a minute)",
+        ("days", "by_reason", "queue"),
     ),
 )
 
@@ -236,6 +277,8 @@ def panel_query(name: str, tables: tuple[str, ...]) -> type[ReportQuery]:
 def setup(app: web.Application) -> None:
     """The report store, its inbox listener and the report routes."""
     app[REPORTS] = store = ReportStore(app[MONGO])
+    app[LOADS] = Snapshot(lambda: app[ROUTER].loads())
+    app[HELD] = Snapshot(lambda: store.held(_days_before(utcnow().date(), MAX_REPORT_DAYS)))
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
 

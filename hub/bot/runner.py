@@ -211,8 +211,7 @@ class BotRunner:
                 "external bot failed; the built-in bot answers",
                 extra={"conversation_id": conversation.id, "failure": exc.kind},
             )
-            await self.store.count("webhook_failures")
-            await self.store.count(f"webhook_failures.{exc.kind}")
+            await self.store.count_webhook_failure(conversation.channel, exc.kind)
             return None
 
     async def _rate(self, conversation: Conversation, number: int, score: int) -> None:

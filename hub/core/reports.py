@@ -6,10 +6,12 @@ serve the JSON answer, the CSV download and the charts' table alternatives.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 Table = list[dict[str, Any]]
@@ -36,17 +38,21 @@ class ReportFilter:
 
 def percentile(values: Sequence[int], share: float) -> int | None:
     """Nearest-rank percentile (``share`` in 0..1); None for no values."""
-    if not values:
+    return _rank(sorted(values), share)
+
+
+def _rank(ordered: Sequence[int], share: float) -> int | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _timing(values: Sequence[int]) -> dict[str, Any]:
+    ordered = sorted(values)  # once for both figures: a month of a busy inbox is many values
     return {
-        "count": len(values),
-        "median_seconds": percentile(values, 0.5),
-        "p90_seconds": percentile(values, 0.9),
+        "count": len(ordered),
+        "median_seconds": _rank(ordered, 0.5),
+        "p90_seconds": _rank(ordered, 0.9),
     }
 
 
@@ -61,9 +67,10 @@ def _bin_label(lower: int, upper: int | None) -> str:
 
 def histogram(kind: str, values: Iterable[int]) -> Table:
     edges = (0, *BIN_EDGES)
-    counts = [0] * len(edges)
-    for value in values:
-        counts[sum(1 for edge in BIN_EDGES if value >= edge)] += 1
+    ordered = sorted(values)
+    # A bin holds the values from its edge up to the next one: positions in the sorted list.
+    starts = [0, *(bisect.bisect_left(ordered, edge) for edge in BIN_EDGES), len(ordered)]
+    counts = [starts[i + 1] - starts[i] for i in range(len(edges))]
     table = []
     for i, lower in enumerate(edges):
         upper = edges[i + 1] if i + 1 < len(edges) else None
@@ -122,8 +129,13 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
     days: Table = []
     reasons: Counter[str] = Counter()
     unanswered: Counter[str] = Counter()
+    failures: Table = []
     for bucket in buckets:
         rows = where.rows(bucket)
+        failed = Counter[str]()
+        for failure in bucket.get("webhook_failures", []):
+            if where.channel is None or failure["channel"] == where.channel:
+                failed[failure["kind"]] += failure["count"]
         resolved = sum(row["resolved"] for row in rows)
         contained = sum(row["contained"] for row in rows)
         handoffs = Counter[str]()
@@ -137,8 +149,12 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
                 "contained": contained,
                 "containment_rate": round(contained / resolved, 4) if resolved else None,
                 "handoffs": sum(handoffs.values()),
+                "webhook_failures": sum(failed.values()),
             }
         )
+        failures += [
+            {"day": bucket["_id"], "kind": kind, "count": n} for kind, n in sorted(failed.items())
+        ]
         for miss in bucket["unanswered"]:
             if where.channel is None or miss["channel"] == where.channel:
                 unanswered[miss["text"]] += miss["count"]
@@ -148,6 +164,7 @@ def bot(buckets: list[dict[str, Any]], where: ReportFilter) -> dict[str, Table]:
         "unanswered": [
             {"question": text, "count": n} for text, n in unanswered.most_common(UNANSWERED_TOP)
         ],
+        "webhook_failures": failures,
     }
 
 
@@ -219,12 +236,21 @@ def agents(
     return {"agents": table}
 
 
-def moderation(buckets: list[dict[str, Any]]) -> dict[str, Table]:
+def moderation(
+    buckets: list[dict[str, Any]],
+    where: ReportFilter,
+    held: Sequence[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Table]:
+    """Verdicts per day and by stage and reason, and the age of what still waits: ``held``
+    are the range's comments that wait for a moderator (their channel, when they came)."""
     days: Table = []
     reasons: Counter[tuple[str, str, str]] = Counter()
     for bucket in buckets:
         statuses: Counter[str] = Counter()
         for row in bucket["moderation"]:
+            if where.channel is not None and row.get("channel") != where.channel:
+                continue
             statuses[row["status"]] += row["count"]
             reasons[(row["status"], row["stage"], row["reason"])] += row["count"]
         days.append(
@@ -239,4 +265,14 @@ def moderation(buckets: list[dict[str, Any]]) -> dict[str, Table]:
         {"status": status, "stage": stage, "reason": reason, "count": n}
         for (status, stage, reason), n in sorted(reasons.items())
     ]
-    return {"days": days, "by_reason": by_reason}
+    ages = [
+        max(0, round((now - item["created_at"]).total_seconds()))
+        for item in held
+        if where.channel is None or item["channel"] == where.channel
+    ]
+    queue = {
+        "pending": len(ages),
+        "oldest_age_seconds": max(ages, default=None),
+        "median_age_seconds": percentile(ages, 0.5),
+    }
+    return {"days": days, "by_reason": by_reason, "queue": [queue]}

@@ -3,8 +3,9 @@
 Today (UTC, from ``base``): three web conversations and one Telegram one. Alice answers
 two (after 60 s and 600 s), Bob one (after 30 s) and the bot contains the Telegram one.
 The conversations carry ``first_reply_at`` and ``human_at`` as the report listener keeps them.
-Two are resolved, one of them reopened later; three ratings; comments of each verdict;
-two unanswered questions, one asked twice.
+Two are resolved, one of them reopened later; three ratings; comments of each verdict
+(three still held: web at ``base`` and ``base`` + 2 min, a Telegram post at ``base`` + 1 min);
+two unanswered questions, one asked twice; three external bot failures (two on the web).
 """
 
 from __future__ import annotations
@@ -119,8 +120,19 @@ async def seed_reports(db: Any, base: datetime, tag: str = "") -> None:
             _comment("approved", "classifier", "ok", at),
             _comment("held", "links", "too_many_links", at),
             _comment("rejected", "blocklist", "blocked_word", at),
+            _comment("held", "links", "too_many_links", at + timedelta(minutes=1), "telegram"),
+            _comment("held", "classifier", "spam", at + timedelta(minutes=2)),
         ]
     )
+    day = at.date().isoformat()
+    await db.bot_webhook_failures.insert_many(
+        [
+            {"_id": f"{day}|web|timeout|{tag}", "day": day, "channel": "web", "kind": "timeout",
+             "count": 2},
+            {"_id": f"{day}|telegram|http_status|{tag}", "day": day, "channel": "telegram",
+             "kind": "http_status", "count": 1},
+        ]
+    )  # fmt: skip
     await db.bot_misses.insert_many(
         [
             {
@@ -145,9 +157,11 @@ async def seed_reports(db: Any, base: datetime, tag: str = "") -> None:
     )
 
 
-def _comment(status: str, stage: str, reason: str, at: datetime) -> Any:
+def _comment(status: str, stage: str, reason: str, at: datetime, social: str = "") -> Any:
     return {
         "_id": str(ObjectId()),
+        "source": "social" if social else "web",
+        "external": {"channel": social, "message_id": str(ObjectId())} if social else None,
         "status": status,
         "text": "a comment",
         "created_at": at,

@@ -95,6 +95,7 @@ const PANELS = [
       { name: t("containment"), values: days.map((d) => (d.containment_rate === null ? null : Math.round(d.containment_rate * 1000) / 10)) },
     ]),
     barChart(t("handoffReasons"), reasons.map((r) => r.reason), [{ name: t("count"), values: reasons.map((r) => r.count) }]),
+    barChart(t("webhookFailures"), days.map((d) => short(d.day)), [{ name: t("webhookFailures"), values: days.map((d) => d.webhook_failures) }]),
   ] },
   { path: "ratings", title: "ratings", charts: ({ distribution, days }) => [
     barChart(t("distribution"), distribution.map((r) => `★${r.score}`), [{ name: t("count"), values: distribution.map((r) => r.count) }]),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from hub.api.reports import Snapshot
 from hub.domain import utcnow
+from storage.reports import REFRESH
 from tests.helpers.api import Client
 from tests.helpers.hub import bearer, wait_for
 from tests.helpers.report_seed import seed_reports
@@ -49,7 +52,12 @@ async def test_every_report_over_the_seeded_day(client: Client, db: Any) -> None
         "contained": 1,
         "containment_rate": 0.5,
         "handoffs": 3,
+        "webhook_failures": 3,
     }
+    assert bot["webhook_failures"] == [
+        {"day": day, "kind": "http_status", "count": 1},
+        {"day": day, "kind": "timeout", "count": 2},
+    ]
     assert bot["handoff_reasons"] == [
         {"reason": "customer_request", "count": 1},
         {"reason": "low_confidence", "count": 2},
@@ -65,7 +73,73 @@ async def test_every_report_over_the_seeded_day(client: Client, db: Any) -> None
     assert agents["alice"]["median_resolution_seconds"] == 3600
     assert agents["bob"]["median_first_response_seconds"] == 30
     moderation = await _tables(client, "moderation", admin)
-    assert moderation["days"] == [{"day": day, "approved": 2, "held": 1, "rejected": 1}]
+    assert moderation["days"] == [{"day": day, "approved": 2, "held": 3, "rejected": 1}]
+
+
+async def _queue(client: Client, headers: Any, **params: str) -> tuple[Any, datetime, datetime]:
+    before = utcnow()
+    tables = await _tables(client, "moderation", headers, **params)
+    return tables, before, utcnow()
+
+
+def _age_between(seconds: int, came: datetime, before: datetime, after: datetime) -> bool:
+    """An age in whole seconds, as of some moment between ``before`` and ``after``."""
+    low = max(0, round((before - came).total_seconds()))
+    return low <= seconds <= max(0, round((after - came).total_seconds()))
+
+
+async def test_moderation_queue_age_and_the_channel_filter(client: Client, db: Any) -> None:
+    await _seeded(db)
+    base = datetime.combine(utcnow().date(), time(), tzinfo=UTC)
+    admin = bearer(client, "root", role="admin")
+    tables, before, after = await _queue(client, admin)
+    [queue] = tables["queue"]
+    # Held: web at base and base + 2 min, Telegram at base + 1 min; the median is the middle.
+    assert queue["pending"] == 3
+    assert _age_between(queue["oldest_age_seconds"], base, before, after)
+    assert _age_between(queue["median_age_seconds"], base + timedelta(minutes=1), before, after)
+    web, before, after = await _queue(client, admin, channel="web")
+    assert web["queue"][0]["pending"] == 2
+    assert _age_between(web["queue"][0]["oldest_age_seconds"], base, before, after)
+    telegram, before, after = await _queue(client, admin, channel="telegram")
+    day = base.date().isoformat()
+    assert telegram["days"] == [{"day": day, "approved": 0, "held": 1, "rejected": 0}]
+    assert telegram["by_reason"] == [
+        {"status": "held", "stage": "links", "reason": "too_many_links", "count": 1}
+    ]
+    [only] = telegram["queue"]
+    assert only["pending"] == 1
+    assert _age_between(only["oldest_age_seconds"], base + timedelta(minutes=1), before, after)
+    assert only["median_age_seconds"] == only["oldest_age_seconds"]
+    slack = await _tables(client, "moderation", admin, channel="slack")
+    assert slack["queue"] == [
+        {"pending": 0, "oldest_age_seconds": None, "median_age_seconds": None}
+    ]
+
+
+async def test_webhook_failures_follow_the_channel_filter_and_download(
+    client: Client, db: Any
+) -> None:
+    await _seeded(db)
+    admin = bearer(client, "root", role="admin")
+    telegram = await _tables(client, "bot", admin, channel="telegram")
+    assert telegram["days"][0]["webhook_failures"] == 1
+    assert [(r["kind"], r["count"]) for r in telegram["webhook_failures"]] == [("http_status", 1)]
+    resp = await client.get(
+        "/api/v1/reports/bot",
+        params=TODAY | {"format": "csv", "table": "webhook_failures", "channel": "web"},
+        headers=admin,
+    )
+    assert resp.status == 200
+    rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert rows == [{"day": utcnow().date().isoformat(), "kind": "timeout", "count": "2"}]
+    resp = await client.get(
+        "/api/v1/reports/moderation",
+        params=TODAY | {"format": "csv", "table": "queue", "channel": "telegram"},
+        headers=admin,
+    )
+    [queue] = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert queue["pending"] == "1" and int(queue["oldest_age_seconds"]) >= 0
 
 
 async def test_channel_filter_and_agents_see_their_own(client: Client, db: Any) -> None:
@@ -204,3 +278,37 @@ async def test_a_stale_day_answers_at_once_and_is_rolled_up_behind(client: Clien
         return bool(again["days"][0]["new"] == 2)
 
     await wait_for(refreshed)
+
+
+async def test_a_bucket_of_an_older_format_is_rolled_up_again(client: Client, db: Any) -> None:
+    await _seeded(db)
+    day = utcnow().date().isoformat()
+    row = {"channel": "telegram", "agent": None, "new": 99, "reopened": 0, "frt": [], "res": []}
+    await db.report_days.insert_one(
+        {"_id": day, "computed_at": utcnow(), "final": True, "rows": [row], "moderation": []}
+    )
+    admin = bearer(client, "root", role="admin")
+    tables = await _tables(client, "conversations", admin, channel="telegram")
+    assert tables["days"] == [{"day": day, "channel": "telegram", "new": 1, "reopened": 0}]
+
+
+async def test_agents_loads_are_counted_at_most_once_a_refresh_period() -> None:
+    counted: list[int] = []
+
+    async def count() -> Counter[str]:
+        counted.append(1)
+        return Counter({"alice": len(counted)})
+
+    cache = Snapshot(count)
+    now = utcnow()
+    assert await cache.get(now) == {"alice": 1}
+    assert await cache.get(now + REFRESH) == {"alice": 1}  # within the period: no recount
+    assert len(counted) == 1
+    later = now + REFRESH + timedelta(seconds=1)
+    assert await cache.get(later) == {"alice": 1}  # the count it has, a recount behind
+
+    async def recounted() -> bool:
+        return await cache.get(later) == {"alice": 2}
+
+    await wait_for(recounted)
+    assert len(counted) == 2  # asked again while recounting: still one recount

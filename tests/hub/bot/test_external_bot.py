@@ -76,3 +76,8 @@ async def test_when_the_external_bot_fails_the_built_in_bot_answers_and_it_is_co
     counters = (await _stats(client))["counters"]
     assert counters["webhook_failures"] == 1
     assert counters[f"webhook_failures.{kind}"] == 1
+    admin = bearer(client, "root", role="admin")
+    resp = await client.get("/api/v1/reports/bot", params={"range": "today"}, headers=admin)
+    tables = (await resp.json())["tables"]
+    assert tables["days"][0]["webhook_failures"] == 1
+    assert [(r["kind"], r["count"]) for r in tables["webhook_failures"]] == [(kind, 1)]

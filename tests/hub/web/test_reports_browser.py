@@ -45,9 +45,22 @@ def _as_text(rows: list[dict[str, Any]]) -> list[list[str]]:
     return [[_js(v) for v in row.values()] for row in rows]
 
 
+def _assert_same_queue(on_screen: list[list[str]], rows: list[dict[str, Any]], opened: Any) -> None:
+    """The queue's ages grow with the clock: the page's (asked first) are the API's less at
+    most the seconds since the page was opened."""
+    [screen], [api] = on_screen, rows
+    assert screen[0] == str(api["pending"]) == "3"
+    slack = round((utcnow() - opened).total_seconds()) + 1
+    for cell, seconds in zip(
+        screen[1:], (api["oldest_age_seconds"], api["median_age_seconds"]), strict=True
+    ):
+        assert seconds - slack <= int(cell) <= seconds, (cell, seconds)
+
+
 async def test_every_panel_shows_the_api_numbers(
     browser: Browser, hub_url, agent, client, db
 ) -> None:
+    opened = utcnow()
     page = await _open_reports(browser, hub_url, agent, db)
     admin = bearer(client, "root", role="admin")
     for path in ("conversations", "response-times", "bot", "ratings", "agents", "moderation"):
@@ -61,15 +74,29 @@ async def test_every_panel_shows_the_api_numbers(
                 ]
             else:
                 on_screen = await _cells(page, f"{path}.{name}")
+            if (path, name) == ("moderation", "queue"):
+                _assert_same_queue(on_screen, rows, opened)
+                continue
             assert on_screen == _as_text(rows), (path, name)
         charts = page.locator(f"#report-{path} svg[role=img]")
         assert await charts.count() == (
-            0 if path == "agents" else 1 if path == "conversations" or path == "moderation" else 2
+            0
+            if path == "agents"
+            else 1
+            if path == "conversations" or path == "moderation"
+            else 3
+            if path == "bot"
+            else 2
         )
     unanswered = page.locator('table[data-table="bot.unanswered"]')
     await expect(unanswered).to_be_hidden()  # a closed "Table" disclosure under the charts
     await page.locator("#report-bot summary", has_text="unanswered").click()
     await expect(unanswered.locator("td").first).to_have_text("do you ship to mars?")
+    await page.locator("#report-bot summary", has_text="webhook failures").click()
+    failures = page.locator('table[data-table="bot.webhook_failures"] tbody tr')
+    await expect(failures).to_have_count(2)
+    chart = page.locator('#report-bot svg[aria-label="External bot webhook failures"]')
+    await expect(chart).to_have_count(1)
 
 
 async def test_a_panel_downloads_its_table_as_csv(
@@ -87,7 +114,7 @@ async def test_a_panel_downloads_its_table_as_csv(
         headers=admin,
     )
     assert saved == await resp.text()
-    assert saved.splitlines()[1].endswith(",2,1,1")
+    assert saved.splitlines()[1].endswith(",2,3,1")
 
 
 async def test_the_page_reads_in_chinese(browser: Browser, hub_url, agent, db) -> None:
