@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -238,6 +238,12 @@ def setup(app: web.Application) -> None:
     app[REPORTS] = store = ReportStore(app[MONGO])
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
+
+    async def close_store(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(close_store)
 
 
 class ReportListener:
