@@ -16,6 +16,7 @@ import pytest
 from hub.bot.service import ROUTER
 from hub.domain import Author, InboundMessage
 from hub.errors import BadRequest, ConversationChanged
+from hub.events import InboxEvent
 from hub.routing.states import InvalidTransition
 from hub.state import HUB
 from tests.helpers.commands import COMMANDS
@@ -136,3 +137,19 @@ async def test_a_change_that_cannot_be_written_fails_for_its_caller_only(
     for result in stored[1:]:
         doc = await db.conversations.find_one({"_id": result.conversation.id})
         assert doc["status"] == "open"
+
+
+async def test_messages_stored_before_a_handoff_without_the_bot_cost_nothing_after_it(
+    client: Any, db: Any
+) -> None:
+    hub, router = client.app[HUB], client.app[ROUTER]
+    (first,) = await hub.writer.store_batch([_customer(1)])
+    event = InboxEvent("message", first.conversation, first.message, new_conversation=True)
+    await router.hand_off_without_bot(event)
+    # A burst's later messages were stored before the handoff: their events say "bot".
+    with COMMANDS.recording(db.name):
+        for _ in range(3):
+            await router.hand_off_without_bot(event)
+    assert [c for c in COMMANDS.commands if c[1] == "conversations"] == []
+    doc = await db.conversations.find_one({"_id": first.conversation.id})
+    assert (doc["status"], doc["handoff_reason"]) == ("open", "bot_disabled")
