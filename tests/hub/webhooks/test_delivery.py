@@ -132,8 +132,13 @@ async def test_nothing_is_lost_across_a_restart_mid_retry(
 
     (event,) = await wait_for(delivered, within=15)
     assert event["data"]["message"]["text"] == "before the restart"
-    doc = await db.webhook_deliveries.find_one({})
-    assert doc["delivery"]["status"] == "sent"
+
+    async def recorded() -> Any:  # the outcome is written after the receiver answered
+        doc = await db.webhook_deliveries.find_one({})
+        return doc["delivery"]["status"] == "sent"
+
+    await wait_for(recorded)
+    assert await db.webhook_deliveries.count_documents({}) == 1
     await second.close()
 
 
