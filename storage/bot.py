@@ -39,6 +39,11 @@ class BotStore(StorageBoundary):
         self._sessions: GroupCommit[UpdateOne, None] = GroupCommit(
             self._write_sessions, name="bot sessions"
         )
+        # Misses of concurrent turns (a burst of newcomers the bot cannot answer) share
+        # one insert.
+        self._misses: GroupCommit[Document, None] = GroupCommit(
+            self._insert_misses, name="bot misses"
+        )
 
     async def legacy_session(self, conversation_id: str) -> Document | None:
         return await self.legacy_sessions.find_one({"_id": conversation_id})
@@ -59,6 +64,7 @@ class BotStore(StorageBoundary):
     async def close(self) -> None:
         """Write pending counters and stop the session writer."""
         await self._sessions.close()
+        await self._misses.close()
         await self.flush_counters()
 
     async def count(self, name: str, by: int = 1) -> None:
@@ -146,7 +152,7 @@ class BotStore(StorageBoundary):
 
     async def record_miss(self, conversation_id: str, channel: str, text: str) -> None:
         """A question the bot had no answer for (what the knowledge base is missing)."""
-        await self.misses.insert_one(
+        await self._misses.submit(
             {
                 "conversation_id": conversation_id,
                 "channel": channel,
@@ -154,3 +160,7 @@ class BotStore(StorageBoundary):
                 "at": utcnow(),
             }
         )
+
+    async def _insert_misses(self, docs: Sequence[Document]) -> list[None]:
+        await self.misses.insert_many(list(docs), ordered=False)
+        return [None] * len(docs)

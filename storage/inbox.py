@@ -55,6 +55,24 @@ def _updated_event(doc: Document, text: str, deleted_at: datetime | None = None)
     )
 
 
+def conversation_update(
+    changes: Mapping[str, Any], now: datetime, current: Conversation | None
+) -> Document:
+    """The update applying ``changes`` at ``now``: each changed field's time is kept in
+    ``changed_at``; a resolved conversation gives up its ``open_key``, and ``current``, when
+    known, gives it back on another status change (setting the key it has is a no-op)."""
+    stamps = {f"changed_at.{field}": now for field in changes}
+    update: Document = {"$set": {**changes, **stamps, "updated_at": now}}
+    if changes.get("status") == "resolved":
+        update["$unset"] = {"open_key": ""}
+        update["$set"]["resolved_at"] = now
+    elif "status" in changes and current is not None:
+        update["$set"]["open_key"] = open_key(
+            current.contact_id, current.channel, current.thread_key
+        )
+    return update
+
+
 def identity_key(channel: str, external_id: str) -> str:
     return f"{channel}:{external_id}"
 
@@ -279,23 +297,13 @@ class InboxStore(StorageBoundary):
         still have those values.
         ``events`` are the webhook events the change owes, recorded by the same write.
         """
-        now = utcnow()
-        stamps = {f"changed_at.{field}": now for field in changes}
-        update: Document = {"$set": {**changes, **stamps, "updated_at": now}}
+        update = conversation_update(changes, utcnow(), current)
         match: Document = {**(expect or {}), "_id": conversation_id}
         if unless_changed_after is not None:
             match["$nor"] = [
                 {f"changed_at.{field}": {"$gt": unless_changed_after}} for field in changes
             ]
-        if changes.get("status") == "resolved":
-            update["$unset"] = {"open_key": ""}
-            update["$set"]["resolved_at"] = update["$set"]["updated_at"]
-        elif "status" in changes and current is not None:
-            # Setting the key it already has is a no-op; a resolved one gets it back.
-            update["$set"]["open_key"] = open_key(
-                current.contact_id, current.channel, current.thread_key
-            )
-        elif "status" in changes:
+        if "status" in changes and changes["status"] != "resolved" and current is None:
             doc = await self.conversations.find_one({"_id": conversation_id})
             if doc is None:
                 return None

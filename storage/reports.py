@@ -31,6 +31,7 @@ from typing import Any
 from hub.domain import utcnow
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
+from storage.report_times import ConversationTimes
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class ReportStore(StorageBoundary):
         self.misses = mongo.collection("bot_misses")
         self.webhook_failures = mongo.collection("bot_webhook_failures")
         self._refreshing: dict[date, asyncio.Task[Document | None]] = {}
+        self.times = ConversationTimes(mongo)
 
     async def buckets(self, first: date, last: date, now: datetime | None = None) -> list[Document]:
         """The buckets of ``first`` .. ``last`` (inclusive), rolling up stale ones."""
@@ -159,17 +161,14 @@ class ReportStore(StorageBoundary):
 
     async def note_first_reply(self, conversation_id: str, at: datetime) -> None:
         """Keep a conversation's first public agent reply time (the first one only)."""
-        await self.conversations.update_one(
-            {"_id": conversation_id, "first_reply_at": {"$exists": False}},
-            {"$set": {"first_reply_at": at}},
-        )
+        await self.times.note("first_reply_at", conversation_id, at)
 
     async def note_human(self, conversation_id: str, at: datetime) -> None:
         """Keep when a person first held the conversation (the bot did not contain it)."""
-        await self.conversations.update_one(
-            {"_id": conversation_id, "human_at": {"$exists": False}},
-            {"$set": {"human_at": at}},
-        )
+        await self.times.note("human_at", conversation_id, at)
+
+    async def close(self) -> None:
+        await self.times.close()
 
     async def _channels(self, conversation_ids: set[str]) -> dict[str, Document]:
         if not conversation_ids:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymongo import UpdateOne
+
 from hub.domain import Author, Conversation, new_id, utcnow
 from storage.errors import StorageBoundary
 from storage.mongo import Document, MongoStore
@@ -127,22 +129,34 @@ class WebhookJournal(StorageBoundary):
         return await cursor.to_list()
 
     async def settle(self, doc: Document, collection: str) -> None:
-        """Forget the entries of ``doc`` (as read), whose deliveries are stored: one write
-        unless the document owed more since; the marker goes when none is left."""
-        docs = self.collections[collection]
-        doc_id = doc["_id"]
-        event_ids = [entry["id"] for entry in doc.get(OWED) or []]
-        # Entries are only ever appended: same count and same last id is the list read.
-        unchanged: Document = {"_id": doc_id, OWED: {"$size": len(event_ids)}}
-        if event_ids:
-            unchanged[f"{OWED}.{len(event_ids) - 1}.id"] = event_ids[-1]
-        done = await docs.update_one(unchanged, {"$unset": {OWED: "", OWED_AT: ""}})
-        if done.matched_count:
+        """Forget the entries of ``doc`` (as read), whose deliveries are stored."""
+        await self.settle_many([doc], collection)
+
+    async def settle_many(self, docs: Sequence[Document], collection: str) -> None:
+        """Forget the entries of ``docs`` (as read), whose deliveries are stored: one bulk
+        write unless some document owed more since; the marker goes when none is left."""
+        if not docs:
             return
-        await docs.update_one({"_id": doc_id}, {"$pull": {OWED: {"id": {"$in": event_ids}}}})
-        await docs.update_one(
-            {"_id": doc_id, OWED: {"$size": 0}}, {"$unset": {OWED: "", OWED_AT: ""}}
-        )
+        target = self.collections[collection]
+        read = [(doc["_id"], [entry["id"] for entry in doc.get(OWED) or []]) for doc in docs]
+        unset = {"$unset": {OWED: "", OWED_AT: ""}}
+        settled = []
+        for doc_id, event_ids in read:
+            # Entries are only ever appended: same count and same last id is the list read.
+            unchanged: Document = {"_id": doc_id, OWED: {"$size": len(event_ids)}}
+            if event_ids:
+                unchanged[f"{OWED}.{len(event_ids) - 1}.id"] = event_ids[-1]
+            settled.append(UpdateOne(unchanged, unset))
+        done = await target.bulk_write(settled, ordered=False)
+        if done.matched_count == len(settled):
+            return
+        # Some owe more since: pull what was read (nothing is left to pull from those
+        # settled above) and drop the marker of those left with none, in that order.
+        pulls: list[UpdateOne] = []
+        for doc_id, event_ids in read:
+            pulls.append(UpdateOne({"_id": doc_id}, {"$pull": {OWED: {"id": {"$in": event_ids}}}}))
+            pulls.append(UpdateOne({"_id": doc_id, OWED: {"$size": 0}}, unset))
+        await target.bulk_write(pulls, ordered=True)
 
     async def by_ids(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
         if not ids:

@@ -26,6 +26,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.web.config import WebChatConfig
 from adapters.web.frames import (
+    ClientFrame,
     ContactFrame,
     FrameError,
     HelloFrame,
@@ -64,6 +65,8 @@ CLOSE_SERVICE_RESTART = 1012
 UPLOAD_PATH = "/chat/uploads"
 # The most a socket buffers for one message (README, web chat protocol).
 MAX_MESSAGE_BYTES = 1_048_576
+# Messages of one socket stored at once (more wait for the oldest to be acknowledged).
+MAX_IN_FLIGHT = 32
 
 # What each refused frame counts as in ``chorus_webhook_rejections_total``.
 _REJECTION_CAUSES: dict[str, RejectionCause] = {
@@ -123,6 +126,24 @@ class CustomerSocket(SendQueue):
         # Clear while a frame is being handled, so a drain can wait for its ack.
         self.idle = asyncio.Event()
         self.idle.set()
+        # Messages being stored, in arrival order; their acks follow in that order.
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.add(task)
+        task.add_done_callback(self._landed)
+
+    def _landed(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("web chat message failed", exc_info=task.exception())
+        if not self.in_flight:
+            self.idle.set()
+
+    async def settled(self) -> None:
+        """Wait until every message in flight is stored and acknowledged (or refused)."""
+        while self.in_flight:
+            await asyncio.wait(set(self.in_flight))
 
     async def close_for_restart(self) -> None:
         """Finish the frame in hand, write everything queued, then ask for a reconnect."""
@@ -327,17 +348,15 @@ class WebChatAdapter:
                     continue  # not acknowledged: the client resends it after reconnecting
                 if msg.type == WSMsgType.TEXT:
                     sock.idle.clear()
-                    try:
-                        with log_context(trace_id=new_trace_id()):
-                            await self._on_text(sock, msg.data)
-                    finally:
-                        sock.idle.set()
+                    with log_context(trace_id=new_trace_id()):
+                        await self._take_text(sock, msg.data)
                 elif msg.type == WSMsgType.BINARY:
                     self.hub.metrics.rejected("web", "parse")
                     sock.push(error_frame("unsupported_frame", "send text frames"))
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
+            await sock.settled()  # the messages in flight are stored and acknowledged
             self.hub.metrics.socket_closed("customer")
             self._forget(sock)
             sock.writer.cancel()
@@ -354,9 +373,34 @@ class WebChatAdapter:
                 if not peers:
                     del self.sockets[sock.visitor_id]
 
-    async def _on_text(self, sock: CustomerSocket, data: str) -> None:
+    async def _take_text(self, sock: CustomerSocket, data: str) -> None:
+        """Handle one text frame. A plain message does not wait for the ones before it to
+        be stored: its write joins theirs (it is queued in arrival order, before anything
+        here can suspend), so a visitor's fast messages share batches instead of each
+        waiting a whole write. Any other frame waits for the messages in flight first."""
+        frame: ClientFrame | None
         try:
             frame = parse_frame(data, self.config.max_frame_bytes)
+        except FrameError:
+            frame = None  # refused below, in order with the rest
+        if isinstance(frame, MessageFrame) and not frame.attachments:
+            if len(sock.in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(sock.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.get_running_loop().create_task(self._on_text(sock, data, frame))
+            sock.track(task)
+            return
+        await sock.settled()
+        try:
+            await self._on_text(sock, data, frame)
+        finally:
+            if not sock.in_flight:
+                sock.idle.set()
+
+    async def _on_text(
+        self, sock: CustomerSocket, data: str, parsed: ClientFrame | None = None
+    ) -> None:
+        try:
+            frame = parsed if parsed is not None else parse_frame(data, self.config.max_frame_bytes)
             if isinstance(frame, HelloFrame):
                 await self._on_hello(sock, frame)
             elif isinstance(frame, MessageFrame):

@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
@@ -281,6 +281,12 @@ def setup(app: web.Application) -> None:
     app[HELD] = Snapshot(lambda: store.held(_days_before(utcnow().date(), MAX_REPORT_DAYS)))
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
+
+    async def close_store(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(close_store)
 
 
 class ReportListener:

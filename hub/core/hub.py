@@ -39,6 +39,7 @@ from hub.runtime.metrics import HubMetrics
 from hub.runtime.presence import Presence, PresenceSignal
 from storage.agents import AgentStore
 from storage.channel_state import ChannelStateStore
+from storage.conditional_updates import ConditionalUpdates
 from storage.filters import ConversationFilter, MessageFilter
 from storage.group_commit import GroupCommit
 from storage.inbox import InboxStore
@@ -97,6 +98,8 @@ class Hub:
         self.reply_reads: GroupCommit[str, Conversation | None] = GroupCommit(
             self._read_conversations, max_batch=ingest_batch, name="reply reads"
         )
+        # Changes made from an event's conversation (handoffs) share bulk updates.
+        self.conditional = ConditionalUpdates(store, max_batch=ingest_batch)
         # Conversations this process is replying in, noted before the insert: the change
         # stream may bring a reply back before ``reply`` returns, and its pusher needs only
         # the recipient, which never changes, so it need not read the conversation again.
@@ -126,6 +129,7 @@ class Hub:
         """Stop the group-commit writers (recency updates still pending are written)."""
         await self.reply_reads.close()
         await self.replies.close()
+        await self.conditional.close()
         await self.writer.close()
 
     def subscribe(self, listener: Listener) -> None:
@@ -369,21 +373,20 @@ class Hub:
         assignee are still its own (``ConversationChanged`` otherwise)."""
         if previous is None:
             previous = await self.require_conversation(conversation_id)
-        expect = (
-            {"status": previous.status, "assignee": previous.assignee} if expect_routing else None
-        )
+        events = transition_owed(previous, changes, actor, reason)
         try:
-            updated = await self.store.update_conversation(
-                conversation_id,
-                changes,
-                current=previous,
-                expect=expect,
-                events=transition_owed(previous, changes, actor, reason),
-            )
-        except ValueError as exc:
+            if expect_routing:
+                # Concurrent ones share a bulk update; the result is ``previous`` changed.
+                expect = {"status": previous.status, "assignee": previous.assignee}
+                updated = await self.conditional.apply(previous, changes, expect, events)
+                if updated is None:
+                    raise ConversationChanged(f"conversation {conversation_id} changed meanwhile")
+            else:
+                updated = await self.store.update_conversation(
+                    conversation_id, changes, current=previous, events=events
+                )
+        except ValueError as exc:  # another active conversation holds the thread
             raise BadRequest(str(exc), code="conversation_conflict") from exc
-        if updated is None and expect is not None:
-            raise ConversationChanged(f"conversation {conversation_id} changed meanwhile")
         if updated is None:
             raise NotFound(f"conversation {conversation_id} not found")
         self.events.publish(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from hub.config.model import AssignmentConfig
@@ -36,6 +37,7 @@ from storage.webhook_journal import transition_owed
 log = logging.getLogger(__name__)
 
 QUEUE_BATCH = 200
+HANDED_OFF_REMEMBERED = 10_000
 BOT_DISABLED = Author(kind="bot", id="bot", name="")
 
 
@@ -81,6 +83,9 @@ class Router:
         self.config = config
         self._lock = asyncio.Lock()
         self._handing_off: set[str] = set()
+        # When this process handed each conversation off (without the bot): messages of a
+        # burst stored before that carry the conversation still in ``bot``.
+        self._handed_off: OrderedDict[str, datetime] = OrderedDict()
         self._next_pass: asyncio.Future[int] | None = None
         # A failed check (a bug, the database away) is retried; assignment never stops.
         self._loop = BackgroundLoop(
@@ -180,17 +185,25 @@ class Router:
         message = event.message
         if event.kind != "message" or message is None or message.direction != "inbound":
             return
-        if event.conversation.status != "bot" or event.conversation.id in self._handing_off:
+        conversation = event.conversation
+        if conversation.status != "bot" or conversation.id in self._handing_off:
             return  # a burst's later messages find the first one's handoff under way
-        self._handing_off.add(event.conversation.id)
+        handed = self._handed_off.get(conversation.id)
+        if handed is not None and conversation.updated_at <= handed:
+            return  # read before this process handed it off: nothing to do again
+        self._handing_off.add(conversation.id)
         try:
-            await self.handoff(
-                event.conversation.id, "bot_disabled", BOT_DISABLED, seen=event.conversation
+            updated = await self.handoff(
+                conversation.id, "bot_disabled", BOT_DISABLED, seen=conversation
             )
         except InvalidTransition:
             return  # an earlier message already handed it off
         finally:
-            self._handing_off.discard(event.conversation.id)
+            self._handing_off.discard(conversation.id)
+        self._handed_off[conversation.id] = updated.updated_at
+        self._handed_off.move_to_end(conversation.id)
+        while len(self._handed_off) > HANDED_OFF_REMEMBERED:
+            self._handed_off.popitem(last=False)
 
     async def claim(self, conversation_id: str, agent_id: str, actor: Author) -> Conversation:
         """A manual assignment: it wins over the policy and over capacity."""

@@ -88,6 +88,11 @@ class WebhookEvents:
         for collection in JOURNALED:
             docs = await self.journal.owing(collection, limit)
             seen += len(docs)
+            if not endpoints:  # nobody wants them: forgotten unread, in one write
+                for doc in docs:
+                    self._conversations.pop(doc["_id"], None)
+                await self.journal.settle_many(docs, collection)
+                continue
             owners: dict[str, Conversation] = {}
             if collection == "messages":
                 owners = await self._owners(docs)
@@ -97,7 +102,7 @@ class WebhookEvents:
                     data = self._event_data(collection, doc, entry, owners.get(doc["_id"]))
                     if data is not None:
                         await self._owe(entry, data, endpoints)
-                await self.journal.settle(doc, collection)
+            await self.journal.settle_many(docs, collection)
         return seen
 
     async def _owners(self, messages: list[Document]) -> dict[str, Conversation]:

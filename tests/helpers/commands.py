@@ -15,16 +15,24 @@ class CommandLog(monitoring.CommandListener):
     def __init__(self) -> None:
         self.database: str | None = None
         self.commands: list[tuple[str, str, dict[str, Any]]] = []
+        # Starts and ends in the order seen, to tell commands in flight together.
+        self.timeline: list[tuple[str, str, str]] = []
+        self._running: dict[int, tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if self.database is None or event.database_name != self.database:
             return
         name = event.command_name
         target = event.command.get(name)
-        self.commands.append((name, target if isinstance(target, str) else "", event.command))
+        target = target if isinstance(target, str) else ""
+        self.commands.append((name, target, event.command))
+        self._running[event.request_id] = (name, target)
+        self.timeline.append(("started", name, target))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        begun = self._running.pop(event.request_id, None)
+        if begun is not None:
+            self.timeline.append(("succeeded", *begun))
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
@@ -32,6 +40,7 @@ class CommandLog(monitoring.CommandListener):
     @contextlib.contextmanager
     def recording(self, database: str) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
         self.commands, self.database = [], database
+        self.timeline, self._running = [], {}
         try:
             yield self.commands
         finally:

@@ -360,3 +360,19 @@ async def test_handoffs_arriving_during_an_assignment_pass_share_the_next(
     # One pass, started after all of them arrived, serves them all (the periodic routing
     # check, started with the hub, may run one of its own meanwhile).
     assert COMMANDS.count("find", "agents") <= 2, COMMANDS.commands
+
+
+async def test_a_returning_contacts_conversation_is_read_beside_the_contact(
+    client: Any, db: Any
+) -> None:
+    hub = client.app[HUB]
+    (first,) = await hub.writer.store_batch([_newcomer(1)])
+    again = _newcomer(1).model_copy(update={"external_id": "again"})
+    with COMMANDS.recording(db.name):
+        (second,) = await hub.writer.store_batch([again])
+    assert second.conversation.id == first.conversation.id and not second.new_conversation
+    timeline = COMMANDS.timeline
+    conversation_read = timeline.index(("started", "find", "conversations"))
+    contact_read_done = timeline.index(("succeeded", "find", "contacts"))
+    assert conversation_read < contact_read_done, timeline  # one round trip for both
+    assert COMMANDS.count("find", "conversations") == 1
