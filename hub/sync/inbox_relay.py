@@ -10,7 +10,8 @@ socket gets each change once, in commit order per conversation. The feed applies
 visibility rule (``hub.access.visibility``) to both alike.
 
 When the stream fails it resumes after the last change read; when that position is gone
-every socket is closed with 1013 and the inbox reloads its list. With ``sync.fanout:
+every socket is closed with 1013 (as one that falls behind), so its client reads the
+list again. With ``sync.fanout:
 local`` (one process, or a server without change streams) nothing is watched.
 """
 
@@ -98,6 +99,10 @@ class InboxRelay:
 
     async def stop(self) -> None:
         await self._loop.stop()
+
+    def resume(self) -> None:
+        """Watch again after ``stop``, from the last change read (as after a failure)."""
+        self._loop.start()
 
     async def on_local(self, event: InboxEvent) -> None:
         """An event of this process: shown unless the stream showed the change already."""
