@@ -122,8 +122,10 @@ class InboxRelay:
     @staticmethod
     def _sighting(seen: Bounded, key: str, version: str, path: str) -> bool:
         before = seen.get(key)
-        if before is not None and before[0] == version and before[1] != path:
-            seen.put(key, (version, BOTH))  # each path has seen it: any repeat is old news
+        if before is not None and before[0] == version and STREAM in (path, before[1]):
+            # Shown already: by the other path, or by the stream (an update that left what
+            # the inbox shows as it was); any further repeat is old news.
+            seen.put(key, (version, BOTH))
             return False
         seen.put(key, (version, path))
         return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hub.config.model import ChorusConfig
+from hub.domain import Attachment
 from hub.state import HUB, MONGO
 from hub.sync.inbox_relay import InboxRelay
 from storage.inbox_stream import InboxStream
@@ -86,3 +87,32 @@ async def test_a_message_from_another_instance_costs_one_read_at_most(
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_edits_files_and_conversation_changes_of_another_instance(
+    make_client, config, db
+) -> None:
+    writer = await make_client(config)
+    reader = await make_client(config)
+    relay, feed = await _relay(reader, config)
+    await customer_says(writer, "ada", "helo")
+    [stored] = await wait_for(lambda: _stored(db, 1))
+    doc = await db.messages.find_one({"_id": stored})
+    store = writer.app[HUB].store
+    await store.update_conversation(doc["conversation_id"], {"labels": ["vip"]})
+    await store.update_conversation(doc["conversation_id"], {"priority": 0})  # shows nothing new
+    await store.edit_message("web", doc["external_id"], "hello", {})
+    await store.set_attachment(stored, 0, Attachment(kind="image", name="cat.png"))
+    await customer_says(writer, "ada", "later")  # stored after them all
+    await wait_for(lambda: _async(len(feed.messages()) == 2))
+    await relay.stop()
+    kinds = [(e.kind, e.message.text if e.message else e.conversation.labels) for e in feed.events]
+    assert kinds == [
+        ("message", "helo"),
+        ("conversation", ()),  # the bot is off: the hub moved it to the open queue
+        ("conversation", ("vip",)),
+        ("message_updated", "hello"),
+        ("message_files", "hello"),
+        ("message", "later"),
+    ]
+    assert feed.events[4].message.attachments[0].name == "cat.png"
