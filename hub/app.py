@@ -56,7 +56,7 @@ from hub.runtime.events import EventBus
 from hub.runtime.metrics import HubMetrics
 from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
 from hub.sync import fanout as sync_fanout
-from hub.sync import presence_relay
+from hub.sync import inbox_relay, presence_relay
 from hub.web import pages as inbox_web
 from hub.web.live import AgentFeed
 from hub.web.security import security_middleware
@@ -123,6 +123,7 @@ FEATURES: tuple[Feature, ...] = (
     openapi_api,
     sync_fanout,
     presence_relay,
+    inbox_relay,
     bot_service,
     archive_schedule,
     retention,
@@ -203,7 +204,6 @@ def create_app(config: ChorusConfig) -> web.Application:
         session_active=SessionStore(mongo, config.sessions.refresh_ttl_seconds).is_live,
         session_check_seconds=config.web.agent_session_check_seconds,
     )
-    hub.subscribe(feed.on_event)
     app[API_ROUTES] = api = ApiRoutes()
     app.middlewares.extend(middlewares(config, api))
 

@@ -160,9 +160,10 @@ class AgentFeed:
             if session is not None and sock.session == session and sock.watcher is not None:
                 sock.watcher.wake()
 
-    async def close_all(self) -> None:
+    async def close_all(self, code: int = 1012, message: bytes = b"restarting") -> None:
+        """Close every socket (1012 on restart; 1013 when the inbox must reload its list)."""
         for sock in list(self.sockets):
-            await sock.ws.close(code=1012, message=b"restarting")
+            await sock.ws.close(code=code, message=message)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = CheckedWebSocketResponse(heartbeat=self.heartbeat, max_msg_size=65_536)

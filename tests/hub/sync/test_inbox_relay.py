@@ -1,0 +1,118 @@
+"""The inbox relay's stream: it resumes after the last change read, a lost position
+makes the inboxes reload, and each change costs few database commands."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hub.config.model import ChorusConfig
+from hub.domain import Attachment
+from hub.state import HUB, MONGO
+from hub.sync.inbox_relay import InboxRelay
+from storage.inbox_stream import InboxStream
+from tests.helpers.commands import COMMANDS
+from tests.helpers.hub import wait_for
+from tests.helpers.live import RecordingFeed
+from tests.helpers.sync import customer_says
+
+
+async def _relay(client, config: ChorusConfig) -> tuple[InboxRelay, RecordingFeed]:
+    feed = RecordingFeed(config)
+    relay = InboxRelay(feed, client.app[HUB], InboxStream(client.app[MONGO]))
+    await relay.start()
+    return relay, feed
+
+
+async def _stored(db, n: int) -> list[str]:
+    docs = await db.messages.find({"direction": "inbound"}).sort("_id", 1).to_list()
+    return [d["_id"] for d in docs] if len(docs) >= n else []
+
+
+async def test_after_a_stop_it_resumes_where_it_stopped(make_client, config, db) -> None:
+    client = await make_client(config)
+    relay, feed = await _relay(client, config)
+    await customer_says(client, "ada", "one")
+    await wait_for(lambda: _async(len(feed.messages()) == 1))
+    await relay.stop()
+    await customer_says(client, "ada", "two")  # while nothing reads the stream
+    await customer_says(client, "bea", "three")
+    relay.resume()
+    await wait_for(lambda: _async(len(feed.messages()) == 3))
+    await relay.stop()
+    assert feed.messages() == await _stored(db, 3)  # each once, in commit order
+    assert feed.closed == []
+
+
+async def test_a_lost_position_closes_the_sockets_so_inboxes_reload(
+    make_client, config: ChorusConfig, short_history_server
+) -> None:
+    short = config.model_copy(deep=True)
+    short.mongo.uri = short_history_server.uri
+    client = await make_client(short)
+    relay, feed = await _relay(client, short)
+    await customer_says(client, "fay", "first")
+    await wait_for(lambda: _async(len(feed.messages()) == 1))
+    await relay.stop()
+    for n in range(30):
+        await customer_says(client, "fay", f"flood {n}")
+    await client.app[MONGO].client.admin.command("secantusAdmin.pruneOplog")
+    relay.resume()
+    await wait_for(lambda: _async(feed.closed == [(1013, b"reload")]))
+    await customer_says(client, "gus", "after")  # watched again, from now
+    await wait_for(lambda: _async(len(feed.messages()) == 2))
+    await relay.stop()
+    [first, after] = [e.message for e in feed.events if e.kind == "message" and e.message]
+    assert (first.text, after.text) == ("first", "after")
+
+
+async def test_a_message_from_another_instance_costs_one_read_at_most(
+    make_client, config, db
+) -> None:
+    writer = await make_client(config)  # instance A; the relay below is instance B's
+    reader = await make_client(config)
+    relay, feed = await _relay(reader, config)
+    await customer_says(writer, "ada", "warm up")  # B learns the conversation
+    await wait_for(lambda: _async(len(feed.messages()) == 1))
+    with COMMANDS.recording(db.name) as commands:
+        await customer_says(writer, "ada", "counted")
+        await wait_for(lambda: _async(len(feed.messages()) == 2))
+    await relay.stop()
+    # B reads its conversation from the stream, not the collection; the change itself
+    # arrives on getMores the stream sends anyway (one per batch, or per 0.5 s idle).
+    assert COMMANDS.reads_by_id("conversations") == 0
+    opened = [c for n, _, c in commands if n == "aggregate" and "$changeStream" in c["pipeline"][0]]
+    assert opened == []  # no stream opened per change
+    print("commands while B relayed one message of A:", Counter(n for n, _, _ in commands))
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_edits_files_and_conversation_changes_of_another_instance(
+    make_client, config, db
+) -> None:
+    writer = await make_client(config)
+    reader = await make_client(config)
+    relay, feed = await _relay(reader, config)
+    await customer_says(writer, "ada", "helo")
+    [stored] = await wait_for(lambda: _stored(db, 1))
+    doc = await db.messages.find_one({"_id": stored})
+    store = writer.app[HUB].store
+    await store.update_conversation(doc["conversation_id"], {"labels": ["vip"]})
+    await store.update_conversation(doc["conversation_id"], {"priority": 0})  # shows nothing new
+    await store.edit_message("web", doc["external_id"], "hello", {})
+    await store.set_attachment(stored, 0, Attachment(kind="image", name="cat.png"))
+    await customer_says(writer, "ada", "later")  # stored after them all
+    await wait_for(lambda: _async(len(feed.messages()) == 2))
+    await relay.stop()
+    kinds = [(e.kind, e.message.text if e.message else e.conversation.labels) for e in feed.events]
+    assert kinds == [
+        ("message", "helo"),
+        ("conversation", ()),  # the bot is off: the hub moved it to the open queue
+        ("conversation", ("vip",)),
+        ("message_updated", "hello"),
+        ("message_files", "hello"),
+        ("message", "later"),
+    ]
+    assert feed.events[4].message.attachments[0].name == "cat.png"
