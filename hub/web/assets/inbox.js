@@ -52,9 +52,12 @@ export class InboxView {
     this.loaded = this.load();
     askPermissionOnce();
     this.liveState = "connecting…";
+    this.dropped = false;
     this.feed = liveFeed((frame) => this.onFrame(frame), (state) => {
       this.liveState = state === "live" ? "● live" : "○ reconnecting";
       this.showLiveState();
+      if (state !== "live") this.dropped = true;
+      else if (this.dropped) { this.dropped = false; this.resync(); }
     }, () => this.onLoggedOut());
   }
 
@@ -81,6 +84,22 @@ export class InboxView {
     const recent = await api("GET", `/messages?limit=200&since=${encodeURIComponent(since)}`).catch(() => ({ items: [] }));
     for (const m of recent.items) this.learn(m);
     this.countUnread(recent.items);
+  }
+
+  // Back after the feed was down: what was stored meanwhile came with no frame, so the
+  // list (and the open conversation's messages) are read again; a draft reply stays.
+  async resync() {
+    await this.loaded;
+    this.unread.clear();  // counted again from the messages and the stored read marks
+    this.loaded = this.load();
+    await this.loaded;
+    this.renderList();
+    if (!this.openId || !this.thread) return;
+    const id = this.openId;
+    const messages = await api("GET", `/conversations/${encodeURIComponent(id)}/messages?limit=200`);
+    if (id !== this.openId) return;
+    for (const m of messages.items) { this.appendMessage(m); this.learn(m); }
+    this.renderSeen();
   }
 
   learn(m) {
