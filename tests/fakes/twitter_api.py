@@ -23,6 +23,7 @@ import binascii
 import dataclasses
 import itertools
 import json
+import math
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class Window:
     limit: int
     remaining: int
     reset: int
+    # Seconds from the first refused call to the reset, while no call has been refused yet.
+    reset_after_refusal: float | None = None
 
 
 @dataclass
@@ -202,6 +205,15 @@ class FakeTwitterApi:
         self.windows[endpoint] = Window(limit=75, remaining=remaining, reset=reset)
         return reset
 
+    def spend_window(self, endpoint: str, reset_after_refusal: float) -> None:
+        """Spend ``endpoint``'s window until ``reset_after_refusal`` past the first 429.
+
+        Anchored to the refusal, not to now: however long the client takes to make that
+        call, it is refused, and its wait for the reset is measured from there.
+        """
+        reset = int(time.time()) + WINDOW_SECONDS
+        self.windows[endpoint] = Window(75, 0, reset, reset_after_refusal=reset_after_refusal)
+
     def script(self, endpoint: str, status: int, body: dict[str, Any], delay: float = 0.0) -> None:
         """Answer the next call to ``endpoint`` with this status and body instead.
 
@@ -270,6 +282,9 @@ class FakeTwitterApi:
             status, body = 401, _problem(401, "Unauthorized", "Unauthorized")
         elif window.remaining <= 0:
             status, body = 429, _problem(429, "Too Many Requests", "Too Many Requests")
+            if window.reset_after_refusal is not None:
+                window.reset = math.ceil(time.time() + window.reset_after_refusal)
+                window.reset_after_refusal = None
         else:
             window.remaining -= 1
             if self.scripted[endpoint]:
