@@ -13,15 +13,22 @@ on, and afterwards the stalled client resumes from storage with nothing lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import ClientWebSocketResponse, WSMsgType
+from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector, WSMsgType
 
-from hub.state import HUB, TOKENS
+from hub.state import HUB, LIVE, TOKENS
 from tests.helpers.hub import bearer
 
 QUEUE = 16
 LONG = "x" * 3_900  # frames of a few KB fill the socket buffers in a few dozen
+# The stalled feed's socket buffers, fixed on both ends: left to the kernel's autotuning they
+# grow to tcp_rmem's and tcp_wmem's maxima (MBs), about a thousand frames, which a loaded
+# machine does not send within the test's time. A set size turns autotuning off for a socket.
+STALLED_BUFFER = 64 * 1024
 
 
 async def _next(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]:
@@ -71,11 +78,30 @@ async def _reply(client: Any, customer: ClientWebSocketResponse, text: str) -> N
     assert (await _next(customer, "message"))["text"] == text
 
 
-async def _agent_feed(client: Any, sub: str) -> ClientWebSocketResponse:
+async def _agent_feed(
+    client: Any, sub: str, session: ClientSession | None = None
+) -> ClientWebSocketResponse:
     token = client.app[TOKENS].issue(sub, "agent")
-    ws = await client.ws_connect(f"/inbox/ws?access_token={token}")
+    path = f"/inbox/ws?access_token={token}"
+    if session is None:
+        ws = await client.ws_connect(path)
+    else:
+        ws = await session.ws_connect(client.make_url(path))
     await _next(ws, "ready")
     return ws
+
+
+def _small_receive_buffer(addr_info: Any) -> socket.socket:
+    family, kind, proto, _, _ = addr_info
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_BUFFER)  # before connect
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def _stalling_session() -> AsyncIterator[ClientSession]:
+    async with ClientSession(connector=TCPConnector(socket_factory=_small_receive_buffer)) as s:
+        yield s
 
 
 async def test_stalled_customer_is_dropped_and_resyncs(make_client, config) -> None:
@@ -121,7 +147,14 @@ async def test_stalled_agent_feed_is_dropped_and_reloads(make_client, config, db
     # One visitor sends until the stalled feed overflows: past a visitor's message rate.
     config.web.message_burst = 10_000
     client = await make_client(config)
-    stalled = await _agent_feed(client, "ann")
+    async with _stalling_session() as session:
+        await _stalled_agent_feed(client, db, session)
+
+
+async def _stalled_agent_feed(client: Any, db: Any, session: ClientSession) -> None:
+    stalled = await _agent_feed(client, "ann", session)
+    [hub_end] = [s.ws for s in client.app[LIVE].sockets if s.principal.subject == "ann"]
+    hub_end.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STALLED_BUFFER)
     agent = await _agent_feed(client, "bo")
     healthy = await client.ws_connect("/chat")
 
