@@ -36,6 +36,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_PATTERN = r"^[a-z_]{1,40}$"
 
 REPORTS = web.AppKey("report_store", ReportStore)
+AGENT_NAMES = web.AppKey("report_agent_store", AgentStore)
 
 
 class ReportQuery(BaseModel):
@@ -171,7 +172,7 @@ async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
 
 
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
-    listed = await AgentStore(request.app[MONGO]).list()
+    listed = await request.app[AGENT_NAMES].list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
     loads = dict(await request.app[ROUTER].loads())
     return reports.agents(buckets, where, names, loads)
@@ -236,6 +237,7 @@ def panel_query(name: str, tables: tuple[str, ...]) -> type[ReportQuery]:
 def setup(app: web.Application) -> None:
     """The report store, its inbox listener and the report routes."""
     app[REPORTS] = store = ReportStore(app[MONGO])
+    app[AGENT_NAMES] = AgentStore(app[MONGO])
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
 
