@@ -46,7 +46,7 @@ def test_handlers_call_services_not_the_stores_behind_them() -> None:
     # A handler asks the hub or a service; reaching through one to its ``.store`` couples the
     # handler to how that service keeps its data.
     offenders = []
-    for path in sorted((TESTS.parent / "hub").glob("*/*.py")):
+    for path in sorted((TESTS.parent / "hub").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.AsyncFunctionDef) or not node.args.args:
@@ -70,3 +70,34 @@ def test_test_folders_mirror_the_packages_they_test() -> None:
         assert tested <= packages, (
             f"tests/{folder}/ has folders for no package: {tested - packages}"
         )
+
+
+def test_handlers_get_their_services_from_setup_not_the_database() -> None:
+    # ``setup(app)`` builds a feature's stores and services once; a handler that subscripts
+    # ``app[MONGO]`` or constructs a ``*Store`` rebuilds storage on every request and bypasses
+    # whatever the feature's service adds on top of it.
+    # The readiness probe's whole job is to ping the database itself.
+    probes = {"hub/app.py readyz"}
+    offenders = []
+    for path in sorted((TESTS.parent / "hub").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if f"{path.relative_to(TESTS.parent)} {node.name}" in probes or not any(
+                arg.annotation is not None and ast.unparse(arg.annotation) == "web.Request"
+                for arg in node.args.args
+            ):
+                continue
+            for inner in ast.walk(node):
+                reaches_mongo = isinstance(inner, ast.Subscript) and (
+                    ast.unparse(inner.slice) == "MONGO"
+                )
+                builds_store = (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id.endswith("Store")
+                )
+                if reaches_mongo or builds_store:
+                    offenders.append(f"{path.relative_to(TESTS.parent)}:{inner.lineno} {node.name}")
+    assert offenders == []

@@ -23,6 +23,7 @@ from hub.state import MONGO
 from storage.agents import AgentStore
 
 MIN_PASSWORD = 12
+AGENTS = web.AppKey("agent_admin_store", AgentStore)
 
 
 class NewAgentBody(BaseModel):
@@ -44,7 +45,7 @@ class RoleBody(BaseModel):
 async def add_agent(request: web.Request) -> web.Response:
     """Create an agent who can log in at once with the given first password."""
     body = await read_json(request, NewAgentBody)
-    store = AgentStore(request.app[MONGO])
+    store = request.app[AGENTS]
     email = str(body.email).strip().lower()
     if await store.credentials(email) is not None:
         raise Conflict(f"an agent already has the email {email}", code="email_taken")
@@ -66,7 +67,7 @@ async def set_role(request: web.Request) -> web.Response:
     agent_id = request.match_info["id"]
     if principal_of(request).subject == agent_id and body.role != "admin":
         raise Conflict("you cannot take away your own admin role", code="self_demote")
-    store = AgentStore(request.app[MONGO])
+    store = request.app[AGENTS]
     if await store.get(agent_id) is None:
         raise NotFound(f"agent {agent_id} not found")
     agent = await store.upsert(agent_id, {"role": body.role})
@@ -76,6 +77,7 @@ async def set_role(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[AGENTS] = AgentStore(app[MONGO])
     register(app[API_ROUTES])
 
 

@@ -14,6 +14,8 @@ from hub.http.json_api import read_json
 from hub.state import MONGO
 from storage.api_channels import ApiChannelStore
 
+API_CHANNELS = web.AppKey("api_channel_store", ApiChannelStore)
+
 
 class NewApiChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -50,19 +52,18 @@ def _public(channel: ApiChannel) -> dict[str, Any]:
 
 async def create_channel(request: web.Request) -> web.Response:
     body = await read_json(request, NewApiChannel)
-    channel, token = await ApiChannelStore(request.app[MONGO]).create(
-        body.name, str(body.webhook_url)
-    )
+    channel, token = await request.app[API_CHANNELS].create(body.name, str(body.webhook_url))
     created = _public(channel) | {"token": token, "secret": channel.secret}
     return web.json_response(created, status=201)
 
 
 async def list_channels(request: web.Request) -> web.Response:
-    channels = await ApiChannelStore(request.app[MONGO]).all()
+    channels = await request.app[API_CHANNELS].all()
     return web.json_response({"items": [_public(c) for c in channels]})
 
 
 def setup(app: web.Application) -> None:
+    app[API_CHANNELS] = ApiChannelStore(app[MONGO])
     routes = app[API_ROUTES]
     routes.add(
         "POST",

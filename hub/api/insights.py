@@ -54,8 +54,11 @@ class Stats(BaseModel):
     moderation: dict[str, int]
 
 
+INSIGHTS = web.AppKey("insights", Insights)
+
+
 def _insights(request: web.Request) -> Insights:
-    return Insights(request.app[MONGO])
+    return request.app[INSIGHTS]
 
 
 async def list_contacts(request: web.Request) -> web.Response:
@@ -103,6 +106,7 @@ async def stats(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[INSIGHTS] = Insights(app[MONGO])
     routes = app[API_ROUTES]
     routes.add(
         "GET",

@@ -21,6 +21,9 @@ from storage.mongo import Document
 
 # What else keeps personal data (a media store appends itself here in its setup).
 HOLDERS = web.AppKey("personal_data_holders", list[PersonalDataHolder])
+EXPORT = web.AppKey("contact_export", ContactExport)
+HOLDS = web.AppKey("legal_hold_store", LegalHoldStore)
+AUDIT = web.AppKey("privacy_audit_log", AuditLog)
 
 
 class EraseBody(BaseModel):
@@ -60,8 +63,7 @@ def erasure_for(app: web.Application) -> ContactErasure:
 
 
 async def export_contact(request: web.Request) -> web.StreamResponse:
-    config = request.app[CONFIG]
-    export = ContactExport(request.app[MONGO], open_archive_store(config.archive))
+    export = request.app[EXPORT]
     contact = await export.contact(request.match_info["id"])
     response = web.StreamResponse(
         headers={
@@ -101,7 +103,7 @@ def _hold_view(doc: Document) -> dict[str, Any]:
 
 async def _audit_hold(request: web.Request, action: str, doc: Document, reason: str) -> None:
     principal = principal_of(request)
-    await AuditLog(request.app[MONGO]).record(
+    await request.app[AUDIT].record(
         who=principal.subject,
         role=principal.role,
         action=action,
@@ -114,7 +116,7 @@ async def _audit_hold(request: web.Request, action: str, doc: Document, reason: 
 
 async def place_hold(request: web.Request) -> web.Response:
     body = await read_json(request, HoldBody)
-    holds = LegalHoldStore(request.app[MONGO])
+    holds = request.app[HOLDS]
     if not await holds.target_exists(body.kind, body.target):
         raise NotFound(f"{body.kind} {body.target} not found", code=f"{body.kind}_not_found")
     doc, created = await holds.place(
@@ -134,7 +136,7 @@ async def lift_hold(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     if kind not in ("contact", "conversation"):
         raise NotFound(f"no legal hold kind {kind}", code="hold_not_found")
-    doc = await LegalHoldStore(request.app[MONGO]).lift(kind, request.match_info["id"])  # type: ignore[arg-type]
+    doc = await request.app[HOLDS].lift(kind, request.match_info["id"])  # type: ignore[arg-type]
     if doc is None:
         raise NotFound("no legal hold on that target", code="hold_not_found")
     await _audit_hold(request, "lift legal hold", doc, body.reason)
@@ -143,7 +145,7 @@ async def lift_hold(request: web.Request) -> web.Response:
 
 async def list_holds(request: web.Request) -> web.Response:
     query = parse_query(request, HoldsQuery)
-    docs = await LegalHoldStore(request.app[MONGO]).list(query.limit)
+    docs = await request.app[HOLDS].list(query.limit)
     return web.json_response({"holds": [_hold_view(d) for d in docs]})
 
 
@@ -154,6 +156,9 @@ async def get_retention(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     routes = app[API_ROUTES]
     app.setdefault(HOLDERS, [])
+    app[EXPORT] = ContactExport(app[MONGO], open_archive_store(app[CONFIG].archive))
+    app[HOLDS] = LegalHoldStore(app[MONGO])
+    app[AUDIT] = AuditLog(app[MONGO])
     routes.add(
         "GET",
         "/contacts/{id}/export",

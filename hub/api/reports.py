@@ -42,6 +42,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_PATTERN = r"^[a-z_]{1,40}$"
 
 REPORTS = web.AppKey("report_store", ReportStore)
+AGENT_NAMES = web.AppKey("report_agent_store", AgentStore)
 
 
 class Snapshot(Generic[T]):
@@ -210,7 +211,7 @@ async def _moderation(request: web.Request, buckets: Any, where: Any) -> Any:
 
 
 async def _agents(request: web.Request, buckets: Any, where: Any) -> Any:
-    listed = await AgentStore(request.app[MONGO]).list()
+    listed = await request.app[AGENT_NAMES].list()
     names = {a.id: a.name for a in listed if where.agent in (None, a.id)}
     loads = await request.app[LOADS].get(utcnow())
     return reports.agents(buckets, where, names, dict(loads))
@@ -279,6 +280,7 @@ def setup(app: web.Application) -> None:
     app[REPORTS] = store = ReportStore(app[MONGO])
     app[LOADS] = Snapshot(lambda: app[ROUTER].loads())
     app[HELD] = Snapshot(lambda: store.held(_days_before(utcnow().date(), MAX_REPORT_DAYS)))
+    app[AGENT_NAMES] = AgentStore(app[MONGO])
     app[HUB].subscribe(ReportListener(store).on_event)
     register(app[API_ROUTES])
 

@@ -53,6 +53,9 @@ class DigestQuery(BaseModel):
     conversation: str = Field(min_length=1, max_length=64)
 
 
+FEED = web.AppKey("sync_feed_store", SyncFeedStore)
+
+
 def _limit(value: int, ceiling: int) -> int:
     return min(value, ceiling)
 
@@ -60,7 +63,7 @@ def _limit(value: int, ceiling: int) -> int:
 async def get_changes(request: web.Request) -> web.Response:
     query = parse_query(request, ChangesQuery)
     config = request.app[CONFIG].sync
-    store = SyncFeedStore(request.app[MONGO])
+    store = request.app[FEED]
     role = principal_of(request).role
     if query.since is None:
         # No cursor: start from now. A device with no data should read the snapshot.
@@ -85,7 +88,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
     limit = _limit(query.limit, request.app[CONFIG].sync.snapshot_max_limit)
     try:
         page = await snapshot_page(
-            SyncFeedStore(request.app[MONGO]), principal_of(request).role, query.cursor, limit
+            request.app[FEED], principal_of(request).role, query.cursor, limit
         )
     except InvalidChangeCursor as exc:
         raise BadRequest(str(exc), code="invalid_cursor") from exc
@@ -96,7 +99,7 @@ async def get_snapshot(request: web.Request) -> web.Response:
 
 async def get_digest(request: web.Request) -> web.Response:
     query = parse_query(request, DigestQuery)
-    digest = await SyncFeedStore(request.app[MONGO]).conversation_digest(query.conversation)
+    digest = await request.app[FEED].conversation_digest(query.conversation)
     if digest.count == 0:
         raise NotFound(f"conversation {query.conversation} not found")
     return web.json_response({"conversation": query.conversation, **digest.as_dict()})
@@ -113,6 +116,7 @@ async def post_push(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[FEED] = SyncFeedStore(app[MONGO])
     routes = app[API_ROUTES]
     routes.add(
         "GET",
