@@ -54,7 +54,17 @@ from hub.ops.database import SERVE, start_recorded, stop_recorded
 from hub.privacy import retention
 from hub.runtime.events import EventBus
 from hub.runtime.metrics import HubMetrics
-from hub.state import ADAPTERS, BOT_STORE, CHANNELS, CONFIG, HUB, LIVE, MONGO, TOKENS
+from hub.state import (
+    ADAPTERS,
+    BOT_STORE,
+    CHANGE_FEED,
+    CHANNELS,
+    CONFIG,
+    HUB,
+    LIVE,
+    MONGO,
+    TOKENS,
+)
 from hub.sync import fanout as sync_fanout
 from hub.sync import inbox_relay, presence_relay
 from hub.web import pages as inbox_web
@@ -63,6 +73,7 @@ from hub.web.security import security_middleware
 from storage.agents import AgentStore
 from storage.api_channels import ApiChannelStore
 from storage.bot import BotStore
+from storage.change_feed import ChangeFeed
 from storage.channel_state import ChannelStateStore
 from storage.embedded import EmbeddedMongo
 from storage.inbox import InboxStore
@@ -190,6 +201,7 @@ def create_app(config: ChorusConfig) -> web.Application:
 
     app[CONFIG] = config
     app[MONGO] = mongo
+    app[CHANGE_FEED] = ChangeFeed(mongo)
     app[TOKENS] = tokens
     app[HUB] = hub
     app[MEDIA] = hub.media
@@ -238,6 +250,7 @@ def _database_context(embedded: EmbeddedMongo | None, config: ChorusConfig) -> A
                 await stop_recorded(embedded, config)
             raise RuntimeError(f"cannot prepare the database: {exc}") from exc
         yield
+        await app[CHANGE_FEED].close()
         await mongo.close()
         if embedded is not None:
             await stop_recorded(embedded, config)

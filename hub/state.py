@@ -11,10 +11,13 @@ from hub.core.hub import Hub
 from hub.domain import Channel
 from hub.web.live import AgentFeed
 from storage.bot import BotStore
+from storage.change_feed import ChangeFeed
 from storage.mongo import MongoStore
 
 CONFIG = web.AppKey("config", ChorusConfig)
 MONGO = web.AppKey("mongo", MongoStore)
+# One change stream per instance, shared by everything in it that watches the inbox.
+CHANGE_FEED = web.AppKey("change_feed", ChangeFeed)
 HUB = web.AppKey("hub", Hub)
 TOKENS = web.AppKey("tokens", TokenService)
 ADAPTERS = web.AppKey("adapters", dict[Channel, ChannelAdapter])

@@ -1,25 +1,26 @@
 """The inbox as other hub instances change it: message inserts and updates, conversation
-inserts and updates, read from one MongoDB change stream (what each instance's agents'
+inserts and updates, read from the instance's change feed (what each instance's agents'
 live feed watches, shared by all its sockets)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pymongo.asynchronous.change_stream import AsyncChangeStream
-
 from hub.domain import Conversation, Message
-from storage.changes import open_stream
+from storage.change_feed import ChangeFeed
 from storage.errors import StorageBoundary
 from storage.inbox import conversation_from_doc
 from storage.message_docs import message_from_doc
-from storage.mongo import Document, MongoStore
+from storage.mongo import Document
+from storage.update_replay import NotReplayable, apply_update
 from storage.webhook_journal import is_bookkeeping
 
-AWAIT_MS = 500
-BATCH = 100
+OPS = ("insert", "update", "replace")
+REPLAYED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,50 +36,51 @@ class InboxChange:
 
 class InboxStream(StorageBoundary):
     """Opened once, read with ``changes``; after a failure ``reopen`` continues where the
-    last read stopped, or raises ``CursorExpired`` when that position is gone (then
-    ``open`` watches from now)."""
+    last read stopped, or raises ``CursorExpired`` when changes were missed (then it goes
+    on from now)."""
 
-    def __init__(self, mongo: MongoStore) -> None:
-        self._db = mongo.db
-        self._pipeline: list[Document] = [
-            {
-                "$match": {
-                    "ns.coll": {"$in": ["messages", "conversations"]},
-                    "operationType": {"$in": ["insert", "update", "replace"]},
-                }
-            }
-        ]
-        self._stream: AsyncChangeStream[Document] | None = None
-        self._token: dict[str, Any] | None = None
+    def __init__(self, feed: ChangeFeed) -> None:
+        self.feed = feed
+        self._changes = feed.subscribe({"messages": OPS, "conversations": OPS})
+        # Each conversation as of the last change read: an update applies to it, so two
+        # updates read together each show their own state (``updateLookup`` gives both the
+        # later one's).
+        self._conversations: OrderedDict[Any, Document] = OrderedDict()
 
     async def open(self) -> None:
         """Start watching from now; returns once the stream is open."""
-        self._token = None
-        self._stream = await self._watch(None)
+        await self._changes.open()
 
     async def reopen(self) -> None:
-        """Watch again from the last position read (``CursorExpired`` if it is gone)."""
-        token, self._token = self._token, None  # a refused position is not tried twice
-        self._stream = await self._watch(token)
-
-    async def _watch(self, token: dict[str, Any] | None) -> AsyncChangeStream[Document]:
-        return await open_stream(
-            self._db, self._pipeline, token, batch_size=BATCH, max_await_ms=AWAIT_MS
-        )
+        """Watch again from the last position read (``CursorExpired`` if changes were missed)."""
+        await self._changes.reopen()
 
     async def changes(self) -> AsyncIterator[InboxChange]:
         """Each change as it commits, in commit order, until the stream fails."""
-        stream = self._stream
-        assert stream is not None, "open the stream first"
-        try:
-            async with stream:
-                async for event in stream:
-                    change = _change(event)
-                    if change is not None:
-                        yield change
-        finally:
-            token = stream.resume_token
-            self._token = dict(token) if token is not None else None
+        async for event in self._changes.events():
+            if event["ns"]["coll"] == "conversations":
+                event = self._replayed(event)
+            change = _change(event)
+            if change is not None:
+                yield change
+
+    def _replayed(self, event: Document) -> Document:
+        key = event["documentKey"]["_id"]
+        before = self._conversations.get(key)
+        described = event.get("updateDescription")
+        doc = event.get("fullDocument")
+        if event["operationType"] == "update" and before is not None and described:
+            # Not replayable: the looked-up state, as without a document to replay on.
+            with contextlib.suppress(NotReplayable):
+                doc = apply_update(before, described)
+        if doc is None:
+            self._conversations.pop(key, None)
+            return event
+        self._conversations[key] = doc
+        self._conversations.move_to_end(key)
+        while len(self._conversations) > REPLAYED:
+            self._conversations.popitem(last=False)
+        return {**event, "fullDocument": doc}
 
 
 def _change(event: Document) -> InboxChange | None:

@@ -8,16 +8,16 @@ unread counts survive one too.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hub.domain import Conversation
-from storage.changes import CursorExpired, open_stream
+from storage.change_feed import ChangeFeed
+from storage.changes import CursorExpired
 from storage.errors import StorageBoundary
 from storage.inbox import conversation_from_doc, open_key
 from storage.mongo import Document, MongoStore
@@ -81,46 +81,30 @@ class AgentReads(StorageBoundary):
 
 # A signal is worth something for seconds; a TTL index (storage/indexes.py) sweeps them.
 SIGNALS = "presence_signals"
-AWAIT_MS = 500
 
 
 class PresenceSignals(StorageBoundary):
     """Presence signals shared between hub instances: each is inserted once and read by
-    every instance from a change stream of inserts (nothing queries the collection)."""
+    every instance from its change feed (nothing queries the collection)."""
 
-    def __init__(self, mongo: MongoStore) -> None:
-        self._db = mongo.db
+    def __init__(self, mongo: MongoStore, feed: ChangeFeed) -> None:
         self.signals = mongo.collection(SIGNALS)
-        self._pipeline: list[Document] = [
-            {"$match": {"operationType": "insert", "ns.coll": SIGNALS}}
-        ]
-        self._stream: AsyncChangeStream[Document] | None = None
-        self._token: dict[str, Any] | None = None
+        self._inserts = feed.subscribe({SIGNALS: ("insert",)})
 
     async def share(self, signal: Document) -> None:
         await self.signals.insert_one(dict(signal))
 
     async def open(self) -> None:
         """Start watching; returns once the stream is open, so no later signal is missed."""
-        self._stream = await open_stream(self._db, self._pipeline, None, max_await_ms=AWAIT_MS)
+        await self._inserts.open()
 
     async def reopen(self) -> None:
-        """Watch again after the last signal read; from now if that position is gone
+        """Watch again after the last signal read; from now if signals were missed
         (a signal missed in an outage has expired by then anyway)."""
-        token, self._token = self._token, None
-        try:
-            self._stream = await open_stream(self._db, self._pipeline, token, max_await_ms=AWAIT_MS)
-        except CursorExpired:
-            self._stream = await open_stream(self._db, self._pipeline, None, max_await_ms=AWAIT_MS)
+        with contextlib.suppress(CursorExpired):
+            await self._inserts.reopen()
 
     async def read(self) -> AsyncIterator[Document]:
         """Each signal as it is inserted, until the stream fails."""
-        stream = self._stream
-        assert stream is not None, "open the stream first"
-        try:
-            async with stream:
-                async for event in stream:
-                    yield event["fullDocument"]
-        finally:
-            token = stream.resume_token
-            self._token = dict(token) if token is not None else None
+        async for event in self._inserts.events():
+            yield event["fullDocument"]

@@ -1,59 +1,51 @@
 """New replies as they are stored: outbound, non-private messages on chosen channels, read
-from a MongoDB change stream (what every hub instance's live fan-out watches)."""
+from the instance's change feed (what every hub instance's live fan-out watches)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
-
-from pymongo.asynchronous.change_stream import AsyncChangeStream
 
 from hub.domain import Message
-from storage.changes import open_stream
+from storage.change_feed import ChangeFeed
+from storage.changes import CursorExpired
 from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc
-from storage.mongo import Document, MongoStore
+from storage.mongo import Document
 
-AWAIT_MS = 500
+log = logging.getLogger(__name__)
 
 
 class ReplyStream(StorageBoundary):
     """Opened once, read with ``replies``; after a failure ``reopen`` continues where the
-    last read stopped (or from now, when that position is gone)."""
+    last read stopped (or from now, when replies were missed)."""
 
-    def __init__(self, mongo: MongoStore, channels: Iterable[str]) -> None:
-        self._db = mongo.db
-        self._pipeline: list[Document] = [
-            {
-                "$match": {
-                    "operationType": "insert",
-                    "ns.coll": "messages",
-                    "fullDocument.direction": "outbound",
-                    "fullDocument.private": False,
-                    "fullDocument.channel": {"$in": sorted(channels)},
-                }
-            }
-        ]
-        self._stream: AsyncChangeStream[Document] | None = None
-        self._token: dict[str, Any] | None = None
+    def __init__(self, feed: ChangeFeed, channels: Iterable[str]) -> None:
+        chosen = frozenset(channels)
+
+        def is_reply(event: Document) -> bool:
+            doc = event.get("fullDocument") or {}
+            return (
+                doc.get("direction") == "outbound"
+                and doc.get("private") is False
+                and doc.get("channel") in chosen
+            )
+
+        self._replies = feed.subscribe({"messages": ("insert",)}, is_reply)
 
     async def open(self) -> None:
         """Start watching; returns once the stream is open, so no later reply is missed."""
-        self._stream = await open_stream(self._db, self._pipeline, None, max_await_ms=AWAIT_MS)
+        await self._replies.open()
 
     async def reopen(self) -> None:
-        """Watch again from the last position read; from now if the server refuses it."""
-        token, self._token = self._token, None  # a refused position is not tried twice
-        self._stream = await open_stream(self._db, self._pipeline, token, max_await_ms=AWAIT_MS)
+        """Watch again from the last position read; from now if replies were missed (a
+        missed one still reaches its customer: the outbox sends it)."""
+        try:
+            await self._replies.reopen()
+        except CursorExpired:
+            log.warning("live replies missed: the outbox still sends them")
 
     async def replies(self) -> AsyncIterator[Message]:
         """Each reply as it is inserted, until the stream fails."""
-        stream = self._stream
-        assert stream is not None, "open the stream first"
-        try:
-            async with stream:
-                async for event in stream:
-                    yield message_from_doc(event["fullDocument"])
-        finally:
-            token = stream.resume_token
-            self._token = dict(token) if token is not None else None
+        async for event in self._replies.events():
+            yield message_from_doc(event["fullDocument"])

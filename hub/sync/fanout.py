@@ -28,8 +28,8 @@ from hub.domain import Channel, Conversation, Message
 from hub.errors import StorageError
 from hub.runtime.background import BackgroundLoop
 from hub.runtime.events import InboxEvent
-from hub.state import CHANNELS, CONFIG, HUB, MONGO
-from storage.mongo import MongoStore
+from hub.state import CHANGE_FEED, CHANNELS, CONFIG, HUB
+from storage.change_feed import ChangeFeed
 from storage.reply_stream import ReplyStream
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ReplyFanout:
     def __init__(
         self,
         hub: Hub,
-        mongo: MongoStore,
+        feed: ChangeFeed,
         channels: ChannelSet,
         mode: str = "change_stream",
     ) -> None:
@@ -55,7 +55,7 @@ class ReplyFanout:
             adapter.channel: cast(LiveDelivery, adapter)
             for adapter in channels.able(Capability.LIVE)
         }
-        self.replies = ReplyStream(mongo, self.targets)
+        self.replies = ReplyStream(feed, self.targets)
         self.mode = mode
         self._open = False
         self._loop = BackgroundLoop(
@@ -150,7 +150,7 @@ def setup(app: web.Application) -> None:
 
 async def fanout_context(app: web.Application) -> AsyncIterator[None]:
     """Run this instance's reply fan-out for the app's lifetime."""
-    fanout = ReplyFanout(app[HUB], app[MONGO], app[CHANNELS], app[CONFIG].sync.fanout)
+    fanout = ReplyFanout(app[HUB], app[CHANGE_FEED], app[CHANNELS], app[CONFIG].sync.fanout)
     await fanout.start()
     yield
     await fanout.stop()

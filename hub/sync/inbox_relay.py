@@ -30,7 +30,7 @@ from hub.domain import Conversation, Message
 from hub.errors import StorageError
 from hub.runtime.background import BackgroundLoop
 from hub.runtime.events import EventKind, InboxEvent
-from hub.state import CONFIG, HUB, LIVE, MONGO
+from hub.state import CHANGE_FEED, CONFIG, HUB, LIVE
 from hub.web.live import AgentFeed
 from storage.changes import CursorExpired
 from storage.inbox_stream import InboxChange, InboxStream
@@ -116,16 +116,20 @@ class InboxRelay:
             return self._sighting(self._conversations, conversation.id, shown(conversation), path)
         if self._conversations.get(conversation.id, ("", ""))[0] != shown(conversation):
             self._conversations.put(conversation.id, (shown(conversation), path))
-        version = "stored" if event.kind == "message" else message_version(message)
+        # Per kind: two updates read in one batch carry the same (latest) document.
+        version = (
+            "stored" if event.kind == "message" else f"{event.kind}:{message_version(message)}"
+        )
         return self._sighting(self._messages, message.id, version, path)
 
     @staticmethod
     def _sighting(seen: Bounded, key: str, version: str, path: str) -> bool:
         before = seen.get(key)
-        if before is not None and before[0] == version and STREAM in (path, before[1]):
-            # Shown already: by the other path, or by the stream (an update that left what
-            # the inbox shows as it was); any further repeat is old news.
-            seen.put(key, (version, BOTH))
+        if before is not None and before[0] == version:
+            # Shown already, by either path: an update that left what the inbox shows as
+            # it was is no frame (the local path would otherwise show a repeat the other
+            # instances' streams do not).
+            seen.put(key, (version, BOTH if before[1] != path else path))
             return False
         seen.put(key, (version, path))
         return True
@@ -194,7 +198,7 @@ def setup(app: web.Application) -> None:
     if app[CONFIG].sync.fanout == "local":
         hub.subscribe(feed.on_event)
         return
-    relay = InboxRelay(feed, hub, InboxStream(app[MONGO]))
+    relay = InboxRelay(feed, hub, InboxStream(app[CHANGE_FEED]))
     hub.subscribe(relay.on_local)
 
     async def relay_context(app: web.Application) -> AsyncIterator[None]:

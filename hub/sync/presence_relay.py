@@ -25,7 +25,7 @@ from hub.domain import Author, Conversation, utcnow
 from hub.errors import StorageError
 from hub.runtime.background import BackgroundLoop
 from hub.runtime.presence import Presence, PresenceSignal
-from hub.state import CONFIG, HUB, MONGO
+from hub.state import CHANGE_FEED, CONFIG, HUB, MONGO
 from storage.presence import PresenceSignals
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ async def relay_context(app: web.Application) -> AsyncIterator[None]:
     if app[CONFIG].sync.fanout == "local":
         yield
         return
-    relay = PresenceRelay(app[HUB].presence, PresenceSignals(app[MONGO]))
+    relay = PresenceRelay(app[HUB].presence, PresenceSignals(app[MONGO], app[CHANGE_FEED]))
     await relay.start()
     yield
     await relay.stop()

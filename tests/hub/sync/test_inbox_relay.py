@@ -9,6 +9,7 @@ from hub.config.model import ChorusConfig
 from hub.domain import Attachment
 from hub.state import HUB, MONGO
 from hub.sync.inbox_relay import InboxRelay
+from storage.change_feed import ChangeFeed
 from storage.inbox_stream import InboxStream
 from tests.helpers.commands import COMMANDS
 from tests.helpers.hub import wait_for
@@ -18,9 +19,15 @@ from tests.helpers.sync import customer_says
 
 async def _relay(client, config: ChorusConfig) -> tuple[InboxRelay, RecordingFeed]:
     feed = RecordingFeed(config)
-    relay = InboxRelay(feed, client.app[HUB], InboxStream(client.app[MONGO]))
+    relay = InboxRelay(feed, client.app[HUB], InboxStream(ChangeFeed(client.app[MONGO])))
     await relay.start()
     return relay, feed
+
+
+async def _stop_reading(relay: InboxRelay) -> None:
+    """Stop the relay and the change feed under it (as an outage would)."""
+    await relay.stop()
+    await relay.stream.feed.close()
 
 
 async def _stored(db, n: int) -> list[str]:
@@ -33,7 +40,7 @@ async def test_after_a_stop_it_resumes_where_it_stopped(make_client, config, db)
     relay, feed = await _relay(client, config)
     await customer_says(client, "ada", "one")
     await wait_for(lambda: _async(len(feed.messages()) == 1))
-    await relay.stop()
+    await _stop_reading(relay)
     await customer_says(client, "ada", "two")  # while nothing reads the stream
     await customer_says(client, "bea", "three")
     relay.resume()
@@ -52,7 +59,7 @@ async def test_a_lost_position_closes_the_sockets_so_inboxes_reload(
     relay, feed = await _relay(client, short)
     await customer_says(client, "fay", "first")
     await wait_for(lambda: _async(len(feed.messages()) == 1))
-    await relay.stop()
+    await _stop_reading(relay)
     for n in range(30):
         await customer_says(client, "fay", f"flood {n}")
     await client.app[MONGO].client.admin.command("secantusAdmin.pruneOplog")
