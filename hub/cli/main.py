@@ -183,6 +183,9 @@ def chat(url: str, name: str, token_file: Path) -> None:
         ) from None
 
 
+CLOSE_SECONDS = 2.0
+
+
 def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
     """Lines typed on stdin, read by a daemon thread so Ctrl-C never waits for Enter."""
     lines: asyncio.Queue[str] = asyncio.Queue()
@@ -200,7 +203,13 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
 async def _chat(url: str, name: str, token_file: Path, visitor_token: str | None) -> None:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+    # Leaving (Ctrl-C, end of input) waits at most CLOSE_SECONDS for the hub to answer the
+    # close, not aiohttp's default ten.
+    close_timeout = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_SECONDS)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, timeout=close_timeout) as ws,
+    ):
         await ws.send_json(
             {"type": "hello", "visitor_token": visitor_token, "name": name or None, "history": True}
         )

@@ -9,7 +9,9 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from storage.embedded import free_port
@@ -89,3 +91,40 @@ async def test_chat_stops_on_ctrl_c_at_the_prompt(
             await proc.wait()
     assert proc.returncode == 130
     assert b"Traceback" not in stderr
+
+
+async def test_ctrl_c_quits_even_when_the_hub_never_answers_the_close(
+    aiohttp_server: Any, tmp_path: Path
+) -> None:
+    async def silent_hub(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoclose=False)
+        await ws.prepare(request)
+        await ws.receive()  # the hello
+        await ws.send_json({"type": "welcome", "visitor_id": "v", "visitor_token": "t"})
+        await asyncio.Event().wait()  # never reads again, so never answers a close
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/chat", silent_hub)
+    server = await aiohttp_server(app)
+    token_file = tmp_path / "visitor"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "chat", "--url", str(server.make_url("/chat")),
+        "--token-file", str(token_file),
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await wait_for(lambda: asyncio.to_thread(_has_text, token_file), within=60)
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(8):  # the close waits 2 s, not aiohttp's default 10
+            _, stderr = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 130
+    assert b"Traceback" not in stderr
+
+
+def _has_text(path: Path) -> bool:
+    return path.exists() and bool(path.read_text())
