@@ -32,7 +32,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import OperationFailure, PyMongoError
 
 from hub.errors import StorageError
-from storage.changes import HISTORY_LOST, CursorExpired
+from storage.changes import CursorExpired, refused_position
 from storage.errors import StorageBoundary, translate
 from storage.mongo import Document, MongoStore
 
@@ -215,10 +215,9 @@ class ChangeFeed(StorageBoundary):
                 }
             )
         except OperationFailure as exc:
-            if token is not None and exc.code == HISTORY_LOST:
-                raise CursorExpired(str(exc)) from exc
-            if token is not None:  # a position this database cannot resume from
-                raise CursorExpired("the database cannot resume from this position") from exc
+            expired = refused_position(exc, token)
+            if expired is not None:
+                raise expired from exc
             raise
         cursor: Document = reply["cursor"]
         self._cursor_id = int(cursor["id"])
@@ -253,9 +252,11 @@ class ChangeFeed(StorageBoundary):
         if token is not None:
             self._token = token
 
-    async def _command(self, command: Document) -> Document:
+    async def _command(
+        self, command: Document, session: AsyncClientSession | None = None
+    ) -> Document:
         reply: Document = await self._db.command(
-            command, session=self._session, codec_options=self._db.codec_options
+            command, session=session or self._session, codec_options=self._db.codec_options
         )
         return reply
 
@@ -267,11 +268,8 @@ class ChangeFeed(StorageBoundary):
             return
         with contextlib.suppress(PyMongoError):
             if cursor_id:
-                await self._command_in(
-                    session, {"killCursors": "$cmd.aggregate", "cursors": [Int64(cursor_id)]}
+                await self._command(
+                    {"killCursors": "$cmd.aggregate", "cursors": [Int64(cursor_id)]}, session
                 )
         with contextlib.suppress(PyMongoError):
             await session.end_session()
-
-    async def _command_in(self, session: AsyncClientSession, command: Document) -> None:
-        await self._db.command(command, session=session)

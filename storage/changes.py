@@ -111,13 +111,21 @@ async def open_stream(
             max_await_time_ms=max_await_ms,
         )
     except OperationFailure as exc:
-        if exc.code == HISTORY_LOST:
-            raise CursorExpired(str(exc)) from exc
-        if token is not None:
-            # A well-formed cursor this database cannot resume from (another database's,
-            # or made up): as with an expired one, the client resyncs from the snapshot.
-            raise CursorExpired("the database cannot resume from this cursor") from exc
+        expired = refused_position(exc, token)
+        if expired is not None:
+            raise expired from exc
         raise
+
+
+def refused_position(exc: OperationFailure, token: ResumeToken | None) -> CursorExpired | None:
+    """``CursorExpired`` when opening a stream failed because of the position asked for."""
+    if exc.code == HISTORY_LOST:
+        return CursorExpired(str(exc))
+    if token is not None:
+        # A well-formed position this database cannot resume from (another database's,
+        # or made up): as with an expired one, the reader starts again from now.
+        return CursorExpired("the database cannot resume from this cursor")
+    return None
 
 
 async def current_token(db: AsyncDatabase[Document]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -76,20 +77,13 @@ async def test_chat_stops_on_ctrl_c_at_the_prompt(
 ) -> None:
     url = str(client.make_url("/chat")).replace("http://", "ws://")
     token_file = tmp_path / "visitor"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "chat", "--url", url, "--token-file", str(token_file),
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        await wait_for(lambda: asyncio.to_thread(token_file.exists), within=60)  # welcomed
-        proc.send_signal(signal.SIGINT)  # stdin stays open: it is waiting for a line
-        async with asyncio.timeout(10):
-            _, stderr = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 130
+    returncode, stderr = await _interrupted_chat(
+        url,
+        lambda: token_file.exists(),
+        token_file,
+        within=10,  # welcomed
+    )
+    assert returncode == 130
     assert b"Traceback" not in stderr
 
 
@@ -108,22 +102,32 @@ async def test_ctrl_c_quits_even_when_the_hub_never_answers_the_close(
     app.router.add_get("/chat", silent_hub)
     server = await aiohttp_server(app)
     token_file = tmp_path / "visitor"
+    returncode, stderr = await _interrupted_chat(  # the close waits 2 s, not aiohttp's 10
+        str(server.make_url("/chat")), lambda: _has_text(token_file), token_file, within=8
+    )
+    assert returncode == 130
+    assert b"Traceback" not in stderr
+
+
+async def _interrupted_chat(
+    url: str, welcomed: Callable[[], bool], token_file: Path, *, within: float
+) -> tuple[int | None, bytes]:
+    """``chorus chat`` sent SIGINT once ``welcomed`` holds (stdin stays open: it is waiting
+    for a line); its exit code and stderr, if it ended ``within`` seconds."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "chat", "--url", str(server.make_url("/chat")),
-        "--token-file", str(token_file),
+        sys.executable, "-m", "hub.cli", "chat", "--url", url, "--token-file", str(token_file),
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        await wait_for(lambda: asyncio.to_thread(_has_text, token_file), within=60)
+        await wait_for(lambda: asyncio.to_thread(welcomed), within=60)
         proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(8):  # the close waits 2 s, not aiohttp's default 10
+        async with asyncio.timeout(within):
             _, stderr = await proc.communicate()
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode == 130
-    assert b"Traceback" not in stderr
+    return proc.returncode, stderr
 
 
 def _has_text(path: Path) -> bool:

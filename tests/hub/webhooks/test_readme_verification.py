@@ -44,7 +44,8 @@ async def test_readme_snippets_verify_a_delivery(
     line = next(x for x in _block("sh", "openssl dgst").splitlines() if x.startswith("expected="))
     (tmp_path / "body.json").write_bytes(body)
     script = (
-        f"secret={shlex.quote(endpoint['secret'])}; timestamp={timestamp}; {line}; "
+        f"secret={shlex.quote(endpoint['secret'])}; timestamp={timestamp}; body=body.json; "
+        f"{line}; "
         'printf %s "$expected"'
     )
     proc = await asyncio.create_subprocess_exec(
