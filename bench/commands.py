@@ -37,6 +37,8 @@ from storage.embedded import free_port
 
 OP_MSG = 2013
 # The driver's own connection upkeep, not work the hub asked for.
+# Write commands and the field holding their batch when it is not sent as a kind 1 section.
+WRITES = {"insert": ("documents",), "update": ("updates",), "delete": ("deletes",)}
 HANDSHAKE = {"hello", "ismaster", "isMaster", "ping", "endSessions", "buildInfo", "saslStart"}
 QUESTION = "What are your opening hours?"
 SECRET = "bench-secret-" + "x" * 32
@@ -44,14 +46,20 @@ SECRET = "bench-secret-" + "x" * 32
 
 @dataclass
 class WireCounts:
-    """Commands seen on the wire, by (command, collection)."""
+    """Commands seen on the wire, by (command, collection), and the documents they write.
+
+    On the embedded server every written document rewrites all of its collection's index
+    entries, so the database's work follows documents written more than commands sent.
+    """
 
     seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    written: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def record(self, message: bytes) -> None:
         if len(message) < 21 or struct.unpack_from("<i", message, 12)[0] != OP_MSG:
             return
         offset = 20  # header (16) + flagBits (4)
+        command: tuple[str, str] | None = None
         while offset < len(message):
             kind = message[offset]
             offset += 1
@@ -59,15 +67,30 @@ class WireCounts:
             if kind == 0:
                 document = bson.decode(message[offset : offset + size])
                 name = next(iter(document))
-                if name not in HANDSHAKE:
-                    target = document[name] if isinstance(document[name], str) else ""
-                    target = target or str(document.get("collection", ""))
-                    self.seen[(name, "change stream" if target.startswith("$cmd") else target)] += 1
-                return
-            offset += size  # a kind 1 section: its size covers the identifier and documents
+                if name in HANDSHAKE:
+                    return
+                target = document[name] if isinstance(document[name], str) else ""
+                target = target or str(document.get("collection", ""))
+                command = (name, "change stream" if target.startswith("$cmd") else target)
+                self.seen[command] += 1
+                if name == "findAndModify":
+                    self.written[command] += 1
+                for key in WRITES.get(name, ()):  # batches sent inline rather than as kind 1
+                    self.written[command] += len(document.get(key) or ())
+            elif command is not None:
+                # A kind 1 section: size, the identifier's C string, then the documents.
+                end = offset + size
+                at = message.index(b"\0", offset + 4) + 1
+                while at < end:
+                    self.written[command] += 1
+                    at += struct.unpack_from("<i", message, at)[0]
+            offset += size
 
     def snapshot(self) -> Counter[tuple[str, str]]:
         return Counter(self.seen)
+
+    def written_snapshot(self) -> Counter[tuple[str, str]]:
+        return Counter(self.written)
 
 
 async def _pipe(
@@ -140,16 +163,23 @@ async def _measure(
     counts: WireCounts, inbound: int, name: str, work: Callable[[], Awaitable[None]]
 ) -> Row:
     before = counts.snapshot()
+    written_before = counts.written_snapshot()
     began = time.perf_counter()
     await work()
     seconds = time.perf_counter() - began
     spent = counts.snapshot() - before
+    written = counts.written_snapshot() - written_before
     total = sum(spent.values())
     top = ", ".join(
         f"{command} {collection}".strip() + f" {n / inbound:.2f}"
         for (command, collection), n in spent.most_common(6)
     )
+    docs = ", ".join(
+        f"{command} {collection} {n / inbound:.2f}"
+        for (command, collection), n in written.most_common()
+    )
     print(f"{name}: {total} commands for {inbound} inbound messages in {seconds:.1f}s: {top}")
+    print(f"{name}: {sum(written.values()) / inbound:.2f} documents written per message: {docs}")
     target = TARGETS.get(name)
     note = (f"target <= {target}; " if target else "") + top
     return Row(f"db commands per msg, {name}", total / inbound, "cmd/msg", target, note[:70])

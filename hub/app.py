@@ -198,6 +198,7 @@ def create_app(config: ChorusConfig) -> web.Application:
     )
     channels = build_adapters(config, hub, tokens, mongo)
     adapters = list(channels.adapters.values())
+    hub.stored_is_delivered = frozenset(a.channel for a in channels.able(Capability.LIVE))
 
     app[CONFIG] = config
     app[MONGO] = mongo

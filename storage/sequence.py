@@ -16,7 +16,7 @@ which is raised only after a commit).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pymongo.errors import BulkWriteError
@@ -40,6 +40,9 @@ class MessageSequence(StorageBoundary):
         self.messages = messages
         self._cache_size = cache_size
         self._top: OrderedDict[str, int] = OrderedDict()
+        # Whether an insert now owes ``message.created`` (storage/webhook_interest.py);
+        # without it, every one does.
+        self.owes: Callable[[str], Awaitable[bool]] | None = None
 
     def observe(self, conversation_id: str, seq: int | None) -> None:
         """Record that ``seq`` is stored in the conversation (a lower bound of its top)."""
@@ -61,8 +64,9 @@ class MessageSequence(StorageBoundary):
         duplicate = [False] * len(messages)
         pending = list(range(len(messages)))
         collisions = 0
+        owes_created = True if self.owes is None else await self.owes("message.created")
         while pending:
-            docs = self._numbered([messages[i] for i in pending])
+            docs = self._numbered([messages[i] for i in pending], owes_created)
             try:
                 await self.messages.insert_many([doc for doc, _ in docs], ordered=True)
                 failed = len(docs)
@@ -113,7 +117,9 @@ class MessageSequence(StorageBoundary):
             self.observe(conversation_id, found[-1].seq)
         return found
 
-    def _numbered(self, messages: Sequence[Message]) -> list[tuple[dict[str, Any], Message]]:
+    def _numbered(
+        self, messages: Sequence[Message], owes_created: bool
+    ) -> list[tuple[dict[str, Any], Message]]:
         nxt: dict[str, int] = {}
         out = []
         for message in messages:
@@ -121,8 +127,10 @@ class MessageSequence(StorageBoundary):
             seq = nxt.get(cid, self._top.get(cid, 0) + 1)
             nxt[cid] = seq + 1
             numbered = message.model_copy(update={"seq": seq})
-            # The insert itself owes the message.created event (storage/webhook_journal.py).
-            doc = message_to_doc(numbered) | born("message.created", f"evt_message_{message.id}")
+            doc = message_to_doc(numbered)
+            if owes_created:
+                # The insert itself owes the event (storage/webhook_journal.py).
+                doc |= born("message.created", f"evt_message_{message.id}")
             out.append((doc, numbered))
         return out
 

@@ -248,7 +248,11 @@ class Drains(Protocol):
 
 @runtime_checkable
 class LiveDelivery(Protocol):
-    """A channel that pushes stored replies to clients connected to this process."""
+    """A channel that pushes stored replies to clients connected to this process.
+
+    Its clients read what they missed from the store, so a stored reply counts as
+    delivered: the hub writes it as sent and the outbox never sends it.
+    """
 
     channel: Channel
 

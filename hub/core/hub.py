@@ -108,6 +108,10 @@ class Hub:
         # conversation.
         self.presence = Presence()
         self.seen = CustomerSeen(store.conversations)
+        # Channels whose clients read replies from the store (pushed live to connected
+        # ones, fetched from history by the rest): a stored reply is a delivered one, so
+        # it is written as sent and the outbox never claims or updates it.
+        self.stored_is_delivered: frozenset[Channel] = frozenset()
 
     async def _insert_replies(self, messages: Sequence[Message]) -> list[tuple[Message, bool]]:
         stored, duplicate = await self.store.sequence.insert(messages)
@@ -320,6 +324,14 @@ class Hub:
         now = utcnow()
         message_id = new_id()
         bind(message_id=message_id)
+        delivered = conversation.channel in self.stored_is_delivered
+        delivery = None
+        if not private:
+            delivery = (
+                Delivery(status="sent", attempts=1, updated_at=now)
+                if delivered
+                else Delivery(status="pending", next_attempt_at=now)
+            )
         message = Message(
             id=message_id,
             conversation_id=conversation.id,
@@ -332,7 +344,7 @@ class Hub:
             text=text,
             attachments=tuple(attachments),
             created_at=now,
-            delivery=None if private else Delivery(status="pending", next_attempt_at=now),
+            delivery=delivery,
             private=private,
             client_id=client_id,
         )
@@ -346,7 +358,9 @@ class Hub:
         # Recency is derived data, refreshed in bulk like the inbound messages' (ingest).
         self.writer.note_activity([stored])
         log.info("outbound stored", extra={"message_id": stored.id, "private": private})
-        if not private:
+        if delivered and not private:
+            self.metrics.sent(stored.channel)
+        elif not private:
             self.outbox.offer(stored, conversation)
         self.events.publish(InboxEvent("message", conversation, stored))
         return stored

@@ -14,6 +14,7 @@ from hub.runtime.metrics import HubMetrics
 from hub.webhooks.events import WebhookEvents
 from hub.webhooks.sender import WebhookSender
 from storage.mongo import MongoStore
+from storage.webhook_interest import WebhookInterest
 from storage.webhook_journal import WebhookJournal
 from storage.webhooks import WebhookStore
 
@@ -31,6 +32,8 @@ WEBHOOKS = web.AppKey("webhooks", Webhooks)
 def build(config: WebhooksConfig, hub: Hub, mongo: MongoStore, metrics: HubMetrics) -> Webhooks:
     """The parts, with the event builder listening to the hub's events."""
     store = WebhookStore(mongo)
+    # Messages owe ``message.created`` only while some endpoint wants it.
+    hub.store.sequence.owes = WebhookInterest(mongo).wants
     sender = WebhookSender(store, hub.store, config, metrics)
     events = WebhookEvents(store, WebhookJournal(mongo), sender.wake)
     sender.reconcile = events.reconcile
