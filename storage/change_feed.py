@@ -6,9 +6,12 @@ answer those whose filter matched nothing with an empty batch (the embedded one 
 So an instance opens one stream for the union of what its watchers need (message and
 conversation changes, presence signals) and hands each event to the subscriptions that
 want it: one getMore per batch for the instance, rather than one per watcher.
-The next getMore follows each batch at once. Waiting a little to let changes gather would
-save getMores, but an instance's own events reach its watchers at once through the event
-bus, and a change another instance made just before would then be shown after them.
+A getMore leaves at least ``PACE_SECONDS`` after the one before: the embedded server
+answers a waiting getMore as soon as anything is written, so under load an unpaced reader
+sends one per write; paced, the changes of those milliseconds come back in one batch.
+What waits for the stream is never the first sighting of an instance's own messages (the
+event bus brings those at once); the inbox shows conversation changes in the stream's
+order anyway (hub/sync/inbox_relay.py).
 
 A subscription keeps, in order, every event dispatched after it opened until its reader
 takes it. When the feed fails, each reader's ``events`` raises the ``StorageError`` and its
@@ -45,6 +48,7 @@ WATCHED: dict[str, tuple[str, ...]] = {
     "presence_signals": ("insert",),
 }
 AWAIT_MS = 500
+PACE_SECONDS = 0.025
 BATCH = 100
 BACKLOG = 10_000
 Predicate = Callable[[Document], bool]
@@ -128,9 +132,11 @@ class ChangeFeed(StorageBoundary):
         await_ms: int = AWAIT_MS,
         batch: int = BATCH,
         backlog: int = BACKLOG,
+        pace_seconds: float = PACE_SECONDS,
     ) -> None:
         self._db = mongo.db
         self.await_ms = await_ms
+        self.pace_seconds = pace_seconds
         self.batch = batch
         self.backlog = backlog
         self.epoch = 0  # counts the times the feed had to start again from "now"
@@ -224,8 +230,14 @@ class ChangeFeed(StorageBoundary):
         return {"batch": cursor.get("firstBatch", []), "token": cursor.get("postBatchResumeToken")}
 
     async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()  # the aggregate's first batch
         try:
             while True:
+                wait = sent_at + self.pace_seconds - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                sent_at = loop.time()
                 reply = await self._command(
                     {
                         "getMore": Int64(self._cursor_id),

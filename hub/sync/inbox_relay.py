@@ -4,10 +4,15 @@ A customer's message may be stored by any instance; the agent's inbox socket liv
 Each instance watches the ``messages`` and ``conversations`` change stream once, for all
 its sockets, and turns what it brings into the feed's frames: a message stored, a message
 edited, deleted or given its fetched files, a conversation's status, assignee, labels or
-priority changed. Its own changes reach the feed at once from the in-process event bus;
-whichever of the two paths sees a change first shows it and the other skips it, so every
-socket gets each change once, in commit order per conversation. The feed applies the
-visibility rule (``hub.access.visibility``) to both alike.
+priority changed. The stream has every instance's changes in commit order, so it sets
+the order of what every socket is shown: an instance's own changes, published on its
+event bus, wait until the stream brings them back and are shown then, as they were
+published (with who made a change and why, which the stream does not carry). So every
+socket gets each change once, in commit order per conversation, on every instance, even
+when another instance committed a change just before. A change of its own the stream has
+not brought back within ``HOLD_SECONDS`` (the stream down, or a change the inbox does not
+show) is shown then, unless it repeats what was shown. The feed applies the visibility
+rule (``hub.access.visibility``) to all alike.
 
 When the stream fails it resumes after the last change read; when that position is gone
 every socket is closed with 1013 (as one that falls behind), so its client reads the
@@ -17,6 +22,7 @@ local`` (one process, or a server without change streams) nothing is watched.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -43,6 +49,7 @@ SEEN_LIMIT = 10_000
 # the bot's memory) is no frame of its own.
 SHOWN_FIELDS = ("status", "assignee", "labels", "priority")
 FILE_FIELDS = frozenset({"attachments"})
+HOLD_SECONDS = 2.0
 TEXT_FIELDS = frozenset({"text", "deleted_at"})
 
 
@@ -56,6 +63,28 @@ def message_version(message: Message) -> str:
 
 
 LOCAL, STREAM, BOTH = "local", "stream", "both"
+
+
+def change_key(event: InboxEvent) -> str:
+    """What identifies a change on both paths: a conversation's shown state, or a
+    message's id and version (per kind: two updates read in one batch may carry the same
+    latest document)."""
+    if event.message is None:
+        return "conversation:" + shown(event.conversation)
+    return f"message:{event.message.id}:{_message_version(event.kind, event.message)}"
+
+
+def _message_version(kind: EventKind, message: Message) -> str:
+    return "stored" if kind == "message" else f"{kind}:{message_version(message)}"
+
+
+class Held:
+    """One of this process's changes, waiting for the stream to bring it back."""
+
+    __slots__ = ("event", "key", "timer")
+
+    def __init__(self, key: str, event: InboxEvent, timer: asyncio.TimerHandle) -> None:
+        self.key, self.event, self.timer = key, event, timer
 
 
 class Bounded(OrderedDict[str, tuple[str, str]]):
@@ -82,6 +111,11 @@ class InboxRelay:
         # The latest state of conversations the stream brought, so a message needs no read.
         self._latest: OrderedDict[str, Conversation] = OrderedDict()
         self._created: set[str] = set()  # inserted; their first message opens them
+        # This process's changes the stream has not brought back yet, per conversation.
+        self._held: dict[str, list[Held]] = {}
+        self._none_held = asyncio.Event()
+        self._none_held.set()
+        self._late: set[asyncio.Task[None]] = set()
         self._loop = BackgroundLoop(
             "inbox relay",
             self._tail,
@@ -99,15 +133,52 @@ class InboxRelay:
 
     async def stop(self) -> None:
         await self._loop.stop()
+        for held in self._held.values():
+            for entry in held:
+                entry.timer.cancel()
+        self._held.clear()
+        self._none_held.set()
 
     def resume(self) -> None:
         """Watch again after ``stop``, from the last change read (as after a failure)."""
         self._loop.start()
 
     async def on_local(self, event: InboxEvent) -> None:
-        """An event of this process: shown unless the stream showed the change already."""
-        if self._first(LOCAL, event):
-            await self.feed.on_event(event)
+        """An event of this process: held until the stream brings its change back."""
+        key = change_key(event)
+        timer = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._overdue, key, event)
+        self._held.setdefault(event.conversation.id, []).append(Held(key, event, timer))
+        self._none_held.clear()
+
+    async def settled(self) -> None:
+        """Until none of this process's changes waits for the stream (shown or overdue)."""
+        while self._held or self._late:
+            if self._held:
+                await self._none_held.wait()
+            else:
+                await asyncio.gather(*self._late, return_exceptions=True)
+
+    def _take(self, conversation_id: str, key: str) -> InboxEvent | None:
+        """The held event of this change, no longer held (None: not one of ours)."""
+        held = self._held.get(conversation_id)
+        if not held:
+            return None
+        for n, entry in enumerate(held):
+            if entry.key == key:
+                entry.timer.cancel()
+                del held[n]
+                if not held:
+                    del self._held[conversation_id]
+                    if not self._held:
+                        self._none_held.set()
+                return entry.event
+        return None
+
+    def _overdue(self, key: str, event: InboxEvent) -> None:
+        if self._take(event.conversation.id, key) is not None and self._first(LOCAL, event):
+            task = asyncio.get_running_loop().create_task(self.feed.on_event(event))
+            self._late.add(task)
+            task.add_done_callback(self._late.discard)
 
     def _first(self, path: str, event: InboxEvent) -> bool:
         """Record what this change shows; False when the other path showed it already."""
@@ -117,9 +188,7 @@ class InboxRelay:
         if self._conversations.get(conversation.id, ("", ""))[0] != shown(conversation):
             self._conversations.put(conversation.id, (shown(conversation), path))
         # Per kind: two updates read in one batch carry the same (latest) document.
-        version = (
-            "stored" if event.kind == "message" else f"{event.kind}:{message_version(message)}"
-        )
+        version = _message_version(event.kind, message)
         return self._sighting(self._messages, message.id, version, path)
 
     @staticmethod
@@ -146,7 +215,13 @@ class InboxRelay:
         try:
             async for change in self.stream.changes():
                 event = await self._event(change)
-                if event is not None and self._first(STREAM, event):
+                if event is None:
+                    continue
+                path = STREAM
+                mine = self._take(event.conversation.id, change_key(event))
+                if mine is not None:  # this process's change: shown as it was published
+                    event, path = mine, LOCAL
+                if self._first(path, event):
                     await self.feed.on_event(event)
         finally:
             self._open = False
@@ -191,6 +266,9 @@ class InboxRelay:
             self._created.clear()
 
 
+INBOX_RELAY = web.AppKey("inbox_relay", InboxRelay)
+
+
 def setup(app: web.Application) -> None:
     """Feed the agents' sockets: from the event bus alone in local fan-out, otherwise
     through a relay that also watches the other instances' changes."""
@@ -198,7 +276,7 @@ def setup(app: web.Application) -> None:
     if app[CONFIG].sync.fanout == "local":
         hub.subscribe(feed.on_event)
         return
-    relay = InboxRelay(feed, hub, InboxStream(app[CHANGE_FEED]))
+    app[INBOX_RELAY] = relay = InboxRelay(feed, hub, InboxStream(app[CHANGE_FEED]))
     hub.subscribe(relay.on_local)
 
     async def relay_context(app: web.Application) -> AsyncIterator[None]:

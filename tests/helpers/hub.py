@@ -13,6 +13,7 @@ from pymongo import MongoClient
 from hub.config.model import ChorusConfig
 from hub.domain import utcnow
 from hub.state import CONFIG, HUB, TOKENS
+from hub.sync.inbox_relay import INBOX_RELAY
 
 MakeClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -53,5 +54,8 @@ async def wait_for(predicate: Callable[[], Awaitable[Any]], within: float = 10.0
 
 
 async def settle(client: TestClient[web.Request, web.Application]) -> None:
-    """Let post-write reactions (event listeners) finish."""
+    """Let post-write reactions (event listeners) finish, and the agents' feed show them
+    (it shows this process's changes once the change stream brings them back)."""
     await client.app[HUB].events.drain()
+    if INBOX_RELAY in client.app:
+        await client.app[INBOX_RELAY].settled()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.domain import Author
 from hub.state import HUB, TOKENS
-from tests.helpers.hub import bearer, ensure_agent
+from tests.helpers.hub import bearer, ensure_agent, settle
 from tests.helpers.presence import agent_feed_ready, frames_before_pong, visitor_message
 from tests.helpers.web_chat import next_frame
 
@@ -36,6 +36,7 @@ async def test_visitor_typing_reaches_agents_who_may_see_it_and_is_never_stored(
         await visitor.send_json({"type": "typing"})
         await visitor.send_json({"type": "typing"})  # within the interval: collapsed
         await visitor_message(visitor, "Are you there?", "c2")
+        await settle(client)  # the feed shows the message once the change stream has it
 
         frames = [f for f in await frames_before_pong(agent) if f["type"] != "conversation"]
         assert [f["type"] for f in frames] == ["typing", "message"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 from hub.config.model import ChorusConfig
-from hub.domain import Attachment
+from hub.domain import Attachment, Author
 from hub.state import HUB, MONGO
+from hub.sync import inbox_relay
 from hub.sync.inbox_relay import InboxRelay
 from storage.change_feed import ChangeFeed
 from storage.inbox_stream import InboxStream
@@ -123,3 +124,46 @@ async def test_edits_files_and_conversation_changes_of_another_instance(
         ("message", "later"),
     ]
     assert feed.events[4].message.attachments[0].name == "cat.png"
+
+
+async def test_own_changes_are_shown_once_in_stream_order_with_who_and_why(
+    make_client, config, db
+) -> None:
+    writer = await make_client(config)  # instance A, whose relay this is
+    other = await make_client(config)  # instance B, on the same database
+    relay, feed = await _relay(writer, config)
+    writer.app[HUB].subscribe(relay.on_local)
+    await customer_says(writer, "ada", "hello")
+    [stored] = await wait_for(lambda: _stored(db, 1))
+    conversation_id = (await db.messages.find_one({"_id": stored}))["conversation_id"]
+    await wait_for(lambda: _async(len(feed.messages()) == 1))
+    # B changes the conversation, then A does, a moment later: A's agents must not see
+    # A's change (published at once on A's bus) before B's earlier one.
+    await other.app[HUB].update_conversation(conversation_id, {"labels": ["first"]})
+    bo = Author(kind="agent", id="agent-bo", name="Bo")
+    await writer.app[HUB].update_conversation(
+        conversation_id, {"labels": ["second"]}, actor=bo, reason="triage"
+    )
+    await customer_says(writer, "ada", "later")
+    await wait_for(lambda: _async(len(feed.messages()) == 2))
+    await relay.stop()
+    labels = [e.conversation.labels for e in feed.events if e.kind == "conversation"]
+    assert labels[-2:] == [("first",), ("second",)]  # commit order, each once
+    own = [e for e in feed.events if e.kind == "conversation"][-1]
+    assert (own.actor, own.reason) == (bo, "triage")  # as published, not as the stream has it
+    assert feed.messages() == await _stored(db, 2)  # each message once
+
+
+async def test_own_changes_are_shown_when_the_stream_is_down(
+    make_client, config, db, monkeypatch
+) -> None:
+    monkeypatch.setattr(inbox_relay, "HOLD_SECONDS", 0.2)
+    client = await make_client(config)
+    relay, feed = await _relay(client, config)
+    client.app[HUB].subscribe(relay.on_local)
+    await customer_says(client, "ada", "hello")
+    await wait_for(lambda: _async(len(feed.messages()) == 1))
+    await _stop_reading(relay)
+    await customer_says(client, "ada", "while the stream is down")
+    await wait_for(lambda: _async(len(feed.messages()) == 2))  # after HOLD_SECONDS
+    assert feed.messages() == await _stored(db, 2)
