@@ -8,10 +8,11 @@ conversation changes, presence signals) and hands each event to the subscription
 want it: one getMore per batch for the instance, rather than one per watcher.
 A getMore leaves at least ``PACE_SECONDS`` after the one before: the embedded server
 answers a waiting getMore as soon as anything is written, so under load an unpaced reader
-sends one per write; paced, the changes of those milliseconds come back in one batch.
-What waits for the stream is never the first sighting of an instance's own messages (the
-event bus brings those at once); the inbox shows conversation changes in the stream's
-order anyway (hub/sync/inbox_relay.py).
+sends one per write; paced, the changes of those milliseconds come back in one batch. A
+full batch is followed at once (more is waiting), so pacing never caps the rate the feed
+keeps up with. The agents' inbox waits for the stream for its own instance's changes too,
+to show every instance's in one order (hub/sync/inbox_relay.py); replies to this
+instance's web visitors do not wait (hub/sync/fanout.py).
 
 A subscription keeps, in order, every event dispatched after it opened until its reader
 takes it. When the feed fails, each reader's ``events`` raises the ``StorageError`` and its
@@ -232,10 +233,11 @@ class ChangeFeed(StorageBoundary):
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
         sent_at = loop.time()  # the aggregate's first batch
+        full = False
         try:
             while True:
                 wait = sent_at + self.pace_seconds - loop.time()
-                if wait > 0:
+                if wait > 0 and not full:
                     await asyncio.sleep(wait)
                 sent_at = loop.time()
                 reply = await self._command(
@@ -248,6 +250,7 @@ class ChangeFeed(StorageBoundary):
                 )
                 cursor = reply["cursor"]
                 batch = cursor.get("nextBatch", [])
+                full = len(batch) >= self.batch
                 self._dispatch({"batch": batch, "token": cursor.get("postBatchResumeToken")})
         except PyMongoError as exc:
             error = translate(exc)

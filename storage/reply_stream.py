@@ -39,11 +39,11 @@ class ReplyStream(StorageBoundary):
 
     async def reopen(self) -> None:
         """Watch again from the last position read; from now if replies were missed (a
-        missed one still reaches its customer: the outbox sends it)."""
+        missed one is in its customer's history, which the widget reads when it resumes)."""
         try:
             await self._replies.reopen()
         except CursorExpired:
-            log.warning("live replies missed: the outbox still sends them")
+            log.warning("live replies missed: visitors see them in history when they resume")
 
     async def replies(self) -> AsyncIterator[Message]:
         """Each reply as it is inserted, until the stream fails."""

@@ -15,16 +15,22 @@ which is raised only after a commit).
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo.errors import BulkWriteError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
 
-from hub.domain import HistoryPage, Message
+from hub.domain import HistoryPage, Message, utcnow
 from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc, message_to_doc
-from storage.webhook_journal import born
+from storage.webhook_interest import WebhookInterest
+from storage.webhook_journal import OWED, OWED_AT, born
+
+log = logging.getLogger(__name__)
+CREATED = "message.created"
 
 DUPLICATE_KEY = 11000
 # Range reads are bounded: the embedded server reads every match of an open range first.
@@ -40,9 +46,9 @@ class MessageSequence(StorageBoundary):
         self.messages = messages
         self._cache_size = cache_size
         self._top: OrderedDict[str, int] = OrderedDict()
-        # Whether an insert now owes ``message.created`` (storage/webhook_interest.py);
-        # without it, every one does.
-        self.owes: Callable[[str], Awaitable[bool]] | None = None
+        # Whether inserts owe ``message.created`` (storage/webhook_interest.py); without
+        # it, every one does.
+        self.interest: WebhookInterest | None = None
 
     def observe(self, conversation_id: str, seq: int | None) -> None:
         """Record that ``seq`` is stored in the conversation (a lower bound of its top)."""
@@ -64,7 +70,7 @@ class MessageSequence(StorageBoundary):
         duplicate = [False] * len(messages)
         pending = list(range(len(messages)))
         collisions = 0
-        owes_created = True if self.owes is None else await self.owes("message.created")
+        owes_created = self.interest is None or self.interest.wanted(CREATED)
         while pending:
             docs = self._numbered([messages[i] for i in pending], owes_created)
             try:
@@ -95,7 +101,30 @@ class MessageSequence(StorageBoundary):
                     raise RuntimeError("could not allocate a message sequence number")
                 await self._learn_top(refused.conversation_id, refused.seq or 1)
                 pending = pending[failed:]
-        return [m for m in stored if m is not None], duplicate
+        found = [m for m in stored if m is not None]
+        if not owes_created and self.interest is not None:
+            inserted = [m for m, dup in zip(found, duplicate, strict=True) if not dup]
+            # Asked after the commit: an endpoint that was there before it counts.
+            if inserted and await self.interest.wants(CREATED):
+                await self._owe_created(inserted)
+        return found, duplicate
+
+    async def _owe_created(self, messages: Sequence[Message]) -> None:
+        """Owe ``message.created`` on messages stored without it (once: the event's id)."""
+        now = utcnow()
+        updates = []
+        for message in messages:
+            entry = born(CREATED, f"evt_message_{message.id}")[OWED][0]
+            updates.append(
+                UpdateOne(
+                    {"_id": message.id, f"{OWED}.id": {"$ne": entry["id"]}},
+                    {"$push": {OWED: {"$each": [entry], "$position": 0}}, "$min": {OWED_AT: now}},
+                )
+            )
+        try:
+            await self.messages.bulk_write(updates, ordered=False)
+        except PyMongoError:  # stored and acknowledged: the event is what is lost
+            log.exception("could not owe message.created for %d stored messages", len(updates))
 
     async def between(self, conversation_id: str, after: int, before: int | None) -> list[Message]:
         """Stored messages of the conversation with ``after < seq < before``, in seq order,
@@ -130,7 +159,7 @@ class MessageSequence(StorageBoundary):
             doc = message_to_doc(numbered)
             if owes_created:
                 # The insert itself owes the event (storage/webhook_journal.py).
-                doc |= born("message.created", f"evt_message_{message.id}")
+                doc |= born(CREATED, f"evt_message_{message.id}")
             out.append((doc, numbered))
         return out
 

@@ -79,12 +79,13 @@ def _message_version(kind: EventKind, message: Message) -> str:
 
 
 class Held:
-    """One of this process's changes, waiting for the stream to bring it back."""
+    """One of this process's changes, waiting for the stream to bring it back; ``read`` is
+    how many changes of its conversation the stream had brought when it was held."""
 
-    __slots__ = ("event", "key", "timer")
+    __slots__ = ("event", "key", "read", "timer")
 
-    def __init__(self, key: str, event: InboxEvent, timer: asyncio.TimerHandle) -> None:
-        self.key, self.event, self.timer = key, event, timer
+    def __init__(self, key: str, event: InboxEvent, read: int, timer: asyncio.TimerHandle) -> None:
+        self.key, self.event, self.read, self.timer = key, event, read, timer
 
 
 class Bounded(OrderedDict[str, tuple[str, str]]):
@@ -113,6 +114,11 @@ class InboxRelay:
         self._created: set[str] = set()  # inserted; their first message opens them
         # This process's changes the stream has not brought back yet, per conversation.
         self._held: dict[str, list[Held]] = {}
+        # Per conversation, how many of its changes the stream brought (recent ones).
+        self._read: OrderedDict[str, int] = OrderedDict()
+        # Changes the stream showed before their event was published here (the write's
+        # coroutine had not resumed yet), until when that event is expected.
+        self._shown_early: OrderedDict[str, float] = OrderedDict()
         self._none_held = asyncio.Event()
         self._none_held.set()
         self._late: set[asyncio.Task[None]] = set()
@@ -145,9 +151,13 @@ class InboxRelay:
 
     async def on_local(self, event: InboxEvent) -> None:
         """An event of this process: held until the stream brings its change back."""
-        key = change_key(event)
-        timer = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._overdue, key, event)
-        self._held.setdefault(event.conversation.id, []).append(Held(key, event, timer))
+        cid, key = event.conversation.id, change_key(event)
+        loop = asyncio.get_running_loop()
+        if self._shown_early.pop(f"{cid} {key}", 0.0) > loop.time():
+            return  # the stream was first: shown already, in its place
+        timer = loop.call_later(HOLD_SECONDS, self._overdue, key, event)
+        held = Held(key, event, self._read.get(cid, 0), timer)
+        self._held.setdefault(cid, []).append(held)
         self._none_held.clear()
 
     async def settled(self) -> None:
@@ -175,10 +185,37 @@ class InboxRelay:
         return None
 
     def _overdue(self, key: str, event: InboxEvent) -> None:
-        if self._take(event.conversation.id, key) is not None and self._first(LOCAL, event):
+        """Not brought back in time. If the stream brought later changes of the
+        conversation meanwhile, it has passed this one (shown in its own version, or not
+        a change the inbox shows): showing it now would put an older state last. If it
+        brought none, it is down or behind: show it."""
+        cid = event.conversation.id
+        read_when_held = next((h.read for h in self._held.get(cid, ()) if h.key == key), 0)
+        if self._take(cid, key) is None or self._read.get(cid, 0) > read_when_held:
+            return
+        if self._first(LOCAL, event):
             task = asyncio.get_running_loop().create_task(self.feed.on_event(event))
             self._late.add(task)
             task.add_done_callback(self._late.discard)
+
+    def _note_read(self, change: InboxChange) -> None:
+        if change.conversation is not None:
+            cid = change.conversation.id
+        elif change.message is not None:
+            cid = change.message.conversation_id
+        else:
+            return
+        self._read[cid] = self._read.get(cid, 0) + 1
+        self._read.move_to_end(cid)
+        while len(self._read) > SEEN_LIMIT:
+            self._read.popitem(last=False)
+
+    def _note_early(self, event: InboxEvent, now: float) -> None:
+        key = f"{event.conversation.id} {change_key(event)}"
+        self._shown_early[key] = now + HOLD_SECONDS
+        self._shown_early.move_to_end(key)
+        while len(self._shown_early) > SEEN_LIMIT:
+            self._shown_early.popitem(last=False)
 
     def _first(self, path: str, event: InboxEvent) -> bool:
         """Record what this change shows; False when the other path showed it already."""
@@ -213,7 +250,9 @@ class InboxRelay:
                 await self.stream.open()
             self._open = True
         try:
+            loop = asyncio.get_running_loop()
             async for change in self.stream.changes():
+                self._note_read(change)
                 event = await self._event(change)
                 if event is None:
                     continue
@@ -221,6 +260,8 @@ class InboxRelay:
                 mine = self._take(event.conversation.id, change_key(event))
                 if mine is not None:  # this process's change: shown as it was published
                     event, path = mine, LOCAL
+                else:  # another instance's, or ours with its event still to be published
+                    self._note_early(event, loop.time())
                 if self._first(path, event):
                     await self.feed.on_event(event)
         finally:

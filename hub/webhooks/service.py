@@ -33,7 +33,7 @@ def build(config: WebhooksConfig, hub: Hub, mongo: MongoStore, metrics: HubMetri
     """The parts, with the event builder listening to the hub's events."""
     store = WebhookStore(mongo)
     # Messages owe ``message.created`` only while some endpoint wants it.
-    hub.store.sequence.owes = WebhookInterest(mongo).wants
+    hub.store.sequence.interest = WebhookInterest(mongo)
     sender = WebhookSender(store, hub.store, config, metrics)
     events = WebhookEvents(store, WebhookJournal(mongo), sender.wake)
     sender.reconcile = events.reconcile

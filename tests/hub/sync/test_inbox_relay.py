@@ -7,6 +7,7 @@ from collections import Counter
 
 from hub.config.model import ChorusConfig
 from hub.domain import Attachment, Author
+from hub.runtime.events import InboxEvent
 from hub.state import HUB, MONGO
 from hub.sync import inbox_relay
 from hub.sync.inbox_relay import InboxRelay
@@ -167,3 +168,53 @@ async def test_own_changes_are_shown_when_the_stream_is_down(
     await customer_says(client, "ada", "while the stream is down")
     await wait_for(lambda: _async(len(feed.messages()) == 2))  # after HOLD_SECONDS
     assert feed.messages() == await _stored(db, 2)
+
+
+async def _held_briefly(make_client, config, db, monkeypatch) -> tuple:
+    """A hub with a relay that holds its own changes 0.2 s, and one conversation."""
+    monkeypatch.setattr(inbox_relay, "HOLD_SECONDS", 0.2)
+    client = await make_client(config)
+    relay, feed = await _relay(client, config)
+    await customer_says(client, "ada", "hello")
+    [stored] = await wait_for(lambda: _stored(db, 1))
+    conversation_id = (await db.messages.find_one({"_id": stored}))["conversation_id"]
+    return client, relay, feed, conversation_id
+
+
+async def test_an_own_change_the_stream_showed_first_is_not_shown_again(
+    make_client, config, db, monkeypatch
+) -> None:
+    client, relay, feed, conversation_id = await _held_briefly(make_client, config, db, monkeypatch)
+    store = client.app[HUB].store
+    # The write's coroutine has not published its event yet when the stream brings it.
+    changed = await store.update_conversation(conversation_id, {"labels": ["vip"]})
+    await wait_for(lambda: _async(("vip",) in _labels(feed)))
+    await store.update_conversation(conversation_id, {"labels": ["vip", "gold"]})
+    await wait_for(lambda: _async(("vip", "gold") in _labels(feed)))
+    bo = Author(kind="agent", id="agent-bo", name="Bo")
+    await relay.on_local(InboxEvent("conversation", changed, actor=bo))
+    await relay.settled()  # past the hold: nothing left to show late
+    await relay.stop()
+    assert _labels(feed)[-2:] == [("vip",), ("vip", "gold")]  # the older state not shown last
+
+
+async def test_an_overdue_change_the_stream_has_passed_is_not_shown_last(
+    make_client, config, db, monkeypatch
+) -> None:
+    client, relay, feed, conversation_id = await _held_briefly(make_client, config, db, monkeypatch)
+    store = client.app[HUB].store
+    current = await store.get_conversation(conversation_id)
+    # An event whose state the stream never brings (built from an older read, say) ...
+    stale = current.model_copy(update={"labels": ("stale",)})
+    await relay.on_local(InboxEvent("conversation", stale))
+    # ... while the stream brings a later change of the same conversation.
+    await store.update_conversation(conversation_id, {"labels": ["fresh"]})
+    await wait_for(lambda: _async(("fresh",) in _labels(feed)))
+    await relay.settled()
+    await relay.stop()
+    assert ("stale",) not in _labels(feed)
+    assert _labels(feed)[-1] == ("fresh",)
+
+
+def _labels(feed: RecordingFeed) -> list[tuple[str, ...]]:
+    return [e.conversation.labels for e in feed.events if e.kind == "conversation"]

@@ -1,14 +1,16 @@
 """Messages owe ``message.created`` only while some active endpoint wants it, asked of the
-database by each insert batch: so an endpoint another instance created (written straight
-into the database here, as that instance would) counts for the very next message."""
+database after each insert batch commits: so an endpoint another instance created
+(written straight into the database here, as that instance would) counts for the very
+next message."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hub.domain import new_id, utcnow
+from hub.state import MONGO
 from storage.mongo import MongoStore, make_client
-from storage.webhook_interest import WebhookInterest
+from storage.webhook_interest import YES_SECONDS, WebhookInterest
 from storage.webhook_journal import OWED, OWED_AT
 from tests.helpers.hub import wait_for
 from tests.helpers.webhooks import customer_writes
@@ -79,3 +81,18 @@ async def test_an_unanswerable_question_owes_the_event() -> None:
         assert await WebhookInterest(dead).wants("message.created") is True
     finally:
         await dead.close()
+
+
+async def test_a_yes_is_remembered_for_a_while_so_inserts_owe_without_asking(
+    make_client, hook_config, receiver, db
+) -> None:
+    client = await make_client(hook_config)
+    now = [100.0]
+    interest = WebhookInterest(client.app[MONGO], clock=lambda: now[0])
+    assert not interest.wanted("message.created")
+    assert await interest.wants("message.created") is False  # no endpoint yet
+    await _endpoint(db, receiver.url, ["message.created"])
+    assert await interest.wants("message.created") is True
+    assert interest.wanted("message.created")
+    now[0] += YES_SECONDS + 0.1
+    assert not interest.wanted("message.created")  # asked again from then on
