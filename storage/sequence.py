@@ -27,7 +27,7 @@ from hub.domain import HistoryPage, Message, utcnow
 from storage.errors import StorageBoundary
 from storage.message_docs import message_from_doc, message_to_doc
 from storage.webhook_interest import WebhookInterest
-from storage.webhook_journal import OWED, OWED_AT, born
+from storage.webhook_journal import OWED, OWED_AT, born, owed
 
 log = logging.getLogger(__name__)
 CREATED = "message.created"
@@ -114,7 +114,7 @@ class MessageSequence(StorageBoundary):
         now = utcnow()
         updates = []
         for message in messages:
-            entry = born(CREATED, f"evt_message_{message.id}")[OWED][0]
+            entry = owed(CREATED, f"evt_message_{message.id}")
             updates.append(
                 UpdateOne(
                     {"_id": message.id, f"{OWED}.id": {"$ne": entry["id"]}},

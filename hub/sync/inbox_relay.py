@@ -168,8 +168,8 @@ class InboxRelay:
             else:
                 await asyncio.gather(*self._late, return_exceptions=True)
 
-    def _take(self, conversation_id: str, key: str) -> InboxEvent | None:
-        """The held event of this change, no longer held (None: not one of ours)."""
+    def _take(self, conversation_id: str, key: str) -> Held | None:
+        """The held entry of this change, no longer held (None: not one of ours)."""
         held = self._held.get(conversation_id)
         if not held:
             return None
@@ -181,7 +181,7 @@ class InboxRelay:
                     del self._held[conversation_id]
                     if not self._held:
                         self._none_held.set()
-                return entry.event
+                return entry
         return None
 
     def _overdue(self, key: str, event: InboxEvent) -> None:
@@ -190,8 +190,8 @@ class InboxRelay:
         a change the inbox shows): showing it now would put an older state last. If it
         brought none, it is down or behind: show it."""
         cid = event.conversation.id
-        read_when_held = next((h.read for h in self._held.get(cid, ()) if h.key == key), 0)
-        if self._take(cid, key) is None or self._read.get(cid, 0) > read_when_held:
+        held = self._take(cid, key)
+        if held is None or self._read.get(cid, 0) > held.read:
             return
         if self._first(LOCAL, event):
             task = asyncio.get_running_loop().create_task(self.feed.on_event(event))
@@ -210,8 +210,8 @@ class InboxRelay:
         while len(self._read) > SEEN_LIMIT:
             self._read.popitem(last=False)
 
-    def _note_early(self, event: InboxEvent, now: float) -> None:
-        key = f"{event.conversation.id} {change_key(event)}"
+    def _note_early(self, conversation_id: str, key: str, now: float) -> None:
+        key = f"{conversation_id} {key}"
         self._shown_early[key] = now + HOLD_SECONDS
         self._shown_early.move_to_end(key)
         while len(self._shown_early) > SEEN_LIMIT:
@@ -256,12 +256,12 @@ class InboxRelay:
                 event = await self._event(change)
                 if event is None:
                     continue
-                path = STREAM
-                mine = self._take(event.conversation.id, change_key(event))
+                path, key = STREAM, change_key(event)
+                mine = self._take(event.conversation.id, key)
                 if mine is not None:  # this process's change: shown as it was published
-                    event, path = mine, LOCAL
+                    event, path = mine.event, LOCAL
                 else:  # another instance's, or ours with its event still to be published
-                    self._note_early(event, loop.time())
+                    self._note_early(event.conversation.id, key, loop.time())
                 if self._first(path, event):
                     await self.feed.on_event(event)
         finally:
